@@ -1,0 +1,30 @@
+# The two set-up commands are `make demo` and `make test`; everything else here serves them.
+SHELL := /bin/bash
+CARGO ?= cargo
+BIN := target/release/lameduck
+
+.PHONY: demo test bench deps build release fmt lint unit docs docs-check fuzz
+
+deps:
+	@if [[ $$(id -u) -eq 0 ]]; then scripts/install-deps; else sudo scripts/install-deps; fi
+
+release:
+	$(CARGO) build --release --locked
+
+## demo: the main job, using the built-in default scenario.
+demo: deps release
+	scripts/demo
+
+## test: the whole test suite, as CI runs it.
+test: deps
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+	scripts/check-generated
+	scripts/run-tests
+
+## bench: performance targets from the issues, printed as ratios against peers measured in the same run.
+bench: deps release
+	scripts/bench
+
+fuzz:
+	scripts/fuzz

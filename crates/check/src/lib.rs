@@ -1,0 +1,2 @@
+//! Static checker for shutdown bugs in Kubernetes manifests, Dockerfiles and server configs.
+pub mod cli;

@@ -1,0 +1,2 @@
+//! Reproduces Kubernetes pod termination with real nginx and php-fpm in Linux namespaces.
+pub mod cli;

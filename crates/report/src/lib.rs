@@ -1,0 +1,2 @@
+//! Self-contained HTML reports of load and lab timelines.
+pub mod cli;
