@@ -1,0 +1,2 @@
+//! Placeholder, replaced by the demo helper.
+fn main() {}

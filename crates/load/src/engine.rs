@@ -1,0 +1,257 @@
+//! The worker loop: one task on a single-threaded runtime takes send instants from the
+//! schedule, starts each request at its instant (or counts it `dropped` when `max_in_flight`
+//! requests are outstanding), collects completions, and closes seconds as the clock passes.
+//!
+//! Requests are futures in one `FuturesUnordered`, not spawned tasks, so the loop owns every
+//! counter and connection without locks, and a completion is recorded the moment it is polled.
+use std::time::{Duration, Instant, SystemTime};
+
+use futures_util::stream::{FuturesUnordered, StreamExt};
+use tokio::time::sleep_until;
+
+use crate::client::Conn;
+use crate::exec::run_exec_at;
+use crate::hooks::{RequestRecord, RunHooks};
+use crate::outcome::{NetError, Outcome};
+use crate::prepare::Prepared;
+use crate::report::{Report, SecondRecord};
+use crate::timeline::{micros_histogram, percentiles, record, Tally, Timeline};
+use crate::Plan;
+
+/// How long outstanding requests get to finish after the first stop request.
+const DRAIN_GRACE: Duration = Duration::from_secs(2);
+
+/// One finished request, as the loop receives it.
+struct Completion {
+    intended: Duration,
+    done_at: Instant,
+    outcome: Outcome,
+    bytes_in: u64,
+    bytes_out: u64,
+    endpoint: usize,
+    conn: Option<Conn>,
+}
+
+async fn send_one(
+    prepared: &Prepared,
+    target: usize,
+    conn: Option<Conn>,
+    intended: Duration,
+    timeout: Duration,
+) -> Completion {
+    let request = &prepared.requests[target];
+    let work = async {
+        let mut conn = match conn {
+            Some(conn) => conn,
+            None => prepared.endpoints[request.endpoint].connect().await?,
+        };
+        let response = conn.exchange(&request.bytes, prepared.head).await?;
+        Ok::<_, NetError>((response, conn))
+    };
+    let (outcome, bytes_in, conn) = match tokio::time::timeout(timeout, work).await {
+        Ok(Ok((response, conn))) => {
+            (Outcome::Status(response.status), response.bytes_in, response.reusable.then_some(conn))
+        }
+        Ok(Err(error)) => (Outcome::Net(error), 0, None),
+        Err(_) => (Outcome::Net(NetError::Timeout), 0, None),
+    };
+    Completion {
+        intended,
+        done_at: Instant::now(),
+        outcome,
+        bytes_in,
+        bytes_out: request.bytes.len() as u64,
+        endpoint: request.endpoint,
+        conn,
+    }
+}
+
+pub(crate) async fn drive(
+    plan: &Plan,
+    prepared: &Prepared,
+    mut hooks: RunHooks<'_>,
+) -> std::io::Result<Report> {
+    let events = hooks.events.clone().unwrap_or_default();
+    let stop = hooks.stop.clone().unwrap_or_default();
+    let mut timer = crate::timer::SendTimer::new()?;
+    let (cancel_exec, exec_cancelled) = tokio::sync::watch::channel(false);
+
+    let started_unix_ms =
+        SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default().as_millis();
+    let start = Instant::now();
+    events.set_start(start);
+    if let Some(on_start) = hooks.on_start.take() {
+        on_start(start);
+    }
+
+    let mut exec: FuturesUnordered<_> = plan
+        .exec_at
+        .iter()
+        .map(|e| run_exec_at(start, e, &events, exec_cancelled.clone()))
+        .collect();
+    let mut in_flight = FuturesUnordered::new();
+    let mut idle: Vec<Vec<Conn>> = prepared.endpoints.iter().map(|_| Vec::new()).collect();
+    let mut offsets = plan.schedule.offsets();
+    let mut next_send = offsets.next();
+    let schedule_end = start + plan.schedule.duration();
+
+    let mut seconds: Vec<SecondRecord> = Vec::new();
+    let mut events_seen = 0;
+    let mut on_second = hooks.on_second.take();
+    let mut on_event = hooks.on_event.take();
+    let mut emit = |second: SecondRecord| {
+        if let Some(on_event) = on_event.as_mut() {
+            let (new, seen) = events.since(events_seen);
+            events_seen = seen;
+            new.iter().for_each(on_event);
+        }
+        if let Some(on_second) = on_second.as_mut() {
+            on_second(&second);
+        }
+        seconds.push(second);
+    };
+    let mut timeline = Timeline::new();
+    let mut totals = Tally::new();
+    let mut send_lag = micros_histogram();
+    let mut round_robin = 0;
+
+    let mut stop_level = 0;
+    let mut stopped_at: Option<Instant> = None;
+    let mut abort_at: Option<Instant> = None;
+    let mut exec_cancel_at: Option<Instant> = None;
+    let tick = sleep_until((start + Duration::from_secs(1)).into());
+    tokio::pin!(tick);
+    let mut tick_second = 1;
+
+    loop {
+        let now = Instant::now();
+        let level = stop.level();
+        if level > stop_level {
+            if stop_level == 0 {
+                events.record("stop", "stop requested");
+                stopped_at = Some(now);
+                abort_at = Some(now + DRAIN_GRACE);
+            }
+            if level > 1 {
+                abort_at = Some(now);
+            }
+            stop_level = level;
+            next_send = None;
+        }
+
+        while let Some(offset) = next_send {
+            let due = start + offset;
+            if due > now {
+                break;
+            }
+            let tally = timeline.at(offset.as_secs(), &mut emit);
+            if in_flight.len() >= plan.max_in_flight {
+                tally.dropped += 1;
+                totals.dropped += 1;
+            } else {
+                tally.sent += 1;
+                totals.sent += 1;
+                record(&mut send_lag, now - due);
+                let target = round_robin;
+                round_robin = (round_robin + 1) % prepared.requests.len();
+                let conn = idle[prepared.requests[target].endpoint].pop();
+                in_flight.push(send_one(prepared, target, conn, offset, plan.timeout));
+            }
+            next_send = offsets.next();
+        }
+
+        if abort_at.is_some_and(|at| now >= at) && !in_flight.is_empty() {
+            let tally = timeline.at((now - start).as_secs(), &mut emit);
+            for _ in 0..in_flight.len() {
+                tally.abort();
+                totals.abort();
+            }
+            in_flight.clear();
+        }
+        timeline.close_until(now - start, &mut emit);
+
+        let load_done =
+            next_send.is_none() && (stop_level > 0 || now >= schedule_end) && in_flight.is_empty();
+        if load_done {
+            if exec.is_empty() {
+                break;
+            }
+            let cancel_at = *exec_cancel_at.get_or_insert(if stop_level > 0 {
+                now
+            } else {
+                now + plan.timeout
+            });
+            if now >= cancel_at {
+                let _ = cancel_exec.send(true);
+            }
+        }
+        if tick_second != timeline.current() + 1 {
+            tick_second = timeline.current() + 1;
+            tick.as_mut().reset((start + Duration::from_secs(tick_second)).into());
+        }
+
+        tokio::select! {
+            biased;
+            Some(done) = in_flight.next(), if !in_flight.is_empty() => {
+                let latency = done.done_at.saturating_duration_since(start + done.intended);
+                let second = (done.done_at - start).as_secs();
+                timeline.at(second, &mut emit).complete(&done.outcome, latency);
+                totals.complete(&done.outcome, latency);
+                if let Some(on_request) = hooks.on_request.as_mut() {
+                    on_request(&RequestRecord {
+                        intended: done.intended,
+                        latency,
+                        outcome: &done.outcome,
+                        bytes_out: done.bytes_out,
+                        bytes_in: done.bytes_in,
+                    });
+                }
+                if let (Some(conn), true, 0) = (done.conn, plan.keepalive, stop_level) {
+                    idle[done.endpoint].push(conn);
+                }
+            }
+            _ = stop.notified() => {}
+            result = timer.wait_until(start + next_send.unwrap_or_default()), if next_send.is_some() => {
+                result?;
+            }
+            _ = &mut tick => {}
+            _ = exec.next(), if !exec.is_empty() => {}
+            _ = sleep_until(abort_at.unwrap_or(now).into()), if abort_at.is_some() && !in_flight.is_empty() => {}
+            _ = sleep_until(exec_cancel_at.unwrap_or(now).into()), if exec_cancel_at.is_some() => {}
+        }
+    }
+
+    let end = Instant::now();
+    timeline.close_until(end - start, &mut emit);
+    if timeline.has_activity() || timeline.current() == 0 {
+        timeline.finish(&mut emit);
+    }
+    // Events after the last second closed still reach the streaming callback.
+    if let Some(on_event) = on_event.as_mut() {
+        events.since(events_seen).0.iter().for_each(on_event);
+    }
+
+    let sending_time = match stopped_at {
+        Some(at) => at.min(schedule_end) - start,
+        None => plan.schedule.duration(),
+    };
+    let rps =
+        if sending_time.is_zero() { 0.0 } else { totals.sent as f64 / sending_time.as_secs_f64() };
+    Ok(Report {
+        schedule: plan.schedule.to_string(),
+        started_unix_ms: started_unix_ms as u64,
+        duration_s: (end - start).as_secs_f64(),
+        stopped_early: stop_level > 0,
+        requests: totals.completed,
+        ok: totals.ok,
+        failed: totals.failed,
+        codes: totals.codes.clone(),
+        net: totals.net.clone(),
+        dropped: totals.dropped,
+        rps,
+        latency_ms: percentiles(&totals.latency),
+        send_lag_ms: percentiles(&send_lag),
+        seconds,
+        events: events.snapshot(),
+    })
+}

@@ -1,0 +1,53 @@
+//! `--exec-at`: shell commands run at an offset into the load, with their start and exit put
+//! on the run's timeline (the articles' `kubectl scale` in the middle of a Tank run).
+use std::process::Stdio;
+use std::time::Instant;
+
+use tokio::sync::watch;
+
+use crate::hooks::EventLog;
+use crate::plan::ExecAt;
+
+/// Waits until `exec.at`, runs `sh -c COMMAND`, and records `exec_start` and `exec_exit` (or
+/// `exec_failed` when it cannot start, `exec_killed` when the run ends first). Resolves early,
+/// killing the command, when `cancelled` turns true.
+pub(crate) async fn run_exec_at(
+    start: Instant,
+    exec: &ExecAt,
+    events: &EventLog,
+    mut cancelled: watch::Receiver<bool>,
+) {
+    let cancel = async move {
+        // An error means the run dropped the sender: treat it as cancellation too.
+        let _ = cancelled.wait_for(|c| *c).await;
+    };
+    tokio::pin!(cancel);
+    tokio::select! {
+        _ = tokio::time::sleep_until((start + exec.at).into()) => {}
+        _ = &mut cancel => return,
+    }
+    events.record("exec_start", &exec.command);
+    let spawned = tokio::process::Command::new("sh")
+        .arg("-c")
+        .arg(&exec.command)
+        .stdin(Stdio::null())
+        .kill_on_drop(true)
+        .spawn();
+    let mut child = match spawned {
+        Ok(child) => child,
+        Err(error) => {
+            events.record("exec_failed", &format!("{}: {error}", exec.command));
+            return;
+        }
+    };
+    tokio::select! {
+        status = child.wait() => match status {
+            Ok(status) => events.record_with_exit("exec_exit", &exec.command, status.code()),
+            Err(error) => events.record("exec_failed", &format!("{}: {error}", exec.command)),
+        },
+        _ = &mut cancel => {
+            let _ = child.kill().await;
+            events.record("exec_killed", &exec.command);
+        }
+    }
+}

@@ -1,0 +1,192 @@
+//! Per-second and whole-run accumulators behind [`SecondRecord`] and [`Report`].
+//!
+//! Latencies go into HDR histograms (one reused for the open second, one for the whole run), so
+//! memory stays flat however long the run: no per-request samples are kept.
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use hdrhistogram::Histogram;
+
+use crate::outcome::Outcome;
+use crate::report::{LatencyMs, SecondRecord};
+
+/// Highest latency the histograms resolve, in microseconds (one hour); longer values are
+/// recorded as this maximum.
+const MAX_MICROS: u64 = 3_600_000_000;
+
+/// Counters shared by a second and the whole run.
+#[derive(Debug)]
+pub(crate) struct Tally {
+    pub sent: u64,
+    pub completed: u64,
+    pub ok: u64,
+    pub failed: u64,
+    pub codes: BTreeMap<u16, u64>,
+    pub net: BTreeMap<String, u64>,
+    pub dropped: u64,
+    pub latency: Histogram<u64>,
+}
+
+impl Tally {
+    pub fn new() -> Tally {
+        Tally {
+            sent: 0,
+            completed: 0,
+            ok: 0,
+            failed: 0,
+            codes: BTreeMap::new(),
+            net: BTreeMap::new(),
+            dropped: 0,
+            latency: micros_histogram(),
+        }
+    }
+
+    pub fn complete(&mut self, outcome: &Outcome, latency: Duration) {
+        self.completed += 1;
+        if outcome.is_ok() {
+            self.ok += 1;
+        } else {
+            self.failed += 1;
+        }
+        match outcome {
+            Outcome::Status(code) => *self.codes.entry(*code).or_default() += 1,
+            Outcome::Net(error) => match self.net.get_mut(error.name().as_ref()) {
+                Some(n) => *n += 1,
+                None => {
+                    self.net.insert(error.name().into_owned(), 1);
+                }
+            },
+        }
+        record(&mut self.latency, latency);
+    }
+
+    /// A request abandoned because the run was stopped: counted, but not in the latencies.
+    pub fn abort(&mut self) {
+        self.completed += 1;
+        self.failed += 1;
+        *self.net.entry("aborted".to_string()).or_default() += 1;
+    }
+
+    fn reset(&mut self) {
+        self.sent = 0;
+        self.completed = 0;
+        self.ok = 0;
+        self.failed = 0;
+        self.codes.clear();
+        self.net.clear();
+        self.dropped = 0;
+        self.latency.reset();
+    }
+}
+
+pub(crate) fn micros_histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, MAX_MICROS, 3).expect("static histogram bounds are valid")
+}
+
+pub(crate) fn record(histogram: &mut Histogram<u64>, value: Duration) {
+    let micros = (value.as_micros() as u64).clamp(1, MAX_MICROS);
+    histogram.saturating_record(micros);
+}
+
+pub(crate) fn percentiles(histogram: &Histogram<u64>) -> LatencyMs {
+    if histogram.is_empty() {
+        return LatencyMs::default();
+    }
+    let ms = |micros: u64| micros as f64 / 1000.0;
+    LatencyMs {
+        p50: ms(histogram.value_at_quantile(0.50)),
+        p90: ms(histogram.value_at_quantile(0.90)),
+        p99: ms(histogram.value_at_quantile(0.99)),
+        max: ms(histogram.max()),
+    }
+}
+
+/// The second currently open; it closes when the clock passes its end.
+pub(crate) struct Timeline {
+    current: u64,
+    open: Tally,
+}
+
+impl Timeline {
+    pub fn new() -> Timeline {
+        Timeline { current: 0, open: Tally::new() }
+    }
+
+    /// The tally for second `t`. Seconds already closed map to the open one: a send or
+    /// completion is never lost, at worst counted a second late.
+    pub fn at(&mut self, t: u64, closed: &mut impl FnMut(SecondRecord)) -> &mut Tally {
+        while t > self.current {
+            closed(self.close_current());
+        }
+        &mut self.open
+    }
+
+    /// Closes every second that ended before `elapsed`.
+    pub fn close_until(&mut self, elapsed: Duration, closed: &mut impl FnMut(SecondRecord)) {
+        while elapsed.as_secs() > self.current {
+            closed(self.close_current());
+        }
+    }
+
+    /// Closes the open second even though it has not ended (end of run).
+    pub fn finish(mut self, closed: &mut impl FnMut(SecondRecord)) {
+        closed(self.close_current());
+    }
+
+    /// Whether the open second has anything to report.
+    pub fn has_activity(&self) -> bool {
+        self.open.sent + self.open.completed + self.open.dropped > 0
+    }
+
+    /// The open second's index.
+    pub fn current(&self) -> u64 {
+        self.current
+    }
+
+    fn close_current(&mut self) -> SecondRecord {
+        let tally = &mut self.open;
+        let record = SecondRecord {
+            t: self.current,
+            sent: tally.sent,
+            completed: tally.completed,
+            ok: tally.ok,
+            failed: tally.failed,
+            codes: std::mem::take(&mut tally.codes),
+            net: std::mem::take(&mut tally.net),
+            dropped: tally.dropped,
+            latency_ms: percentiles(&tally.latency),
+        };
+        tally.reset();
+        self.current += 1;
+        record
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outcome::NetError;
+
+    #[test]
+    fn seconds_close_in_order_and_keep_every_count() {
+        let mut closed = Vec::new();
+        let mut sink = |r: SecondRecord| closed.push(r);
+        let mut timeline = Timeline::new();
+        timeline.at(0, &mut sink).sent += 2;
+        timeline.at(0, &mut sink).complete(&Outcome::Status(200), Duration::from_millis(5));
+        timeline.at(2, &mut sink).complete(&Outcome::Net(NetError::Refused), Duration::ZERO);
+        // A completion for a second already closed lands in the open one.
+        timeline.at(1, &mut sink).complete(&Outcome::Status(502), Duration::from_millis(7));
+        timeline.close_until(Duration::from_millis(3500), &mut sink);
+        timeline.finish(&mut sink);
+        let ts: Vec<u64> = closed.iter().map(|r| r.t).collect();
+        assert_eq!(ts, vec![0, 1, 2, 3]);
+        assert_eq!(closed[0].sent, 2);
+        assert_eq!(closed[0].codes.get(&200), Some(&1));
+        assert!((closed[0].latency_ms.p50 - 5.0).abs() < 0.01);
+        assert_eq!(closed[1].completed, 0);
+        assert_eq!(closed[2].net.get("refused"), Some(&1));
+        assert_eq!(closed[2].codes.get(&502), Some(&1));
+        assert_eq!((closed[2].ok, closed[2].failed), (0, 2));
+    }
+}

@@ -1,0 +1,101 @@
+//! A precise one-shot timer for send instants, built on Linux timerfd.
+//!
+//! tokio's timer rounds every deadline up to the next millisecond, which alone would make
+//! sends up to 1 ms late. A timerfd armed with an absolute CLOCK_MONOTONIC deadline (the clock
+//! behind `Instant`) fires within microseconds and still wakes the same event loop.
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::time::{Duration, Instant};
+
+use tokio::io::unix::AsyncFd;
+
+pub(crate) struct SendTimer {
+    fd: AsyncFd<OwnedFd>,
+    /// CLOCK_MONOTONIC reading taken together with `origin`.
+    origin_clock: Duration,
+    origin: Instant,
+    armed: Option<Instant>,
+}
+
+impl SendTimer {
+    pub fn new() -> io::Result<SendTimer> {
+        // SAFETY: plain syscalls; the returned descriptor is owned by the OwnedFd below.
+        let raw = unsafe {
+            libc::timerfd_create(libc::CLOCK_MONOTONIC, libc::TFD_NONBLOCK | libc::TFD_CLOEXEC)
+        };
+        if raw < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: `raw` is a fresh descriptor nobody else owns; the OwnedFd keeps it open for
+        // as long as the AsyncFd lives.
+        let fd = unsafe {
+            AsyncFd::register_with_interest(
+                OwnedFd::from_raw_fd(raw),
+                tokio::io::Interest::READABLE,
+            )
+        }
+        .map_err(|e| e.into_parts().1)?;
+        let origin = Instant::now();
+        let origin_clock = monotonic_now();
+        Ok(SendTimer { fd, origin_clock, origin, armed: None })
+    }
+
+    /// Resolves at `deadline` (at once if it has passed).
+    pub async fn wait_until(&mut self, deadline: Instant) -> io::Result<()> {
+        if Instant::now() >= deadline {
+            return Ok(());
+        }
+        if self.armed != Some(deadline) {
+            self.arm(deadline)?;
+        }
+        loop {
+            let mut guard = self.fd.readable().await?;
+            let mut expirations = [0u8; 8];
+            // SAFETY: reads at most 8 bytes into a local buffer of that size.
+            let read = unsafe {
+                libc::read(guard.get_inner().as_raw_fd(), expirations.as_mut_ptr().cast(), 8)
+            };
+            if read == 8 {
+                self.armed = None;
+                return Ok(());
+            }
+            guard.clear_ready();
+            if Instant::now() >= deadline {
+                return Ok(());
+            }
+        }
+    }
+
+    fn arm(&mut self, deadline: Instant) -> io::Result<()> {
+        let at = self.origin_clock + deadline.saturating_duration_since(self.origin);
+        let spec = libc::itimerspec {
+            it_interval: libc::timespec { tv_sec: 0, tv_nsec: 0 },
+            it_value: libc::timespec {
+                tv_sec: at.as_secs() as libc::time_t,
+                // A zero value would disarm the timer.
+                tv_nsec: at.subsec_nanos().max(1) as libc::c_long,
+            },
+        };
+        // SAFETY: valid descriptor and a fully initialised itimerspec.
+        let rc = unsafe {
+            libc::timerfd_settime(
+                self.fd.get_ref().as_raw_fd(),
+                libc::TFD_TIMER_ABSTIME,
+                &spec,
+                std::ptr::null_mut(),
+            )
+        };
+        if rc < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        self.armed = Some(deadline);
+        Ok(())
+    }
+}
+
+fn monotonic_now() -> Duration {
+    let mut now = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: clock_gettime writes into the timespec we pass.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut now) };
+    Duration::new(now.tv_sec as u64, now.tv_nsec as u32)
+}
