@@ -1,22 +1,233 @@
 //! Command-line arguments and entry points of `lameduck run` and `lameduck prestop`.
+use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
-/// Not implemented yet.
-#[derive(Debug, clap::Args)]
-pub struct RunArgs {}
+use nix::sys::signal::Signal;
 
-/// Not implemented yet.
+use crate::config::{Overrides, Settings};
+use crate::drain::DrainSpec;
+use crate::log::LogFormat;
+use crate::phpfpm::Listen;
+use crate::prestop::PrestopSettings;
+use crate::{duration, exit_code, signals};
+
+/// Container entrypoint (PID 1): start nginx/php-fpm, and on SIGTERM stop them without dropping a
+/// request and without overrunning the grace period.
+///
+/// On SIGTERM, SIGINT or SIGQUIT, in order:
+///   1. lame duck: /readyz (on --health-listen) answers 503;
+///   2. drain: wait while the load balancer still sends traffic (--drain);
+///   3. stop each process with its graceful signal (nginx, php-fpm: QUIT), in reverse start
+///      order, waiting for each to exit; php-fpm is signalled only once its FastCGI connections
+///      are done, so process_control_timeout = 0 loses nothing;
+///   4. SIGKILL whatever is left before --grace-period minus --safety-margin.
+///
+/// A second SIGTERM skips the drain. HUP, USR1, USR2 and WINCH are forwarded. If a process exits
+/// on its own, the others are stopped gracefully and lameduck exits non-zero.
+///
+/// Examples:
+///   lameduck run -- php-fpm8.2 -F
+///   lameduck run --drain auto --health-listen 0.0.0.0:8086 \
+///       --process fpm='php-fpm8.2 -F' --process web='nginx -g "daemon off;"'
+///   lameduck run --config /etc/lameduck.toml
+///
+/// Settings come from lameduck.toml (--config, or ./lameduck.toml when no process is given),
+/// overridden by LAMEDUCK_* environment variables, overridden by flags.
+///
+/// Exit code: the main (first) process's code, 128+N if signal N killed it, 127/126 when a
+/// command cannot be found/executed, 2 for a bad configuration.
 #[derive(Debug, clap::Args)]
-pub struct PrestopArgs {}
+#[command(verbatim_doc_comment)]
+pub struct RunArgs {
+    /// lameduck.toml with [[process]] tables and the settings below.
+    #[arg(long, env = "LAMEDUCK_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// A process to run, as NAME='COMMAND ARGS' (split like a shell would, but no shell runs).
+    /// Repeat for several: started in the order given, stopped in reverse.
+    #[arg(long = "process", value_name = "NAME=COMMAND")]
+    processes: Vec<String>,
+    /// How to wait for the load balancer: `auto[:quiet=1s,min=0s,max=15s]` (until the watched
+    /// ports see no new connection and no received byte for `quiet`), `fixed:5s`, or `none`.
+    #[arg(long, env = "LAMEDUCK_DRAIN", value_name = "SPEC")]
+    drain: Option<DrainSpec>,
+    /// Ports the auto drain watches [default: the ports the processes listen on].
+    #[arg(
+        long = "drain-port",
+        env = "LAMEDUCK_DRAIN_PORTS",
+        value_delimiter = ',',
+        value_name = "PORT"
+    )]
+    drain_ports: Vec<u16>,
+    /// The pod's terminationGracePeriodSeconds: nothing runs past it [default: 30s].
+    #[arg(long, env = "LAMEDUCK_GRACE_PERIOD", value_parser = duration::parse, value_name = "DURATION")]
+    grace_period: Option<Duration>,
+    /// lameduck SIGKILLs what is left this long before the grace period ends [default: 2s].
+    #[arg(long, env = "LAMEDUCK_SAFETY_MARGIN", value_parser = duration::parse, value_name = "DURATION")]
+    safety_margin: Option<Duration>,
+    /// Serve /readyz, /livez and /metrics here, e.g. 0.0.0.0:8086.
+    #[arg(long, env = "LAMEDUCK_HEALTH_LISTEN", value_name = "ADDR")]
+    health_listen: Option<SocketAddr>,
+    /// Log format: text or json [default: text].
+    #[arg(long, env = "LAMEDUCK_LOG_FORMAT", value_name = "FORMAT")]
+    log_format: Option<LogFormat>,
+    /// Stop signal, for all processes or one: QUIT, or web=QUIT [default: QUIT for nginx and
+    /// php-fpm, TERM otherwise].
+    #[arg(long = "stop-signal", value_name = "[NAME=]SIGNAL")]
+    stop_signals: Vec<String>,
+    /// How long to wait for a process to exit after its stop signal before SIGKILL, for all or
+    /// one: 20s, or fpm=20s [default: until the deadline].
+    #[arg(long = "stop-timeout", value_name = "[NAME=]DURATION")]
+    stop_timeouts: Vec<String>,
+    /// The command to run, after `--` (one process).
+    #[arg(last = true, value_name = "COMMAND")]
+    command: Vec<String>,
+}
+
+/// preStop hook for two-container pods: drain, wait for the web server to stop listening and for
+/// FastCGI connections to finish, then gracefully stop this container's main process and wait
+/// for it to exit. A static binary: no shell needed, works in distroless images.
+///
+/// Examples (Kubernetes lifecycle.preStop.exec.command):
+///   nginx container:   ["/lameduck", "prestop", "--drain", "auto"]
+///   php-fpm container: ["/lameduck", "prestop", "--drain", "none", "--after-port", "80"]
+#[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
+pub struct PrestopArgs {
+    /// How to wait for the load balancer: `auto[:quiet=1s,min=0s,max=15s]`, `fixed:5s`, `none`.
+    #[arg(long, env = "LAMEDUCK_DRAIN", default_value = "auto", value_name = "SPEC")]
+    drain: DrainSpec,
+    /// Ports the auto drain watches [default: every listening port in the pod].
+    #[arg(
+        long = "drain-port",
+        env = "LAMEDUCK_DRAIN_PORTS",
+        value_delimiter = ',',
+        value_name = "PORT"
+    )]
+    drain_ports: Vec<u16>,
+    /// Before signalling, wait until nothing in the pod listens on this port (the web server has
+    /// begun its graceful stop). Repeatable.
+    #[arg(long = "after-port", value_delimiter = ',', value_name = "PORT")]
+    after_ports: Vec<u16>,
+    /// FastCGI address to wait for, as a port or a unix socket path [default: read from the
+    /// target's php-fpm config when the target is php-fpm]. Repeatable.
+    #[arg(long = "fastcgi", value_name = "PORT|PATH")]
+    fastcgi: Vec<String>,
+    /// Graceful signal to send.
+    #[arg(long, default_value = "QUIT", value_parser = signals::parse, value_name = "SIGNAL")]
+    signal: Signal,
+    /// Signal the process in this pidfile instead of PID 1.
+    #[arg(long, value_name = "FILE")]
+    pidfile: Option<PathBuf>,
+    /// The pod's terminationGracePeriodSeconds.
+    #[arg(long, env = "LAMEDUCK_GRACE_PERIOD", default_value = "30s", value_parser = duration::parse, value_name = "DURATION")]
+    grace_period: Duration,
+    /// Give up this long before the grace period ends.
+    #[arg(long, env = "LAMEDUCK_SAFETY_MARGIN", default_value = "2s", value_parser = duration::parse, value_name = "DURATION")]
+    safety_margin: Duration,
+    /// Log format: text or json.
+    #[arg(long, env = "LAMEDUCK_LOG_FORMAT", default_value = "text", value_name = "FORMAT")]
+    log_format: LogFormat,
+}
 
 /// Runs `lameduck run`.
-pub fn run(_args: RunArgs) -> ExitCode {
-    eprintln!("lameduck run: not implemented yet");
-    ExitCode::from(2)
+pub fn run(args: RunArgs) -> ExitCode {
+    let overrides = match overrides(args) {
+        Ok(overrides) => overrides,
+        Err(message) => return usage_error(&message),
+    };
+    match Settings::resolve(&overrides) {
+        Ok(settings) => exit_code::exit(crate::supervisor::supervise(settings)),
+        Err(error) => usage_error(&error.to_string()),
+    }
 }
 
 /// Runs `lameduck prestop`.
-pub fn prestop(_args: PrestopArgs) -> ExitCode {
-    eprintln!("lameduck prestop: not implemented yet");
-    ExitCode::from(2)
+pub fn prestop(args: PrestopArgs) -> ExitCode {
+    let fastcgi = args
+        .fastcgi
+        .iter()
+        .map(|text| match text.parse::<u16>() {
+            Ok(port) => Listen::Tcp(port),
+            Err(_) => Listen::Unix(text.clone()),
+        })
+        .collect();
+    let settings = PrestopSettings {
+        drain: args.drain,
+        drain_ports: args.drain_ports,
+        after_ports: args.after_ports,
+        fastcgi,
+        signal: args.signal,
+        pidfile: args.pidfile,
+        grace_period: args.grace_period,
+        safety_margin: args.safety_margin,
+        log_format: args.log_format,
+    };
+    exit_code::exit(crate::prestop::prestop(settings))
+}
+
+fn usage_error(message: &str) -> ExitCode {
+    eprintln!("lameduck run: error: {message}");
+    exit_code::exit(exit_code::USAGE)
+}
+
+fn overrides(args: RunArgs) -> Result<Overrides, String> {
+    let processes = args.processes.iter().map(|text| split_name(text)).collect();
+    let stop_signals = args
+        .stop_signals
+        .iter()
+        .map(|text| {
+            let (name, value) = split_name(text);
+            signals::parse(&value).map(|signal| (name, signal))
+        })
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("--stop-signal: {e}"))?;
+    let stop_timeouts = args
+        .stop_timeouts
+        .iter()
+        .map(|text| {
+            let (name, value) = split_name(text);
+            duration::parse(&value).map(|timeout| (name, timeout))
+        })
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("--stop-timeout: {e}"))?;
+    Ok(Overrides {
+        config: args.config,
+        processes,
+        command: args.command,
+        drain: args.drain,
+        drain_ports: args.drain_ports,
+        grace_period: args.grace_period,
+        safety_margin: args.safety_margin,
+        health_listen: args.health_listen,
+        log_format: args.log_format,
+        stop_signals,
+        stop_timeouts,
+    })
+}
+
+/// `name=value` → `(Some(name), value)` when `name` is a plain word; else `(None, text)`.
+fn split_name(text: &str) -> (Option<String>, String) {
+    match text.split_once('=') {
+        Some((name, value))
+            if !name.is_empty()
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c)) =>
+        {
+            (Some(name.to_string()), value.to_string())
+        }
+        _ => (None, text.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_name;
+
+    #[test]
+    fn names_are_plain_words_before_the_equals_sign() {
+        assert_eq!(split_name("web=nginx -g x"), (Some("web".into()), "nginx -g x".into()));
+        assert_eq!(split_name("QUIT"), (None, "QUIT".into()));
+        assert_eq!(split_name("php -d a=b"), (None, "php -d a=b".into()));
+    }
 }

@@ -1,3 +1,27 @@
 //! PID-1 supervisor (`lameduck run`) and preStop helper (`lameduck prestop`) that stop nginx and
 //! php-fpm without dropping requests.
+//!
+//! `run` turns the container runtime's SIGTERM into: lame duck (`/readyz` 503) → drain (watch the
+//! kernel's socket table until the load balancer has stopped sending) → graceful stop of each
+//! process in order, php-fpm only once its FastCGI connections are done → SIGKILL of whatever is
+//! left before the grace period ends. `prestop` does the same from a preStop hook for pods that
+//! keep nginx and php-fpm in separate containers.
+mod child;
 pub mod cli;
+pub mod config;
+pub mod drain;
+pub mod duration;
+pub mod exit_code;
+pub mod health;
+pub mod known;
+pub mod log;
+pub mod netstat;
+pub mod phpfpm;
+pub mod prestop;
+pub mod procfs;
+mod shutdown;
+mod signals;
+mod sock_diag;
+pub mod supervisor;
+mod warnings;
+mod words;

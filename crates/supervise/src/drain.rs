@@ -1,0 +1,300 @@
+//! The drain: the wait between "shutdown begins" and "stop the servers", during which the load
+//! balancer is still learning that the pod is going away.
+//!
+//! `fixed:5s` waits a fixed time. `auto` watches the kernel's socket table for the watched ports
+//! and ends once nothing has happened for `quiet`. Activity is any of:
+//! - a connection to a watched port that was not there at the previous sample (new connection);
+//! - a connection waiting in a listener's accept queue;
+//! - more bytes received on a connection (`tcpi_bytes_received` from `sock_diag`, which also sees
+//!   new requests on keep-alive connections), or a changed receive queue when only
+//!   `/proc/net/tcp` is available.
+//!
+//! The drain waits at least `min` and at most `max`, and never past the deadline it is given.
+use std::collections::HashMap;
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+use crate::duration;
+use crate::netstat::{self, TcpSocket, TCP_LISTEN};
+
+/// How often the socket table is sampled during an auto drain.
+pub const SAMPLE_INTERVAL: Duration = Duration::from_millis(100);
+
+/// How to drain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DrainSpec {
+    /// Wait this long.
+    Fixed(Duration),
+    /// Watch traffic.
+    Auto { quiet: Duration, min: Duration, max: Duration },
+}
+
+impl Default for DrainSpec {
+    fn default() -> Self {
+        DrainSpec::Auto {
+            quiet: Duration::from_secs(1),
+            min: Duration::ZERO,
+            max: Duration::from_secs(15),
+        }
+    }
+}
+
+impl DrainSpec {
+    /// The longest the drain can take.
+    pub fn max(&self) -> Duration {
+        match self {
+            DrainSpec::Fixed(duration) => *duration,
+            DrainSpec::Auto { max, .. } => *max,
+        }
+    }
+}
+
+impl std::fmt::Display for DrainSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DrainSpec::Fixed(d) => write!(f, "fixed:{}s", duration::seconds(*d)),
+            DrainSpec::Auto { quiet, min, max } => write!(
+                f,
+                "auto:quiet={}s,min={}s,max={}s",
+                duration::seconds(*quiet),
+                duration::seconds(*min),
+                duration::seconds(*max)
+            ),
+        }
+    }
+}
+
+impl FromStr for DrainSpec {
+    type Err = String;
+
+    /// `none`, `fixed:5s`, `auto`, `auto:quiet=1s,min=2s,max=20s`.
+    fn from_str(text: &str) -> Result<Self, String> {
+        let hint = "write none, fixed:5s, auto or auto:quiet=1s,min=0s,max=15s";
+        let (kind, options) = text.split_once(':').unwrap_or((text, ""));
+        match kind {
+            "none" if options.is_empty() => Ok(DrainSpec::Fixed(Duration::ZERO)),
+            "fixed" => Ok(DrainSpec::Fixed(
+                duration::parse(options).map_err(|e| format!("--drain {text}: {e}"))?,
+            )),
+            "auto" => {
+                let DrainSpec::Auto { mut quiet, mut min, mut max } = DrainSpec::default() else {
+                    unreachable!("the default drain is auto")
+                };
+                for option in options.split(',').filter(|option| !option.is_empty()) {
+                    let (key, value) = option
+                        .split_once('=')
+                        .ok_or_else(|| format!("--drain {text}: `{option}` is not key=value"))?;
+                    let value =
+                        duration::parse(value).map_err(|e| format!("--drain {text}: {e}"))?;
+                    match key {
+                        "quiet" => quiet = value,
+                        "min" => min = value,
+                        "max" => max = value,
+                        _ => return Err(format!("--drain {text}: unknown option `{key}`; {hint}")),
+                    }
+                }
+                if min > max {
+                    return Err(format!("--drain {text}: min is larger than max"));
+                }
+                Ok(DrainSpec::Auto { quiet, min, max })
+            }
+            _ => Err(format!("--drain {text}: {hint}")),
+        }
+    }
+}
+
+/// Why a drain ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DrainEnd {
+    /// The fixed time passed.
+    Elapsed,
+    /// No activity for `quiet`.
+    Quiet,
+    /// `max` reached while traffic still came in.
+    Max,
+    /// The shutdown deadline left no more time.
+    Deadline,
+    /// A second shutdown signal asked to skip it.
+    Skipped,
+}
+
+impl DrainEnd {
+    /// Name for the log.
+    pub fn name(self) -> &'static str {
+        match self {
+            DrainEnd::Elapsed => "elapsed",
+            DrainEnd::Quiet => "quiet",
+            DrainEnd::Max => "max",
+            DrainEnd::Deadline => "deadline",
+            DrainEnd::Skipped => "skipped",
+        }
+    }
+}
+
+/// A drain in progress.
+#[derive(Debug)]
+pub struct Drain {
+    spec: DrainSpec,
+    ports: Vec<u16>,
+    started: Instant,
+    /// The drain ends by this instant whatever happens.
+    cap: Instant,
+    last_activity: Instant,
+    /// Connection identity → bytes received (or receive queue) at the previous sample.
+    seen: HashMap<(u16, String), u64>,
+    /// Count of activity events, for the log.
+    pub events: u64,
+}
+
+impl Drain {
+    /// Starts a drain at `now` that ends by `cap` at the latest.
+    pub fn start(spec: DrainSpec, ports: Vec<u16>, now: Instant, cap: Instant) -> Drain {
+        let mut drain = Drain {
+            spec,
+            ports,
+            started: now,
+            cap,
+            last_activity: now,
+            seen: HashMap::new(),
+            events: 0,
+        };
+        if matches!(drain.spec, DrainSpec::Auto { .. }) {
+            // The first sample is the baseline: connections already open are not "new".
+            if let Ok(sockets) = netstat::tcp_sockets() {
+                drain.observe(&sockets);
+            }
+            drain.events = 0;
+            drain.last_activity = now;
+        }
+        drain
+    }
+
+    /// The ports being watched.
+    pub fn ports(&self) -> &[u16] {
+        &self.ports
+    }
+
+    /// Samples the socket table (auto drain) and says whether the drain is over.
+    pub fn poll(&mut self, now: Instant) -> Option<DrainEnd> {
+        if matches!(self.spec, DrainSpec::Auto { .. }) {
+            if let Ok(sockets) = netstat::tcp_sockets() {
+                if self.observe(&sockets) {
+                    self.last_activity = now;
+                }
+            }
+        }
+        decide(&self.spec, self.started, self.last_activity, self.cap, now)
+    }
+
+    /// Records one sample; true if it shows activity since the previous one.
+    fn observe(&mut self, sockets: &[TcpSocket]) -> bool {
+        let mut active = false;
+        let mut current = HashMap::with_capacity(self.seen.len());
+        for socket in sockets.iter().filter(|s| self.ports.contains(&s.local_port)) {
+            if socket.state == TCP_LISTEN {
+                active |= socket.receive_queue > 0;
+                continue;
+            }
+            if !socket.is_connection() {
+                continue;
+            }
+            let key = (socket.local_port, socket.remote.clone());
+            let counter = socket.bytes_received.unwrap_or(u64::from(socket.receive_queue));
+            match self.seen.get(&key) {
+                None => active = true,
+                Some(&previous) if previous != counter && counter != 0 => active = true,
+                Some(_) => {}
+            }
+            current.insert(key, counter);
+        }
+        self.seen = current;
+        if active {
+            self.events += 1;
+        }
+        active
+    }
+
+    /// When to look again.
+    pub fn next_wakeup(&self, now: Instant) -> Duration {
+        match self.spec {
+            DrainSpec::Fixed(duration) => {
+                (self.started + duration).min(self.cap).saturating_duration_since(now)
+            }
+            DrainSpec::Auto { .. } => SAMPLE_INTERVAL,
+        }
+    }
+
+    /// Time since the drain started.
+    pub fn elapsed(&self, now: Instant) -> Duration {
+        now.saturating_duration_since(self.started)
+    }
+}
+
+/// The drain's decision, separated from the sampling so that it can be tested on its own.
+fn decide(
+    spec: &DrainSpec,
+    started: Instant,
+    last_activity: Instant,
+    cap: Instant,
+    now: Instant,
+) -> Option<DrainEnd> {
+    let elapsed = now.saturating_duration_since(started);
+    let outcome = match spec {
+        DrainSpec::Fixed(duration) if elapsed >= *duration => Some(DrainEnd::Elapsed),
+        DrainSpec::Fixed(_) => None,
+        DrainSpec::Auto { max, .. } if elapsed >= *max => Some(DrainEnd::Max),
+        DrainSpec::Auto { quiet, min, .. }
+            if elapsed >= *min && now.saturating_duration_since(last_activity) >= *quiet =>
+        {
+            Some(DrainEnd::Quiet)
+        }
+        DrainSpec::Auto { .. } => None,
+    };
+    outcome.or_else(|| (now >= cap).then_some(DrainEnd::Deadline))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_specs() {
+        assert_eq!(
+            "fixed:5s".parse::<DrainSpec>().unwrap(),
+            DrainSpec::Fixed(Duration::from_secs(5))
+        );
+        assert_eq!("none".parse::<DrainSpec>().unwrap(), DrainSpec::Fixed(Duration::ZERO));
+        let auto = "auto:quiet=500ms,max=20s".parse::<DrainSpec>().unwrap();
+        assert_eq!(
+            auto,
+            DrainSpec::Auto {
+                quiet: Duration::from_millis(500),
+                min: Duration::ZERO,
+                max: Duration::from_secs(20)
+            }
+        );
+        assert!("auto:min=5s,max=1s".parse::<DrainSpec>().is_err());
+        assert!("sleep:5".parse::<DrainSpec>().is_err());
+    }
+
+    #[test]
+    fn auto_waits_for_quiet_between_min_and_max() {
+        let spec = DrainSpec::Auto {
+            quiet: Duration::from_secs(1),
+            min: Duration::from_secs(2),
+            max: Duration::from_secs(10),
+        };
+        let t0 = Instant::now();
+        let at = |s: f64| t0 + Duration::from_secs_f64(s);
+        let cap = at(100.0);
+        // Quiet from the start, but min not reached.
+        assert_eq!(decide(&spec, t0, t0, cap, at(1.5)), None);
+        assert_eq!(decide(&spec, t0, t0, cap, at(2.0)), Some(DrainEnd::Quiet));
+        // Activity at 4.5 s keeps it going until 5.5 s.
+        assert_eq!(decide(&spec, t0, at(4.5), cap, at(5.0)), None);
+        assert_eq!(decide(&spec, t0, at(4.5), cap, at(5.5)), Some(DrainEnd::Quiet));
+        // Constant activity ends at max; the deadline cap ends it sooner.
+        assert_eq!(decide(&spec, t0, at(9.9), cap, at(10.0)), Some(DrainEnd::Max));
+        assert_eq!(decide(&spec, t0, at(2.9), at(3.0), at(3.0)), Some(DrainEnd::Deadline));
+    }
+}

@@ -1,0 +1,82 @@
+//! What lameduck knows about the programs it supervises, from the command it is given: which
+//! signal stops them gracefully, and which ones will swallow signals.
+use nix::sys::signal::Signal;
+
+/// Programs lameduck recognises by the file name of their executable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Program {
+    /// nginx: SIGQUIT is the graceful stop, SIGTERM the fast one that cuts requests.
+    Nginx,
+    /// php-fpm: SIGQUIT is graceful, SIGTERM terminates; reloads on SIGUSR2.
+    PhpFpm,
+    /// A shell that runs a script: it will not pass signals on to its children.
+    Shell,
+    /// Anything else.
+    Other,
+}
+
+impl Program {
+    /// Recognises a program from its `argv`.
+    pub fn of(argv: &[String]) -> Program {
+        let Some(first) = argv.first() else { return Program::Other };
+        let base = first.rsplit('/').next().unwrap_or(first);
+        if base == "nginx" || base.starts_with("nginx-") || base == "openresty" {
+            Program::Nginx
+        } else if base.starts_with("php-fpm") || base.starts_with("php5-fpm") {
+            Program::PhpFpm
+        } else if matches!(base, "sh" | "bash" | "dash" | "ash" | "zsh" | "ksh" | "busybox") {
+            if shell_execs_its_command(argv) {
+                Program::Other
+            } else {
+                Program::Shell
+            }
+        } else {
+            Program::Other
+        }
+    }
+
+    /// The graceful stop signal, if this program's differs from SIGTERM.
+    pub fn graceful_stop_signal(self) -> Option<Signal> {
+        match self {
+            Program::Nginx | Program::PhpFpm => Some(Signal::SIGQUIT),
+            Program::Shell | Program::Other => None,
+        }
+    }
+
+    /// Human name for logs.
+    pub fn name(self) -> &'static str {
+        match self {
+            Program::Nginx => "nginx",
+            Program::PhpFpm => "php-fpm",
+            Program::Shell => "shell",
+            Program::Other => "program",
+        }
+    }
+}
+
+/// `sh -c 'exec php-fpm -F'` replaces the shell, so signals reach the program.
+fn shell_execs_its_command(argv: &[String]) -> bool {
+    let script = argv.iter().skip_while(|word| word.as_str() != "-c").nth(1);
+    script.is_some_and(|script| {
+        let script = script.trim_start();
+        script.starts_with("exec ") && !script.contains(['\n', ';', '&', '|'])
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn argv(words: &[&str]) -> Vec<String> {
+        words.iter().map(|word| word.to_string()).collect()
+    }
+
+    #[test]
+    fn recognises_servers_and_shells() {
+        assert_eq!(Program::of(&argv(&["/usr/sbin/php-fpm8.2", "-F"])), Program::PhpFpm);
+        assert_eq!(Program::of(&argv(&["nginx", "-g", "daemon off;"])), Program::Nginx);
+        assert_eq!(Program::of(&argv(&["/bin/sh", "-c", "php-fpm -F & nginx"])), Program::Shell);
+        assert_eq!(Program::of(&argv(&["sh", "-c", "exec php-fpm -F"])), Program::Other);
+        assert_eq!(Program::of(&argv(&["sleep", "1"])), Program::Other);
+    }
+}

@@ -1,0 +1,268 @@
+//! `lameduck run`: the PID-1 supervisor.
+//!
+//! [`supervise`] reads as a straight line of named steps, like tini's `main()`. Everything after
+//! start-up happens in one poll loop: signals arrive through a `signalfd`, the health listener is
+//! one more descriptor, and the shutdown ([`crate::shutdown`]) advances on each wake-up.
+use std::os::fd::AsFd;
+use std::time::{Duration, Instant};
+
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+use nix::sys::signal::Signal;
+use nix::sys::signalfd::SignalFd;
+use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
+use nix::unistd::Pid;
+
+use crate::child::Child;
+use crate::config::{Settings, SignalOrigin};
+use crate::exit_code;
+use crate::health::{HealthServer, Status};
+use crate::log::Logger;
+use crate::shutdown::Shutdown;
+use crate::{signals, warnings};
+
+/// The running supervisor.
+pub struct Supervisor {
+    pub settings: Settings,
+    pub log: Logger,
+    pub children: Vec<Child>,
+    pub health: Option<HealthServer>,
+    pub status: Status,
+    pub shutdown: Option<Shutdown>,
+    /// Exit code decided by an event (a failed start or a process that exited on its own).
+    pub forced_exit: Option<u8>,
+    pub is_pid1: bool,
+}
+
+/// Runs `lameduck run` with validated settings and returns its exit code.
+pub fn supervise(settings: Settings) -> u8 {
+    let log = Logger::new(settings.log_format, "run");
+    let signal_fd = match signals::open_signalfd() {
+        Ok(fd) => fd,
+        Err(error) => {
+            log.phase("start", "failed", &[("error", format!("signalfd: {error}"))]);
+            return exit_code::FAILURE;
+        }
+    };
+    let is_pid1 = become_reaper(&log);
+    warnings::log_startup_warnings(&settings, &log);
+    let health = match bind_health(&settings, &log) {
+        Ok(health) => health,
+        Err(code) => return code,
+    };
+    let mut supervisor = Supervisor {
+        settings,
+        log,
+        children: Vec::new(),
+        health,
+        status: Status::default(),
+        shutdown: None,
+        forced_exit: None,
+        is_pid1,
+    };
+    supervisor.start_processes();
+    supervisor.run_event_loop(&signal_fd);
+    let code = supervisor.exit_code();
+    supervisor.log.phase("exit", "done", &[("exit_code", code.to_string())]);
+    code
+}
+
+/// Makes sure orphans are re-parented to lameduck: automatic as PID 1, otherwise by becoming a
+/// child subreaper. Returns whether lameduck is PID 1.
+fn become_reaper(log: &Logger) -> bool {
+    let is_pid1 = std::process::id() == 1;
+    if !is_pid1 {
+        // SAFETY: prctl with integer arguments only.
+        let result = unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
+        if result != 0 {
+            log.warn(&format!(
+                "not PID 1 and PR_SET_CHILD_SUBREAPER failed ({}); orphans will not be reaped",
+                std::io::Error::last_os_error()
+            ));
+        }
+    }
+    is_pid1
+}
+
+fn bind_health(settings: &Settings, log: &Logger) -> Result<Option<HealthServer>, u8> {
+    let Some(addr) = settings.health_listen else { return Ok(None) };
+    match HealthServer::bind(addr) {
+        Ok(server) => {
+            let bound = server.local_addr().map(|a| a.to_string()).unwrap_or_default();
+            log.phase("health", "listening", &[("addr", bound)]);
+            Ok(Some(server))
+        }
+        Err(error) => {
+            log.phase(
+                "health",
+                "failed",
+                &[("addr", addr.to_string()), ("error", error.to_string())],
+            );
+            Err(exit_code::USAGE)
+        }
+    }
+}
+
+impl Supervisor {
+    /// Starts the processes in order. If one cannot be started, the ones already running are
+    /// stopped gracefully and lameduck exits with 126 or 127.
+    fn start_processes(&mut self) {
+        for spec in self.settings.processes.clone() {
+            let origin = match spec.stop_signal_origin {
+                SignalOrigin::Configured => "configured".to_string(),
+                SignalOrigin::KnownProgram(program) => format!("default for {}", program.name()),
+                SignalOrigin::Default => "default".to_string(),
+            };
+            let name = spec.name.clone();
+            let stop_signal = signals::short_name(spec.stop_signal).to_string();
+            match Child::spawn(spec) {
+                Ok(child) => {
+                    self.log.phase(
+                        "start",
+                        "ok",
+                        &[
+                            ("process", name),
+                            ("pid", child.pid.to_string()),
+                            ("stop_signal", stop_signal),
+                            ("stop_signal_origin", origin),
+                        ],
+                    );
+                    self.children.push(child);
+                }
+                Err(error) => {
+                    let code = exit_code::from_spawn_error(&error);
+                    self.log.phase(
+                        "start",
+                        "failed",
+                        &[
+                            ("process", name),
+                            ("error", error.to_string()),
+                            ("exit_code", code.to_string()),
+                        ],
+                    );
+                    self.forced_exit = Some(code);
+                    self.begin_shutdown(Instant::now(), "start-failed", true);
+                    return;
+                }
+            }
+        }
+    }
+
+    fn run_event_loop(&mut self, signal_fd: &SignalFd) {
+        loop {
+            let now = Instant::now();
+            self.advance(now);
+            if self.finished() {
+                return;
+            }
+            let timeout = self.next_wakeup(now);
+            let mut fds = vec![PollFd::new(signal_fd.as_fd(), PollFlags::POLLIN)];
+            if let Some(health) = &self.health {
+                fds.push(PollFd::new(health.fd(), PollFlags::POLLIN));
+            }
+            let timeout = match timeout {
+                None => PollTimeout::NONE,
+                Some(duration) => PollTimeout::try_from(duration.max(Duration::from_millis(1)))
+                    .unwrap_or(PollTimeout::MAX),
+            };
+            // EINTR cannot happen for blocked signals; other errors just mean "look again".
+            let _ = poll(&mut fds, timeout);
+            self.read_signals(signal_fd);
+            if let Some(health) = &self.health {
+                health.serve_pending(&self.status);
+            }
+        }
+    }
+
+    fn read_signals(&mut self, signal_fd: &SignalFd) {
+        while let Ok(Some(info)) = signal_fd.read_signal() {
+            let Ok(signal) = Signal::try_from(info.ssi_signo as i32) else { continue };
+            let now = Instant::now();
+            if signal == Signal::SIGCHLD {
+                self.reap(now);
+            } else if signals::SHUTDOWN.contains(&signal) {
+                self.on_shutdown_signal(signal, now);
+            } else {
+                self.forward(signal);
+            }
+        }
+    }
+
+    fn on_shutdown_signal(&mut self, signal: Signal, now: Instant) {
+        let name = signals::short_name(signal).to_string();
+        if self.shutdown.is_none() {
+            self.log.phase("shutdown", "begin", &[("signal", name)]);
+            self.begin_shutdown(now, "signal", false);
+        } else if let Some(shutdown) = &mut self.shutdown {
+            shutdown.skip_drain = true;
+            self.log.phase(
+                "shutdown",
+                "repeated",
+                &[("signal", name), ("effect", "skip drain".into())],
+            );
+        }
+    }
+
+    fn forward(&self, signal: Signal) {
+        for child in self.children.iter().filter(|child| child.running()) {
+            if let Some(Some(outgoing)) = child.spec.forward.get(&signal) {
+                child.signal(*outgoing);
+                self.log.phase(
+                    "forward",
+                    "sent",
+                    &[
+                        ("process", child.spec.name.clone()),
+                        ("received", signals::short_name(signal).into()),
+                        ("sent", signals::short_name(*outgoing).into()),
+                    ],
+                );
+            }
+        }
+    }
+
+    /// Reaps every exited child, supervised or orphan, so that no zombie is left.
+    fn reap(&mut self, now: Instant) {
+        loop {
+            let status = match waitpid(Pid::from_raw(-1), Some(WaitPidFlag::WNOHANG)) {
+                Ok(WaitStatus::StillAlive) | Err(_) => return,
+                Ok(status) => status,
+            };
+            let (Some(pid), Some(code)) = (status.pid(), exit_code::from_wait_status(status))
+            else {
+                continue;
+            };
+            let Some(index) = self.children.iter().position(|c| c.pid == pid && c.running()) else {
+                continue;
+            };
+            self.children[index].exit = Some((code, now));
+            self.on_child_exit(index, code, now);
+        }
+    }
+
+    fn on_child_exit(&mut self, index: usize, code: u8, now: Instant) {
+        let child = &self.children[index];
+        let name = child.spec.name.clone();
+        if child.stop_sent.is_some() || self.shutdown.as_ref().is_some_and(|s| s.killing) {
+            return; // Logged by the shutdown when it reaches this process.
+        }
+        self.log.phase("exit", "unexpected", &[("process", name), ("exit_code", code.to_string())]);
+        if self.forced_exit.is_none() {
+            let several = self.children.len() > 1 || self.settings.processes.len() > 1;
+            self.forced_exit = Some(if code == 0 && several { exit_code::FAILURE } else { code });
+        }
+        // Stop the others gracefully; a drain makes no sense once a server is gone.
+        if self.shutdown.is_none() {
+            self.begin_shutdown(now, "process-exited", true);
+        }
+    }
+
+    /// The exit code: an event's (failed start, unexpected exit), else the main process's.
+    fn exit_code(&self) -> u8 {
+        if let Some(code) = self.forced_exit {
+            return code;
+        }
+        match self.children.first().and_then(|child| child.exit) {
+            Some((code, _)) => code,
+            None => exit_code::SIGNAL_BASE + Signal::SIGKILL as u8,
+        }
+    }
+}
