@@ -2,6 +2,8 @@
 //! namespace (`unshare --pid --fork --mount-proc`), signal it, wait for it, read its log.
 #![allow(dead_code)]
 
+pub mod web;
+
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
