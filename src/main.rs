@@ -3,6 +3,8 @@
 //! Nothing here does work of its own. Each subcommand's flags are defined next to the code that
 //! uses them (`lameduck_load::cli`, `lameduck_lab::cli`, …) so the `--help` text and the behaviour
 //! live in one place; this file only composes them.
+mod reference;
+
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -18,7 +20,7 @@ use clap::{Parser, Subcommand};
 /// report   render an HTML report from a saved timeline or lab result
 #[derive(Parser)]
 #[command(name = "lameduck", version = env!("LAMEDUCK_VERSION"), about, long_about, verbatim_doc_comment)]
-struct Cli {
+pub(crate) struct Cli {
     #[command(subcommand)]
     command: Command,
 }
@@ -31,6 +33,9 @@ enum Command {
     Prestop(lameduck_supervise::cli::PrestopArgs),
     Check(lameduck_check::cli::Args),
     Report(lameduck_report::cli::Args),
+    /// Writes the command-line reference (one Markdown page per subcommand) into a directory.
+    #[command(hide = true)]
+    GenerateReference { out_dir: std::path::PathBuf },
 }
 
 fn main() -> ExitCode {
@@ -41,5 +46,6 @@ fn main() -> ExitCode {
         Command::Prestop(args) => lameduck_supervise::cli::prestop(args),
         Command::Check(args) => lameduck_check::cli::execute(args),
         Command::Report(args) => lameduck_report::cli::execute(args),
+        Command::GenerateReference { out_dir } => reference::write_all(&out_dir),
     }
 }
