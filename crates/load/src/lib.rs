@@ -43,7 +43,9 @@ mod prepare;
 pub mod report;
 mod response;
 pub mod schedule;
+pub mod tank;
 pub mod target;
+pub mod thresholds;
 mod timeline;
 mod timer;
 

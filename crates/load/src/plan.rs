@@ -66,7 +66,7 @@ impl Plan {
     }
 
     /// Checks the parts that parsing alone cannot.
-    pub(crate) fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), String> {
         if self.targets.is_empty() {
             return Err("no target URL given".into());
         }

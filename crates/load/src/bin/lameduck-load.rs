@@ -1,0 +1,17 @@
+//! `lameduck-load`: the same command as `lameduck load`, as a binary of its own so the load
+//! crate's tests and benchmark can run the real command line without the whole workspace.
+use std::process::ExitCode;
+
+use clap::Parser;
+
+/// Open-loop HTTP load with a per-second timeline of every failure (same as `lameduck load`).
+#[derive(Parser)]
+#[command(name = "lameduck-load", version)]
+struct Cli {
+    #[command(flatten)]
+    args: lameduck_load::cli::Args,
+}
+
+fn main() -> ExitCode {
+    lameduck_load::cli::execute(Cli::parse().args)
+}

@@ -1,0 +1,177 @@
+//! Command-line arguments and entry point of `lameduck load`.
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use crate::exit;
+
+mod build;
+mod files;
+mod output;
+
+/// Open-loop HTTP load with a per-second timeline of every failure.
+///
+/// Requests leave at the instants the schedule dictates, whatever the server does, and latency
+/// counts from those instants. Each exact HTTP status and each network outcome (refused, reset,
+/// closed, timeout, other:<errno>) is counted per second and in total. Nothing is retried.
+///
+/// Examples:
+///
+///   lameduck load http://127.0.0.1:8080/ --schedule 'const(100,30s)'
+///
+///   lameduck load https://shop.example/ -s 'line(1,200,1m) const(200,5m)' \
+///       --fail-on 'http(5xx)>0' --fail-on 'net(any)>0' --fail-on 'p99>500ms'
+///
+///   lameduck load http://10.0.0.7/ --host shop.example -s 'const(50,2m)' \
+///       --exec-at 10s 'kubectl -n test scale deploy web --replicas=1' --timeline t.jsonl
+///
+///   lameduck load --tank load.yaml --output json > report.json
+///
+/// Exit codes: 0 every threshold passed, 1 a --fail-on threshold was crossed, 2 bad input or
+/// the run could not start.
+#[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
+pub struct Args {
+    /// Target URLs (http:// or https://), sent round-robin.
+    #[arg(value_name = "URL")]
+    pub urls: Vec<String>,
+
+    /// Load schedule in Yandex.Tank's grammar: const(RPS,DUR), line(FROM,TO,DUR),
+    /// step(FROM,TO,STEP,DUR), separated by spaces to chain. Rates may be fractional;
+    /// durations are 30, 30s, 5m, 1h2m3s. Example: 'line(1,100,30s) const(100,5m)'.
+    #[arg(short, long, value_name = "SCHEDULE")]
+    pub schedule: Option<String>,
+
+    /// HTTP method.
+    #[arg(short = 'X', long, default_value = "GET")]
+    pub method: String,
+
+    /// Extra request header, `Name: value` (repeatable). `Host: x` is the same as --host x.
+    #[arg(short = 'H', long = "header", value_name = "HEADER")]
+    pub headers: Vec<String>,
+
+    /// Request body.
+    #[arg(long, conflicts_with = "body_file")]
+    pub body: Option<String>,
+
+    /// Request body read from a file.
+    #[arg(long, value_name = "FILE")]
+    pub body_file: Option<PathBuf>,
+
+    /// Host header to send instead of the URL's host (e.g. to hit an ingress by its IP).
+    #[arg(long)]
+    pub host: Option<String>,
+
+    /// File of URIs, one per line: full URLs, or paths appended to the first URL's origin.
+    /// Blank lines and lines starting with # are skipped.
+    #[arg(long, value_name = "FILE")]
+    pub uris_file: Option<PathBuf>,
+
+    /// Open a new connection for every request and send `Connection: close`.
+    #[arg(long)]
+    pub no_keepalive: bool,
+
+    /// Most requests outstanding at once. A send due while this many are outstanding is
+    /// counted as `dropped`, never delayed. With keep-alive this is also the most
+    /// connections opened.
+    #[arg(long, default_value_t = crate::DEFAULT_MAX_IN_FLIGHT, value_name = "N")]
+    pub max_in_flight: usize,
+
+    /// Time limit for connect plus response of each request (`timeout` outcome).
+    #[arg(long, default_value = "11s", value_name = "DURATION")]
+    pub timeout: String,
+
+    /// Accept any TLS certificate (self-signed test clusters).
+    #[arg(long)]
+    pub insecure: bool,
+
+    /// Final report format on stdout: `text` (human summary) or `json` (one JSON object).
+    #[arg(long, value_enum, default_value = "text")]
+    pub output: OutputFormat,
+
+    /// Write each second (and each event) as a JSON line to FILE as it closes.
+    #[arg(long, value_name = "FILE")]
+    pub timeline: Option<PathBuf>,
+
+    /// Write one tab-separated line per request to FILE, like Tank's phout: intended send
+    /// time (Unix seconds), latency (µs), status or network outcome, bytes sent, bytes received.
+    #[arg(long, value_name = "FILE")]
+    pub raw: Option<PathBuf>,
+
+    /// Exit with code 1 if this holds at the end (repeatable). Metrics: requests, ok,
+    /// failed, dropped, http(CODE|Nxx|any), net(NAME|any), p50, p90, p99, max. Examples:
+    /// 'failed>0', 'http(5xx)>0.1%', 'http(502)>0', 'net(any)>0', 'p99>500ms'.
+    #[arg(long = "fail-on", value_name = "EXPR")]
+    pub fail_on: Vec<String>,
+
+    /// Run a shell command OFFSET into the run and mark its start and exit on the timeline
+    /// (repeatable), e.g. --exec-at 10s 'kubectl -n test scale deploy web --replicas=1'.
+    #[arg(long = "exec-at", num_args = 2, value_names = ["OFFSET", "COMMAND"])]
+    pub exec_at: Vec<String>,
+
+    /// Read target, headers, schedule, timeout and ssl from a Yandex.Tank load.yaml
+    /// (phantom section). URLs, --schedule, --timeout and headers given here take precedence.
+    #[arg(long, value_name = "LOAD_YAML")]
+    pub tank: Option<PathBuf>,
+
+    /// Do not print a line per second on stderr.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+/// `--output` formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    Text,
+    Json,
+}
+
+/// Runs `lameduck load`.
+pub fn execute(args: Args) -> ExitCode {
+    let built = match build::plan(&args) {
+        Ok(built) => built,
+        Err(error) => {
+            eprintln!("{error:?}");
+            return exit::code(exit::USAGE);
+        }
+    };
+    for warning in &built.warnings {
+        eprintln!("warning: {warning}");
+    }
+    let mut sinks = match files::Sinks::open(&args) {
+        Ok(sinks) => sinks,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return exit::code(exit::USAGE);
+        }
+    };
+    let stop = crate::StopHandle::new();
+    let signals = match files::stop_on_signals(stop.clone()) {
+        Ok(signals) => signals,
+        Err(error) => {
+            eprintln!("error: cannot handle Ctrl-C: {error}");
+            return exit::code(exit::USAGE);
+        }
+    };
+    let result = crate::run(&built.plan, sinks.hooks(args.quiet, stop));
+    signals.close();
+    let report = match result {
+        Ok(report) => report,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return exit::code(exit::USAGE);
+        }
+    };
+    if let Err(error) = sinks.finish() {
+        eprintln!("error: {error}");
+    }
+    let verdicts: Vec<_> = built.thresholds.iter().map(|t| t.evaluate(&report)).collect();
+    match args.output {
+        OutputFormat::Json => output::print_json(&report, &verdicts),
+        OutputFormat::Text => output::print_summary(&report, &verdicts),
+    }
+    if verdicts.iter().any(|v| v.crossed) {
+        exit::code(exit::THRESHOLD_CROSSED)
+    } else {
+        exit::code(exit::PASS)
+    }
+}

@@ -1,0 +1,88 @@
+//! Human output: one plain line per second on stderr while running, and the final summary (or
+//! the JSON object for `--output json`) on stdout.
+use std::fmt::Write;
+
+use crate::report::{Event, LatencyMs, Report, SecondRecord};
+use crate::thresholds::Verdict;
+
+/// `t=12s sent=100 done=98 ok=90 200=90 502=8 refused=2 dropped=0 p50=3ms p99=210ms max=250ms`
+pub(super) fn second_line(s: &SecondRecord) -> String {
+    let mut line = format!("t={}s sent={} done={} ok={}", s.t, s.sent, s.completed, s.ok);
+    for (code, n) in &s.codes {
+        let _ = write!(line, " {code}={n}");
+    }
+    for (name, n) in &s.net {
+        let _ = write!(line, " {name}={n}");
+    }
+    let _ = write!(
+        line,
+        " dropped={} p50={} p99={} max={}",
+        s.dropped,
+        ms(s.latency_ms.p50),
+        ms(s.latency_ms.p99),
+        ms(s.latency_ms.max)
+    );
+    line
+}
+
+/// `event t=10.002s exec_start kubectl scale ...`
+pub(super) fn event_line(e: &Event) -> String {
+    let mut line = format!("event t={:.3}s {} {}", e.t_ms as f64 / 1000.0, e.kind, e.label);
+    if let Some(code) = e.exit_code {
+        let _ = write!(line, " (exit {code})");
+    }
+    line
+}
+
+fn ms(value: f64) -> String {
+    if value >= 100.0 {
+        format!("{value:.0}ms")
+    } else if value >= 1.0 {
+        format!("{value:.1}ms")
+    } else {
+        format!("{value:.2}ms")
+    }
+}
+
+fn latency(l: &LatencyMs) -> String {
+    format!("p50={} p90={} p99={} max={}", ms(l.p50), ms(l.p90), ms(l.p99), ms(l.max))
+}
+
+pub(super) fn print_summary(report: &Report, verdicts: &[Verdict]) {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "requests {}  ok {}  failed {}  dropped {}  rate {:.1}/s  duration {:.1}s{}",
+        report.requests,
+        report.ok,
+        report.failed,
+        report.dropped,
+        report.rps,
+        report.duration_s,
+        if report.stopped_early { "  (stopped early)" } else { "" }
+    );
+    let codes: Vec<String> = report.codes.iter().map(|(c, n)| format!("{c}={n}")).collect();
+    let _ =
+        writeln!(out, "codes    {}", if codes.is_empty() { "-".into() } else { codes.join(" ") });
+    let net: Vec<String> = report.net.iter().map(|(k, n)| format!("{k}={n}")).collect();
+    let _ = writeln!(out, "net      {}", if net.is_empty() { "-".into() } else { net.join(" ") });
+    let _ = writeln!(out, "latency  {}", latency(&report.latency_ms));
+    let _ = writeln!(out, "send lag {}", latency(&report.send_lag_ms));
+    for event in &report.events {
+        let _ = writeln!(out, "{}", event_line(event));
+    }
+    for verdict in verdicts {
+        let state = if verdict.crossed { "CROSSED" } else { "ok" };
+        let _ =
+            writeln!(out, "fail-on  {}: {state} (measured {})", verdict.threshold, verdict.actual);
+    }
+    print!("{out}");
+}
+
+pub(super) fn print_json(report: &Report, verdicts: &[Verdict]) {
+    let mut json = serde_json::to_value(report).unwrap_or_default();
+    if let Some(object) = json.as_object_mut() {
+        object.insert("thresholds".into(), serde_json::to_value(verdicts).unwrap_or_default());
+    }
+    println!("{json}");
+}

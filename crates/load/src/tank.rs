@@ -1,0 +1,192 @@
+//! Reads the `phantom` section of a Yandex.Tank `load.yaml`, so an existing Tank test runs
+//! unchanged: `address`, `uris`, `headers`, `header_http`, `load_profile` (`load_type: rps`,
+//! `schedule`), `timeout` and `ssl`. Anything else is reported as a warning, never silently
+//! dropped.
+use std::path::Path;
+use std::time::Duration;
+
+use serde_yaml::{Mapping, Value};
+
+use crate::durations::parse_duration;
+use crate::schedule::Schedule;
+
+/// What a load.yaml asks for, in lameduck's terms.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TankConfig {
+    /// `http://address` or `https://address` with each of `uris` appended.
+    pub urls: Vec<String>,
+    /// Headers from `headers: ["[Name: value]"]`, Host included (it becomes the Host override).
+    pub headers: Vec<(String, String)>,
+    pub schedule: Schedule,
+    pub timeout: Option<Duration>,
+    /// Keys that were present but are not supported, with why.
+    pub warnings: Vec<String>,
+}
+
+/// A load.yaml that cannot be used: the file, the key and what is expected.
+#[derive(Debug, thiserror::Error)]
+#[error("{file}: {message}")]
+pub struct TankError {
+    pub file: String,
+    pub message: String,
+}
+
+const SUPPORTED: &[&str] =
+    &["address", "uris", "headers", "header_http", "load_profile", "timeout", "ssl", "enabled"];
+
+/// Reads and interprets `path`.
+pub fn load(path: &Path) -> Result<TankConfig, TankError> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| TankError { file: file.clone(), message: format!("cannot read: {e}") })?;
+    parse(&text).map_err(|message| TankError { file, message })
+}
+
+/// Interprets load.yaml text; errors name the key at fault.
+pub fn parse(text: &str) -> Result<TankConfig, String> {
+    let root: Value = serde_yaml::from_str(text).map_err(|e| match e.location() {
+        Some(at) => format!("line {}, column {}: invalid YAML: {e}", at.line(), at.column()),
+        None => format!("invalid YAML: {e}"),
+    })?;
+    let root =
+        root.as_mapping().ok_or("expected a mapping with a `phantom:` section at the top")?;
+    let mut warnings = Vec::new();
+    for key in root.keys().filter_map(Value::as_str).filter(|k| *k != "phantom") {
+        warnings.push(format!("section `{key}` is ignored (only `phantom` is supported)"));
+    }
+    let phantom = root
+        .get("phantom")
+        .ok_or("no `phantom:` section; lameduck reads the phantom section of load.yaml")?
+        .as_mapping()
+        .ok_or("`phantom` must be a mapping of settings (check the indentation)")?;
+    for key in phantom.keys().filter_map(Value::as_str) {
+        if !SUPPORTED.contains(&key) {
+            warnings.push(format!("phantom.{key} is not supported and is ignored"));
+        }
+    }
+
+    let ssl = match phantom.get("ssl") {
+        None => false,
+        Some(v) => v.as_bool().ok_or("phantom.ssl must be true or false")?,
+    };
+    let address = string(phantom, "address")?.ok_or("phantom.address is required (host[:port])")?;
+    let base = address_to_base(&address, ssl)?;
+    let uris = match phantom.get("uris") {
+        None => vec!["/".to_string()],
+        Some(Value::Sequence(items)) => items
+            .iter()
+            .map(|u| u.as_str().map(str::to_string).ok_or("phantom.uris must be a list of paths"))
+            .collect::<Result<_, _>>()?,
+        Some(_) => return Err("phantom.uris must be a list of paths such as `- /`".into()),
+    };
+    let urls = uris
+        .iter()
+        .map(|uri| {
+            if uri.starts_with('/') {
+                Ok(format!("{base}{uri}"))
+            } else {
+                Err(format!("phantom.uris entry `{uri}` must start with `/`"))
+            }
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+
+    let mut headers = Vec::new();
+    if let Some(list) = phantom.get("headers") {
+        let list =
+            list.as_sequence().ok_or("phantom.headers must be a list of \"[Name: value]\"")?;
+        for item in list {
+            let raw = item.as_str().ok_or("phantom.headers entries must be strings")?;
+            let inner = raw.trim().strip_prefix('[').and_then(|r| r.strip_suffix(']')).ok_or_else(
+                || format!("phantom.headers entry `{raw}` must look like \"[Name: value]\""),
+            )?;
+            let header = crate::target::parse_header(inner)
+                .map_err(|e| format!("phantom.headers entry `{raw}`: {e}"))?;
+            headers.push(header);
+        }
+    }
+    if let Some(version) = string(phantom, "header_http")? {
+        if version != "1.1" {
+            warnings
+                .push(format!("phantom.header_http `{version}`: lameduck always sends HTTP/1.1"));
+        }
+    }
+
+    let profile = phantom
+        .get("load_profile")
+        .ok_or("phantom.load_profile is required (load_type: rps, schedule: ...)")?
+        .as_mapping()
+        .ok_or("phantom.load_profile must be a mapping with load_type and schedule")?;
+    match string(profile, "load_type")?.as_deref() {
+        Some("rps") => {}
+        Some(other) => {
+            return Err(format!(
+                "phantom.load_profile.load_type `{other}` is not supported: lameduck is open-loop \
+                 and supports only `rps`"
+            ))
+        }
+        None => return Err("phantom.load_profile.load_type is required (rps)".into()),
+    }
+    let schedule_text =
+        string(profile, "schedule")?.ok_or("phantom.load_profile.schedule is required")?;
+    let schedule = Schedule::parse(&schedule_text)
+        .map_err(|e| format!("phantom.load_profile.schedule `{schedule_text}`: {}", e.message))?;
+    let timeout = match string(phantom, "timeout")? {
+        None => None,
+        Some(t) => Some(parse_duration(&t).map_err(|e| format!("phantom.timeout: {e}"))?),
+    };
+    Ok(TankConfig { urls, headers, schedule, timeout, warnings })
+}
+
+/// A scalar setting as text (YAML numbers and booleans included), if present.
+fn string(map: &Mapping, key: &str) -> Result<Option<String>, String> {
+    match map.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(Value::Number(n)) => Ok(Some(n.to_string())),
+        Some(Value::Bool(b)) => Ok(Some(b.to_string())),
+        Some(_) => Err(format!("`{key}` must be a single value, not a list or mapping")),
+    }
+}
+
+fn address_to_base(address: &str, ssl: bool) -> Result<String, String> {
+    let address = address.trim();
+    if address.contains("://") {
+        return Err(format!(
+            "phantom.address `{address}` must be host[:port] without a scheme (use ssl: true \
+             for https)"
+        ));
+    }
+    if address.is_empty() || address.contains('/') {
+        return Err(format!("phantom.address `{address}` must be host[:port]"));
+    }
+    Ok(format!("{}://{address}", if ssl { "https" } else { "http" }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejects_what_it_cannot_run_with_the_key_at_fault() {
+        let cases = [
+            ("phantom: [1]", "`phantom` must be a mapping"),
+            ("console: {}", "no `phantom:`"),
+            ("phantom:\n  uris: [/]\n", "phantom.address is required"),
+            ("phantom:\n  address: h\n", "load_profile is required"),
+            (
+                "phantom:\n  address: h\n  load_profile: {load_type: instances, schedule: x}\n",
+                "only `rps`",
+            ),
+            (
+                "phantom:\n  address: h\n  load_profile: {load_type: rps, schedule: 'const(1)'}\n",
+                "takes 2 arguments",
+            ),
+            ("phantom:\n  address: http://h\n", "without a scheme"),
+            ("phantom:\n address: h\n  uris: x", "line 3"),
+        ];
+        for (text, message) in cases {
+            let err = parse(text).unwrap_err();
+            assert!(err.contains(message), "{text}: {err}");
+        }
+    }
+}
