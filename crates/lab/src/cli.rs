@@ -1,12 +1,271 @@
 //! Command-line arguments and entry point of `lameduck lab`.
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
-/// Not implemented yet.
+use anyhow::{bail, Context, Result};
+use lameduck_load::StopHandle;
+
+use crate::pod::LabEnv;
+use crate::result::{table, Summary, NOT_REPRODUCED};
+use crate::sandbox::{self, INNER_ENV};
+use crate::scenario::{images, load_file, Scenario};
+use crate::seeds;
+use crate::sys::netns::NetNs;
+
+/// Reproduce Kubernetes pod termination on this machine, with real nginx and php-fpm.
+///
+/// Each pod gets its own network namespace (its containers share its 127.0.0.1); each container
+/// its own PID namespace (the program is PID 1) and mount namespace (the pod's files mounted
+/// where `volumeMounts` say, private /run and /tmp). A kubelet terminates pods as Kubernetes
+/// does (preStop, stop signal, grace period, SIGKILL), an ingress (`alb` or `nginx` model)
+/// stands in front with a configurable endpoint propagation delay, and the lameduck load
+/// engine sends traffic through it.
+///
+///   lameduck lab seeds                   run the articles' experiments, print a table
+///   lameduck lab seeds --only fpm        just the php-fpm ones
+///   lameduck lab seeds --dump nginx-sigterm > my.yaml    start your own from one of them
+///   lameduck lab my.yaml --output json   your pod template, JSON summary on stdout
+///
+/// Logs of every container, the event log and result.json land in the run directory, whose
+/// path is printed. Needs root (or unprivileged user namespaces); nginx and php-fpm come from
+/// scripts/install-deps. Scenario format: docs/lab.md.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+#[command(verbatim_doc_comment)]
+pub struct Args {
+    /// Scenario files (YAML), or `seeds` for the built-in experiments from the articles.
+    #[arg(value_name = "FILE.yaml|seeds", required_unless_present_any = ["list", "dump"])]
+    pub scenarios: Vec<String>,
+    /// `human` prints a table; `json` prints the summary as JSON on stdout.
+    #[arg(long, value_enum, default_value_t = Output::Human)]
+    pub output: Output,
+    /// Where logs and results go [default: ./lameduck-runs/lab-<time>-<pid>].
+    #[arg(long, value_name = "DIR")]
+    pub run_dir: Option<PathBuf>,
+    /// How many scenarios run at the same time.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub jobs: u16,
+    /// With `seeds`: only built-in scenarios whose name contains this text (repeatable).
+    #[arg(long, value_name = "TEXT")]
+    pub only: Vec<String>,
+    /// Print the built-in scenario NAME as a scenario file, and exit.
+    #[arg(long, value_name = "NAME")]
+    pub dump: Option<String>,
+    /// List the built-in scenarios, and exit.
+    #[arg(long)]
+    pub list: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Output {
+    Human,
+    Json,
+}
 
 /// Runs `lameduck lab`.
-pub fn execute(_args: Args) -> ExitCode {
-    eprintln!("lameduck lab: not implemented yet");
-    ExitCode::from(2)
+pub fn execute(args: Args) -> ExitCode {
+    match run(args) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("lameduck lab: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(args: Args) -> Result<ExitCode> {
+    if args.list {
+        for s in seeds::all() {
+            println!("{:<28} {}", s.name, s.description);
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(name) = &args.dump {
+        let Some(text) = seeds::yaml(name) else {
+            bail!("no built-in scenario `{name}`; `lameduck lab --list` shows them");
+        };
+        print!("{text}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let scenarios = load_scenarios(&args)?;
+    if let Some(dir) = std::env::var_os(INNER_ENV) {
+        return inner(&args, scenarios, PathBuf::from(dir));
+    }
+    check_programs(&scenarios)?;
+    let run_dir = create_run_dir(args.run_dir.as_deref())?;
+    eprintln!("lameduck lab: run directory {}", run_dir.display());
+    sandbox::run_outer(&run_dir)
+}
+
+fn load_scenarios(args: &Args) -> Result<Vec<Scenario>> {
+    let mut out: Vec<Scenario> = Vec::new();
+    for item in &args.scenarios {
+        if item == "seeds" {
+            let wanted = |name: &str| {
+                args.only.is_empty() || args.only.iter().any(|o| name.contains(o.as_str()))
+            };
+            let chosen: Vec<Scenario> =
+                seeds::all().into_iter().filter(|s| wanted(&s.name)).collect();
+            if chosen.is_empty() {
+                bail!(
+                    "--only {:?} matches no built-in scenario; `lameduck lab --list` shows them",
+                    args.only
+                );
+            }
+            out.extend(chosen);
+        } else {
+            out.push(load_file(Path::new(item)).map_err(|e| anyhow::anyhow!("{e}"))?);
+        }
+    }
+    // Names become directories: keep them unique.
+    let mut seen = std::collections::BTreeMap::<String, u32>::new();
+    for s in &mut out {
+        let n = seen.entry(s.name.clone()).or_insert(0);
+        *n += 1;
+        if *n > 1 {
+            s.name = format!("{}-{n}", s.name);
+        }
+        if s.name.is_empty() || s.name.contains('/') || s.name.starts_with('.') {
+            bail!("scenario name `{}` cannot be used as a directory name; use letters, digits and dashes", s.name);
+        }
+    }
+    Ok(out)
+}
+
+/// Every program the scenarios run must exist here; say how to install it if not.
+fn check_programs(scenarios: &[Scenario]) -> Result<()> {
+    let self_exe = std::env::current_exe().unwrap_or_default();
+    for s in scenarios {
+        for c in s.pod.containers.iter().chain(&s.pod.init_containers) {
+            let image = images::lookup(&c.image, &s.images).map_err(anyhow::Error::msg)?;
+            let mut argv = images::container_argv(&image, c.command.as_ref(), c.args.as_ref());
+            let program = images::resolve_program(&mut argv, &self_exe)
+                .map_err(|e| anyhow::anyhow!("scenario {}: container {}: {e}", s.name, c.name))?;
+            if !program.is_file() {
+                bail!(
+                    "scenario {}: container {}: {} does not exist; run scripts/install-deps",
+                    s.name,
+                    c.name,
+                    program.display()
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+fn create_run_dir(chosen: Option<&Path>) -> Result<PathBuf> {
+    let dir = match chosen {
+        Some(d) => d.to_path_buf(),
+        None => {
+            let secs = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0);
+            PathBuf::from("lameduck-runs").join(format!("lab-{secs}-{}", std::process::id()))
+        }
+    };
+    std::fs::create_dir_all(&dir)
+        .with_context(|| format!("create run directory {}", dir.display()))?;
+    let dir = dir.canonicalize()?;
+    if dir.starts_with("/proc")
+        || ["/mnt", "/srv", "/opt", "/media"].iter().any(|p| dir.starts_with(p))
+    {
+        bail!(
+            "run directory {} would be hidden inside the lab; choose another with --run-dir",
+            dir.display()
+        );
+    }
+    Ok(dir)
+}
+
+fn inner(args: &Args, scenarios: Vec<Scenario>, run_dir: PathBuf) -> Result<ExitCode> {
+    let self_exe = std::fs::read_link("/proc/self/exe").context("find this executable")?;
+    let stage_dir = sandbox::setup_inner()?;
+    let home_ns = NetNs::current()?;
+    let env = LabEnv { run_dir: run_dir.clone(), stage_dir, self_exe, home_ns };
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let jobs = args.jobs as usize;
+    let results = runtime.block_on(run_all(scenarios, env, jobs));
+    let mut ok = true;
+    let mut done = Vec::new();
+    for (name, result) in results {
+        match result {
+            Ok(r) => {
+                ok &= r.verdict != NOT_REPRODUCED;
+                done.push(r);
+            }
+            Err(e) => {
+                ok = false;
+                eprintln!("lameduck lab: scenario {name} failed: {e:#}");
+            }
+        }
+    }
+    let dir_text = run_dir.display().to_string();
+    let full = serde_json::json!({ "run_dir": dir_text, "scenarios": done });
+    std::fs::write(run_dir.join("result.json"), serde_json::to_vec_pretty(&full)?)
+        .context("write result.json")?;
+    match args.output {
+        Output::Json => {
+            println!("{}", serde_json::to_string_pretty(&Summary::of(&dir_text, &done))?)
+        }
+        Output::Human => {
+            print!("{}", table(&done));
+            for r in done.iter().filter(|r| !r.reason.is_empty()) {
+                println!("{}: {}", r.name, r.reason);
+            }
+            println!(
+                "\nrun directory: {dir_text} (events.log and pod logs per scenario, result.json)"
+            );
+        }
+    }
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+type Outcome = (String, Result<crate::result::ScenarioResult>);
+
+async fn run_all(scenarios: Vec<Scenario>, env: LabEnv, jobs: usize) -> Vec<Outcome> {
+    let stop = StopHandle::new();
+    let on_signal = stop.clone();
+    tokio::spawn(async move {
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+        loop {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending::<()>().await } } => {}
+            }
+            eprintln!("lameduck lab: stopping the load; finishing terminations and writing results (again to abort)");
+            on_signal.stop();
+        }
+    });
+    let permits = Arc::new(tokio::sync::Semaphore::new(jobs.max(1)));
+    let mut tasks = Vec::new();
+    for s in scenarios {
+        let (env, stop, permits) = (env.clone(), stop.clone(), permits.clone());
+        tasks.push(tokio::spawn(async move {
+            let _permit = permits.acquire_owned().await;
+            let name = s.name.clone();
+            eprintln!("lameduck lab: ▶ {name}");
+            let result = crate::runner::run(s, env, stop).await;
+            match &result {
+                Ok(r) => eprintln!(
+                    "lameduck lab: ■ {name}: {} requests, {} failed — {}",
+                    r.requests, r.failed, r.verdict
+                ),
+                Err(e) => eprintln!("lameduck lab: ■ {name}: error: {e:#}"),
+            }
+            (name, result)
+        }));
+    }
+    let mut out = Vec::new();
+    for t in tasks {
+        match t.await {
+            Ok(o) => out.push(o),
+            Err(e) => out.push(("?".into(), Err(anyhow::anyhow!("scenario task panicked: {e}")))),
+        }
+    }
+    out
 }

@@ -1,0 +1,154 @@
+//! One attempt to one target: take a pooled connection or open one inside the pod, write the
+//! request, read the response, and name the cause when it fails.
+use std::time::Instant;
+
+use serde::Serialize;
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
+
+use super::{Endpoint, Idle, Ingress, Reply};
+use crate::http::{is_hop_by_hop, Conn, ReadError, Request};
+use crate::scenario::IngressModel;
+
+/// Why an attempt to a target failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Cause {
+    /// Connection refused: nothing listens on the port (any more).
+    Refused,
+    /// Connection reset by the target.
+    Reset,
+    /// The target closed the connection before a complete response.
+    Closed,
+    /// No response head within the ingress timeout (or connect timed out).
+    Timeout,
+    /// No endpoint to send to.
+    NoEndpoints,
+    /// The target sent something that is not HTTP.
+    Malformed,
+}
+
+impl Cause {
+    /// The status the client gets when this is the final failure.
+    pub fn status(self) -> u16 {
+        match self {
+            Cause::Timeout => 504,
+            Cause::NoEndpoints => 503,
+            _ => 502,
+        }
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            Cause::Refused => "connection refused",
+            Cause::Reset => "connection reset by the pod",
+            Cause::Closed => "pod closed the connection before responding",
+            Cause::Timeout => "no response before the timeout",
+            Cause::NoEndpoints => "no endpoints",
+            Cause::Malformed => "malformed response",
+        }
+    }
+}
+
+fn io_cause(e: &std::io::Error) -> Cause {
+    match e.kind() {
+        std::io::ErrorKind::ConnectionRefused => Cause::Refused,
+        std::io::ErrorKind::TimedOut => Cause::Timeout,
+        std::io::ErrorKind::UnexpectedEof => Cause::Closed,
+        _ => Cause::Reset,
+    }
+}
+
+/// The request as sent upstream: hop-by-hop headers replaced by the ingress's own.
+pub fn encode_request(request: &Request, keepalive: bool) -> Vec<u8> {
+    let mut out = format!("{} {} HTTP/1.1\r\n", request.method, request.target).into_bytes();
+    for (name, value) in request.headers.iter().filter(|(n, _)| !is_hop_by_hop(n)) {
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(value);
+        out.extend_from_slice(b"\r\n");
+    }
+    let connection = if keepalive { "keep-alive" } else { "close" };
+    out.extend_from_slice(
+        format!("Content-Length: {}\r\nConnection: {connection}\r\n\r\n", request.body.len())
+            .as_bytes(),
+    );
+    out.extend_from_slice(&request.body);
+    out
+}
+
+impl Ingress {
+    /// Takes an idle connection to `pod`, newest first, dropping expired ones. The `alb` model
+    /// reuses it blindly; the `nginx` model drops connections the target already closed.
+    fn take_idle(&self, pod: &str) -> Option<Conn<TcpStream>> {
+        let mut pools = self.pools.lock().unwrap_or_else(|e| e.into_inner());
+        let pool = pools.get_mut(pod)?;
+        while let Some(idle) = pool.pop() {
+            if idle.since.elapsed() >= self.spec.idle_timeout.0 {
+                continue;
+            }
+            if self.spec.model == IngressModel::Nginx && closed_by_peer(&idle.conn) {
+                continue;
+            }
+            return Some(idle.conn);
+        }
+        None
+    }
+
+    fn put_idle(&self, pod: &str, conn: Conn<TcpStream>) {
+        let eps = self.endpoints.lock().unwrap_or_else(|e| e.into_inner());
+        if !eps.iter().any(|e| e.pod == pod) {
+            return;
+        }
+        let mut pools = self.pools.lock().unwrap_or_else(|e| e.into_inner());
+        pools.entry(pod.to_string()).or_default().push(Idle { conn, since: Instant::now() });
+    }
+
+    /// One attempt: `Err((cause, sent))` on failure.
+    pub(super) async fn attempt(
+        &self,
+        ep: &Endpoint,
+        raw: &[u8],
+        method: &str,
+    ) -> Result<Reply, (Cause, bool)> {
+        let mut conn = match self.take_idle(&ep.pod) {
+            Some(conn) => conn,
+            None => {
+                let stream =
+                    crate::probe::connect_in(&ep.netns, &self.home, ep.port, self.timeout())
+                        .await
+                        .map_err(|e| (io_cause(&e), false))?;
+                let _ = stream.set_nodelay(true);
+                Conn::new(stream)
+            }
+        };
+        conn.stream.write_all(raw).await.map_err(|e| (io_cause(&e), false))?;
+        let response = match tokio::time::timeout(self.timeout(), conn.read_response(method)).await
+        {
+            Err(_) => return Err((Cause::Timeout, true)),
+            Ok(Err(ReadError::Closed { .. })) => return Err((Cause::Closed, true)),
+            Ok(Err(ReadError::Io(e))) => return Err((io_cause(&e), true)),
+            Ok(Err(ReadError::Malformed(_))) => return Err((Cause::Malformed, true)),
+            Ok(Ok(r)) => r,
+        };
+        let reuse = self.spec.keepalive && response.keep_alive && conn.buffered() == 0;
+        if reuse {
+            self.put_idle(&ep.pod, conn);
+        }
+        Ok(Reply {
+            status: response.status,
+            reason: response.reason,
+            headers: response.headers,
+            body: response.body,
+        })
+    }
+}
+
+/// True when the peer has closed (or sent unexpected bytes on) an idle connection.
+fn closed_by_peer(conn: &Conn<TcpStream>) -> bool {
+    let mut byte = [0u8; 1];
+    match conn.stream.try_read(&mut byte) {
+        Ok(_) => true,
+        Err(e) => e.kind() != std::io::ErrorKind::WouldBlock,
+    }
+}

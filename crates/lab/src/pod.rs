@@ -1,0 +1,281 @@
+//! Pods: a network namespace with `lo` up, and one PID + mount namespace per container, each
+//! with the pod's files mounted where its `volumeMounts` say.
+use std::ffi::CString;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, bail, Context, Result};
+use tokio::sync::watch;
+
+use crate::events::EventLog;
+use crate::scenario::{images, Container, Scenario};
+use crate::sys::netns::NetNs;
+use crate::sys::reaper::{self, Exit};
+use crate::sys::spawn::{self, ExecSpec, MountOp};
+
+/// What the lab shares with every pod of a run.
+#[derive(Debug, Clone)]
+pub struct LabEnv {
+    /// Where logs and results go (persists).
+    pub run_dir: PathBuf,
+    /// A tmpfs private to the lab: staged ConfigMap files (vanishes with the lab).
+    pub stage_dir: PathBuf,
+    /// The lab's own executable, for the `lameduck` image.
+    pub self_exe: PathBuf,
+    /// The lab's network namespace (where the ingress and the load run).
+    pub home_ns: NetNs,
+}
+
+/// A running container.
+#[derive(Debug)]
+pub struct ContainerRt {
+    pub spec: Container,
+    pub pid: i32,
+    pub stop_signal: i32,
+    /// `Some` once its PID 1 exited.
+    pub exit: watch::Receiver<Option<Exit>>,
+    pub log_path: PathBuf,
+}
+
+impl ContainerRt {
+    pub fn exited(&self) -> Option<Exit> {
+        *self.exit.borrow()
+    }
+
+    /// Waits until PID 1 exits.
+    pub async fn wait_exit(&self) -> Exit {
+        let mut rx = self.exit.clone();
+        loop {
+            if let Some(exit) = *rx.borrow_and_update() {
+                return exit;
+            }
+            if rx.changed().await.is_err() {
+                // The watcher task is gone; treat as exited now.
+                return Exit { at: Instant::now(), code: None, signal: None };
+            }
+        }
+    }
+}
+
+/// A running pod.
+#[derive(Debug)]
+pub struct PodRt {
+    pub name: String,
+    pub netns: NetNs,
+    /// Main containers, then native sidecars.
+    pub containers: Vec<ContainerRt>,
+    /// The port the ingress sends traffic to.
+    pub port: u16,
+    pub started: Instant,
+}
+
+impl PodRt {
+    pub fn main_containers(&self) -> impl Iterator<Item = &ContainerRt> {
+        self.containers.iter().filter(|c| !c.spec.is_sidecar())
+    }
+
+    pub fn sidecars(&self) -> impl Iterator<Item = &ContainerRt> {
+        self.containers.iter().filter(|c| c.spec.is_sidecar())
+    }
+
+    /// SIGKILLs every container (ends their PID namespaces) and waits for them.
+    pub async fn kill_all(&self, log: &EventLog) {
+        for c in &self.containers {
+            if c.exited().is_none() {
+                log.record(
+                    &self.name,
+                    &c.spec.name,
+                    "sigkill",
+                    format!("SIGKILL → PID 1 (lab pid {}): end of run", c.pid),
+                );
+                let _ = crate::sys::kill(c.pid, libc::SIGKILL);
+            }
+        }
+        for c in &self.containers {
+            let _ = tokio::time::timeout(Duration::from_secs(5), c.wait_exit()).await;
+        }
+    }
+}
+
+/// Starts a pod and its containers (sidecars first, as Kubernetes starts native sidecars before
+/// the main containers). Does not wait for readiness.
+pub fn start_pod(
+    scenario: &Scenario,
+    name: &str,
+    env: &LabEnv,
+    scenario_dir: &Path,
+    log: &Arc<EventLog>,
+) -> Result<PodRt> {
+    let netns = NetNs::create()
+        .context("create the pod's network namespace (needs root or a user namespace)")?;
+    let pod_dir = scenario_dir.join("pods").join(name);
+    std::fs::create_dir_all(&pod_dir).with_context(|| format!("create {}", pod_dir.display()))?;
+    let stage = env.stage_dir.join(&scenario.name).join(name);
+    stage_volumes(scenario, &stage)?;
+    let port = scenario
+        .pod
+        .containers
+        .iter()
+        .flat_map(|c| c.ports.first())
+        .map(|p| p.container_port)
+        .next()
+        .ok_or_else(|| anyhow!("no container port"))?;
+    let sidecars = scenario.pod.init_containers.iter().filter(|c| c.is_sidecar());
+    let mut containers = Vec::new();
+    for spec in sidecars.chain(&scenario.pod.containers) {
+        let rt = start_container(scenario, spec, &netns, &stage, &pod_dir, env, name, log)
+            .with_context(|| format!("pod {name}: start container `{}`", spec.name))?;
+        containers.push(rt);
+    }
+    Ok(PodRt { name: name.into(), netns, containers, port, started: Instant::now() })
+}
+
+fn stage_volumes(scenario: &Scenario, stage: &Path) -> Result<()> {
+    for volume in &scenario.pod.volumes {
+        let Some(cm) = &volume.config_map else { continue };
+        let dir = stage.join(&volume.name);
+        std::fs::create_dir_all(&dir)?;
+        for (key, content) in scenario.config_maps.get(&cm.name).into_iter().flatten() {
+            std::fs::write(dir.join(key), content).with_context(|| format!("stage {key}"))?;
+        }
+    }
+    Ok(())
+}
+
+fn cstr(p: impl AsRef<Path>) -> Result<CString> {
+    Ok(CString::new(p.as_ref().as_os_str().as_encoded_bytes())?)
+}
+
+/// The container's mount plan: private /run and /tmp, the image's scratch dirs, then volumes.
+fn mount_plan(
+    scenario: &Scenario,
+    spec: &Container,
+    image: &images::Image,
+    stage: &Path,
+) -> Result<Vec<MountOp>> {
+    let mut tmpfs: Vec<PathBuf> = vec!["/run".into(), "/tmp".into()];
+    tmpfs.extend(image.scratch.iter().map(PathBuf::from).filter(|p| p.is_dir()));
+    let mut ops: Vec<MountOp> =
+        tmpfs.iter().map(|p| cstr(p).map(MountOp::Tmpfs)).collect::<Result<_>>()?;
+    let mut mounts = spec.volume_mounts.clone();
+    mounts.sort_by_key(|m| m.mount_path.len());
+    for m in &mounts {
+        let volume = scenario
+            .pod
+            .volumes
+            .iter()
+            .find(|v| v.name == m.name)
+            .ok_or_else(|| anyhow!("unknown volume {}", m.name))?;
+        let dst = PathBuf::from(&m.mount_path);
+        let is_file = m.sub_path.is_some();
+        let exists = if is_file { dst.is_file() } else { dst.is_dir() };
+        if !exists {
+            let root = tmpfs.iter().find(|t| dst.starts_with(t) && dst != **t).ok_or_else(|| {
+                anyhow!(
+                    "mountPath {} does not exist on this machine, and the lab only creates mount points under /run, /tmp or the image's private directories; mount an existing {} instead",
+                    dst.display(),
+                    if is_file { "file" } else { "directory" }
+                )
+            })?;
+            let parent = dst.parent().unwrap_or(root);
+            let mut chain: Vec<&Path> = parent
+                .ancestors()
+                .take_while(|a| a.starts_with(root) && *a != root.as_path())
+                .collect();
+            chain.reverse();
+            for dir in chain {
+                ops.push(MountOp::Mkdir(cstr(dir)?));
+            }
+            ops.push(if is_file {
+                MountOp::Touch(cstr(&dst)?)
+            } else {
+                MountOp::Mkdir(cstr(&dst)?)
+            });
+        }
+        if volume.config_map.is_some() {
+            let src = match &m.sub_path {
+                Some(sub) => stage.join(&volume.name).join(sub),
+                None => stage.join(&volume.name),
+            };
+            ops.push(MountOp::Bind(cstr(src)?, cstr(&dst)?));
+        } else {
+            ops.push(MountOp::Tmpfs(cstr(&dst)?));
+        }
+    }
+    Ok(ops)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn start_container(
+    scenario: &Scenario,
+    spec: &Container,
+    netns: &NetNs,
+    stage: &Path,
+    pod_dir: &Path,
+    env: &LabEnv,
+    pod: &str,
+    log: &Arc<EventLog>,
+) -> Result<ContainerRt> {
+    let image = images::lookup(&spec.image, &scenario.images).map_err(|e| anyhow!(e))?;
+    let stop_signal = match spec.lifecycle.as_ref().and_then(|l| l.stop_signal.as_deref()) {
+        Some(s) => crate::signals::parse(s).ok_or_else(|| anyhow!("unknown stopSignal {s}"))?,
+        None => image.stop_signal,
+    };
+    let mut argv = images::container_argv(&image, spec.command.as_ref(), spec.args.as_ref());
+    let program = images::resolve_program(&mut argv, &env.self_exe).map_err(|e| anyhow!(e))?;
+    let mounts = mount_plan(scenario, spec, &image, stage)?;
+    let log_path = pod_dir.join(format!("{}.log", spec.name));
+    let exec = exec_spec(&program, &argv, &spec.env, pod, &log_path)?;
+    let pid = spawn::spawn_container(netns.raw(), &mounts, &exec)?;
+    let exit_rx = reaper::watch(pid);
+    let (tx, rx) = watch::channel(None);
+    log.record(
+        pod,
+        &spec.name,
+        "started",
+        format!(
+            "PID 1 = {} (lab pid {pid}), stop signal {}",
+            argv.join(" "),
+            crate::signals::name(stop_signal)
+        ),
+    );
+    let (log2, pod2, name2) = (log.clone(), pod.to_string(), spec.name.clone());
+    tokio::spawn(async move {
+        if let Ok(exit) = exit_rx.await {
+            log2.record_at(exit.at, &pod2, &name2, "exit", format!("PID 1 {}", exit.describe()));
+            let _ = tx.send(Some(exit));
+        }
+    });
+    Ok(ContainerRt { spec: spec.clone(), pid, stop_signal, exit: rx, log_path })
+}
+
+/// The program, its argv and environment, with output appended to `log_path`.
+pub fn exec_spec(
+    program: &Path,
+    argv: &[String],
+    env_vars: &[crate::scenario::EnvVar],
+    pod: &str,
+    log_path: &Path,
+) -> Result<ExecSpec> {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log_path)
+        .with_context(|| format!("open {}", log_path.display()))?;
+    let mut env = vec![
+        "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".to_string(),
+        format!("HOSTNAME={pod}"),
+        "HOME=/root".to_string(),
+    ];
+    env.extend(env_vars.iter().map(|v| format!("{}={}", v.name, v.value)));
+    if argv.iter().any(|a| a.contains('\0')) {
+        bail!("command contains a NUL byte");
+    }
+    Ok(ExecSpec {
+        path: cstr(program)?,
+        argv: argv.iter().map(|a| CString::new(a.as_str())).collect::<Result<_, _>>()?,
+        env: env.into_iter().map(CString::new).collect::<Result<_, _>>()?,
+        log: log.into(),
+    })
+}

@@ -1,0 +1,100 @@
+//! Connecting into a pod (from the lab's side) and readiness probes (`tcpSocket`, `httpGet`).
+use std::io;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::os::fd::{FromRawFd, IntoRawFd};
+use std::time::{Duration, Instant};
+
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpSocket, TcpStream};
+
+use crate::http::Conn;
+use crate::pod::PodRt;
+use crate::scenario::Probe;
+use crate::sys::netns::NetNs;
+
+/// Connects to `127.0.0.1:port` *inside* the pod's network namespace.
+pub async fn connect_in(
+    pod_ns: &NetNs,
+    home: &NetNs,
+    port: u16,
+    timeout: Duration,
+) -> io::Result<TcpStream> {
+    let (pod_ns, home) = (pod_ns.clone(), home.clone());
+    let fd = tokio::task::spawn_blocking(move || pod_ns.tcp_socket(&home))
+        .await
+        .map_err(|_| io::Error::other("socket thread failed"))??;
+    // SAFETY: the descriptor is a fresh TCP socket we own.
+    let std_stream = unsafe { std::net::TcpStream::from_raw_fd(fd.into_raw_fd()) };
+    let socket = TcpSocket::from_std_stream(std_stream);
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    match tokio::time::timeout(timeout, socket.connect(addr)).await {
+        Ok(result) => result,
+        Err(_) => Err(io::Error::new(io::ErrorKind::TimedOut, "connect timed out")),
+    }
+}
+
+/// One probe attempt against the pod.
+pub async fn probe_once(pod: &PodRt, home: &NetNs, port: u16, probe: Option<&Probe>) -> bool {
+    let timeout = Duration::from_secs(probe.map(|p| p.timeout_seconds.max(1)).unwrap_or(1));
+    let Ok(mut stream) = connect_in(&pod.netns, home, port, timeout).await else { return false };
+    let Some(http) = probe.and_then(|p| p.http_get.as_ref()) else { return true };
+    let request = format!("GET {} HTTP/1.1\r\nHost: {}:{port}\r\nUser-Agent: kube-probe/lab\r\nConnection: close\r\n\r\n", http.path, pod.name);
+    if stream.write_all(request.as_bytes()).await.is_err() {
+        return false;
+    }
+    let mut conn = Conn::new(stream);
+    matches!(tokio::time::timeout(timeout, conn.read_response("GET")).await, Ok(Ok(r)) if (200..400).contains(&r.status))
+}
+
+/// The port and probe that decide the pod's readiness: the first container with a
+/// readinessProbe, else a TCP check of the serving port.
+pub fn readiness(pod: &PodRt) -> (u16, Option<Probe>) {
+    for c in &pod.containers {
+        if let Some(p) = &c.spec.readiness_probe {
+            let port = p
+                .http_get
+                .as_ref()
+                .map(|h| &h.port)
+                .or(p.tcp_socket.as_ref().map(|t| &t.port))
+                .and_then(|port| c.spec.port_number(port))
+                .unwrap_or(pod.port);
+            return (port, Some(p.clone()));
+        }
+    }
+    (pod.port, None)
+}
+
+/// Waits until the pod passes its readiness check, polling quickly (the lab compresses time:
+/// `periodSeconds` is honoured as a maximum interval, not a minimum wait).
+pub async fn wait_ready(pod: &PodRt, home: &NetNs, limit: Duration) -> io::Result<Duration> {
+    let (port, probe) = readiness(pod);
+    let start = Instant::now();
+    let mut successes = 0;
+    let needed = probe.as_ref().map(|p| p.success_threshold.max(1)).unwrap_or(1);
+    if let Some(p) = &probe {
+        tokio::time::sleep(Duration::from_secs(p.initial_delay_seconds)).await;
+    }
+    loop {
+        if pod.containers.iter().any(|c| c.exited().is_some()) {
+            return Err(io::Error::other(format!(
+                "pod {}: a container exited during start-up (see its log)",
+                pod.name
+            )));
+        }
+        if probe_once(pod, home, port, probe.as_ref()).await {
+            successes += 1;
+            if successes >= needed {
+                return Ok(start.elapsed());
+            }
+        } else {
+            successes = 0;
+        }
+        if start.elapsed() > limit {
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!("pod {} not ready after {limit:?} (port {port})", pod.name),
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

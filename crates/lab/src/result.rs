@@ -1,0 +1,206 @@
+//! Results: per scenario (counts, termination times, verdict, timeline, events, pod phases),
+//! the human table, and the JSON forms (summary on stdout, everything in `result.json`).
+use std::collections::BTreeMap;
+
+use lameduck_load::SecondRecord;
+use serde::Serialize;
+
+use crate::events::Event;
+use crate::ingress::UpstreamFailure;
+use crate::kubelet::PodPhases;
+use crate::scenario::{ExpectFailed, Scenario};
+
+#[derive(Debug, Clone, Copy, Serialize, Default)]
+pub struct Termination {
+    pub median: f64,
+    pub max: f64,
+}
+
+impl Termination {
+    pub fn of(times: &[f64]) -> Self {
+        if times.is_empty() {
+            return Self::default();
+        }
+        let mut sorted = times.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        let mid = sorted.len() / 2;
+        let median =
+            if sorted.len() % 2 == 0 { (sorted[mid - 1] + sorted[mid]) / 2.0 } else { sorted[mid] };
+        Self { median, max: *sorted.last().unwrap_or(&0.0) }
+    }
+}
+
+/// Everything about one scenario run.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScenarioResult {
+    pub name: String,
+    pub description: String,
+    pub article: String,
+    pub expected: String,
+    pub requests: u64,
+    pub failed: u64,
+    pub codes: BTreeMap<String, u64>,
+    pub net: BTreeMap<String, u64>,
+    pub termination_seconds: Termination,
+    pub verdict: String,
+    pub reason: String,
+    /// Where this scenario's logs are.
+    pub dir: String,
+    /// When the load started, ms on the event log's axis (timeline second 0).
+    pub load_started_ms: u64,
+    pub timeline: Vec<SecondRecord>,
+    pub events: Vec<Event>,
+    pub pods: Vec<PodPhases>,
+    pub upstream_failures: Vec<UpstreamFailure>,
+}
+
+/// The summary printed by `--output json`.
+#[derive(Debug, Serialize)]
+pub struct Summary<'a> {
+    pub run_dir: &'a str,
+    pub scenarios: Vec<SummaryRow<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SummaryRow<'a> {
+    pub name: &'a str,
+    pub article: &'a str,
+    pub requests: u64,
+    pub failed: u64,
+    pub codes: &'a BTreeMap<String, u64>,
+    pub net: &'a BTreeMap<String, u64>,
+    pub termination_seconds: Termination,
+    pub verdict: &'a str,
+    pub reason: &'a str,
+}
+
+impl<'a> Summary<'a> {
+    pub fn of(run_dir: &'a str, results: &'a [ScenarioResult]) -> Self {
+        let scenarios = results
+            .iter()
+            .map(|r| SummaryRow {
+                name: &r.name,
+                article: &r.article,
+                requests: r.requests,
+                failed: r.failed,
+                codes: &r.codes,
+                net: &r.net,
+                termination_seconds: r.termination_seconds,
+                verdict: &r.verdict,
+                reason: &r.reason,
+            })
+            .collect();
+        Self { run_dir, scenarios }
+    }
+}
+
+pub const REPRODUCED: &str = "reproduced";
+pub const NOT_REPRODUCED: &str = "NOT reproduced";
+
+pub fn expected_text(s: &Scenario) -> String {
+    let Some(e) = &s.expect else { return String::new() };
+    let mut text = match e.failed {
+        ExpectFailed::Some => "failures".to_string(),
+        ExpectFailed::None => "no failures".to_string(),
+    };
+    if let Some(t) = e.termination_at_least {
+        text.push_str(&format!(", every pod > {t}"));
+    }
+    text
+}
+
+/// `reproduced` when the run shows what the scenario expects; the reason says why not.
+pub fn verdict(s: &Scenario, failed: u64, termination: &[f64]) -> (String, String) {
+    let Some(e) = &s.expect else { return ("no expectation".into(), String::new()) };
+    let mut problems = Vec::new();
+    match e.failed {
+        ExpectFailed::Some if failed == 0 => {
+            problems.push("expected failed requests, got none".to_string())
+        }
+        ExpectFailed::None if failed > 0 => {
+            problems.push(format!("expected no failed requests, got {failed}"))
+        }
+        _ => {}
+    }
+    if let Some(min) = e.termination_at_least {
+        let shortest = termination.iter().copied().fold(f64::INFINITY, f64::min);
+        if termination.is_empty() || shortest < min.0.as_secs_f64() {
+            problems.push(format!("expected every pod to take over {min} to terminate"));
+        }
+    }
+    if problems.is_empty() {
+        (REPRODUCED.into(), String::new())
+    } else {
+        (NOT_REPRODUCED.into(), problems.join("; "))
+    }
+}
+
+fn count(map: &BTreeMap<String, u64>, key: &str) -> u64 {
+    map.get(key).copied().unwrap_or(0)
+}
+
+/// The human table.
+pub fn table(results: &[ScenarioResult]) -> String {
+    let header = [
+        "scenario",
+        "article reports",
+        "reqs",
+        "failed",
+        "502",
+        "503",
+        "504",
+        "refused",
+        "reset",
+        "closed",
+        "timeout",
+        "term med/max",
+        "verdict",
+    ];
+    let mut rows: Vec<Vec<String>> = vec![header.iter().map(|s| s.to_string()).collect()];
+    for r in results {
+        let other_codes: u64 = r
+            .codes
+            .iter()
+            .filter(|(k, _)| {
+                !k.starts_with('2')
+                    && !k.starts_with('3')
+                    && !["502", "503", "504"].contains(&k.as_str())
+            })
+            .map(|(_, v)| v)
+            .sum();
+        let mut failed = r.failed.to_string();
+        if other_codes > 0 {
+            failed.push_str(&format!(" ({other_codes} other)"));
+        }
+        rows.push(vec![
+            r.name.clone(),
+            r.article.clone(),
+            r.requests.to_string(),
+            failed,
+            count(&r.codes, "502").to_string(),
+            count(&r.codes, "503").to_string(),
+            count(&r.codes, "504").to_string(),
+            count(&r.net, "refused").to_string(),
+            count(&r.net, "reset").to_string(),
+            count(&r.net, "closed").to_string(),
+            count(&r.net, "timeout").to_string(),
+            format!("{:.1}s/{:.1}s", r.termination_seconds.median, r.termination_seconds.max),
+            r.verdict.clone(),
+        ]);
+    }
+    let widths: Vec<usize> = (0..header.len())
+        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut out = String::new();
+    for (n, row) in rows.iter().enumerate() {
+        let cells: Vec<String> =
+            row.iter().enumerate().map(|(i, c)| format!("{c:<w$}", w = widths[i])).collect();
+        out.push_str(cells.join("  ").trim_end());
+        out.push('\n');
+        if n == 0 {
+            out.push_str(&widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().join("  "));
+            out.push('\n');
+        }
+    }
+    out
+}

@@ -1,0 +1,320 @@
+//! Runs one scenario: pods up and ready, ingress in front, load through the ingress, timed
+//! actions (scale, delete, rollout) carried out as Kubernetes would, then the result.
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, Context, Result};
+use lameduck_load::{Plan, Report, RunHooks, Schedule, StopHandle};
+use tokio::task::JoinHandle;
+
+use crate::events::{format_line, EventLog};
+use crate::ingress::{Endpoint, Ingress};
+use crate::kubelet::{self, PodPhases};
+use crate::pod::{start_pod, LabEnv, PodRt};
+use crate::probe::wait_ready;
+use crate::result::{verdict, ScenarioResult, Termination};
+use crate::rng::Rng;
+use crate::scenario::{Action, Scenario};
+
+const READY_LIMIT: Duration = Duration::from_secs(20);
+
+/// Shared state of one running scenario.
+struct Cluster {
+    scenario: Scenario,
+    env: LabEnv,
+    dir: std::path::PathBuf,
+    log: Arc<EventLog>,
+    ingress: Arc<Ingress>,
+    rng: Mutex<Rng>,
+    /// Pods not yet deleted, oldest first.
+    live: Mutex<Vec<Arc<PodRt>>>,
+    all: Mutex<Vec<Arc<PodRt>>>,
+    next_index: Mutex<u32>,
+    terminations: Mutex<Vec<JoinHandle<PodPhases>>>,
+}
+
+impl Cluster {
+    fn jitter(&self) -> Duration {
+        let max = self.scenario.ingress.jitter.0.as_millis() as u64;
+        Duration::from_millis(self.rng.lock().unwrap_or_else(|e| e.into_inner()).below(max + 1))
+    }
+
+    /// Starts `count` new pods, waits until they are ready and adds them to the endpoints.
+    async fn scale_up(self: &Arc<Self>, count: u32) -> Result<()> {
+        let mut started = Vec::new();
+        for _ in 0..count {
+            let name = {
+                let mut n = self.next_index.lock().unwrap_or_else(|e| e.into_inner());
+                *n += 1;
+                format!("pod-{n}")
+            };
+            let pod = Arc::new(start_pod(&self.scenario, &name, &self.env, &self.dir, &self.log)?);
+            self.all.lock().unwrap_or_else(|e| e.into_inner()).push(pod.clone());
+            started.push(pod);
+        }
+        let waits = started.iter().map(|pod| {
+            let (pod, me) = (pod.clone(), self.clone());
+            tokio::spawn(async move {
+                let took = wait_ready(&pod, &me.env.home_ns, READY_LIMIT).await?;
+                me.log.record(
+                    &pod.name,
+                    "",
+                    "ready",
+                    format!("readiness passed after {:.2}s", took.as_secs_f64()),
+                );
+                me.ingress.add_endpoint(Endpoint {
+                    pod: pod.name.clone(),
+                    netns: pod.netns.clone(),
+                    port: pod.port,
+                });
+                me.live.lock().unwrap_or_else(|e| e.into_inner()).push(pod);
+                Ok::<(), std::io::Error>(())
+            })
+        });
+        for wait in waits.collect::<Vec<_>>() {
+            wait.await.map_err(|e| anyhow!("readiness task: {e}"))??;
+        }
+        Ok(())
+    }
+
+    /// Deletes a pod: the grace period starts now and, at the same instant, the endpoint
+    /// removal is published (the ingress applies it after the propagation delay).
+    fn delete(self: &Arc<Self>, pod: Arc<PodRt>) {
+        self.live.lock().unwrap_or_else(|e| e.into_inner()).retain(|p| p.name != pod.name);
+        let deleted = Instant::now();
+        let grace = Duration::from_secs(self.scenario.grace_seconds());
+        let delay = self.scenario.ingress.delay.0 + self.jitter();
+        self.log.record_at(
+            deleted,
+            &pod.name,
+            "",
+            "deleted",
+            format!(
+                "Terminating; grace period {}s; endpoint removal reaches the ingress in {} ms",
+                grace.as_secs(),
+                delay.as_millis()
+            ),
+        );
+        let me = self.clone();
+        let name = pod.name.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep_until((deleted + delay).into()).await;
+            me.ingress.remove_endpoint(&name);
+        });
+        let mut rng = Rng::new(self.rng.lock().unwrap_or_else(|e| e.into_inner()).next_u64());
+        let (env, log) = (self.env.clone(), self.log.clone());
+        let task = tokio::spawn(async move {
+            kubelet::terminate(pod, deleted, grace, &mut rng, env, log).await
+        });
+        self.terminations.lock().unwrap_or_else(|e| e.into_inner()).push(task);
+    }
+
+    fn live_pods(&self) -> Vec<Arc<PodRt>> {
+        self.live.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    async fn act(self: &Arc<Self>, action: &Action) -> Result<()> {
+        if let Some(n) = action.scale {
+            let live = self.live_pods();
+            self.log.record(
+                "",
+                "",
+                "action",
+                format!("scale to {n} replicas (from {})", live.len()),
+            );
+            if (n as usize) < live.len() {
+                // A ReplicaSet scales down the newest pods first.
+                for pod in live.iter().rev().take(live.len() - n as usize) {
+                    self.delete(pod.clone());
+                }
+            } else {
+                self.scale_up(n - live.len() as u32).await?;
+            }
+        } else if let Some(which) = &action.delete {
+            let live = self.live_pods();
+            let pod = match which.as_str() {
+                "newest" => live.last().cloned(),
+                "oldest" => live.first().cloned(),
+                name => live.iter().find(|p| p.name == name).cloned(),
+            };
+            let pod = pod.ok_or_else(|| {
+                anyhow!(
+                    "delete: no live pod `{which}` (live: {})",
+                    live.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(", ")
+                )
+            })?;
+            self.log.record("", "", "action", format!("delete pod {}", pod.name));
+            self.delete(pod);
+        } else if let Some(rollout) = &action.rollout {
+            self.rollout(rollout.max_surge, rollout.max_unavailable).await?;
+        }
+        Ok(())
+    }
+
+    /// A Deployment rolling update: start up to `max_surge` new pods, delete old ones once new
+    /// ones are ready (keeping at most `max_unavailable` below the replica count).
+    async fn rollout(self: &Arc<Self>, max_surge: u32, max_unavailable: u32) -> Result<()> {
+        let old = self.live_pods();
+        self.log.record(
+            "",
+            "",
+            "action",
+            format!(
+                "rollout of {} pods (maxSurge {max_surge}, maxUnavailable {max_unavailable})",
+                old.len()
+            ),
+        );
+        let step = max_surge.max(1) as usize;
+        let mut remaining = old.clone();
+        while !remaining.is_empty() {
+            let batch: Vec<_> = remaining.drain(..step.min(remaining.len())).collect();
+            let unavailable = (max_unavailable as usize).min(batch.len());
+            for pod in batch.iter().take(unavailable) {
+                self.delete(pod.clone());
+            }
+            if max_surge > 0 {
+                self.scale_up(batch.len() as u32).await?;
+            }
+            for pod in batch.iter().skip(unavailable) {
+                self.delete(pod.clone());
+            }
+            if max_surge == 0 {
+                self.scale_up(batch.len() as u32).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Runs the scenario; `stop` ends the load early (Ctrl-C).
+pub async fn run(scenario: Scenario, env: LabEnv, stop: StopHandle) -> Result<ScenarioResult> {
+    let epoch = Instant::now();
+    let log = Arc::new(EventLog::new(epoch));
+    let dir = env.run_dir.join(&scenario.name);
+    std::fs::create_dir_all(&dir).with_context(|| format!("create {}", dir.display()))?;
+    let ingress = Ingress::new(scenario.ingress.clone(), env.home_ns.clone(), log.clone());
+    let (addr, server) = ingress.serve().await.context("start the ingress")?;
+    let cluster = Arc::new(Cluster {
+        rng: Mutex::new(Rng::new(scenario.seed)),
+        scenario: scenario.clone(),
+        env: env.clone(),
+        dir: dir.clone(),
+        log: log.clone(),
+        ingress: ingress.clone(),
+        live: Mutex::new(Vec::new()),
+        all: Mutex::new(Vec::new()),
+        next_index: Mutex::new(0),
+        terminations: Mutex::new(Vec::new()),
+    });
+    let outcome = drive(&cluster, addr, stop).await;
+    // Whatever happened, no pod outlives its scenario.
+    let terminations: Vec<_> =
+        std::mem::take(&mut *cluster.terminations.lock().unwrap_or_else(|e| e.into_inner()));
+    let mut phases = Vec::new();
+    for t in terminations {
+        if let Ok(p) = t.await {
+            phases.push(p);
+        }
+    }
+    let pods = cluster.all.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    for pod in &pods {
+        pod.kill_all(&log).await;
+    }
+    server.abort();
+    let (report, load_started) = outcome?;
+    let events = log.snapshot();
+    for p in &mut phases {
+        p.endpoint_removed_ms =
+            events.iter().find(|e| e.pod == p.pod && e.kind == "endpoint-removed").map(|e| e.ms);
+    }
+    phases.sort_by(|a, b| a.pod.cmp(&b.pod));
+    let lines: String = events.iter().map(|e| format_line(e) + "\n").collect();
+    std::fs::write(dir.join("events.log"), lines).context("write events.log")?;
+    let times: Vec<f64> = phases.iter().map(|p| p.termination_seconds).collect();
+    let termination = Termination::of(&times);
+    let (verdict, reason) = verdict(&scenario, report.failed, &times);
+    let net: std::collections::BTreeMap<String, u64> = report.net.clone();
+    Ok(ScenarioResult {
+        name: scenario.name.clone(),
+        description: scenario.description.clone(),
+        article: scenario.article.clone(),
+        expected: crate::result::expected_text(&scenario),
+        requests: report.requests,
+        failed: report.failed,
+        codes: report.codes.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+        net,
+        termination_seconds: termination,
+        verdict,
+        reason,
+        dir: dir.display().to_string(),
+        load_started_ms: log.ms(load_started),
+        timeline: report.seconds.clone(),
+        events,
+        pods: phases,
+        upstream_failures: ingress.failures(),
+    })
+}
+
+async fn drive(
+    cluster: &Arc<Cluster>,
+    addr: std::net::SocketAddr,
+    stop: StopHandle,
+) -> Result<(Report, Instant)> {
+    let s = &cluster.scenario;
+    cluster.scale_up(s.replicas).await.with_context(|| {
+        format!("start {} pods (logs in {})", s.replicas, cluster.dir.join("pods").display())
+    })?;
+    let schedule = Schedule::parse(&s.load.schedule).map_err(|e| anyhow!("load schedule: {e}"))?;
+    let urls: Vec<String> = s.load.uris.iter().map(|u| format!("http://{addr}{u}")).collect();
+    let mut plan = Plan::new(&urls, schedule).map_err(|e| anyhow!("load target: {e}"))?;
+    plan.keepalive = s.load.keepalive;
+    plan.timeout = s.load.timeout.0;
+    let (start_tx, start_rx) = tokio::sync::oneshot::channel();
+    let (done_tx, done_rx) = tokio::sync::oneshot::channel();
+    let load_stop = stop.clone();
+    let log = cluster.log.clone();
+    std::thread::Builder::new().name(format!("load-{}", s.name)).spawn(move || {
+        let hooks = RunHooks {
+            on_start: Some(Box::new(move |at| {
+                log.record_at(at, "", "", "load", "load started");
+                let _ = start_tx.send(at);
+            })),
+            stop: Some(load_stop),
+            ..RunHooks::default()
+        };
+        let _ = done_tx.send(lameduck_load::run(&plan, hooks));
+    })?;
+    let started = start_rx.await.map_err(|_| anyhow!("the load engine did not start"))?;
+    let mut actions = s.actions.clone();
+    actions.sort_by_key(|a| a.at);
+    for action in &actions {
+        let at = started + action.at.0;
+        while Instant::now() < at {
+            if stop.level() > 0 {
+                break;
+            }
+            tokio::time::sleep((at - Instant::now()).min(Duration::from_millis(100))).await;
+        }
+        if stop.level() > 0 {
+            break;
+        }
+        cluster.act(action).await?;
+    }
+    let report = done_rx
+        .await
+        .map_err(|_| anyhow!("the load engine stopped unexpectedly"))?
+        .map_err(|e| anyhow!("load: {e}"))?;
+    cluster.log.record(
+        "",
+        "",
+        "load",
+        format!("load finished: {} requests, {} failed", report.requests, report.failed),
+    );
+    Ok((report, started))
+}
+
+/// Writes a pod's logs path hint (used in error messages).
+pub fn pods_dir(run_dir: &Path, scenario: &str) -> std::path::PathBuf {
+    run_dir.join(scenario).join("pods")
+}

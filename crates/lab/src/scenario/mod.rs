@@ -1,0 +1,371 @@
+//! The scenario file: a Kubernetes pod template plus what the lab needs around it (files,
+//! ingress, replicas, load, timed actions, and what the run is expected to show).
+//!
+//! Pod fields use Kubernetes PodSpec names and meanings so a pod template can be pasted in.
+//! Unknown fields are errors, reported with file, line and the list of valid fields.
+pub mod duration;
+pub mod images;
+pub mod parse;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+pub use duration::Dur;
+pub use parse::{load_file, parse_str, ScenarioError};
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Scenario {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// What the article reports for this setup (shown in the `seeds` table).
+    #[serde(default)]
+    pub article: String,
+    #[serde(default)]
+    pub expect: Option<Expect>,
+    /// Seeds jitter, container order and every other random choice.
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    #[serde(default = "default_replicas")]
+    pub replicas: u32,
+    #[serde(default)]
+    pub ingress: IngressSpec,
+    pub load: LoadSpec,
+    #[serde(default)]
+    pub actions: Vec<Action>,
+    /// ConfigMaps the pod's `volumes` refer to: name → file name → content.
+    #[serde(default)]
+    pub config_maps: BTreeMap<String, BTreeMap<String, String>>,
+    /// Overrides or extends the image table.
+    #[serde(default)]
+    pub images: BTreeMap<String, ImageSpec>,
+    pub pod: PodSpec,
+}
+
+fn default_seed() -> u64 {
+    1
+}
+fn default_replicas() -> u32 {
+    1
+}
+
+/// What a run must show for the verdict `reproduced`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Expect {
+    /// `some` failed requests, or `none`.
+    pub failed: ExpectFailed,
+    /// Every deleted pod must take at least this long to terminate.
+    #[serde(default)]
+    pub termination_at_least: Option<Dur>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExpectFailed {
+    Some,
+    None,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum IngressModel {
+    #[default]
+    Alb,
+    Nginx,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", default)]
+pub struct IngressSpec {
+    pub model: IngressModel,
+    /// Endpoint propagation delay: from deletion until the ingress stops picking the pod.
+    pub delay: Dur,
+    /// Up to this much extra delay, seeded, per endpoint change.
+    pub jitter: Dur,
+    /// Idle keep-alive connections to targets are closed after this long.
+    pub idle_timeout: Dur,
+    /// No response head from the target within this long → 504.
+    pub timeout: Dur,
+    /// Reuse connections to targets (an ALB always does).
+    pub keepalive: bool,
+}
+
+impl Default for IngressSpec {
+    fn default() -> Self {
+        Self {
+            model: IngressModel::Alb,
+            delay: Dur::from_millis(1000),
+            jitter: Dur::from_millis(0),
+            idle_timeout: Dur::from_millis(60_000),
+            timeout: Dur::from_millis(10_000),
+            keepalive: true,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct LoadSpec {
+    /// Yandex.Tank schedule, e.g. `const(10, 12s)` or `line(1, 20, 10s) const(20, 5s)`.
+    pub schedule: String,
+    #[serde(default = "default_uris")]
+    pub uris: Vec<String>,
+    #[serde(default = "yes")]
+    pub keepalive: bool,
+    #[serde(default = "default_load_timeout")]
+    pub timeout: Dur,
+}
+
+fn default_uris() -> Vec<String> {
+    vec!["/".into()]
+}
+fn yes() -> bool {
+    true
+}
+fn default_load_timeout() -> Dur {
+    Dur::from_millis(10_000)
+}
+
+/// One timed action; exactly one of `scale`, `delete`, `rollout`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Action {
+    pub at: Dur,
+    #[serde(default)]
+    pub scale: Option<u32>,
+    /// A pod name (`pod-2`) or `newest` / `oldest`.
+    #[serde(default)]
+    pub delete: Option<String>,
+    #[serde(default)]
+    pub rollout: Option<Rollout>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Rollout {
+    #[serde(default = "one")]
+    pub max_surge: u32,
+    #[serde(default)]
+    pub max_unavailable: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ImageSpec {
+    /// The image's ENTRYPOINT + CMD as a local command.
+    pub command: Vec<String>,
+    #[serde(default)]
+    pub stop_signal: Option<String>,
+    /// Directories the image owns (kept private with a tmpfs in each container).
+    #[serde(default)]
+    pub scratch: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PodSpec {
+    pub containers: Vec<Container>,
+    #[serde(default)]
+    pub init_containers: Vec<Container>,
+    #[serde(default)]
+    pub termination_grace_period_seconds: Option<u64>,
+    #[serde(default)]
+    pub volumes: Vec<Volume>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Container {
+    pub name: String,
+    pub image: String,
+    #[serde(default)]
+    pub command: Option<Vec<String>>,
+    #[serde(default)]
+    pub args: Option<Vec<String>>,
+    #[serde(default)]
+    pub ports: Vec<ContainerPort>,
+    #[serde(default)]
+    pub env: Vec<EnvVar>,
+    #[serde(default)]
+    pub lifecycle: Option<Lifecycle>,
+    #[serde(default)]
+    pub readiness_probe: Option<Probe>,
+    #[serde(default)]
+    pub volume_mounts: Vec<VolumeMount>,
+    /// `Always` on an init container makes it a native sidecar.
+    #[serde(default)]
+    pub restart_policy: Option<String>,
+    /// Accepted so pasted templates load; the lab does not enforce resources.
+    #[serde(default, skip_serializing)]
+    pub resources: Option<serde_yaml::Value>,
+    /// Accepted so pasted templates load; the lab does not pull images.
+    #[serde(default, skip_serializing)]
+    pub image_pull_policy: Option<String>,
+    /// Accepted so pasted templates load; the lab does not restart containers.
+    #[serde(default, skip_serializing)]
+    pub liveness_probe: Option<serde_yaml::Value>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ContainerPort {
+    pub container_port: u16,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub protocol: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnvVar {
+    pub name: String,
+    #[serde(default)]
+    pub value: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Lifecycle {
+    #[serde(default)]
+    pub pre_stop: Option<Handler>,
+    /// Kubernetes 1.33+: overrides the image's STOPSIGNAL.
+    #[serde(default)]
+    pub stop_signal: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Handler {
+    #[serde(default)]
+    pub exec: Option<ExecAction>,
+    #[serde(default)]
+    pub sleep: Option<SleepAction>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExecAction {
+    pub command: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SleepAction {
+    pub seconds: u64,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Probe {
+    #[serde(default)]
+    pub http_get: Option<HttpGet>,
+    #[serde(default)]
+    pub tcp_socket: Option<TcpSocket>,
+    #[serde(default)]
+    pub initial_delay_seconds: u64,
+    #[serde(default = "default_period")]
+    pub period_seconds: u64,
+    #[serde(default = "default_probe_timeout")]
+    pub timeout_seconds: u64,
+    #[serde(default = "one")]
+    pub success_threshold: u32,
+    #[serde(default = "default_failure_threshold")]
+    pub failure_threshold: u32,
+}
+
+fn default_period() -> u64 {
+    10
+}
+fn default_probe_timeout() -> u64 {
+    1
+}
+fn default_failure_threshold() -> u32 {
+    3
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct HttpGet {
+    #[serde(default = "root_path")]
+    pub path: String,
+    pub port: PortRef,
+}
+
+fn root_path() -> String {
+    "/".into()
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TcpSocket {
+    pub port: PortRef,
+}
+
+/// A port number or the name of a container port.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(untagged)]
+pub enum PortRef {
+    Number(u16),
+    Name(String),
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Volume {
+    pub name: String,
+    #[serde(default)]
+    pub config_map: Option<ConfigMapRef>,
+    /// An empty tmpfs directory.
+    #[serde(default)]
+    pub empty_dir: Option<serde_yaml::Value>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigMapRef {
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct VolumeMount {
+    pub name: String,
+    pub mount_path: String,
+    #[serde(default)]
+    pub sub_path: Option<String>,
+    #[serde(default)]
+    pub read_only: Option<bool>,
+}
+
+impl Scenario {
+    /// `terminationGracePeriodSeconds`, default 30 as in Kubernetes.
+    pub fn grace_seconds(&self) -> u64 {
+        self.pod.termination_grace_period_seconds.unwrap_or(30)
+    }
+}
+
+impl Container {
+    pub fn is_sidecar(&self) -> bool {
+        self.restart_policy.as_deref() == Some("Always")
+    }
+
+    /// Resolves a probe port (number or port name).
+    pub fn port_number(&self, port: &PortRef) -> Option<u16> {
+        match port {
+            PortRef::Number(n) => Some(*n),
+            PortRef::Name(name) => self
+                .ports
+                .iter()
+                .find(|p| p.name.as_deref() == Some(name.as_str()))
+                .map(|p| p.container_port),
+        }
+    }
+}

@@ -1,0 +1,222 @@
+//! Reading a scenario file and checking it, with errors that name file, line and a fix.
+use std::fmt;
+use std::path::Path;
+
+use super::images;
+use super::Scenario;
+
+/// A scenario that could not be loaded: where, what, and what to do.
+#[derive(Debug, thiserror::Error)]
+pub struct ScenarioError {
+    pub file: String,
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file)?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+            if let Some(col) = self.column {
+                write!(f, ":{col}")?;
+            }
+        }
+        write!(f, ": {}", self.message)?;
+        if let Some(hint) = &self.hint {
+            write!(f, "\n  hint: {hint}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Reads and checks a scenario file.
+pub fn load_file(path: &Path) -> Result<Scenario, ScenarioError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
+        file: path.display().to_string(),
+        line: None,
+        column: None,
+        message: format!("cannot read scenario: {e}"),
+        hint: Some("pass a YAML scenario file, or `seeds` for the built-in experiments".into()),
+    })?;
+    parse_str(&path.display().to_string(), &text)
+}
+
+/// Parses and checks scenario text; `file` names it in errors.
+pub fn parse_str(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
+    let scenario: Scenario = serde_yaml::from_str(text).map_err(|e| {
+        let location = e.location();
+        let message = e.to_string();
+        // serde_yaml appends " at line X column Y"; the location is printed in front instead.
+        let message = message.split(" at line ").next().unwrap_or(&message).to_string();
+        ScenarioError {
+            file: file.into(),
+            line: location.as_ref().map(|l| l.line()),
+            column: location.as_ref().map(|l| l.column()),
+            hint: hint_for(&message),
+            message,
+        }
+    })?;
+    validate(&scenario).map_err(|(message, needle, hint)| ScenarioError {
+        file: file.into(),
+        line: needle.and_then(|n| line_of(text, &n)),
+        column: None,
+        message,
+        hint: Some(hint),
+    })?;
+    Ok(scenario)
+}
+
+fn hint_for(message: &str) -> Option<String> {
+    if message.contains("unknown field") {
+        Some("remove or rename the field; valid fields are listed above (Kubernetes PodSpec names, camelCase)".into())
+    } else if message.contains("duration") {
+        Some("durations look like 1s, 250ms, 1m30s or 1.5s".into())
+    } else if message.contains("missing field") {
+        Some("add the field; see docs/lab.md for the scenario format".into())
+    } else if message.contains("unknown variant") {
+        Some("use one of the values listed above".into())
+    } else {
+        None
+    }
+}
+
+/// First line (1-based) containing `needle`.
+fn line_of(text: &str, needle: &str) -> Option<usize> {
+    text.lines().position(|l| l.contains(needle)).map(|i| i + 1)
+}
+
+type Invalid = (String, Option<String>, String);
+
+fn validate(s: &Scenario) -> Result<(), Invalid> {
+    if s.pod.containers.is_empty() {
+        return Err((
+            "pod has no containers".into(),
+            Some("containers".into()),
+            "add at least one entry under pod.containers".into(),
+        ));
+    }
+    let mut names = std::collections::BTreeSet::new();
+    for c in s.pod.containers.iter().chain(&s.pod.init_containers) {
+        if !names.insert(c.name.as_str()) {
+            return Err((
+                format!("two containers are named `{}`", c.name),
+                Some(format!("name: {}", c.name)),
+                "give every container a unique name".into(),
+            ));
+        }
+        if let Err(message) = images::lookup(&c.image, &s.images) {
+            return Err((message, Some(format!("image: {}", c.image)), images::HINT.into()));
+        }
+        if let Some(sig) = c.lifecycle.as_ref().and_then(|l| l.stop_signal.as_ref()) {
+            if crate::signals::parse(sig).is_none() {
+                return Err((
+                    format!("unknown stopSignal `{sig}`"),
+                    Some(format!("stopSignal: {sig}")),
+                    "use a signal name such as SIGTERM or SIGQUIT".into(),
+                ));
+            }
+        }
+        if let Some(h) = c.lifecycle.as_ref().and_then(|l| l.pre_stop.as_ref()) {
+            match (&h.exec, &h.sleep) {
+                (Some(e), None) if e.command.is_empty() => {
+                    return Err((
+                        format!("container `{}`: preStop exec command is empty", c.name),
+                        Some("preStop".into()),
+                        "give the command as a list, e.g. [\"/bin/sleep\", \"5\"]".into(),
+                    ))
+                }
+                (Some(_), None) | (None, Some(_)) => {}
+                _ => {
+                    return Err((
+                        format!(
+                            "container `{}`: preStop needs exactly one of exec or sleep",
+                            c.name
+                        ),
+                        Some("preStop".into()),
+                        "use `exec: {command: [...]}` or `sleep: {seconds: N}`".into(),
+                    ))
+                }
+            }
+        }
+        for m in &c.volume_mounts {
+            let Some(v) = s.pod.volumes.iter().find(|v| v.name == m.name) else {
+                return Err((
+                    format!("container `{}` mounts unknown volume `{}`", c.name, m.name),
+                    Some(format!("name: {}", m.name)),
+                    "declare it under pod.volumes".into(),
+                ));
+            };
+            if let Some(cm) = &v.config_map {
+                let Some(data) = s.config_maps.get(&cm.name) else {
+                    return Err((
+                        format!("volume `{}` refers to unknown configMap `{}`", v.name, cm.name),
+                        Some(format!("name: {}", cm.name)),
+                        "declare it under configMaps (name → file → content)".into(),
+                    ));
+                };
+                if let Some(sub) = &m.sub_path {
+                    if !data.contains_key(sub) {
+                        return Err((
+                            format!("subPath `{sub}` is not a key of configMap `{}`", cm.name),
+                            Some(format!("subPath: {sub}")),
+                            format!(
+                                "keys: {}",
+                                data.keys().cloned().collect::<Vec<_>>().join(", ")
+                            ),
+                        ));
+                    }
+                }
+            }
+            if !m.mount_path.starts_with('/') {
+                return Err((
+                    format!("mountPath `{}` is not absolute", m.mount_path),
+                    Some(m.mount_path.clone()),
+                    "use an absolute path".into(),
+                ));
+            }
+        }
+    }
+    for v in &s.pod.volumes {
+        if v.config_map.is_none() && v.empty_dir.is_none() {
+            return Err((
+                format!("volume `{}` has no source", v.name),
+                Some(format!("name: {}", v.name)),
+                "the lab supports configMap and emptyDir volumes".into(),
+            ));
+        }
+    }
+    if !s.pod.containers.iter().any(|c| !c.ports.is_empty()) {
+        return Err((
+            "no container declares a port for the ingress".into(),
+            Some("containers".into()),
+            "add ports: [{containerPort: 80}] to the container that serves traffic".into(),
+        ));
+    }
+    for a in &s.actions {
+        let kinds = [a.scale.is_some(), a.delete.is_some(), a.rollout.is_some()]
+            .iter()
+            .filter(|x| **x)
+            .count();
+        if kinds != 1 {
+            return Err((
+                format!("action at {} must have exactly one of scale, delete, rollout", a.at),
+                Some(format!("at: {}", a.at)),
+                "split it into separate actions".into(),
+            ));
+        }
+    }
+    if let Err(e) = lameduck_load::Schedule::parse(&s.load.schedule) {
+        return Err((format!("bad load schedule: {e}"), Some("schedule".into()), "use Tank steps: const(RPS, DURATION), line(FROM, TO, DURATION), step(FROM, TO, STEP, DURATION)".into()));
+    }
+    if s.load.uris.is_empty() || s.load.uris.iter().any(|u| !u.starts_with('/')) {
+        return Err((
+            "load.uris must be a non-empty list of paths starting with /".into(),
+            Some("uris".into()),
+            "e.g. uris: [\"/?ms=1500\"]".into(),
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,88 @@
+//! The files the built-in scenarios mount into their pods: a self-contained nginx.conf, a
+//! php-fpm.conf, the default PHP app and a supervisord.conf for the single-container setup.
+
+/// nginx in front of php-fpm on the pod's own loopback, as in the articles' pods.
+pub fn nginx_conf(keepalive_timeout: &str) -> String {
+    format!(
+        r#"# Self-contained: Debian's default includes sites-enabled and runs as www-data.
+worker_processes 2;
+pid /run/nginx.pid;
+error_log stderr notice;
+events {{ worker_connections 1024; }}
+http {{
+    access_log /dev/stdout;
+    keepalive_timeout {keepalive_timeout};
+    server {{
+        listen 80 default_server;
+        location / {{
+            fastcgi_pass 127.0.0.1:9000;
+            fastcgi_param SCRIPT_FILENAME /var/www/html/index.php;
+            fastcgi_param QUERY_STRING $query_string;
+            fastcgi_param REQUEST_METHOD $request_method;
+            fastcgi_param SERVER_PROTOCOL $server_protocol;
+            fastcgi_read_timeout 10s;
+        }}
+    }}
+}}
+"#
+    )
+}
+
+/// php-fpm with a static pool on 127.0.0.1:9000.
+pub fn php_fpm_conf(process_control_timeout: u32) -> String {
+    format!(
+        r#"[global]
+error_log = /proc/self/fd/2
+log_level = notice
+daemonize = no
+; 0 (the default) makes the master kill its workers at once, even on SIGQUIT.
+process_control_timeout = {process_control_timeout}
+
+[www]
+user = root
+group = root
+listen = 127.0.0.1:9000
+pm = static
+pm.max_children = 12
+catch_workers_output = yes
+decorate_workers_output = no
+"#
+    )
+}
+
+/// The default app: sleeps `?ms=N`, then answers. Stands in for httpbin's `delay/N`.
+pub const INDEX_PHP: &str = r#"<?php
+$ms = isset($_GET['ms']) ? max(0, min(60000, (int) $_GET['ms'])) : 0;
+usleep($ms * 1000);
+header('Content-Type: text/plain');
+echo "slept {$ms} ms in pid " . getmypid() . "\n";
+"#;
+
+/// One container running nginx and php-fpm under supervisord, each stopped with QUIT.
+pub fn supervisord_conf(php_fpm: &str) -> String {
+    format!(
+        r#"[supervisord]
+nodaemon=true
+user=root
+logfile=/dev/null
+logfile_maxbytes=0
+pidfile=/run/supervisord.pid
+
+[program:php-fpm]
+command={php_fpm} -F -R
+stopsignal=QUIT
+autorestart=false
+stdout_logfile=/dev/stdout
+stdout_logfile_maxbytes=0
+redirect_stderr=true
+
+[program:nginx]
+command=/usr/sbin/nginx -g 'daemon off;'
+stopsignal=QUIT
+autorestart=false
+stdout_logfile=/dev/stdout
+stdout_logfile_maxbytes=0
+redirect_stderr=true
+"#
+    )
+}

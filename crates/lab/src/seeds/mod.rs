@@ -1,0 +1,311 @@
+//! `lameduck lab seeds`: one built-in scenario per experiment in the reference articles, each
+//! with what the article reports and what the run must show.
+//!
+//! Times are scaled down so the whole set runs in well under three minutes: 4 replicas scaled to
+//! 1 (the articles used 10 → 1), requests of 0.5–2 s standing in for httpbin's `delay/10`,
+//! endpoint propagation of about 1 s. `prestop-sleep-30` keeps the real 30 s (and runs first,
+//! alongside the others). Every scenario is rendered as an ordinary scenario file
+//! (`lameduck lab seeds --dump NAME` prints it), so what runs here is what users can run.
+pub mod files;
+
+use crate::scenario::{parse_str, Scenario};
+
+/// A preStop hook as the articles write it.
+#[derive(Clone, Copy)]
+enum Hook {
+    Exec(&'static [&'static str]),
+    Sleep(u64),
+}
+
+/// The knobs the experiments turn.
+#[derive(Clone, Copy)]
+struct Seed {
+    name: &'static str,
+    description: &'static str,
+    article: &'static str,
+    failures: bool,
+    termination_at_least: Option<&'static str>,
+    nginx_image: &'static str,
+    nginx_prestop: Option<Hook>,
+    php_prestop: Option<Hook>,
+    process_control_timeout: u32,
+    delay: &'static str,
+    jitter: &'static str,
+    keepalive_timeout: &'static str,
+    supervisord: bool,
+    schedule: &'static str,
+    uris: &'static [&'static str],
+    at: &'static str,
+}
+
+const LONG: &[&str] = &["/?ms=500", "/?ms=1000", "/?ms=1500", "/?ms=2000"];
+const SHORT: &[&str] = &["/?ms=20"];
+
+const BASE: Seed = Seed {
+    name: "",
+    description: "",
+    article: "",
+    failures: true,
+    termination_at_least: None,
+    nginx_image: "nginx",
+    nginx_prestop: None,
+    php_prestop: None,
+    process_control_timeout: 20,
+    delay: "0s",
+    jitter: "0s",
+    keepalive_timeout: "75s",
+    supervisord: false,
+    schedule: "const(6, 10s)",
+    uris: LONG,
+    at: "2s",
+};
+
+const SEEDS: &[Seed] = &[
+    Seed {
+        name: "prestop-sleep-30",
+        description:
+            "preStop `sleep 30` in both containers, php-fpm without process_control_timeout",
+        article: "002: no 5xx, pods take 30 s+",
+        failures: false,
+        termination_at_least: Some("30s"),
+        nginx_prestop: Some(Hook::Exec(&["/bin/sleep", "30"])),
+        php_prestop: Some(Hook::Exec(&["/bin/sleep", "30"])),
+        process_control_timeout: 0,
+        delay: "1s",
+        jitter: "300ms",
+        schedule: "const(4, 36s)",
+        ..BASE
+    },
+    Seed {
+        name: "nginx-sigterm",
+        description: "nginx image older than 1.19 (STOPSIGNAL SIGTERM), requests in flight",
+        article: "001: 502s on scale-down",
+        nginx_image: "nginx:1.17",
+        ..BASE
+    },
+    Seed {
+        name: "nginx-sigquit",
+        description: "STOPSIGNAL SIGQUIT, endpoint removal applied at once",
+        article: "001: no errors",
+        failures: false,
+        ..BASE
+    },
+    Seed {
+        name: "nginx-sigquit-lag",
+        description: "STOPSIGNAL SIGQUIT, endpoint removal reaches the ingress after ~1 s",
+        article: "001: some 502s on repeat runs",
+        delay: "1s",
+        jitter: "300ms",
+        ..BASE
+    },
+    Seed {
+        name: "nginx-sigquit-prestop-sleep",
+        description: "STOPSIGNAL SIGQUIT + preStop /bin/sleep 5, endpoint lag ~1 s",
+        article: "001: fixed, no errors",
+        failures: false,
+        nginx_prestop: Some(Hook::Exec(&["/bin/sleep", "5"])),
+        php_prestop: Some(Hook::Exec(&["/bin/sleep", "5"])),
+        delay: "1s",
+        jitter: "300ms",
+        schedule: "const(6, 12s)",
+        ..BASE
+    },
+    Seed {
+        name: "nginx-prestop-quit",
+        description: "preStop `nginx -s quit` (no sleep) on an nginx image that stops with SIGTERM",
+        article: "001: didn't help",
+        nginx_image: "nginx:1.17",
+        nginx_prestop: Some(Hook::Exec(&["/usr/sbin/nginx", "-s", "quit"])),
+        delay: "1s",
+        jitter: "300ms",
+        ..BASE
+    },
+    Seed {
+        name: "supervisord-quit",
+        description: "one container: supervisord with stopsignal=QUIT for nginx and php-fpm",
+        article: "001: didn't help, unexplained",
+        supervisord: true,
+        process_control_timeout: 0,
+        delay: "1s",
+        jitter: "300ms",
+        ..BASE
+    },
+    Seed {
+        name: "php-fpm-quit-pct0",
+        description: "php-fpm stopped with SIGQUIT, process_control_timeout = 0",
+        article: "002/003: 502s",
+        process_control_timeout: 0,
+        ..BASE
+    },
+    Seed {
+        name: "php-fpm-quit-pct20",
+        description: "php-fpm stopped with SIGQUIT, process_control_timeout = 20",
+        article: "002: no 5xx",
+        failures: false,
+        ..BASE
+    },
+    Seed {
+        name: "php-fpm-sleep1-quit",
+        description: "php-fpm preStop `sleep 1; kill -QUIT 1` + process_control_timeout, lag < 1 s",
+        article: "002: no 5xx",
+        failures: false,
+        nginx_prestop: Some(Hook::Exec(&["/bin/sh", "-c", "sleep 1; /usr/sbin/nginx -s quit"])),
+        php_prestop: Some(Hook::Exec(&["/bin/bash", "-c", "/bin/sleep 1; kill -QUIT 1"])),
+        delay: "500ms",
+        jitter: "200ms",
+        ..BASE
+    },
+    Seed {
+        name: "fpm-sleep-shorter",
+        description: "php-fpm preStop sleep 1 s, nginx preStop sleep 3 s, lag ~2 s",
+        article: "003: 5xx",
+        nginx_prestop: Some(Hook::Exec(&["/bin/sh", "-c", "sleep 3 && /usr/sbin/nginx -s quit"])),
+        php_prestop: Some(Hook::Exec(&["/bin/sh", "-c", "sleep 1 && kill -QUIT 1"])),
+        process_control_timeout: 5,
+        delay: "2s",
+        jitter: "300ms",
+        schedule: "const(6, 12s)",
+        ..BASE
+    },
+    Seed {
+        name: "fpm-sleep-equal",
+        description: "php-fpm and nginx preStop sleep 3 s each, lag ~2 s",
+        article: "003: no 5xx",
+        failures: false,
+        nginx_prestop: Some(Hook::Exec(&["/bin/sh", "-c", "sleep 3 && /usr/sbin/nginx -s quit"])),
+        php_prestop: Some(Hook::Exec(&["/bin/sh", "-c", "sleep 3 && kill -QUIT 1"])),
+        process_control_timeout: 5,
+        delay: "2s",
+        jitter: "300ms",
+        schedule: "const(6, 12s)",
+        ..BASE
+    },
+    Seed {
+        name: "alb-keepalive",
+        description: "alb keep-alive pool (idle 60 s) vs nginx keepalive_timeout 1s; graceful pods",
+        article: "001/002: keep-alive 502s",
+        nginx_prestop: Some(Hook::Sleep(2)),
+        php_prestop: Some(Hook::Sleep(2)),
+        delay: "1s",
+        keepalive_timeout: "1s",
+        schedule: "const(2, 12s)",
+        uris: SHORT,
+        at: "8s",
+        ..BASE
+    },
+    Seed {
+        name: "alb-connection-close",
+        description:
+            "as alb-keepalive, but nginx answers `Connection: close` (keepalive_timeout 0)",
+        article: "001/002: Connection: close cuts them",
+        failures: false,
+        nginx_prestop: Some(Hook::Sleep(2)),
+        php_prestop: Some(Hook::Sleep(2)),
+        delay: "1s",
+        keepalive_timeout: "0",
+        schedule: "const(2, 12s)",
+        uris: SHORT,
+        at: "8s",
+        ..BASE
+    },
+];
+
+/// Names of the built-in scenarios, in run order.
+pub fn names() -> Vec<&'static str> {
+    SEEDS.iter().map(|s| s.name).collect()
+}
+
+/// The scenario file text of a built-in scenario.
+pub fn yaml(name: &str) -> Option<String> {
+    SEEDS.iter().find(|s| s.name == name).map(render)
+}
+
+/// All built-in scenarios, parsed exactly as a user's file would be.
+pub fn all() -> Vec<Scenario> {
+    SEEDS
+        .iter()
+        .map(|s| {
+            parse_str(&format!("<built-in {}>", s.name), &render(s))
+                .unwrap_or_else(|e| panic!("built-in scenario {} is invalid: {e}", s.name))
+        })
+        .collect()
+}
+
+fn hook_yaml(hook: Option<Hook>, indent: &str) -> String {
+    match hook {
+        None => String::new(),
+        Some(Hook::Sleep(s)) => format!("{indent}lifecycle:\n{indent}  preStop:\n{indent}    sleep:\n{indent}      seconds: {s}\n"),
+        Some(Hook::Exec(cmd)) => {
+            let items: Vec<String> = cmd.iter().map(|c| format!("{c:?}")).collect();
+            format!("{indent}lifecycle:\n{indent}  preStop:\n{indent}    exec:\n{indent}      command: [{}]\n", items.join(", "))
+        }
+    }
+}
+
+fn block(text: &str, indent: &str) -> String {
+    text.lines()
+        .map(|l| if l.is_empty() { "\n".to_string() } else { format!("{indent}{l}\n") })
+        .collect()
+}
+
+fn render(s: &Seed) -> String {
+    let expect = match (s.failures, s.termination_at_least) {
+        (true, _) => "  failed: some\n".to_string(),
+        (false, None) => "  failed: none\n".to_string(),
+        (false, Some(t)) => format!("  failed: none\n  terminationAtLeast: {t}\n"),
+    };
+    let uris: Vec<String> = s.uris.iter().map(|u| format!("{u:?}")).collect();
+    let php_fpm = crate::scenario::images::find_php_fpm()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| "/usr/sbin/php-fpm8.2".into());
+    let mut out = format!(
+        "# {description}\n# The article reports: {article}\nname: {name}\ndescription: {description:?}\narticle: {article:?}\nexpect:\n{expect}seed: 7\nreplicas: 4\ningress:\n  model: alb\n  delay: {delay}\n  jitter: {jitter}\nload:\n  schedule: {schedule:?}\n  uris: [{uris}]\n  keepalive: true\n  timeout: 10s\nactions:\n  - at: {at}\n    scale: 1\nconfigMaps:\n  nginx:\n    nginx.conf: |\n{nginx}  php-fpm:\n    php-fpm.conf: |\n{php}  app:\n    index.php: |\n{index}",
+        name = s.name,
+        description = s.description,
+        article = s.article,
+        delay = s.delay,
+        jitter = s.jitter,
+        schedule = s.schedule,
+        uris = uris.join(", "),
+        at = s.at,
+        nginx = block(&files::nginx_conf(s.keepalive_timeout), "      "),
+        php = block(&files::php_fpm_conf(s.process_control_timeout), "      "),
+        index = block(files::INDEX_PHP, "      "),
+    );
+    let nginx_mounts = "      volumeMounts:\n        - {name: nginx, mountPath: /etc/nginx/nginx.conf, subPath: nginx.conf}\n        - {name: app, mountPath: /var/www/html}\n";
+    let php_mounts = "      volumeMounts:\n        - {name: php-fpm, mountPath: /etc/php/8.2/fpm/php-fpm.conf, subPath: php-fpm.conf}\n        - {name: app, mountPath: /var/www/html}\n";
+    let volumes = "pod:\n  volumes:\n    - {name: nginx, configMap: {name: nginx}}\n    - {name: php-fpm, configMap: {name: php-fpm}}\n    - {name: app, configMap: {name: app}}\n";
+    if s.supervisord {
+        out.push_str(&format!(
+            "  supervisord:\n    supervisord.conf: |\n{}",
+            block(&files::supervisord_conf(&php_fpm), "      ")
+        ));
+        out.push_str(volumes);
+        out.push_str("    - {name: supervisord, configMap: {name: supervisord}}\n  containers:\n    - name: app\n      image: trafex/alpine-nginx-php7\n      ports: [{containerPort: 80}]\n");
+        out.push_str(nginx_mounts);
+        out.push_str("        - {name: php-fpm, mountPath: /etc/php/8.2/fpm/php-fpm.conf, subPath: php-fpm.conf}\n");
+        out.push_str("        - {name: supervisord, mountPath: /etc/supervisor/conf.d/supervisord.conf, subPath: supervisord.conf}\n");
+        return out;
+    }
+    out.push_str(volumes);
+    out.push_str("  containers:\n");
+    out.push_str(&format!("    - name: nginx\n      image: {}\n      ports: [{{containerPort: 80}}]\n      readinessProbe:\n        tcpSocket: {{port: 80}}\n", s.nginx_image));
+    out.push_str(&hook_yaml(s.nginx_prestop, "      "));
+    out.push_str(nginx_mounts);
+    out.push_str(
+        "    - name: php-fpm\n      image: php:8.2-fpm\n      ports: [{containerPort: 9000}]\n",
+    );
+    out.push_str(&hook_yaml(s.php_prestop, "      "));
+    out.push_str(php_mounts);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_built_in_scenario_parses() {
+        let all = super::all();
+        assert_eq!(all.len(), super::names().len());
+        assert!(all.iter().all(|s| s.expect.is_some()));
+    }
+}
