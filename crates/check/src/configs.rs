@@ -1,0 +1,288 @@
+//! Server configs (php-fpm, nginx, supervisord) read from files or from ConfigMap keys, reduced to
+//! the settings that decide how a server stops, each with a span in the file it came from.
+use crate::duration::parse_seconds;
+use crate::parse::{ini, nginx};
+use crate::shell::basename;
+use crate::source::{FileId, SourceFile, Span};
+
+/// Which server a config belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConfigKind {
+    PhpFpm,
+    Nginx,
+    Supervisord,
+}
+
+/// Guesses a config's kind from its name and text. `None` means "not a config we read".
+///
+/// Names decide first (`php-fpm.conf`, `www.conf`, anything under `pool.d/` or `php-fpm.d/`,
+/// `nginx.conf`, `supervisord.conf`, anything under `supervisor/` or `nginx/`); otherwise the text:
+/// `[program:`/`[supervisord]` → supervisord; an INI section with php-fpm keys → php-fpm; a
+/// `server {` or `http {` block or `worker_processes` → nginx.
+pub fn sniff(name: &str, text: &str) -> Option<ConfigKind> {
+    let lower = name.to_ascii_lowercase();
+    let file = basename(&lower);
+    if text.contains("[program:")
+        || text.contains("[supervisord]")
+        || file.starts_with("supervisord")
+    {
+        return Some(ConfigKind::Supervisord);
+    }
+    if file == "php-fpm.conf"
+        || lower.contains("pool.d/")
+        || lower.contains("php-fpm.d/")
+        || file == "www.conf"
+    {
+        return Some(ConfigKind::PhpFpm);
+    }
+    if file == "nginx.conf" || lower.contains("nginx/") {
+        return Some(ConfigKind::Nginx);
+    }
+    let is_conf = file.ends_with(".conf") || file.ends_with(".ini") || !file.contains('.');
+    if !is_conf {
+        return None;
+    }
+    let fpm_keys = [
+        "[global]",
+        "[www]",
+        "pm =",
+        "pm=",
+        "process_control_timeout",
+        "request_terminate_timeout",
+        "pm.max_children",
+    ];
+    if fpm_keys.iter().any(|k| text.contains(k)) {
+        return Some(ConfigKind::PhpFpm);
+    }
+    let nginx_words = [
+        "server {",
+        "http {",
+        "events {",
+        "worker_processes",
+        "worker_shutdown_timeout",
+        "location ",
+    ];
+    if nginx_words.iter().any(|k| text.contains(k)) {
+        return Some(ConfigKind::Nginx);
+    }
+    None
+}
+
+/// How offsets in a config's text map to offsets in the file that holds it.
+#[derive(Debug, Clone)]
+pub enum TextMap {
+    /// The config is the whole file.
+    Identity,
+    /// A YAML block scalar (`|`): config line N is file line `first_line + N - 1`, indented.
+    Block { first_line: usize, indent: usize },
+    /// A one-line YAML scalar starting at this byte.
+    Inline { start: usize },
+}
+
+/// Where a config's text lives.
+#[derive(Debug, Clone)]
+pub struct Origin {
+    pub file: FileId,
+    pub map: TextMap,
+    /// A readable name: the path, or `configmap/NAME key KEY`.
+    pub label: String,
+}
+
+impl Origin {
+    /// Maps a byte range of the config text to a span in the file.
+    pub fn span(&self, source: &SourceFile, text: &str, range: std::ops::Range<usize>) -> Span {
+        let to_file = |offset: usize| -> usize {
+            match &self.map {
+                TextMap::Identity => offset,
+                TextMap::Inline { start } => start + 1 + offset,
+                TextMap::Block { first_line, indent } => {
+                    let offset = offset.min(text.len());
+                    let before = &text.as_bytes()[..offset];
+                    let line = before.iter().filter(|&&b| b == b'\n').count();
+                    let col =
+                        offset - before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+                    let line_start = source.line_start(first_line + line);
+                    (line_start + indent + col).min(source.line_end(line_start))
+                }
+            }
+        };
+        let start = to_file(range.start).min(source.text.len());
+        let end = to_file(range.end).min(source.text.len());
+        Span::new(self.file, start, end)
+    }
+}
+
+/// A php-fpm config: global and pool settings that matter at shutdown.
+#[derive(Debug, Clone)]
+pub struct FpmConfig {
+    pub origin: Origin,
+    /// Span of the `[global]` header, when the file has one.
+    pub global: Option<Span>,
+    pub process_control_timeout: Option<(f64, Span)>,
+    /// `request_terminate_timeout` per pool (0 = unlimited).
+    pub request_terminate_timeouts: Vec<(f64, Span)>,
+    /// Where a finding about the whole file points (the first line).
+    pub start: Span,
+}
+
+/// An nginx config.
+#[derive(Debug, Clone)]
+pub struct NginxConfig {
+    pub origin: Origin,
+    pub worker_shutdown_timeout: Option<(f64, Span)>,
+}
+
+/// One `[program:x]` of supervisord.
+#[derive(Debug, Clone)]
+pub struct Program {
+    pub name: String,
+    pub header: Span,
+    pub command: String,
+    pub stop_signal: Option<(String, Span)>,
+    pub stop_wait_secs: Option<(f64, Span)>,
+    /// supervisord starts low priorities first and stops them last (default 999).
+    pub priority: (i64, Option<Span>),
+}
+
+impl Program {
+    /// Whether the program runs nginx or php-fpm (by command, then by name).
+    pub fn server(&self) -> Option<crate::pods::Role> {
+        crate::pods::Role::of_words(
+            &self.command.split_whitespace().map(str::to_string).collect::<Vec<_>>(),
+        )
+        .or_else(|| crate::pods::Role::of_name(&self.name))
+    }
+}
+
+/// A supervisord config.
+#[derive(Debug, Clone)]
+pub struct SupervisordConfig {
+    pub origin: Origin,
+    pub programs: Vec<Program>,
+}
+
+/// A config that failed to parse.
+#[derive(Debug, Clone)]
+pub struct ConfigError {
+    pub span: Span,
+    pub message: String,
+}
+
+/// A parsed config of any kind.
+#[derive(Debug, Clone)]
+pub enum Parsed {
+    PhpFpm(FpmConfig),
+    Nginx(NginxConfig),
+    Supervisord(SupervisordConfig),
+}
+
+/// Parses config `text` of `kind` that lives at `origin` in `source`.
+pub fn parse(
+    kind: ConfigKind,
+    text: &str,
+    origin: Origin,
+    source: &SourceFile,
+) -> Result<Parsed, ConfigError> {
+    let span = |r: std::ops::Range<usize>| origin.span(source, text, r);
+    let fail = |offset: usize, message: String| ConfigError {
+        span: origin.span(source, text, offset..offset),
+        message,
+    };
+    match kind {
+        ConfigKind::PhpFpm => {
+            let ini = ini::parse(text).map_err(|e| fail(e.offset, e.message))?;
+            let global_section = ini.section("global");
+            // Settings before any section header are global in php-fpm.conf.
+            let pct = [global_section, ini.sections.first().filter(|s| s.name.is_none())]
+                .into_iter()
+                .flatten()
+                .find_map(|s| s.get("process_control_timeout"))
+                .map(|e| (parse_seconds(&e.value).unwrap_or(0.0), span(e.value_range.clone())));
+            let request_terminate_timeouts = ini
+                .sections
+                .iter()
+                .filter(|s| s.name.as_deref().is_some_and(|n| n != "global"))
+                .filter_map(|s| s.get("request_terminate_timeout"))
+                .filter_map(|e| Some((parse_seconds(&e.value)?, span(e.value_range.clone()))))
+                .collect();
+            Ok(Parsed::PhpFpm(FpmConfig {
+                global: global_section.map(|s| span(s.header_range.clone())),
+                process_control_timeout: pct,
+                request_terminate_timeouts,
+                start: span(0..text.find('\n').unwrap_or(text.len())),
+                origin,
+            }))
+        }
+        ConfigKind::Nginx => {
+            let directives = nginx::parse(text).map_err(|e| fail(e.offset, e.message))?;
+            let worker_shutdown_timeout = directives
+                .iter()
+                .find(|d| d.name == "worker_shutdown_timeout" && d.context.is_empty())
+                .and_then(|d| Some((parse_seconds(d.args.first()?)?, span(d.range.clone()))));
+            Ok(Parsed::Nginx(NginxConfig { origin, worker_shutdown_timeout }))
+        }
+        ConfigKind::Supervisord => {
+            let ini = ini::parse(text).map_err(|e| fail(e.offset, e.message))?;
+            let programs = ini
+                .sections
+                .iter()
+                .filter_map(|s| {
+                    let name = s.name.as_deref()?.strip_prefix("program:")?.trim().to_string();
+                    Some(Program {
+                        name,
+                        header: span(s.header_range.clone()),
+                        command: s.get("command").map(|e| e.value.clone()).unwrap_or_default(),
+                        stop_signal: s
+                            .get("stopsignal")
+                            .map(|e| (e.value.clone(), span(e.value_range.clone()))),
+                        stop_wait_secs: s.get("stopwaitsecs").and_then(|e| {
+                            Some((parse_seconds(&e.value)?, span(e.value_range.clone())))
+                        }),
+                        priority: s
+                            .get("priority")
+                            .and_then(|e| {
+                                Some((
+                                    e.value.trim().parse().ok()?,
+                                    Some(span(e.value_range.clone())),
+                                ))
+                            })
+                            .unwrap_or((999, None)),
+                    })
+                })
+                .collect();
+            Ok(Parsed::Supervisord(SupervisordConfig { origin, programs }))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sniffing() {
+        assert_eq!(sniff("etc/php-fpm.conf", ""), Some(ConfigKind::PhpFpm));
+        assert_eq!(sniff("x.conf", "[www]\npm = dynamic\n"), Some(ConfigKind::PhpFpm));
+        assert_eq!(sniff("default.conf", "server {\n listen 80;\n}\n"), Some(ConfigKind::Nginx));
+        assert_eq!(sniff("s.conf", "[program:nginx]\n"), Some(ConfigKind::Supervisord));
+        assert_eq!(sniff("readme.md", "server {"), None);
+    }
+
+    #[test]
+    fn block_scalar_mapping() {
+        let file = "data:\n  php-fpm.conf: |\n    [global]\n    process_control_timeout = 5s\n";
+        let source = SourceFile::new("cm.yaml".into(), file.into());
+        let text = "[global]\nprocess_control_timeout = 5s\n";
+        let origin = Origin {
+            file: 0,
+            map: TextMap::Block { first_line: 3, indent: 4 },
+            label: "cm".into(),
+        };
+        let Parsed::PhpFpm(fpm) = parse(ConfigKind::PhpFpm, text, origin, &source).unwrap() else {
+            panic!()
+        };
+        let (secs, span) = fpm.process_control_timeout.unwrap();
+        assert_eq!(secs, 5.0);
+        assert_eq!(&file[span.start..span.end], "5s");
+    }
+}

@@ -1,0 +1,128 @@
+//! Kubernetes objects as the checker sees them: workloads with their pod template, ConfigMaps,
+//! Services and Ingresses, each with the spans of the fields rules point at.
+mod extract;
+
+pub use extract::{extract, Objects};
+
+use crate::parse::yaml::Node;
+use crate::source::Span;
+
+/// A container's preStop hook.
+#[derive(Debug, Clone)]
+pub enum PreStop {
+    Exec {
+        argv: Vec<String>,
+        span: Span,
+    },
+    /// The native `sleep` action (Kubernetes 1.30+).
+    Sleep {
+        seconds: f64,
+        span: Span,
+    },
+    HttpGet {
+        span: Span,
+    },
+}
+
+impl PreStop {
+    pub fn span(&self) -> Span {
+        match self {
+            PreStop::Exec { span, .. }
+            | PreStop::Sleep { span, .. }
+            | PreStop::HttpGet { span } => *span,
+        }
+    }
+}
+
+/// A `volumeMounts` entry.
+#[derive(Debug, Clone)]
+pub struct Mount {
+    pub volume: String,
+    pub mount_path: String,
+    pub sub_path: Option<String>,
+}
+
+/// A container or init container.
+#[derive(Debug, Clone)]
+pub struct Container {
+    pub name: String,
+    /// The `- name:` entry: where container-level findings point.
+    pub span: Span,
+    pub image: Option<(String, Span)>,
+    pub command: Option<Vec<String>>,
+    pub args: Option<Vec<String>>,
+    pub command_span: Option<Span>,
+    pub ports: Vec<(u16, Option<String>)>,
+    pub pre_stop: Option<PreStop>,
+    /// `lifecycle.stopSignal` (Kubernetes 1.33+).
+    pub stop_signal: Option<(String, Span)>,
+    pub has_readiness: bool,
+    pub mounts: Vec<Mount>,
+    /// An init container with `restartPolicy: Always`: stopped after the main containers.
+    pub native_sidecar: bool,
+    /// A plain init container: done before the pod serves, irrelevant to shutdown.
+    pub plain_init: bool,
+}
+
+/// A `volumes` entry that comes from a ConfigMap.
+#[derive(Debug, Clone)]
+pub struct ConfigMapVolume {
+    pub volume: String,
+    pub config_map: String,
+    /// `items: [{key, path}]`, if given.
+    pub items: Vec<(String, String)>,
+}
+
+/// Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob or Pod.
+#[derive(Debug, Clone)]
+pub struct Workload {
+    pub kind: String,
+    pub name: String,
+    pub namespace: String,
+    /// `metadata.name` of the workload: where pod-level findings point.
+    pub span: Span,
+    pub labels: Vec<(String, String)>,
+    /// Rule IDs from the `lameduck.dev/ignore` annotation (workload or pod template).
+    pub ignored: Vec<String>,
+    pub grace_period: Option<(i64, Span)>,
+    pub containers: Vec<Container>,
+    pub config_map_volumes: Vec<ConfigMapVolume>,
+}
+
+impl Workload {
+    /// Whether the workload runs to completion, so it has no traffic to drain.
+    pub fn is_batch(&self) -> bool {
+        self.kind == "Job" || self.kind == "CronJob"
+    }
+
+    /// terminationGracePeriodSeconds, default 30.
+    pub fn grace_seconds(&self) -> f64 {
+        self.grace_period.map_or(30.0, |(s, _)| s as f64)
+    }
+}
+
+/// A ConfigMap's `data` entries.
+#[derive(Debug, Clone)]
+pub struct ConfigMap {
+    pub name: String,
+    pub namespace: String,
+    pub data: Vec<(String, Node)>,
+}
+
+/// A Service's selector.
+#[derive(Debug, Clone)]
+pub struct Service {
+    pub name: String,
+    pub namespace: String,
+    pub selector: Vec<(String, String)>,
+}
+
+/// An Ingress with its annotations and backend Service names.
+#[derive(Debug, Clone)]
+pub struct Ingress {
+    pub name: String,
+    pub namespace: String,
+    pub annotations: Vec<(String, String, Span)>,
+    pub services: Vec<String>,
+    pub span: Span,
+}

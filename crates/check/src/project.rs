@@ -1,0 +1,345 @@
+//! Reads the inputs (files, directories, stdin), parses each file once, and keeps everything the
+//! rules need: Kubernetes objects, Dockerfiles, server configs, and parse failures.
+use std::collections::HashMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use crate::config::Config;
+use crate::configs::{
+    self, ConfigKind, FpmConfig, NginxConfig, Origin, Parsed, SupervisordConfig, TextMap,
+};
+use crate::finding::ParseFailure;
+use crate::k8s::{self, Objects};
+use crate::parse::dockerfile::{self, Dockerfile};
+use crate::parse::yaml::{self, HelmSection, Node, Value};
+use crate::source::{FileId, Sources, Span};
+
+/// A Dockerfile in the scanned tree.
+#[derive(Debug)]
+pub struct DockerfileEntry {
+    pub file: FileId,
+    /// Absolute path when it could be resolved (for `[images]` in `.lameduck.toml`).
+    pub path: PathBuf,
+    pub parsed: Dockerfile,
+}
+
+impl DockerfileEntry {
+    /// Names the heuristic link matches: the directory name, and `web` for `web.Dockerfile`.
+    pub fn heuristic_names(&self) -> Vec<String> {
+        let mut names = Vec::new();
+        if let Some(file) = self.path.file_name().and_then(|f| f.to_str()) {
+            let lower = file.to_ascii_lowercase();
+            if let Some(prefix) = lower.strip_suffix(".dockerfile") {
+                names.push(prefix.to_string());
+            }
+            if let Some(suffix) = lower.strip_prefix("dockerfile.") {
+                names.push(suffix.to_string());
+            }
+        }
+        if let Some(dir) = self.path.parent().and_then(|d| d.file_name()).and_then(|d| d.to_str()) {
+            names.push(dir.to_ascii_lowercase());
+        }
+        names
+    }
+}
+
+/// Which config a ConfigMap key or file holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ConfigRef {
+    PhpFpm(usize),
+    Nginx(usize),
+    Supervisord(usize),
+}
+
+/// Everything read in one run.
+#[derive(Debug, Default)]
+pub struct Project {
+    pub sources: Sources,
+    pub failures: Vec<ParseFailure>,
+    pub objects: Objects,
+    pub dockerfiles: Vec<DockerfileEntry>,
+    pub fpm: Vec<FpmConfig>,
+    pub nginx: Vec<NginxConfig>,
+    pub supervisord: Vec<SupervisordConfig>,
+    /// (namespace, ConfigMap name) → (key, config) for each key holding a server config.
+    pub config_map_configs: HashMap<(String, String), Vec<(String, ConfigRef)>>,
+    /// Configs that are files, with the directory that groups them.
+    pub file_configs: Vec<(PathBuf, ConfigRef)>,
+    /// The group each config belongs to: its directory (`pool.d/` counts as its parent) or its
+    /// ConfigMap. Settings are looked up across a group, as php-fpm's `include` joins them.
+    pub groups: HashMap<ConfigRef, String>,
+    /// `# Source:` sections of helm output, per file.
+    pub helm: HashMap<FileId, Vec<HelmSection>>,
+    pub config: Config,
+}
+
+/// An input path that does not exist or cannot be read: a usage error, not a finding.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot read {path}: {message}")]
+pub struct InputError {
+    pub path: String,
+    pub message: String,
+}
+
+/// What a file is, judged by its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FileKind {
+    Yaml,
+    Dockerfile,
+    Config,
+}
+
+fn kind_by_name(path: &Path) -> Option<FileKind> {
+    let name = path.file_name()?.to_str()?.to_ascii_lowercase();
+    if name == "dockerfile"
+        || name == "containerfile"
+        || name.ends_with(".dockerfile")
+        || name.starts_with("dockerfile.")
+    {
+        return Some(FileKind::Dockerfile);
+    }
+    if name.ends_with(".yaml") || name.ends_with(".yml") {
+        return Some(FileKind::Yaml);
+    }
+    if name.ends_with(".conf") || name.ends_with(".ini") {
+        return Some(FileKind::Config);
+    }
+    None
+}
+
+/// Directories never worth walking.
+fn skip_dir(name: &str) -> bool {
+    name.starts_with('.') || matches!(name, "target" | "node_modules" | "vendor")
+}
+
+impl Project {
+    /// Reads and parses every input.
+    pub fn load(inputs: &[String], config: Config) -> Result<Project, InputError> {
+        let mut project = Project { config, ..Project::default() };
+        for input in inputs {
+            if input == "-" {
+                let mut text = String::new();
+                std::io::stdin()
+                    .read_to_string(&mut text)
+                    .map_err(|e| InputError { path: "-".into(), message: e.to_string() })?;
+                let kind = sniff_kind("-", &text);
+                project.add_file("-".into(), text, kind, None);
+                continue;
+            }
+            let path = Path::new(input);
+            let meta = std::fs::metadata(path)
+                .map_err(|e| InputError { path: input.clone(), message: e.to_string() })?;
+            if meta.is_dir() {
+                let mut files = Vec::new();
+                walk(path, &mut files);
+                files.sort_by(|a, b| a.0.cmp(&b.0));
+                for (file, kind) in files {
+                    project.read_file(&file, Some(kind));
+                }
+            } else {
+                project.read_file(path, kind_by_name(path));
+            }
+        }
+        Ok(project)
+    }
+
+    /// Parses text given directly (tests and fuzzing). `name` decides the kind as for files.
+    pub fn from_text(name: &str, text: &str, config: Config) -> Project {
+        let mut project = Project { config, ..Project::default() };
+        let kind = kind_by_name(Path::new(name)).unwrap_or_else(|| sniff_kind(name, text));
+        project.add_file(name.into(), text.into(), kind, None);
+        project
+    }
+
+    fn read_file(&mut self, path: &Path, kind: Option<FileKind>) {
+        let shown = path.display().to_string();
+        match std::fs::read(path) {
+            Ok(bytes) => {
+                let text = String::from_utf8_lossy(&bytes).into_owned();
+                let kind = kind.unwrap_or_else(|| sniff_kind(&shown, &text));
+                let absolute = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+                self.add_file(shown, text, kind, Some(absolute));
+            }
+            Err(e) => {
+                let file = self.sources.add(shown, String::new());
+                self.failures.push(ParseFailure {
+                    span: Span::new(file, 0, 0),
+                    message: format!("cannot read: {e}"),
+                });
+            }
+        }
+    }
+
+    fn add_file(&mut self, shown: String, text: String, kind: FileKind, absolute: Option<PathBuf>) {
+        let file = self.sources.add(shown.clone(), text);
+        let absolute = absolute.unwrap_or_else(|| PathBuf::from(&shown));
+        let source = self.sources.get(file);
+        match kind {
+            FileKind::Dockerfile => match dockerfile::parse(&source.text) {
+                Ok(parsed) => {
+                    self.dockerfiles.push(DockerfileEntry { file, path: absolute, parsed })
+                }
+                Err(e) => self.fail(file, e.offset, e.message),
+            },
+            FileKind::Config => {
+                let Some(config_kind) = configs::sniff(&shown, &source.text) else { return };
+                let origin = Origin { file, map: TextMap::Identity, label: shown.clone() };
+                let text = source.text.clone();
+                if let Some(config) = self.add_config(config_kind, &text, origin) {
+                    self.groups
+                        .insert(config, Project::config_group(&absolute).display().to_string());
+                    self.file_configs.push((absolute, config));
+                }
+            }
+            FileKind::Yaml => {
+                let sections = yaml::helm_sections(source);
+                if !sections.is_empty() {
+                    self.helm.insert(file, sections);
+                }
+                match yaml::parse_documents(file, source) {
+                    Ok(docs) => {
+                        for doc in &docs {
+                            self.add_document(file, doc);
+                        }
+                    }
+                    Err(e) => self.fail(file, e.offset, format!("invalid YAML: {}", e.message)),
+                }
+            }
+        }
+    }
+
+    fn add_document(&mut self, file: FileId, doc: &Node) {
+        let before = self.objects.config_maps.len();
+        k8s::extract(doc, &mut self.objects);
+        // Server configs inside the ConfigMaps just added are parsed now, once.
+        for index in before..self.objects.config_maps.len() {
+            let cm = self.objects.config_maps[index].clone();
+            for (key, node) in &cm.data {
+                let Some(text) = node.as_str() else { continue };
+                let Some(kind) = configs::sniff(key, text) else { continue };
+                let map = text_map(&self.sources, file, node);
+                let origin =
+                    Origin { file, map, label: format!("ConfigMap {} key {}", cm.name, key) };
+                if let Some(config) = self.add_config(kind, text, origin) {
+                    self.groups.insert(config, format!("configmap {}/{}", cm.namespace, cm.name));
+                    self.config_map_configs
+                        .entry((cm.namespace.clone(), cm.name.clone()))
+                        .or_default()
+                        .push((key.clone(), config));
+                }
+            }
+        }
+    }
+
+    fn add_config(&mut self, kind: ConfigKind, text: &str, origin: Origin) -> Option<ConfigRef> {
+        let source = self.sources.get(origin.file);
+        match configs::parse(kind, text, origin, source) {
+            Ok(Parsed::PhpFpm(c)) => {
+                self.fpm.push(c);
+                Some(ConfigRef::PhpFpm(self.fpm.len() - 1))
+            }
+            Ok(Parsed::Nginx(c)) => {
+                self.nginx.push(c);
+                Some(ConfigRef::Nginx(self.nginx.len() - 1))
+            }
+            Ok(Parsed::Supervisord(c)) => {
+                self.supervisord.push(c);
+                Some(ConfigRef::Supervisord(self.supervisord.len() - 1))
+            }
+            Err(e) => {
+                self.failures.push(ParseFailure { span: e.span, message: e.message });
+                None
+            }
+        }
+    }
+
+    fn fail(&mut self, file: FileId, offset: usize, message: String) {
+        let source = self.sources.get(file);
+        let end = source.line_end(offset);
+        self.failures.push(ParseFailure { span: Span::new(file, offset, end), message });
+    }
+
+    /// Configs by group, built once by the rules that compare settings across files.
+    pub fn configs_by_group(&self) -> HashMap<&str, Vec<ConfigRef>> {
+        let mut out: HashMap<&str, Vec<ConfigRef>> = HashMap::new();
+        for (config, group) in &self.groups {
+            out.entry(group.as_str()).or_default().push(*config);
+        }
+        out
+    }
+
+    /// The directory that groups a config file with its siblings (`pool.d/x.conf` → its parent).
+    pub fn config_group(path: &Path) -> PathBuf {
+        let dir = path.parent().unwrap_or(Path::new(""));
+        match dir.file_name().and_then(|d| d.to_str()) {
+            Some("pool.d" | "php-fpm.d" | "conf.d" | "sites-enabled" | "sites-available") => {
+                dir.parent().unwrap_or(dir).to_path_buf()
+            }
+            _ => dir.to_path_buf(),
+        }
+    }
+}
+
+/// Where a ConfigMap value's text sits in the YAML file.
+fn text_map(sources: &Sources, file: FileId, node: &Node) -> TextMap {
+    let source = sources.get(file);
+    let start = node.span.start;
+    let head = &source.text[start..source.line_end(start)];
+    let quoted = matches!(&node.value, Value::Str { quoted: true, .. });
+    if quoted && (head.starts_with('|') || head.starts_with('>')) {
+        let first_line = source.line_col(start).line + 1;
+        let indent = (first_line..=source.line_count())
+            .map(|l| source.line_text(l))
+            .find(|l| !l.trim().is_empty())
+            .map_or(0, |l| l.len() - l.trim_start().len());
+        return TextMap::Block { first_line, indent };
+    }
+    if quoted {
+        TextMap::Inline { start }
+    } else {
+        TextMap::Inline { start: start.saturating_sub(1) }
+    }
+}
+
+/// Guesses the kind of a file whose name does not say (stdin, explicit odd names).
+fn sniff_kind(name: &str, text: &str) -> FileKind {
+    let first =
+        text.lines().map(str::trim).find(|l| !l.is_empty() && !l.starts_with('#')).unwrap_or("");
+    let word = first.split_whitespace().next().unwrap_or("").to_ascii_uppercase();
+    if word == "FROM"
+        || (word == "ARG"
+            && text.lines().any(|l| l.trim_start().to_ascii_uppercase().starts_with("FROM ")))
+    {
+        return FileKind::Dockerfile;
+    }
+    if configs::sniff(name, text).is_some() && !text.contains("apiVersion:") {
+        return FileKind::Config;
+    }
+    FileKind::Yaml
+}
+
+/// Collects the files under a directory that the checker reads. Helm chart templates (YAML with
+/// `{{`) are skipped: they are not YAML until `helm template` renders them.
+fn walk(dir: &Path, out: &mut Vec<(PathBuf, FileKind)>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let Ok(kind) = entry.file_type() else { continue };
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if kind.is_dir() {
+            if !skip_dir(&name) {
+                walk(&path, out);
+            }
+        } else if let Some(file_kind) = kind_by_name(&path) {
+            if file_kind == FileKind::Yaml && is_helm_template(&path) {
+                continue;
+            }
+            out.push((path, file_kind));
+        }
+    }
+}
+
+fn is_helm_template(path: &Path) -> bool {
+    let in_templates = path.parent().and_then(|d| d.file_name()).is_some_and(|d| d == "templates");
+    in_templates && std::fs::read_to_string(path).is_ok_and(|t| t.contains("{{"))
+}

@@ -1,0 +1,77 @@
+//! LD002: php-fpm's `process_control_timeout` is 0 or missing.
+use super::{Ctx, Sink};
+use crate::pods::Role;
+use crate::project::ConfigRef;
+
+declare_rule! {
+    /// php-fpm's `process_control_timeout` is 0 or missing, so its master kills busy workers at once.
+    ///
+    /// `process_control_timeout` is how long php-fpm's children may take to react to a signal
+    /// from the master. Its default is 0: on SIGQUIT the master tells the workers to stop and,
+    /// without waiting for the requests they are serving, kills them. Even a correct SIGQUIT and
+    /// a preStop delay then end in 502s for every slow request. Set it to the longest request you
+    /// want to finish during a rollout (and keep it inside the grace period, see LD006).
+    ///
+    /// It is a global setting: it belongs in `[global]` of `php-fpm.conf` (or any included file).
+    /// The rule fires on a `[global]` section whose config group (the directory, with `pool.d`
+    /// and `php-fpm.d` counting as their parent, or the ConfigMap) never sets it, on a value of
+    /// 0, and on a php-fpm container none of whose linked configs (mounted ConfigMap keys, or
+    /// config files beside the Dockerfile that builds its image) set it.
+    ///
+    /// ### Before
+    ///
+    /// ```ini
+    /// [global]
+    /// error_log = /proc/self/fd/2
+    /// ```
+    ///
+    /// ### After
+    ///
+    /// ```ini
+    /// [global]
+    /// error_log = /proc/self/fd/2
+    /// process_control_timeout = 20s
+    /// ```
+    pub static RULE = { id: "LD002", name: "fpm-process-control-timeout", severity: Error, check: check };
+}
+
+fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
+    let project = ctx.project;
+    let groups = project.configs_by_group();
+    let mut refs: Vec<_> = project.groups.iter().collect();
+    refs.sort_by_key(|(r, _)| match r {
+        ConfigRef::PhpFpm(i) => *i,
+        _ => usize::MAX,
+    });
+    for (config, group) in refs {
+        let ConfigRef::PhpFpm(i) = config else { continue };
+        let fpm = &project.fpm[*i];
+        if let Some((seconds, span)) = fpm.process_control_timeout {
+            if seconds == 0.0 {
+                sink.report(span, format!("process_control_timeout is 0 in {}: php-fpm kills busy workers as soon as it is asked to stop; set it to the longest request you want to finish, e.g. 20s", fpm.origin.label));
+            }
+            continue;
+        }
+        let Some(global) = fpm.global else { continue };
+        let set_elsewhere = groups.get(group.as_str()).into_iter().flatten().any(|r| match r {
+            ConfigRef::PhpFpm(j) => project.fpm[*j].process_control_timeout.is_some(),
+            _ => false,
+        });
+        if !set_elsewhere {
+            sink.report(global, format!("[global] in {} does not set process_control_timeout, so it is 0: php-fpm kills busy workers as soon as it is asked to stop; add `process_control_timeout = 20s`", fpm.origin.label));
+        }
+    }
+    for pod in ctx.pods.iter().filter(|p| !p.workload.is_batch()) {
+        for c in pod.role(Role::PhpFpm) {
+            if c.fpm.iter().any(|f| f.process_control_timeout.is_some() || f.global.is_some()) {
+                continue; // set, or reported on the config itself above
+            }
+            let message = if c.fpm.is_empty() {
+                format!("no php-fpm config linked to container `{}` sets process_control_timeout (none is mounted from a ConfigMap or found beside its Dockerfile), and its default is 0: php-fpm kills busy workers as soon as it is asked to stop", c.container.name)
+            } else {
+                format!("the php-fpm configs linked to container `{}` never set process_control_timeout, so it is 0: php-fpm kills busy workers as soon as it is asked to stop", c.container.name)
+            };
+            sink.report_in(pod, c.container.span, message);
+        }
+    }
+}

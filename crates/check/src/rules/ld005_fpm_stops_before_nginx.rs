@@ -1,0 +1,87 @@
+//! LD005: php-fpm can stop before nginx in the same pod.
+use super::{Ctx, Sink};
+use crate::duration::show;
+use crate::pods::{Delay, Role};
+
+declare_rule! {
+    /// php-fpm can stop before the nginx that proxies to it.
+    ///
+    /// The kubelet runs every container's preStop hook and sends the stop signals in parallel,
+    /// in no particular order. If php-fpm stops while nginx still accepts requests, nginx's
+    /// `fastcgi_pass` fails and nginx itself answers 502. php-fpm must keep serving at least as
+    /// long as nginx: its preStop delay must be at least nginx's. Or run php-fpm as a native
+    /// sidecar (an init container with `restartPolicy: Always`, Kubernetes 1.29+), which the
+    /// kubelet stops only after the main containers have exited.
+    ///
+    /// Fires when php-fpm's delay is shorter than nginx's, when neither waits (the order is then
+    /// random), or when nginx is the native sidecar and php-fpm a main container.
+    ///
+    /// ### Before
+    ///
+    /// ```yaml
+    /// - name: nginx
+    ///   lifecycle: {preStop: {exec: {command: ["sh", "-c", "sleep 5 && nginx -s quit"]}}}
+    /// - name: fpm
+    ///   lifecycle: {preStop: {exec: {command: ["sh", "-c", "sleep 2 && kill -QUIT 1"]}}}
+    /// ```
+    ///
+    /// ### After
+    ///
+    /// ```yaml
+    /// - name: nginx
+    ///   lifecycle: {preStop: {exec: {command: ["sh", "-c", "sleep 5 && nginx -s quit"]}}}
+    /// - name: fpm
+    ///   lifecycle: {preStop: {exec: {command: ["sh", "-c", "sleep 5 && kill -QUIT 1"]}}}
+    /// ```
+    pub static RULE = { id: "LD005", name: "fpm-stops-before-nginx", severity: Error, check: check };
+}
+
+fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
+    for pod in ctx.pods.iter().filter(|p| !p.workload.is_batch()) {
+        let Some(nginx) = pod.role(Role::Nginx).next() else { continue };
+        for fpm in pod.role(Role::PhpFpm) {
+            if std::ptr::eq(fpm, nginx) {
+                continue;
+            }
+            let (fpm_sidecar, nginx_sidecar) =
+                (fpm.container.native_sidecar, nginx.container.native_sidecar);
+            let message = if fpm_sidecar && !nginx_sidecar {
+                continue;
+            } else if nginx_sidecar && !fpm_sidecar {
+                format!(
+                    "nginx (`{}`) is a native sidecar, so the kubelet stops php-fpm (`{}`) first while nginx still proxies to it; make php-fpm the sidecar instead",
+                    nginx.container.name, fpm.container.name
+                )
+            } else {
+                let (Delay::Seconds(_) | Delay::Absent, Delay::Seconds(_) | Delay::Absent) =
+                    (fpm.delay, nginx.delay)
+                else {
+                    continue;
+                };
+                let (f, n) = (fpm.delay.seconds(), nginx.delay.seconds());
+                if f > n || (f == n && f > 0.0) {
+                    continue;
+                }
+                if f == 0.0 && n == 0.0 {
+                    format!(
+                        "neither php-fpm (`{}`) nor nginx (`{}`) waits before stopping, and the kubelet stops them in no particular order: php-fpm can be gone while nginx still proxies to it; give php-fpm a preStop delay at least as long as nginx's, or run it as a native sidecar",
+                        fpm.container.name, nginx.container.name
+                    )
+                } else {
+                    format!(
+                        "php-fpm (`{}`) waits {} before stopping but nginx (`{}`) waits {}: for {} nginx proxies to a php-fpm that is gone; make php-fpm's delay at least nginx's, or run it as a native sidecar",
+                        fpm.container.name,
+                        show(f),
+                        nginx.container.name,
+                        show(n),
+                        show(n - f)
+                    )
+                }
+            };
+            let span = fpm.container.pre_stop.as_ref().map_or(fpm.container.span, |p| p.span());
+            let related =
+                nginx.container.pre_stop.as_ref().map_or(nginx.container.span, |p| p.span());
+            sink.report_in(pod, span, message).with(Some(related), "nginx's stop");
+        }
+    }
+}

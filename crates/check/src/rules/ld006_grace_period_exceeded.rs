@@ -1,0 +1,83 @@
+//! LD006: preStop plus drain time exceeds terminationGracePeriodSeconds.
+use super::{Ctx, Sink};
+use crate::duration::show;
+use crate::pods::Role;
+
+declare_rule! {
+    /// The preStop hook plus the servers' drain time do not fit in `terminationGracePeriodSeconds`.
+    ///
+    /// The grace period (30 s by default) counts from the moment the pod starts terminating,
+    /// *including* the preStop hook. When it runs out, the kubelet sends SIGKILL to whatever is
+    /// still running, mid-request. Each container needs its preStop time plus the time its server
+    /// drains after the stop signal: php-fpm's `process_control_timeout`, nginx's
+    /// `worker_shutdown_timeout`, or `lameduck run`'s drain. The largest of these must fit.
+    ///
+    /// ### Before
+    ///
+    /// ```yaml
+    /// terminationGracePeriodSeconds: 30
+    /// containers:
+    ///   - name: fpm
+    ///     lifecycle: {preStop: {exec: {command: ["/bin/sleep", "30"]}}}
+    /// # php-fpm.conf: process_control_timeout = 20s
+    /// ```
+    ///
+    /// ### After
+    ///
+    /// ```yaml
+    /// terminationGracePeriodSeconds: 35
+    /// containers:
+    ///   - name: fpm
+    ///     lifecycle: {preStop: {exec: {command: ["/bin/sleep", "5"]}}}
+    /// ```
+    pub static RULE = { id: "LD006", name: "grace-period-exceeded", severity: Error, check: check };
+}
+
+fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
+    for pod in ctx.pods.iter().filter(|p| !p.workload.is_batch()) {
+        let grace = pod.workload.grace_seconds();
+        let Some(worst) = pod
+            .containers
+            .iter()
+            .filter(|c| !c.container.plain_init)
+            .max_by(|a, b| a.needed_seconds().total_cmp(&b.needed_seconds()))
+        else {
+            continue;
+        };
+        let need = worst.needed_seconds();
+        if need <= grace {
+            continue;
+        }
+        let drain_name = match worst.role {
+            Some(Role::PhpFpm) => "process_control_timeout",
+            Some(Role::Nginx) => "worker_shutdown_timeout",
+            None => "drain",
+        };
+        let grace_text = match pod.workload.grace_period {
+            Some((s, _)) => format!("terminationGracePeriodSeconds is {s}"),
+            None => "terminationGracePeriodSeconds is 30 (the default)".to_string(),
+        };
+        let span = pod.workload.grace_period.map_or(pod.workload.span, |(_, s)| s);
+        let drain_span = match worst.role {
+            Some(Role::PhpFpm) => worst.process_control_timeout().map(|(_, s)| s),
+            Some(Role::Nginx) => {
+                worst.nginx.iter().find_map(|c| c.worker_shutdown_timeout).map(|(_, s)| s)
+            }
+            None => None,
+        };
+        sink.report_in(
+            pod,
+            span,
+            format!(
+                "container `{}` needs {} to stop (preStop {} + {drain_name} {}) but {grace_text}: the kubelet will SIGKILL it mid-request; raise the grace period to at least {} or shorten the wait",
+                worst.container.name,
+                show(need),
+                show(worst.hook_seconds()),
+                show(worst.drain_seconds()),
+                show(need.ceil()),
+            ),
+        )
+        .with(worst.container.pre_stop.as_ref().map(|p| p.span()), "preStop")
+        .with(drain_span, drain_name);
+    }
+}

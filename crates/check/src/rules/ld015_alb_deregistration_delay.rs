@@ -1,0 +1,100 @@
+//! LD015: the ALB target group's deregistration delay is shorter than the pod's drain.
+use std::collections::HashMap;
+
+use super::{Ctx, Sink};
+use crate::duration::show;
+
+declare_rule! {
+    /// The AWS ALB target group's `deregistration_delay` is shorter than the pod takes to drain.
+    ///
+    /// When a pod leaves the endpoints, the AWS Load Balancer Controller deregisters its target.
+    /// The ALB stops sending it new requests and waits `deregistration_delay.timeout_seconds`
+    /// (300 s unless set) for in-flight ones, then closes those connections itself. If the pod is
+    /// still sleeping in preStop and draining when that happens, the ALB cuts the very requests
+    /// the drain was protecting: the client gets a 502 from the load balancer. The delay must be
+    /// at least the pod's preStop time plus drain (see LD006 for how that is summed).
+    ///
+    /// Read from `alb.ingress.kubernetes.io/target-group-attributes` on Ingresses whose backend
+    /// Services select the pod.
+    ///
+    /// ### Before
+    ///
+    /// ```yaml
+    /// alb.ingress.kubernetes.io/target-group-attributes: deregistration_delay.timeout_seconds=5
+    /// # pod: preStop sleep 5, process_control_timeout = 20s
+    /// ```
+    ///
+    /// ### After
+    ///
+    /// ```yaml
+    /// alb.ingress.kubernetes.io/target-group-attributes: deregistration_delay.timeout_seconds=30
+    /// ```
+    pub static RULE = { id: "LD015", name: "alb-deregistration-delay", severity: Warning, check: check };
+}
+
+const ANNOTATION: &str = "alb.ingress.kubernetes.io/target-group-attributes";
+
+fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
+    let objects = &ctx.project.objects;
+    // Service index → pods it selects, built once from the pods' side.
+    let mut pods_of: HashMap<usize, Vec<usize>> = HashMap::new();
+    for (p, pod) in ctx.pods.iter().enumerate() {
+        for &s in &pod.services {
+            pods_of.entry(s).or_default().push(p);
+        }
+    }
+    let service_index: HashMap<(&str, &str), usize> = objects
+        .services
+        .iter()
+        .enumerate()
+        .map(|(i, s)| ((s.namespace.as_str(), s.name.as_str()), i))
+        .collect();
+    for ingress in &objects.ingresses {
+        let Some((_, value, span)) = ingress.annotations.iter().find(|(k, _, _)| k == ANNOTATION)
+        else {
+            continue;
+        };
+        let Some(delay) = value.split(',').find_map(|kv| {
+            let (k, v) = kv.split_once('=')?;
+            (k.trim() == "deregistration_delay.timeout_seconds")
+                .then(|| v.trim().parse::<f64>().ok())
+                .flatten()
+        }) else {
+            continue;
+        };
+        for service in &ingress.services {
+            let Some(&s) = service_index.get(&(ingress.namespace.as_str(), service.as_str()))
+            else {
+                continue;
+            };
+            for &p in pods_of.get(&s).into_iter().flatten() {
+                let pod = &ctx.pods[p];
+                let Some(worst) = pod
+                    .containers
+                    .iter()
+                    .max_by(|a, b| a.needed_seconds().total_cmp(&b.needed_seconds()))
+                else {
+                    continue;
+                };
+                let need = worst.needed_seconds();
+                if need <= delay {
+                    continue;
+                }
+                sink.report(
+                    *span,
+                    format!(
+                        "Ingress `{}` sets deregistration_delay.timeout_seconds={} but {} `{}` (via Service `{service}`) takes {} to drain (container `{}`): the ALB closes in-flight connections first; set it to at least {}",
+                        ingress.name,
+                        delay,
+                        pod.workload.kind,
+                        pod.workload.name,
+                        show(need),
+                        worst.container.name,
+                        need.ceil()
+                    ),
+                )
+                .with(Some(pod.workload.span), "the workload");
+            }
+        }
+    }
+}

@@ -1,0 +1,456 @@
+//! Reads the commands in preStop hooks and entrypoints: sleeps, signals, shells and lameduck itself.
+//!
+//! This is not a shell. It splits `sh -c` scripts on `;`, `&&`, `||`, `|`, `&` and newlines and
+//! looks at each simple command's words, which is enough for the one-liners people put in hooks
+//! (`sleep 5 && nginx -s quit`, `/bin/sleep 1; kill -QUIT 1`).
+use crate::duration::parse_seconds;
+
+/// Shells that might be PID 1 or run a hook script.
+pub const SHELLS: &[&str] = &["sh", "bash", "ash", "dash", "zsh", "busybox"];
+
+/// The last path component of a program name.
+pub fn basename(program: &str) -> &str {
+    program.rsplit('/').next().unwrap_or(program)
+}
+
+pub fn is_shell(program: &str) -> bool {
+    SHELLS.contains(&basename(program))
+}
+
+/// A signal a command sends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Signal {
+    /// Graceful stop for nginx and php-fpm.
+    Quit,
+    /// Fast stop for nginx and php-fpm (`TERM`, `INT`, `nginx -s stop`).
+    Fast(String),
+    Other(String),
+}
+
+impl Signal {
+    /// `QUIT`, `SIGQUIT`, `3`, `-QUIT` → a signal.
+    pub fn parse(name: &str) -> Signal {
+        let upper = name.trim_start_matches('-').to_ascii_uppercase();
+        let bare = upper.strip_prefix("SIG").unwrap_or(&upper);
+        match bare {
+            "QUIT" | "3" => Signal::Quit,
+            "TERM" | "15" => Signal::Fast("SIGTERM".into()),
+            "INT" | "2" => Signal::Fast("SIGINT".into()),
+            other => Signal::Other(format!("SIG{other}")),
+        }
+    }
+}
+
+/// lameduck's `--drain` value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Drain {
+    None,
+    Fixed(f64),
+    /// Waits for the watched ports to go quiet: at least `min`, at most `max`.
+    Auto {
+        min: f64,
+        quiet: f64,
+        max: f64,
+    },
+}
+
+impl Drain {
+    /// Parses `none`, `fixed:5s`, `5s`, `auto`, `auto:quiet=1s,min=0s,max=15s`.
+    pub fn parse(text: &str) -> Option<Drain> {
+        let (kind, params) = text.split_once(':').unwrap_or((text, ""));
+        match kind {
+            "none" => Some(Drain::None),
+            "fixed" => parse_seconds(params).map(Drain::Fixed),
+            "auto" => {
+                let (mut min, mut quiet, mut max) = (0.0, 1.0, 15.0);
+                for param in params.split(',').filter(|p| !p.is_empty()) {
+                    let (key, value) = param.split_once('=')?;
+                    let value = parse_seconds(value)?;
+                    match key {
+                        "min" => min = value,
+                        "quiet" => quiet = value,
+                        "max" => max = value,
+                        _ => return None,
+                    }
+                }
+                Some(Drain::Auto { min, quiet, max })
+            }
+            _ => parse_seconds(text).map(Drain::Fixed),
+        }
+    }
+
+    /// The shortest time the drain keeps serving before the stop begins.
+    pub fn least(&self) -> f64 {
+        match self {
+            Drain::None => 0.0,
+            Drain::Fixed(s) => *s,
+            Drain::Auto { min, quiet, max } => min.max(*quiet).min(*max),
+        }
+    }
+
+    /// The longest time it can take.
+    pub fn most(&self) -> f64 {
+        match self {
+            Drain::None => 0.0,
+            Drain::Fixed(s) => *s,
+            Drain::Auto { max, .. } => *max,
+        }
+    }
+}
+
+/// `lameduck run …` or `lameduck prestop …` as found in a command line. Parsed leniently: unknown
+/// flags are kept out of the way, not rejected (the flag set belongs to `lameduck run`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LameduckCall {
+    /// `run` or `prestop`.
+    pub subcommand: String,
+    pub grace_period: Option<f64>,
+    /// Defaults to `auto` (quiet=1s, min=0s, max=15s) when absent.
+    pub drain: Option<Drain>,
+    pub drain_text: Option<String>,
+    pub signal: Option<String>,
+    /// Words after `--`: the program `lameduck run` starts.
+    pub program: Vec<String>,
+}
+
+impl LameduckCall {
+    pub fn drain_or_default(&self) -> Drain {
+        self.drain.clone().unwrap_or(Drain::Auto { min: 0.0, quiet: 1.0, max: 15.0 })
+    }
+}
+
+/// Finds `lameduck run|prestop` in a word list and reads its flags.
+pub fn lameduck_call(words: &[String]) -> Option<LameduckCall> {
+    let at = words.iter().position(|w| basename(w) == "lameduck")?;
+    let sub = words.get(at + 1)?;
+    if sub != "run" && sub != "prestop" {
+        return None;
+    }
+    let mut call = LameduckCall { subcommand: sub.clone(), ..LameduckCall::default() };
+    let mut rest = words[at + 2..].iter();
+    while let Some(word) = rest.next() {
+        if word == "--" {
+            call.program = rest.cloned().collect();
+            break;
+        }
+        let (flag, inline) = match word.split_once('=') {
+            Some((f, v)) if f.starts_with("--") => (f, Some(v.to_string())),
+            _ => (word.as_str(), None),
+        };
+        let mut value = || inline.clone().or_else(|| rest.next().cloned());
+        match flag {
+            "--grace-period" => call.grace_period = value().and_then(|v| parse_seconds(&v)),
+            "--drain" => {
+                let v = value();
+                call.drain = v.as_deref().and_then(Drain::parse);
+                call.drain_text = v;
+            }
+            "--signal" => call.signal = value(),
+            "--after-port" | "--pidfile" | "--process" | "--config" | "--safety-margin"
+            | "--drain-port" => {
+                value();
+            }
+            _ => {}
+        }
+    }
+    Some(call)
+}
+
+/// One simple command of a hook, in order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Step {
+    Sleep(f64),
+    /// A signal sent to PID 1 or to nginx/php-fpm: `kill -QUIT 1`, `nginx -s quit`, `pkill -QUIT php-fpm`.
+    Signal {
+        signal: Signal,
+        command: String,
+    },
+    Lameduck(LameduckCall),
+    Other(String),
+}
+
+/// What a preStop exec hook does.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hook {
+    /// The program the kubelet executes (`/bin/sh`, `sleep`, `/usr/sbin/nginx`).
+    pub program: String,
+    /// Other programs the hook needs inside the image (`sleep` inside an `sh -c` script).
+    pub needs: Vec<String>,
+    pub steps: Vec<Step>,
+    /// `sh -SIGQUIT 1`: a shell given a kill-style signal flag instead of a kill command.
+    pub mistyped_kill: bool,
+}
+
+impl Hook {
+    /// Reads an exec hook's argv.
+    pub fn from_argv(argv: &[String]) -> Hook {
+        let program = argv.first().cloned().unwrap_or_default();
+        let mut hook = Hook {
+            program: program.clone(),
+            needs: Vec::new(),
+            steps: Vec::new(),
+            mistyped_kill: false,
+        };
+        if is_shell(&program) {
+            if let Some(c) = argv.iter().position(|a| {
+                a == "-c" || (a.starts_with('-') && a.ends_with('c') && !a.starts_with("--"))
+            }) {
+                let script = argv.get(c + 1).map(String::as_str).unwrap_or("");
+                for words in script_commands(script) {
+                    if let Some(first) = words.first() {
+                        if !is_builtin(first) {
+                            hook.needs.push(basename(first).to_string());
+                        }
+                    }
+                    hook.steps.push(step_of(&words));
+                }
+                return hook;
+            }
+            hook.mistyped_kill = argv.get(1).is_some_and(|a| {
+                a.starts_with('-')
+                    && matches!(Signal::parse(a), Signal::Quit | Signal::Fast(_))
+                    && a.len() > 2
+            });
+            hook.steps.push(Step::Other(argv.join(" ")));
+            return hook;
+        }
+        hook.steps.push(step_of(argv));
+        hook
+    }
+
+    /// Seconds slept before the first signal is sent (all sleeps if there is no signal).
+    pub fn delay_before_signal(&self) -> f64 {
+        let mut total = 0.0;
+        for step in &self.steps {
+            match step {
+                Step::Sleep(s) => total += s,
+                Step::Lameduck(call) => return total + call.drain_or_default().least(),
+                Step::Signal { .. } => return total,
+                Step::Other(_) => {}
+            }
+        }
+        total
+    }
+
+    /// The longest the hook can take (sleeps plus lameduck's drain and grace period).
+    pub fn longest(&self) -> f64 {
+        self.steps
+            .iter()
+            .map(|s| match s {
+                Step::Sleep(s) => *s,
+                Step::Lameduck(call) => call.drain_or_default().most(),
+                _ => 0.0,
+            })
+            .sum()
+    }
+
+    /// The first signal and the seconds slept after it.
+    pub fn first_signal(&self) -> Option<(&Signal, &str, f64)> {
+        let at = self.steps.iter().position(|s| matches!(s, Step::Signal { .. }))?;
+        let Step::Signal { signal, command } = &self.steps[at] else { return None };
+        let after = self.steps[at + 1..]
+            .iter()
+            .map(|s| if let Step::Sleep(s) = s { *s } else { 0.0 })
+            .sum();
+        Some((signal, command, after))
+    }
+
+    pub fn lameduck(&self) -> Option<&LameduckCall> {
+        self.steps.iter().find_map(|s| if let Step::Lameduck(c) = s { Some(c) } else { None })
+    }
+}
+
+fn is_builtin(word: &str) -> bool {
+    matches!(
+        word,
+        "exec"
+            | "echo"
+            | "kill"
+            | "true"
+            | "false"
+            | "test"
+            | "["
+            | "while"
+            | "do"
+            | "done"
+            | "if"
+            | "then"
+            | "fi"
+            | "trap"
+            | "wait"
+            | "set"
+            | "export"
+            | "cd"
+    )
+}
+
+fn step_of(words: &[String]) -> Step {
+    let Some(first) = words.first() else { return Step::Other(String::new()) };
+    let line = words.join(" ");
+    match basename(first) {
+        "sleep" => match words.get(1).and_then(|w| parse_seconds(w)) {
+            Some(s) => Step::Sleep(s),
+            None => Step::Other(line),
+        },
+        "nginx" => match words.iter().position(|w| w == "-s").and_then(|i| words.get(i + 1)) {
+            Some(action) if action == "quit" => {
+                Step::Signal { signal: Signal::Quit, command: line }
+            }
+            Some(action) if action == "stop" => {
+                Step::Signal { signal: Signal::Fast("SIGTERM".into()), command: line }
+            }
+            _ => Step::Other(line),
+        },
+        "kill" | "pkill" | "killall" => {
+            let mut signal = Signal::Fast("SIGTERM".into());
+            let mut iter = words.iter().skip(1);
+            while let Some(w) = iter.next() {
+                if w == "-s" || w == "--signal" {
+                    if let Some(v) = iter.next() {
+                        signal = Signal::parse(v);
+                    }
+                } else if w.starts_with('-') && w.len() > 1 && w != "--" && !w.starts_with("-f") {
+                    signal = Signal::parse(w);
+                }
+            }
+            Step::Signal { signal, command: line }
+        }
+        "lameduck" => lameduck_call(words).map_or(Step::Other(line), Step::Lameduck),
+        _ => Step::Other(line),
+    }
+}
+
+/// Splits a `sh -c` script into simple commands' words (quotes removed, `exec` dropped).
+pub fn script_commands(script: &str) -> Vec<Vec<String>> {
+    let mut commands = split_commands(script);
+    for command in &mut commands {
+        while command.first().is_some_and(|w| w == "exec") {
+            command.remove(0);
+        }
+    }
+    commands.retain(|c| !c.is_empty());
+    commands
+}
+
+/// Splits a script into simple commands' words, quote-aware.
+fn split_commands(script: &str) -> Vec<Vec<String>> {
+    let mut commands = Vec::new();
+    let mut words: Vec<String> = Vec::new();
+    let mut word = String::new();
+    let mut in_word = false;
+    let mut chars = script.chars().peekable();
+    let flush_word = |word: &mut String, in_word: &mut bool, words: &mut Vec<String>| {
+        if *in_word {
+            words.push(std::mem::take(word));
+            *in_word = false;
+        }
+    };
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' | '"' => {
+                in_word = true;
+                for q in chars.by_ref() {
+                    if q == c {
+                        break;
+                    }
+                    word.push(q);
+                }
+            }
+            '\\' => {
+                in_word = true;
+                if let Some(n) = chars.next() {
+                    word.push(n);
+                }
+            }
+            ';' | '&' | '|' | '\n' => {
+                flush_word(&mut word, &mut in_word, &mut words);
+                if !words.is_empty() {
+                    commands.push(std::mem::take(&mut words));
+                }
+            }
+            c if c.is_whitespace() => flush_word(&mut word, &mut in_word, &mut words),
+            c => {
+                in_word = true;
+                word.push(c);
+            }
+        }
+    }
+    flush_word(&mut word, &mut in_word, &mut words);
+    if !words.is_empty() {
+        commands.push(words);
+    }
+    commands
+}
+
+/// Whether `sh -c SCRIPT` as PID 1 hands PID 1 to the program: the script's last command is
+/// `exec`ed, or the script is a single simple command (bash and busybox then exec it; dash does not,
+/// so that case still counts only for bash).
+pub fn script_execs(shell: &str, script: &str) -> bool {
+    let commands = split_commands(script);
+    if commands.last().and_then(|c| c.first()).is_some_and(|w| w == "exec") {
+        return true;
+    }
+    let single = commands.len() == 1 && !script.contains(['$', '`', '|', '&', ';']);
+    single && basename(shell) == "bash"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn argv(words: &[&str]) -> Vec<String> {
+        words.iter().map(|w| w.to_string()).collect()
+    }
+
+    #[test]
+    fn hooks() {
+        let h = Hook::from_argv(&argv(&["sh", "-c", "sleep 5 && kill -SIGQUIT 1"]));
+        assert_eq!(h.delay_before_signal(), 5.0);
+        assert_eq!(h.first_signal().unwrap().0, &Signal::Quit);
+        assert_eq!(h.needs, vec!["sleep"]);
+        let h = Hook::from_argv(&argv(&["/usr/sbin/nginx", "-s", "quit"]));
+        assert_eq!(h.delay_before_signal(), 0.0);
+        assert_eq!(h.first_signal().unwrap().0, &Signal::Quit);
+        let h = Hook::from_argv(&argv(&["/bin/sh", "-SIGQUIT", "1"]));
+        assert!(h.mistyped_kill);
+        let h = Hook::from_argv(&argv(&["/bin/kill", "-s", "QUIT", "1"]));
+        assert_eq!(h.first_signal().unwrap().0, &Signal::Quit);
+        let h = Hook::from_argv(&argv(&["/bin/sleep", "5"]));
+        assert_eq!(h.delay_before_signal(), 5.0);
+        assert!(h.first_signal().is_none());
+    }
+
+    #[test]
+    fn lameduck_flags() {
+        let c = lameduck_call(&argv(&[
+            "/lameduck",
+            "prestop",
+            "--drain",
+            "fixed:5s",
+            "--grace-period=40s",
+        ]))
+        .unwrap();
+        assert_eq!(c.drain, Some(Drain::Fixed(5.0)));
+        assert_eq!(c.grace_period, Some(40.0));
+        let c = lameduck_call(&argv(&[
+            "lameduck",
+            "run",
+            "--drain",
+            "auto:max=20s",
+            "--",
+            "php-fpm",
+            "-F",
+        ]))
+        .unwrap();
+        assert_eq!(c.drain_or_default().most(), 20.0);
+        assert_eq!(c.program, argv(&["php-fpm", "-F"]));
+    }
+
+    #[test]
+    fn exec_detection() {
+        assert!(script_execs("sh", "envsubst < a > b; exec nginx -g 'daemon off;'"));
+        assert!(!script_execs("sh", "envsubst < a > b; nginx -g 'daemon off;'"));
+        assert!(script_execs("bash", "php-fpm -F"));
+        assert!(!script_execs("sh", "php-fpm -F"));
+    }
+}
