@@ -28,7 +28,7 @@ pub fn check(project: &Project) -> Vec<Finding> {
     findings.sort_by(|a, b| {
         (a.span.file, a.span.start, a.rule).cmp(&(b.span.file, b.span.start, b.rule))
     });
-    findings.dedup_by(|a, b| a.rule == b.rule && a.span == b.span);
+    findings.dedup_by(|a, b| a.rule == b.rule && a.span == b.span && a.message == b.message);
     findings
 }
 

@@ -286,7 +286,15 @@ fn text_map(sources: &Sources, file: FileId, node: &Node) -> TextMap {
     let start = node.span.start;
     let head = &source.text[start..source.line_end(start)];
     let quoted = matches!(&node.value, Value::Str { quoted: true, .. });
-    if quoted && (head.starts_with('|') || head.starts_with('>')) {
+    if !quoted {
+        return TextMap::Inline { start: start.saturating_sub(1) };
+    }
+    if head.starts_with('"') || head.starts_with('\'') {
+        return TextMap::Inline { start };
+    }
+    // A block scalar (`|`, `>`): yaml-rust2 marks it at its first content line, or at the
+    // indicator in other versions.
+    if head.starts_with('|') || head.starts_with('>') {
         let first_line = source.line_col(start).line + 1;
         let indent = (first_line..=source.line_count())
             .map(|l| source.line_text(l))
@@ -294,11 +302,8 @@ fn text_map(sources: &Sources, file: FileId, node: &Node) -> TextMap {
             .map_or(0, |l| l.len() - l.trim_start().len());
         return TextMap::Block { first_line, indent };
     }
-    if quoted {
-        TextMap::Inline { start }
-    } else {
-        TextMap::Inline { start: start.saturating_sub(1) }
-    }
+    let at = source.line_col(start);
+    TextMap::Block { first_line: at.line, indent: start - source.line_start(at.line) }
 }
 
 /// Guesses the kind of a file whose name does not say (stdin, explicit odd names).

@@ -1,0 +1,100 @@
+//! Inputs beyond single rules: helm output, parse errors, suppressions, config, output formats.
+use lameduck_check::config::{Config, RuleSetting};
+use lameduck_check::finding::Severity;
+use lameduck_check::output::Format;
+use lameduck_check::project::Project;
+
+const MISC: &str = "tests/fixtures/misc";
+
+fn run(paths: &[&str], config: Config, format: Format) -> lameduck_check::Outcome {
+    let paths: Vec<String> = paths.iter().map(|p| format!("{MISC}/{p}")).collect();
+    let project = Project::load(&paths, config).unwrap();
+    lameduck_check::run(&project, format, Severity::Warning, false)
+}
+
+#[test]
+fn helm_output_maps_findings_to_chart_templates() {
+    let out = run(&["helm-output.yaml"], Config::default(), Format::Json);
+    let json: serde_json::Value = serde_json::from_str(&out.output).unwrap();
+    let first = &json["findings"][0];
+    assert_eq!(first["rule"], "LD003");
+    assert_eq!(first["location"]["file"], "shop/templates/deployment.yaml");
+    // `- name: web` is line 16 of the template (line 1 follows the `# Source:` comment), line 29
+    // of the rendered output.
+    assert_eq!(first["location"]["start"]["line"], 16);
+    assert!(first["location"]["rendered"].as_str().unwrap().ends_with("helm-output.yaml:29:17"));
+    insta::assert_snapshot!(
+        "helm-human",
+        run(&["helm-output.yaml"], Config::default(), Format::Human).output
+    );
+}
+
+#[test]
+fn a_broken_file_is_reported_and_the_others_are_still_checked() {
+    let out = run(&["broken"], Config::default(), Format::Json);
+    assert_eq!(out.exit, 2);
+    let json: serde_json::Value = serde_json::from_str(&out.output).unwrap();
+    let errors = json["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 3, "{errors:?}");
+    assert!(json["findings"].as_array().unwrap().iter().any(|f| f["rule"] == "LD003"));
+    insta::assert_snapshot!(
+        "broken-human",
+        run(&["broken"], Config::default(), Format::Human).output
+    );
+}
+
+#[test]
+fn ignore_annotations_and_comments_suppress() {
+    let out = run(&["suppressed"], Config::default(), Format::Json);
+    assert!(out.findings.is_empty(), "{}", out.output);
+    assert_eq!(out.exit, 0);
+}
+
+#[test]
+fn config_turns_rules_off_and_changes_severity() {
+    let mut config = Config::default();
+    config.rules.insert("LD003".into(), RuleSetting::Off);
+    let out = run(&["helm-output.yaml"], config, Format::Json);
+    assert!(out.findings.iter().all(|f| f.rule != "LD003"));
+    let mut config = Config::default();
+    config.rules.insert("LD003".into(), RuleSetting::Severity(Severity::Info));
+    let out = run(&["helm-output.yaml"], config, Format::Json);
+    assert!(out.findings.iter().all(|f| f.severity == Severity::Info));
+    assert_eq!(out.exit, 0, "info findings are below the default fail level");
+}
+
+#[test]
+fn image_map_in_config_links_a_dockerfile() {
+    let dir = format!("{MISC}/image-map");
+    let config = Config::load(std::path::Path::new(&format!("{dir}/.lameduck.toml"))).unwrap();
+    let project = Project::load(&[dir.clone()], config).unwrap();
+    let out = lameduck_check::run(&project, Format::Json, Severity::Warning, false);
+    assert!(out.findings.iter().all(|f| f.rule != "LD001"), "{}", out.output);
+    let project = Project::load(&[dir], Config::default()).unwrap();
+    let out = lameduck_check::run(&project, Format::Json, Severity::Warning, false);
+    assert!(
+        out.findings.iter().any(|f| f.rule == "LD001"),
+        "without the map the Dockerfile is not linked"
+    );
+}
+
+#[test]
+fn sarif_has_real_regions_and_github_has_positions() {
+    let sarif = run(&["helm-output.yaml"], Config::default(), Format::Sarif).output;
+    let log: serde_json::Value = serde_json::from_str(&sarif).unwrap();
+    assert_eq!(log["version"], "2.1.0");
+    let result = &log["runs"][0]["results"][0];
+    let region = &result["locations"][0]["physicalLocation"]["region"];
+    assert_eq!(region["startLine"], 16);
+    assert_eq!(region["startColumn"], 17);
+    assert!(region["endColumn"].as_u64().unwrap() > 17);
+    assert_eq!(
+        log["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap().len(),
+        lameduck_check::rules::ALL.len()
+    );
+    let github = run(&["helm-output.yaml"], Config::default(), Format::Github).output;
+    assert!(
+        github.starts_with("::error file=shop/templates/deployment.yaml,line=16,col=17,"),
+        "{github}"
+    );
+}
