@@ -67,7 +67,7 @@ fn config_turns_rules_off_and_changes_severity() {
 fn image_map_in_config_links_a_dockerfile() {
     let dir = format!("{MISC}/image-map");
     let config = Config::load(std::path::Path::new(&format!("{dir}/.lameduck.toml"))).unwrap();
-    let project = Project::load(&[dir.clone()], config).unwrap();
+    let project = Project::load(std::slice::from_ref(&dir), config).unwrap();
     let out = lameduck_check::run(&project, Format::Json, Severity::Warning, false);
     assert!(out.findings.iter().all(|f| f.rule != "LD001"), "{}", out.output);
     let project = Project::load(&[dir], Config::default()).unwrap();
