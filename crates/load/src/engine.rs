@@ -122,6 +122,10 @@ pub(crate) async fn drive(
     let tick = sleep_until((start + Duration::from_secs(1)).into());
     tokio::pin!(tick);
     let mut tick_second = 1;
+    // Created once: a Notified registered anew on every turn of the loop would cost a lock each.
+    let stop_signal = stop.notified();
+    tokio::pin!(stop_signal);
+    let mut stop_signal_done = false;
 
     loop {
         let now = Instant::now();
@@ -210,7 +214,7 @@ pub(crate) async fn drive(
                     idle[done.endpoint].push(conn);
                 }
             }
-            _ = stop.notified() => {}
+            _ = &mut stop_signal, if !stop_signal_done => stop_signal_done = true,
             result = timer.wait_until(start + next_send.unwrap_or_default()), if next_send.is_some() => {
                 result?;
             }

@@ -9,12 +9,16 @@ use std::time::{Duration, Instant};
 
 use tokio::io::unix::AsyncFd;
 
+/// Shortest interval between two timer arms (see [`SendTimer::wait_until`]).
+const MIN_REARM: Duration = Duration::from_micros(100);
+
 pub(crate) struct SendTimer {
     fd: AsyncFd<OwnedFd>,
     /// CLOCK_MONOTONIC reading taken together with `origin`.
     origin_clock: Duration,
     origin: Instant,
     armed: Option<Instant>,
+    last_armed: Option<Instant>,
 }
 
 impl SendTimer {
@@ -37,18 +41,32 @@ impl SendTimer {
         .map_err(|e| e.into_parts().1)?;
         let origin = Instant::now();
         let origin_clock = monotonic_now();
-        Ok(SendTimer { fd, origin_clock, origin, armed: None })
+        Ok(SendTimer { fd, origin_clock, origin, armed: None, last_armed: None })
     }
 
     /// Resolves at `deadline` (at once if it has passed).
+    ///
+    /// Arming a timerfd costs a syscall and, on virtual machines, a trap to the hypervisor; at
+    /// tens of thousands of sends per second that would dominate. So the timer is armed at most
+    /// once per [`MIN_REARM`]: at high rates sends that fall due within one such interval leave
+    /// together, at most that late. An armed timer that fires no later than the new deadline
+    /// is kept, since waking early only costs one more turn of the loop.
     pub async fn wait_until(&mut self, deadline: Instant) -> io::Result<()> {
-        if Instant::now() >= deadline {
-            return Ok(());
-        }
-        if self.armed != Some(deadline) {
-            self.arm(deadline)?;
-        }
         loop {
+            let now = Instant::now();
+            if now >= deadline {
+                return Ok(());
+            }
+            match self.armed {
+                Some(armed) if armed <= deadline && armed > now => {}
+                _ => {
+                    let at = match self.last_armed {
+                        Some(last) => deadline.max(last + MIN_REARM),
+                        None => deadline,
+                    };
+                    self.arm(at)?;
+                }
+            }
             let mut guard = self.fd.readable().await?;
             let mut expirations = [0u8; 8];
             // SAFETY: reads at most 8 bytes into a local buffer of that size.
@@ -57,11 +75,8 @@ impl SendTimer {
             };
             if read == 8 {
                 self.armed = None;
-                return Ok(());
-            }
-            guard.clear_ready();
-            if Instant::now() >= deadline {
-                return Ok(());
+            } else {
+                guard.clear_ready();
             }
         }
     }
@@ -89,6 +104,7 @@ impl SendTimer {
             return Err(io::Error::last_os_error());
         }
         self.armed = Some(deadline);
+        self.last_armed = Some(deadline);
         Ok(())
     }
 }

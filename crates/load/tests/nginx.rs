@@ -1,0 +1,80 @@
+//! Against real nginx + php-fpm: exact status codes, slow responses, the in-flight bound,
+//! keep-alive connections the server closed, and nginx dying in the middle of a run.
+use std::cell::RefCell;
+use std::time::Duration;
+
+use lameduck_load::{run, Plan, RunHooks, Schedule};
+use lameduck_testkit::{Stack, StackOptions};
+
+fn plan(urls: &[String], schedule: &str) -> Plan {
+    Plan::new(urls, Schedule::parse(schedule).unwrap()).unwrap()
+}
+
+#[test]
+fn every_status_is_counted_exactly_and_urls_go_round_robin() {
+    let stack = Stack::start(StackOptions::default()).unwrap();
+    let urls =
+        [stack.url("/ok"), stack.url("/status.php?code=502"), stack.url("/status.php?code=503")];
+    let report = run(&plan(&urls, "const(30,1s)"), RunHooks::default()).unwrap();
+    assert_eq!(report.requests, 30, "{report:#?}");
+    let codes: Vec<(u16, u64)> = report.codes.iter().map(|(c, n)| (*c, *n)).collect();
+    assert_eq!(codes, vec![(200, 10), (502, 10), (503, 10)]);
+    assert_eq!((report.ok, report.failed), (10, 20));
+    assert!(report.net.is_empty(), "{report:#?}");
+}
+
+#[test]
+fn slow_responses_count_as_latency_and_the_bound_drops_sends() {
+    let stack = Stack::start(StackOptions::default()).unwrap();
+    // 20 sends a second, each taking 400 ms, but only 2 may be outstanding: most are dropped,
+    // none is delayed.
+    let mut p = plan(&[stack.url("/sleep.php?ms=400")], "const(20,1s)");
+    p.max_in_flight = 2;
+    let report = run(&p, RunHooks::default()).unwrap();
+    assert_eq!(report.requests + report.dropped, 20, "{report:#?}");
+    assert!(report.dropped >= 10, "{report:#?}");
+    assert_eq!(report.codes.get(&200), Some(&report.requests));
+    assert!(report.latency_ms.p50 >= 400.0, "{:?}", report.latency_ms);
+}
+
+#[test]
+fn a_reused_connection_the_server_closed_is_counted_not_retried() {
+    let options = StackOptions { nginx_http: "keepalive_timeout 1s;".into(), ..Default::default() };
+    let stack = Stack::start(options).unwrap();
+    // Sends at 0 s and 2 s: nginx closes the idle connection after 1 s, so the second request
+    // goes out on a dead connection.
+    let report = run(&plan(&[stack.url("/ok")], "const(0.5,4s)"), RunHooks::default()).unwrap();
+    assert_eq!(report.requests, 2, "{report:#?}");
+    assert_eq!(report.codes.get(&200), Some(&1), "{report:#?}");
+    let broken = report.net.get("closed").or(report.net.get("reset"));
+    assert_eq!(broken, Some(&1), "{report:#?}");
+}
+
+#[test]
+fn killing_nginx_mid_run_shows_refused_from_that_second_on() {
+    let stack = RefCell::new(Stack::start(StackOptions::default()).unwrap());
+    let url = stack.borrow().url("/ok");
+    let killed_after = RefCell::new(None);
+    let hooks = RunHooks {
+        on_second: Some(Box::new(|second| {
+            if second.t == 0 {
+                stack.borrow_mut().nginx().kill();
+                *killed_after.borrow_mut() = Some(second.t);
+            }
+        })),
+        ..RunHooks::default()
+    };
+    let mut p = plan(&[url], "const(20,3s)");
+    p.timeout = Duration::from_secs(2);
+    let report = run(&p, hooks).unwrap();
+    assert_eq!(*killed_after.borrow(), Some(0));
+    let first = &report.seconds[0];
+    assert_eq!((first.sent, first.codes.get(&200)), (20, Some(&20)), "{first:#?}");
+    assert!(first.net.is_empty(), "{first:#?}");
+    // From the second after the kill on, nothing listens: every send is refused.
+    for second in &report.seconds[2..3] {
+        assert_eq!(second.net.get("refused"), Some(&second.sent), "{second:#?}");
+        assert!(second.codes.is_empty(), "{second:#?}");
+    }
+    assert!(report.net.get("refused").copied().unwrap_or(0) >= 20, "{report:#?}");
+}

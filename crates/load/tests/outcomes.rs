@@ -1,0 +1,58 @@
+//! Every network outcome gets its own name: each purpose-built server fails in one way and the
+//! report must say exactly that, for every request, with nothing retried.
+use std::time::Duration;
+
+use lameduck_load::{run, Plan, Report, RunHooks, Schedule};
+use lameduck_testkit::{Misbehaving, MisbehavingServer};
+
+fn load(url: &str, schedule: &str, timeout: Duration) -> Report {
+    let mut plan = Plan::new(&[url], Schedule::parse(schedule).unwrap()).unwrap();
+    plan.timeout = timeout;
+    run(&plan, RunHooks::default()).unwrap()
+}
+
+fn only_outcome(report: &Report, name: &str) {
+    assert_eq!(report.requests, 10, "{report:#?}");
+    assert_eq!(report.net.get(name), Some(&10), "{report:#?}");
+    assert_eq!(report.net.len(), 1, "{report:#?}");
+    assert!(report.codes.is_empty(), "{report:#?}");
+    assert_eq!((report.ok, report.failed, report.dropped), (0, 10, 0));
+}
+
+#[test]
+fn refused() {
+    let server = MisbehavingServer::start(Misbehaving::Refuse).unwrap();
+    only_outcome(&load(&server.url("/"), "const(10,1s)", Duration::from_secs(5)), "refused");
+}
+
+#[test]
+fn reset_mid_response() {
+    let server = MisbehavingServer::start(Misbehaving::ResetMidResponse).unwrap();
+    only_outcome(&load(&server.url("/"), "const(10,1s)", Duration::from_secs(5)), "reset");
+}
+
+#[test]
+fn closed_before_responding() {
+    let server = MisbehavingServer::start(Misbehaving::CloseBeforeResponding).unwrap();
+    only_outcome(&load(&server.url("/"), "const(10,1s)", Duration::from_secs(5)), "closed");
+}
+
+#[test]
+fn hang_times_out_and_latency_covers_the_timeout() {
+    let server = MisbehavingServer::start(Misbehaving::Hang).unwrap();
+    let report = load(&server.url("/"), "const(10,1s)", Duration::from_millis(300));
+    only_outcome(&report, "timeout");
+    assert!(report.latency_ms.p50 >= 300.0, "{:?}", report.latency_ms);
+}
+
+#[test]
+fn per_second_records_add_up_to_the_totals() {
+    let server = MisbehavingServer::start(Misbehaving::Refuse).unwrap();
+    let report = load(&server.url("/"), "const(7,3s)", Duration::from_secs(5));
+    assert!(report.seconds.len() >= 3, "{report:#?}");
+    let sent: u64 = report.seconds.iter().map(|s| s.sent).sum();
+    let completed: u64 = report.seconds.iter().map(|s| s.completed).sum();
+    let refused: u64 = report.seconds.iter().filter_map(|s| s.net.get("refused")).sum();
+    assert_eq!((sent, completed, refused), (21, 21, 21));
+    assert!(report.seconds.iter().take(3).all(|s| s.sent == 7), "{:#?}", report.seconds);
+}
