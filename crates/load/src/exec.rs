@@ -8,6 +8,14 @@ use tokio::sync::watch;
 use crate::hooks::EventLog;
 use crate::plan::ExecAt;
 
+fn stderr_copy() -> Stdio {
+    use std::os::fd::AsFd;
+    match std::io::stderr().as_fd().try_clone_to_owned() {
+        Ok(fd) => Stdio::from(fd),
+        Err(_) => Stdio::null(),
+    }
+}
+
 /// Waits until `exec.at`, runs `sh -c COMMAND`, and records `exec_start` and `exec_exit` (or
 /// `exec_failed` when it cannot start, `exec_killed` when the run ends first). Resolves early,
 /// killing the command, when `cancelled` turns true.
@@ -31,6 +39,8 @@ pub(crate) async fn run_exec_at(
         .arg("-c")
         .arg(&exec.command)
         .stdin(Stdio::null())
+        // Its output goes to stderr: stdout belongs to the report (`--output json`).
+        .stdout(stderr_copy())
         .kill_on_drop(true)
         .spawn();
     let mut child = match spawned {

@@ -224,7 +224,7 @@ events {{ worker_connections 4096; }}\n\
 http {{\n  access_log off;\n  client_body_temp_path {d}/client_body;\n  proxy_temp_path {d}/proxy;\n\
   fastcgi_temp_path {d}/fastcgi;\n  uwsgi_temp_path {d}/uwsgi;\n  scgi_temp_path {d}/scgi;\n\
   keepalive_requests 100000;\n  {http}\n\
-  server {{\n    listen 127.0.0.1:{port} backlog=4096;\n    root {d}/www;\n\
+  server {{\n    listen 127.0.0.1:{port} backlog=4096;\n    root {d}/www;\n    index index.php index.html;\n\
     location = /ok {{ return 200 \"ok\\n\"; }}\n\
     location ~ \\.php$ {{\n      fastcgi_pass unix:{d}/php-fpm.sock;\n\
       fastcgi_param SCRIPT_FILENAME $document_root$fastcgi_script_name;\n\

@@ -130,7 +130,7 @@ pub fn execute(args: Args) -> ExitCode {
     let built = match build::plan(&args) {
         Ok(built) => built,
         Err(error) => {
-            eprintln!("{error:?}");
+            output::print_error(&error);
             return exit::code(exit::USAGE);
         }
     };
@@ -170,6 +170,9 @@ pub fn execute(args: Args) -> ExitCode {
         OutputFormat::Text => output::print_summary(&report, &verdicts),
     }
     if verdicts.iter().any(|v| v.crossed) {
+        for verdict in verdicts.iter().filter(|v| v.crossed) {
+            eprintln!("threshold crossed: {} (measured {})", verdict.threshold, verdict.actual);
+        }
         exit::code(exit::THRESHOLD_CROSSED)
     } else {
         exit::code(exit::PASS)

@@ -86,3 +86,16 @@ pub(super) fn print_json(report: &Report, verdicts: &[Verdict]) {
     }
     println!("{json}");
 }
+
+/// A diagnostic with a source span is drawn with its label; a plain one is printed on one line
+/// (never wrapped, so it can be grepped), with its help on the next.
+pub(super) fn print_error(error: &miette::Report) {
+    if error.labels().is_some() {
+        eprintln!("{error:?}");
+        return;
+    }
+    eprintln!("error: {error}");
+    if let Some(help) = error.help() {
+        eprintln!("help: {help}");
+    }
+}

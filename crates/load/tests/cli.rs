@@ -1,0 +1,192 @@
+//! The command line as users and CI run it: exit codes, JSON output, the timeline and raw
+//! files, --exec-at events, Ctrl-C, and Yandex.Tank's load.yaml from the first article.
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use lameduck_testkit::{Stack, StackOptions};
+
+fn lameduck_load() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_lameduck-load"))
+}
+
+fn output(args: &[&str]) -> Output {
+    lameduck_load().args(args).output().unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn exit_code_0_when_thresholds_pass_and_1_naming_the_one_crossed() {
+    let stack = Stack::start(StackOptions::default()).unwrap();
+    let ok = stack.url("/ok");
+    let pass = output(&[&ok, "-s", "const(10,1s)", "--fail-on", "failed>0", "--fail-on", "p99>5s"]);
+    assert_eq!(pass.status.code(), Some(0), "{}", text(&pass.stderr));
+    assert!(text(&pass.stdout).contains("requests 10  ok 10  failed 0"), "{}", text(&pass.stdout));
+
+    let bad = stack.url("/status.php?code=502");
+    let fail = output(&[
+        &bad,
+        "-s",
+        "const(10,1s)",
+        "--fail-on",
+        "http(5xx)>10%",
+        "--fail-on",
+        "net(any)>0",
+    ]);
+    assert_eq!(fail.status.code(), Some(1), "{}", text(&fail.stderr));
+    let stdout = text(&fail.stdout);
+    assert!(stdout.contains("http(5xx)>10%: CROSSED (measured 100.000% (10 of 10))"), "{stdout}");
+    assert!(stdout.contains("net(any)>0: ok"), "{stdout}");
+    assert!(stdout.contains("codes    502=10"), "{stdout}");
+}
+
+#[test]
+fn exit_code_2_and_the_offending_text_for_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad_yaml = dir.path().join("load.yaml");
+    std::fs::write(&bad_yaml, "phantom:\n  address: h\n  load_profile: {load_type: instances}\n")
+        .unwrap();
+    let url = "http://127.0.0.1:9/";
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec![url, "-s", "const(10,5x)"], "unknown unit `x`"),
+        (vec![url, "-s", "cosnt(10,5s)"], "unknown schedule `cosnt`"),
+        (vec!["ftp://h/", "-s", "const(1,1)"], "`ftp://h/`: expected it to start with http://"),
+        (vec![url, "-s", "const(1,1)", "-H", "NoColon"], "`NoColon`: expected `Name: value`"),
+        (vec![url, "-s", "const(1,1)", "--fail-on", "p99>>1"], "p99>>1"),
+        (vec![url, "-s", "const(1,1)", "--timeout", "soon"], "--timeout"),
+        (vec![url, "-s", "const(1,1)", "--exec-at", "5s", "true"], "after the end of the schedule"),
+        (vec!["--tank", bad_yaml.to_str().unwrap()], "load_type `instances` is not supported"),
+        (vec![url], "no schedule given"),
+        (vec!["-s", "const(1,1)"], "no target URL given"),
+    ];
+    for (args, message) in cases {
+        let out = output(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out.stderr));
+        assert!(text(&out.stderr).contains(message), "{args:?}: {}", text(&out.stderr));
+        assert!(!text(&out.stderr).contains("panicked"), "{args:?}");
+    }
+}
+
+#[test]
+fn json_output_timeline_raw_and_exec_at_events() {
+    let stack = Stack::start(StackOptions::default()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (timeline, raw) = (dir.path().join("t.jsonl"), dir.path().join("raw.tsv"));
+    let out = output(&[
+        &stack.url("/ok"),
+        "-s",
+        "const(10,2s)",
+        "--output",
+        "json",
+        "--timeline",
+        timeline.to_str().unwrap(),
+        "--raw",
+        raw.to_str().unwrap(),
+        "--exec-at",
+        "1s",
+        "echo from-exec; exit 3",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for key in ["requests", "ok", "failed", "codes", "net", "dropped", "latency_ms", "seconds"] {
+        assert!(report.get(key).is_some(), "missing {key}: {report}");
+    }
+    assert_eq!(report["requests"], 20);
+    assert_eq!(report["codes"]["200"], 20);
+    assert!(report["latency_ms"]["p99"].as_f64().unwrap() > 0.0);
+    let events = report["events"].as_array().unwrap();
+    let kinds: Vec<&str> = events.iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["exec_start", "exec_exit"], "{events:?}");
+    assert_eq!(events[1]["exit_code"], 3);
+    assert!(events[0]["t_ms"].as_u64().unwrap() >= 1000);
+
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&timeline)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let seconds: Vec<_> = lines.iter().filter(|l| l["type"] == "second").collect();
+    assert_eq!(seconds.len(), report["seconds"].as_array().unwrap().len());
+    assert_eq!(seconds[0]["sent"], 10);
+    assert_eq!(lines.iter().filter(|l| l["type"] == "event").count(), 2);
+
+    let raw = std::fs::read_to_string(&raw).unwrap();
+    assert_eq!(raw.lines().count(), 20);
+    for line in raw.lines() {
+        let fields: Vec<&str> = line.split('\t').collect();
+        assert_eq!(fields.len(), 5, "{line}");
+        assert!(fields[0].parse::<f64>().unwrap() > 1.7e9, "{line}");
+        assert_eq!(fields[2], "200", "{line}");
+    }
+}
+
+/// Starts the command, waits for its first per-second line on stderr, then sends SIGINT.
+fn interrupt_after_first_second(mut command: Command) -> (Output, String) {
+    let mut child: Child = command.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (lines_tx, lines_rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = lines_tx.send(line);
+        }
+    });
+    let mut seen = String::new();
+    loop {
+        let line = lines_rx.recv_timeout(Duration::from_secs(30)).expect("no per-second line");
+        seen.push_str(&line);
+        seen.push('\n');
+        if line.starts_with("t=0s") {
+            break;
+        }
+    }
+    // SAFETY: kill(2) on our own child.
+    unsafe { libc_kill(child.id() as i32, 2) };
+    let out = child.wait_with_output().unwrap();
+    while let Ok(line) = lines_rx.recv_timeout(Duration::from_secs(5)) {
+        seen.push_str(&line);
+        seen.push('\n');
+    }
+    (out, seen)
+}
+
+extern "C" {
+    #[link_name = "kill"]
+    fn libc_kill(pid: i32, signal: i32) -> i32;
+}
+
+#[test]
+fn ctrl_c_stops_cleanly_and_still_prints_the_summary() {
+    let stack = Stack::start(StackOptions::default()).unwrap();
+    let mut command = lameduck_load();
+    command.args([&stack.url("/ok"), "-s", "const(20,10m)", "--output", "json"]);
+    let (out, stderr) = interrupt_after_first_second(command);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["stopped_early"], true);
+    assert!(report["requests"].as_u64().unwrap() >= 20, "{report}");
+    assert_eq!(report["requests"], report["ok"], "{report}");
+    assert_eq!(report["events"][0]["kind"], "stop");
+}
+
+#[test]
+fn the_articles_tank_load_yaml_runs_with_only_its_address_changed() {
+    let stack = Stack::start(StackOptions::default()).unwrap();
+    let fixture = include_str!("fixtures/tank-article.yaml");
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = dir.path().join("load.yaml");
+    std::fs::write(&yaml, fixture.replace("ADDRESS", &format!("127.0.0.1:{}", stack.port())))
+        .unwrap();
+    let mut command = lameduck_load();
+    command.args(["--tank", yaml.to_str().unwrap()]);
+    let (out, stderr) = interrupt_after_first_second(command);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("warning: section `console` is ignored"), "{stderr}");
+    assert!(stderr.contains("warning: section `telegraf` is ignored"), "{stderr}");
+    assert!(stderr.contains("t=0s sent=100 "), "{stderr}");
+    let summary = text(&out.stdout);
+    assert!(summary.contains("(stopped early)") && summary.contains("failed 0"), "{summary}");
+}
