@@ -101,8 +101,17 @@ fn load_scenarios(args: &Args) -> Result<Vec<Scenario>> {
     let mut out: Vec<Scenario> = Vec::new();
     for item in &args.scenarios {
         if item == "seeds" {
+            // An exact name picks just that scenario; other text picks every name containing it.
+            let names = seeds::names();
             let wanted = |name: &str| {
-                args.only.is_empty() || args.only.iter().any(|o| name.contains(o.as_str()))
+                args.only.is_empty()
+                    || args.only.iter().any(|o| {
+                        if names.contains(&o.as_str()) {
+                            name == o
+                        } else {
+                            name.contains(o.as_str())
+                        }
+                    })
             };
             let chosen: Vec<Scenario> =
                 seeds::all().into_iter().filter(|s| wanted(&s.name)).collect();

@@ -140,9 +140,11 @@ async fn stop_container(
             deadline.saturating_duration_since(Instant::now()).max(MIN_GRACE_AFTER_HOOK);
         let sig = signals::name(c.stop_signal);
         phases.signal = Some(sig.clone());
-        phases.signal_ms = Some(log.ms(Instant::now()));
+        let at = Instant::now();
+        phases.signal_ms = Some(log.ms(at));
         let sent = sys::kill(c.pid, c.stop_signal);
-        log.record(
+        log.record_at(
+            at,
             &pod.name,
             name,
             "signal",
@@ -154,8 +156,9 @@ async fn stop_container(
             ),
         );
         if tokio::time::timeout(remaining, c.wait_exit()).await.is_err() {
-            phases.sigkill_ms = Some(log.ms(Instant::now()));
-            log.record(&pod.name, name, "sigkill", format!("grace period over: SIGKILL → every process in the container (PID 1 = lab pid {})", c.pid));
+            let at = Instant::now();
+            phases.sigkill_ms = Some(log.ms(at));
+            log.record_at(at, &pod.name, name, "sigkill", format!("grace period over: SIGKILL → every process in the container (PID 1 = lab pid {})", c.pid));
             let _ = sys::kill(c.pid, libc::SIGKILL);
         }
     }

@@ -46,9 +46,10 @@ pub async fn probe_once(pod: &PodRt, home: &NetNs, port: u16, probe: Option<&Pro
     matches!(tokio::time::timeout(timeout, conn.read_response("GET")).await, Ok(Ok(r)) if (200..400).contains(&r.status))
 }
 
-/// The port and probe that decide the pod's readiness: the first container with a
-/// readinessProbe, else a TCP check of the serving port.
-pub fn readiness(pod: &PodRt) -> (u16, Option<Probe>) {
+/// The checks that decide the pod's readiness, one per container: its readinessProbe, else a
+/// TCP check of each port it declares (so a pod is not ready before all its servers listen).
+pub fn readiness(pod: &PodRt) -> Vec<(u16, Option<Probe>)> {
+    let mut checks = Vec::new();
     for c in &pod.containers {
         if let Some(p) = &c.spec.readiness_probe {
             let port = p
@@ -58,43 +59,48 @@ pub fn readiness(pod: &PodRt) -> (u16, Option<Probe>) {
                 .or(p.tcp_socket.as_ref().map(|t| &t.port))
                 .and_then(|port| c.spec.port_number(port))
                 .unwrap_or(pod.port);
-            return (port, Some(p.clone()));
+            checks.push((port, Some(p.clone())));
+        } else {
+            checks.extend(c.spec.ports.iter().map(|p| (p.container_port, None)));
         }
     }
-    (pod.port, None)
+    checks
 }
 
-/// Waits until the pod passes its readiness check, polling quickly (the lab compresses time:
-/// `periodSeconds` is honoured as a maximum interval, not a minimum wait).
+/// Waits until the pod passes every readiness check, polling quickly (the lab compresses
+/// time: `periodSeconds` is not waited for).
 pub async fn wait_ready(pod: &PodRt, home: &NetNs, limit: Duration) -> io::Result<Duration> {
-    let (port, probe) = readiness(pod);
     let start = Instant::now();
-    let mut successes = 0;
-    let needed = probe.as_ref().map(|p| p.success_threshold.max(1)).unwrap_or(1);
-    if let Some(p) = &probe {
-        tokio::time::sleep(Duration::from_secs(p.initial_delay_seconds)).await;
-    }
-    loop {
-        if pod.containers.iter().any(|c| c.exited().is_some()) {
-            return Err(io::Error::other(format!(
-                "pod {}: a container exited during start-up (see its log)",
-                pod.name
-            )));
+    for (port, probe) in readiness(pod) {
+        let needed = probe.as_ref().map(|p| p.success_threshold.max(1)).unwrap_or(1);
+        if let Some(p) = &probe {
+            tokio::time::sleep_until((start + Duration::from_secs(p.initial_delay_seconds)).into())
+                .await;
         }
-        if probe_once(pod, home, port, probe.as_ref()).await {
-            successes += 1;
-            if successes >= needed {
-                return Ok(start.elapsed());
+        let mut successes = 0;
+        loop {
+            if pod.containers.iter().any(|c| c.exited().is_some()) {
+                return Err(io::Error::other(format!(
+                    "pod {}: a container exited during start-up (see its log)",
+                    pod.name
+                )));
             }
-        } else {
-            successes = 0;
+            if probe_once(pod, home, port, probe.as_ref()).await {
+                successes += 1;
+                if successes >= needed {
+                    break;
+                }
+            } else {
+                successes = 0;
+            }
+            if start.elapsed() > limit {
+                return Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!("pod {} not ready after {limit:?} (port {port})", pod.name),
+                ));
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        if start.elapsed() > limit {
-            return Err(io::Error::new(
-                io::ErrorKind::TimedOut,
-                format!("pod {} not ready after {limit:?} (port {port})", pod.name),
-            ));
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    Ok(start.elapsed())
 }

@@ -131,6 +131,17 @@ impl Ingress {
             Ok(Err(ReadError::Malformed(_))) => return Err((Cause::Malformed, true)),
             Ok(Ok(r)) => r,
         };
+        if response.status >= 500 {
+            self.log.record(
+                &ep.pod,
+                "",
+                "pod-5xx",
+                format!(
+                    "the pod itself answered {} {} (passed on to the client)",
+                    response.status, response.reason
+                ),
+            );
+        }
         let reuse = self.spec.keepalive && response.keep_alive && conn.buffered() == 0;
         if reuse {
             self.put_idle(&ep.pod, conn);

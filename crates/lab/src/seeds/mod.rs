@@ -293,7 +293,7 @@ fn render(s: &Seed) -> String {
     out.push_str(&hook_yaml(s.nginx_prestop, "      "));
     out.push_str(nginx_mounts);
     out.push_str(
-        "    - name: php-fpm\n      image: php:8.2-fpm\n      ports: [{containerPort: 9000}]\n",
+        "    - name: php-fpm\n      image: php:8.2-fpm\n      ports: [{containerPort: 9000}]\n      readinessProbe:\n        tcpSocket: {port: 9000}\n",
     );
     out.push_str(&hook_yaml(s.php_prestop, "      "));
     out.push_str(php_mounts);

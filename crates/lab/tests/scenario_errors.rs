@@ -1,0 +1,63 @@
+//! Scenario-file mistakes are reported with file, line and a hint, before anything starts.
+use std::process::Command;
+
+use lameduck_lab::scenario::parse_str;
+
+const GOOD: &str = "name: t
+load:
+  schedule: const(1, 1s)
+pod:
+  containers:
+    - name: web
+      image: nginx
+      ports: [{containerPort: 80}]
+";
+
+#[test]
+fn a_good_file_parses() {
+    let s = parse_str("t.yaml", GOOD).expect("valid scenario");
+    assert_eq!(s.pod.containers[0].name, "web");
+    assert_eq!(s.grace_seconds(), 30);
+}
+
+#[test]
+fn unknown_field_names_file_line_and_valid_fields() {
+    let text = GOOD.replace("      ports:", "      portz: [{containerPort: 80}]\n      ports:");
+    let err = parse_str("t.yaml", &text).unwrap_err();
+    assert_eq!(err.file, "t.yaml");
+    assert_eq!(err.line, Some(8), "{err}");
+    let shown = err.to_string();
+    assert!(shown.starts_with("t.yaml:8:"), "{shown}");
+    assert!(shown.contains("unknown field `portz`") && shown.contains("ports"), "{shown}");
+    assert!(shown.contains("hint:"), "{shown}");
+}
+
+#[test]
+fn bad_duration_names_the_line() {
+    let text = GOOD.replace("load:\n", "ingress:\n  delay: 5 parsecs\nload:\n");
+    let err = parse_str("t.yaml", &text).unwrap_err();
+    assert_eq!(err.line, Some(3), "{err}");
+    assert!(err.to_string().contains("duration"), "{err}");
+}
+
+#[test]
+fn unknown_image_names_the_line_and_the_table() {
+    let text = GOOD.replace("image: nginx", "image: example/shop");
+    let err = parse_str("t.yaml", &text).unwrap_err();
+    assert_eq!(err.line, Some(7), "{err}");
+    let shown = err.to_string();
+    assert!(shown.contains("unknown image `example/shop`") && shown.contains("images:"), "{shown}");
+}
+
+#[test]
+fn the_command_line_reports_the_file_and_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.yaml");
+    std::fs::write(&path, GOOD.replace("image: nginx", "image: nginx\n      stopSignl: SIGQUIT"))
+        .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_lameduck-lab")).arg(&path).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(&format!("{}:8:", path.display())), "{stderr}");
+    assert!(stderr.contains("stopSignl"), "{stderr}");
+}
