@@ -78,6 +78,18 @@ impl Diagnostic for Report<'_> {
     }
 }
 
+/// Moves a span's ends onto character boundaries of `text` (mapped config offsets may not be).
+fn on_chars(text: &str, span: Span, base: usize) -> Span {
+    let floor = |i: usize| {
+        let mut i = i.clamp(base, base + text.len());
+        while i > base && !text.is_char_boundary(i - base) {
+            i -= 1;
+        }
+        i
+    };
+    Span { file: span.file, start: floor(span.start), end: floor(span.end) }
+}
+
 fn label(
     project: &Project,
     primary: Span,
@@ -89,9 +101,9 @@ fn label(
     if span.file != primary.file || span.start < base || span.start - base > len {
         return None;
     }
+    let _ = project;
     let start = span.start - base;
     let end = (span.end.max(span.start) - base).min(len);
-    let _ = project;
     Some(LabeledSpan::new(text, start, end.saturating_sub(start)))
 }
 
@@ -109,10 +121,10 @@ pub fn render(
     for failure in failures {
         let f = frame(project, failure.span);
         let loc = locate(project, failure.span);
-        let labels =
-            label(project, failure.span, failure.span, Some("here".into()), f.base, f.text.len())
-                .into_iter()
-                .collect();
+        let span = on_chars(f.text, failure.span, f.base);
+        let labels = label(project, span, span, Some("here".into()), f.base, f.text.len())
+            .into_iter()
+            .collect();
         reports.push(Report {
             message: format!(
                 "{}:{}:{}: cannot parse: {}",
@@ -128,13 +140,16 @@ pub fn render(
     for finding in findings {
         let f = frame(project, finding.span);
         let loc = locate(project, finding.span);
+        let primary = on_chars(f.text, finding.span, f.base);
         let mut labels: Vec<LabeledSpan> =
-            label(project, finding.span, finding.span, None, f.base, f.text.len())
-                .into_iter()
-                .collect();
+            label(project, primary, primary, None, f.base, f.text.len()).into_iter().collect();
         let mut elsewhere = Vec::new();
         for (span, text) in &finding.related {
-            match label(project, finding.span, *span, Some(text.clone()), f.base, f.text.len()) {
+            let inside = span.file == primary.file
+                && span.start >= f.base
+                && span.start <= f.base + f.text.len();
+            let related = if inside { on_chars(f.text, *span, f.base) } else { *span };
+            match label(project, primary, related, Some(text.clone()), f.base, f.text.len()) {
                 Some(l) => labels.push(l),
                 None => {
                     let other = locate(project, *span);

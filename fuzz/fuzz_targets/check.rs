@@ -1,0 +1,20 @@
+//! The whole checker on one input of any kind (the first byte picks the file name, so the same
+//! bytes are tried as YAML, Dockerfile and each config kind), rendered in every format.
+#![no_main]
+use lameduck_check::config::Config;
+use lameduck_check::finding::Severity;
+use lameduck_check::output::Format;
+use lameduck_check::project::Project;
+use libfuzzer_sys::fuzz_target;
+
+const NAMES: &[&str] = &["k.yaml", "Dockerfile", "php-fpm.conf", "nginx.conf", "supervisord.conf", "-"];
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&pick, rest)) = data.split_first() else { return };
+    let name = NAMES[pick as usize % NAMES.len()];
+    let text = String::from_utf8_lossy(rest);
+    let project = Project::from_text(name, &text, Config::default());
+    for format in [Format::Human, Format::Json, Format::Sarif, Format::Github] {
+        let _ = lameduck_check::run(&project, format, Severity::Warning, false);
+    }
+});
