@@ -1,2 +1,104 @@
-//! Self-contained HTML reports of load and lab timelines.
+//! Self-contained HTML reports of load and lab timelines, and the live console.
+//!
+//! A report is one HTML file with inline CSS and SVG: no scripts, no fonts or images to fetch,
+//! so it opens offline, can be attached to a CI run and prints sensibly.
+//!
+//! ```no_run
+//! # fn demo(report_json: serde_json::Value) -> Result<(), lameduck_report::ReportError> {
+//! // `report_json` is a load `Report` serialized with serde_json (optionally with the
+//! // `thresholds` array that `--output json` adds).
+//! let html = lameduck_report::render_load_html(&report_json)?;
+//! std::fs::write("report.html", html).map_err(|e| lameduck_report::ReportError::Write {
+//!     path: "report.html".into(),
+//!     source: e,
+//! })?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! The crate reads the JSON through its own view types ([`model`]) rather than depending on
+//! `lameduck-load` or `lameduck-lab`, which depend on it.
 pub mod cli;
+pub mod html;
+pub mod input;
+pub mod live;
+pub mod model;
+pub mod outcome;
+pub mod svg;
+
+use std::path::{Path, PathBuf};
+
+/// Why a report could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    /// The input is not something a report can be made of.
+    #[error("{source_name}:{line}: {message}")]
+    Input { source_name: String, line: usize, message: String },
+    /// The input file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The report could not be written.
+    #[error("cannot write {path}: {source}")]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// The HTML report of a load run. `report_json` is the load `Report` serialized (what
+/// `lameduck load --output json` prints, with or without its `thresholds`).
+pub fn render_load_html(report_json: &serde_json::Value) -> Result<String, ReportError> {
+    let report = input::load_report(report_json).map_err(|message| ReportError::Input {
+        source_name: "load report".into(),
+        line: 1,
+        message,
+    })?;
+    Ok(html::load::render(&report))
+}
+
+/// The HTML report of a lab run. `result_json` is the content of the run's `result.json`
+/// (`{"run_dir": ..., "scenarios": [...]}`).
+pub fn render_lab_html(result_json: &serde_json::Value) -> Result<String, ReportError> {
+    let result = input::lab_result(result_json).map_err(|message| ReportError::Input {
+        source_name: "lab result".into(),
+        line: 1,
+        message,
+    })?;
+    Ok(html::lab::render(&result))
+}
+
+/// The HTML report of whatever `path` holds: a load report, a `--timeline` file or a lab
+/// `result.json` (a lab run directory stands for its `result.json`).
+pub fn render_file(path: &Path) -> Result<(input::Input, String), ReportError> {
+    let path = if path.is_dir() { path.join("result.json") } else { path.to_path_buf() };
+    let text = std::fs::read_to_string(&path)
+        .map_err(|source| ReportError::Read { path: path.clone(), source })?;
+    let parsed = input::parse(&path.display().to_string(), &text)?;
+    let html = match &parsed {
+        input::Input::Load(report) => html::load::render(report),
+        input::Input::Lab(result) => html::lab::render(result),
+    };
+    Ok((parsed, html))
+}
+
+/// Writes `html` to `path` through a temporary file in the same directory, so a reader never
+/// sees half a report and a failed write leaves any previous report intact.
+pub fn write_report(path: &Path, html: &str) -> Result<(), ReportError> {
+    let error = |source| ReportError::Write { path: path.to_path_buf(), source };
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let temp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    std::fs::write(&temp, html).map_err(error)?;
+    std::fs::rename(&temp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&temp);
+        error(e)
+    })
+}

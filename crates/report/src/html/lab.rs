@@ -1,0 +1,270 @@
+//! The lab report: a summary table of every scenario against the article's claim, then per
+//! scenario its outcome chart with the termination events drawn on it, the per-pod Gantt
+//! strip, and the full event log.
+use std::fmt::Write;
+
+use super::{outcome_legend, page, thousands};
+use crate::model::{LabEvent, LabResult, Scenario};
+use crate::outcome::{add_counts, Kind};
+use crate::svg::bars::{bars, failure_spans, totals, MAX_BARS};
+use crate::svg::gantt::{self, Phase};
+use crate::svg::markers::{Marker, Style};
+use crate::svg::{esc, outcomes, TimeAxis};
+
+/// The whole page for one lab run.
+pub fn render(result: &LabResult) -> String {
+    let mut body = String::from("<header><h1>Lab report</h1>");
+    if !result.run_dir.is_empty() {
+        let _ =
+            write!(body, "<p class='sub'>run directory <code>{}</code></p>", esc(&result.run_dir));
+    }
+    body.push_str("</header>");
+    summary_table(&mut body, &result.scenarios);
+    if result.scenarios.iter().all(|s| s.timeline.is_empty() && s.events.is_empty()) {
+        body.push_str(
+            "<p class='note'>This file has no timelines (it is the <code>--output json</code> summary). \
+             Render <code>result.json</code> from the run directory for the charts.</p>",
+        );
+    }
+    for (i, scenario) in result.scenarios.iter().enumerate() {
+        if !(scenario.timeline.is_empty() && scenario.events.is_empty()) {
+            scenario_section(&mut body, i, scenario);
+        }
+    }
+    page("lameduck lab report", &body)
+}
+
+fn summary_table(body: &mut String, scenarios: &[Scenario]) {
+    body.push_str(
+        "<table class='scenarios'><tr><th>scenario</th><th>the article's claim</th><th class='num'>requests</th>\
+         <th>failed, by kind</th><th class='num'>termination median / max</th><th>verdict</th></tr>",
+    );
+    for (i, s) in scenarios.iter().enumerate() {
+        let mut counts = [0; Kind::COUNT];
+        add_counts(&mut counts, &s.codes, &s.net, 0);
+        let failed: Vec<String> = Kind::ALL
+            .iter()
+            .filter(|k| k.is_failure() && counts[k.index()] > 0)
+            .map(|k| format!("{} {}", k.label(), thousands(counts[k.index()])))
+            .collect();
+        let failed = if failed.is_empty() { "none".to_string() } else { failed.join(", ") };
+        let good = s.verdict == "reproduced";
+        let mut claim = esc(&s.article);
+        if !s.expected.is_empty() {
+            let _ = write!(claim, "<br><span class='note'>expects: {}</span>", esc(&s.expected));
+        }
+        let mut verdict = esc(&s.verdict);
+        if !s.reason.is_empty() {
+            let _ = write!(verdict, "<br><span class='note'>{}</span>", esc(&s.reason));
+        }
+        let _ = write!(
+            body,
+            "<tr class='{row}'><td><a href='#scenario-{i}'>{name}</a></td><td>{claim}</td><td class='num'>{requests}</td>\
+             <td>{total} — {failed}</td><td class='num'>{median:.1}s / {max:.1}s</td><td class='verdict'>{mark} {verdict}</td></tr>",
+            row = if good { "verdict-good" } else { "verdict-bad" },
+            name = esc(&s.name),
+            requests = thousands(s.requests),
+            total = thousands(s.failed),
+            median = s.termination_seconds.median,
+            max = s.termination_seconds.max,
+            mark = if good { "✓" } else { "✗" },
+        );
+    }
+    body.push_str("</table>");
+}
+
+/// The event kinds drawn as markers on the chart; the others are only in the event table.
+fn marker_style(kind: &str) -> Option<Style> {
+    Some(match kind {
+        "deleted" => Style::Deleted,
+        "endpoint-removed" => Style::EndpointRemoved,
+        "prestop-start" | "prestop-end" => Style::Prestop,
+        "signal" => Style::Signal,
+        "exit" => Style::Exit,
+        "sigkill" => Style::Sigkill,
+        _ => return None,
+    })
+}
+
+fn who(e: &LabEvent) -> String {
+    match (e.pod.is_empty(), e.container.is_empty()) {
+        (true, _) => "lab".into(),
+        (false, true) => e.pod.clone(),
+        (false, false) => format!("{}/{}", e.pod, e.container),
+    }
+}
+
+fn scenario_section(body: &mut String, index: usize, s: &Scenario) {
+    let seconds_of = |ms: u64| (ms as f64 - s.load_started_ms as f64) / 1000.0;
+    let markers: Vec<Marker> = s
+        .events
+        .iter()
+        .filter_map(|e| marker_style(&e.kind).map(|style| (e, style)))
+        .enumerate()
+        .map(|(i, (e, style))| Marker {
+            t: seconds_of(e.ms),
+            number: i + 1,
+            style,
+            label: format!("{} {} {}", who(e), e.kind, e.detail),
+        })
+        .collect();
+    let bars = bars(&s.timeline, MAX_BARS);
+    let end = bars.last().map_or(0.0, |b| b.t1 as f64);
+    let end = markers.iter().map(|m| m.t).fold(end, f64::max);
+    let start = markers.iter().map(|m| m.t).fold(0.0, f64::min);
+    let axis = TimeAxis::new(start, end);
+
+    let _ = write!(
+        body,
+        "<section class='scenario' id='scenario-{index}'><header><h2>{name}</h2><p class='sub'>{desc}</p></header>",
+        name = esc(&s.name),
+        desc = esc(&s.description)
+    );
+    body.push_str(
+        "<figure><figcaption>Outcomes per second, with the termination events</figcaption>",
+    );
+    body.push_str(&outcome_legend(&totals(&bars)));
+    marker_legend(body, &markers);
+    body.push_str(&outcomes::chart(
+        &bars,
+        &axis,
+        &markers,
+        &format!("outcomes of scenario {}", s.name),
+    ));
+    body.push_str("</figure>");
+
+    body.push_str("<figure><figcaption>Pods: what each container was doing</figcaption><ul class='legend phases'>");
+    for phase in Phase::ALL {
+        let _ = write!(
+            body,
+            "<li>{}<span class='name'>{}</span></li>",
+            gantt::swatch(phase),
+            phase.label()
+        );
+    }
+    body.push_str("<li><span class='name'>▮ black tick: deleted / exited · blue tick: endpoint removed</span></li></ul>");
+    body.push_str(&gantt::chart(&s.pods, &axis, s.load_started_ms, &failure_spans(&bars)));
+    body.push_str("</figure>");
+
+    event_table(body, s, &markers);
+    body.push_str("</section>");
+}
+
+fn marker_legend(body: &mut String, markers: &[Marker]) {
+    let mut seen: Vec<Style> = Vec::new();
+    for m in markers {
+        if !seen.contains(&m.style) {
+            seen.push(m.style);
+        }
+    }
+    if seen.is_empty() {
+        return;
+    }
+    body.push_str("<ul class='legend markers'>");
+    for style in seen {
+        let _ =
+            write!(body, "<li>{}<span class='name'>{}</span></li>", style.sample(), style.name());
+    }
+    body.push_str("</ul>");
+}
+
+fn event_table(body: &mut String, s: &Scenario, markers: &[Marker]) {
+    if s.events.is_empty() {
+        return;
+    }
+    body.push_str(
+        "<details open><summary>Event log (numbers match the chart's markers)</summary>\
+         <table class='events'><tr><th class='num'>#</th><th class='num'>time</th><th>who</th><th>event</th><th>detail</th></tr>",
+    );
+    let mut next = 0;
+    for e in &s.events {
+        let number = if marker_style(&e.kind).is_some() && next < markers.len() {
+            next += 1;
+            markers[next - 1].number.to_string()
+        } else {
+            String::new()
+        };
+        let _ = write!(
+            body,
+            "<tr><td class='num'>{number}</td><td class='num mono'>{t:.3}s</td><td>{who}</td><td>{kind}</td><td>{detail}</td></tr>",
+            t = (e.ms as f64 - s.load_started_ms as f64) / 1000.0,
+            who = esc(&who(e)),
+            kind = esc(&e.kind),
+            detail = esc(&e.detail),
+        );
+    }
+    body.push_str("</table></details>");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{PodPhases, Second};
+
+    fn scenario(failing: bool) -> Scenario {
+        let mut codes = std::collections::BTreeMap::new();
+        codes.insert("200".to_string(), 20);
+        let timeline: Vec<Second> = (0..4)
+            .map(|t| {
+                let mut c = codes.clone();
+                if failing && t == 2 {
+                    c.insert("502".into(), 3);
+                }
+                Second { t, completed: 20, codes: c, ..Second::default() }
+            })
+            .collect();
+        let event = |ms, kind: &str| LabEvent {
+            ms,
+            pod: "web-1".into(),
+            container: String::new(),
+            kind: kind.into(),
+            detail: "x".into(),
+        };
+        Scenario {
+            name: "sigterm".into(),
+            article: "SIGTERM drops requests".into(),
+            verdict: if failing { "reproduced".into() } else { "NOT reproduced".into() },
+            load_started_ms: 500,
+            timeline,
+            events: vec![
+                event(300, "started"),
+                event(2_500, "deleted"),
+                event(2_600, "endpoint-removed"),
+            ],
+            pods: vec![PodPhases {
+                pod: "web-1".into(),
+                deleted_ms: 2_500,
+                ..PodPhases::default()
+            }],
+            ..Scenario::default()
+        }
+    }
+
+    #[test]
+    fn scenarios_get_a_row_a_chart_markers_and_a_gantt() {
+        let result = LabResult {
+            run_dir: "/tmp/run".into(),
+            scenarios: vec![scenario(true), scenario(false)],
+        };
+        let html = render(&result);
+        assert_eq!(html.matches("<section class='scenario'").count(), 2);
+        assert_eq!(html.matches("class='marker m-deleted'").count(), 2);
+        assert_eq!(html.matches("class='marker m-endpoint-removed'").count(), 2);
+        // `started` is in the event table but not a marker.
+        assert!(!html.contains("m-started"));
+        assert!(html.contains("svg class='chart gantt'"));
+        assert!(html.contains("✓ reproduced") && html.contains("✗ NOT reproduced"));
+        // Only the failing scenario has a failure band (chart and Gantt).
+        assert_eq!(html.matches("class='failure-band'").count(), 2);
+    }
+
+    #[test]
+    fn a_summary_without_timelines_says_where_the_charts_are() {
+        let mut s = scenario(true);
+        s.timeline.clear();
+        s.events.clear();
+        let html = render(&LabResult { run_dir: String::new(), scenarios: vec![s] });
+        assert!(html.contains("Render <code>result.json</code>"));
+        assert!(!html.contains("<section class='scenario'"));
+    }
+}

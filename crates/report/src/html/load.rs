@@ -1,0 +1,223 @@
+//! The load report: summary block, stacked outcome chart, latency chart and event table.
+use std::fmt::Write;
+
+use super::{ms, outcome_legend, page, percent, stat, thousands, utc};
+use crate::model::{LoadEvent, LoadReport};
+use crate::svg::bars::{bars, totals, MAX_BARS};
+use crate::svg::markers::{Marker, Style};
+use crate::svg::{esc, latency, outcomes, seconds_label, TimeAxis};
+
+/// The whole page for one load run.
+pub fn render(report: &LoadReport) -> String {
+    let bars = bars(&report.seconds, MAX_BARS);
+    let counts = totals(&bars);
+    let markers = markers(&report.events);
+    let end = bars.last().map_or(0.0, |b| b.t1 as f64).max(report.duration_s.ceil());
+    let end = markers.iter().map(|m| m.t).fold(end, f64::max);
+    let axis = TimeAxis::new(0.0, end);
+
+    let mut body = String::new();
+    body.push_str("<header><h1>Load report</h1>");
+    let mut sub = Vec::new();
+    if !report.schedule.is_empty() {
+        sub.push(format!("schedule <code>{}</code>", esc(&report.schedule)));
+    }
+    if report.started_unix_ms > 0 {
+        sub.push(format!("started {}", utc(report.started_unix_ms)));
+    }
+    sub.push(format!("duration {}", seconds_label(report.duration_s)));
+    if report.stopped_early {
+        sub.push("<strong>stopped early</strong>".into());
+    }
+    let _ = write!(body, "<p class='sub'>{}</p></header>", sub.join(" · "));
+
+    summary(&mut body, report);
+
+    body.push_str("<figure><figcaption>Outcomes per second</figcaption>");
+    body.push_str(&outcome_legend(&counts));
+    let aria = format!(
+        "stacked requests per second by outcome: {} requests, {} failed",
+        report.requests, report.failed
+    );
+    body.push_str(&outcomes::chart(&bars, &axis, &markers, &aria));
+    body.push_str(
+        "<p class='note'>Each bar is one second (completions in the second they finished, drops in \
+         the second they were due). Tinted columns and the strip under the axis mark seconds with \
+         failed requests.</p></figure>",
+    );
+
+    body.push_str("<figure><figcaption>Latency per second</figcaption><ul class='legend latency'>");
+    for series in &latency::SERIES {
+        let _ = write!(
+            body,
+            "<li>{}<span class='name'>{}</span></li>",
+            latency::sample(series),
+            series.name
+        );
+    }
+    body.push_str("</ul>");
+    body.push_str(&latency::chart(
+        &bars,
+        &axis,
+        &markers,
+        "latency p50, p90, p99 and max per second",
+    ));
+    body.push_str(
+        "<p class='note'>Measured from each request's scheduled send time, log scale. When seconds \
+         are merged, p50 and p90 are averaged and p99 and max are the largest.</p></figure>",
+    );
+
+    event_table(&mut body, &report.events);
+    page("lameduck load report", &body)
+}
+
+fn summary(body: &mut String, r: &LoadReport) {
+    body.push_str("<section class='summary' aria-label='summary'>");
+    stat(body, &thousands(r.requests), "requests", false);
+    stat(body, &thousands(r.ok), "ok (2xx, 3xx)", false);
+    stat(body, &thousands(r.failed), "failed", r.failed > 0);
+    stat(body, &percent(r.failed, r.requests), "failure rate", r.failed > 0);
+    stat(body, &thousands(r.dropped), "dropped (not sent)", r.dropped > 0);
+    stat(body, &format!("{:.1}/s", r.rps), "achieved rate", false);
+    let l = &r.latency_ms;
+    stat(
+        body,
+        &format!("{} / {} / {}", ms(l.p50), ms(l.p99), ms(l.max)),
+        "latency p50 / p99 / max",
+        false,
+    );
+    if r.send_lag_ms.p99 > 0.0 {
+        stat(body, &ms(r.send_lag_ms.p99), "send lag p99", r.send_lag_ms.p99 > 100.0);
+    }
+    body.push_str("</section>");
+    if !r.thresholds.is_empty() {
+        let crossed = r.thresholds.iter().filter(|v| v.crossed).count();
+        let _ = write!(
+            body,
+            "<h3>Thresholds: {}</h3><table class='thresholds'><tr><th>--fail-on</th><th>result</th><th>measured</th></tr>",
+            if crossed == 0 { "all passed".to_string() } else { format!("{crossed} failed") }
+        );
+        for v in &r.thresholds {
+            let badge = if v.crossed {
+                "<span class='badge-fail'>✗ FAILED</span>"
+            } else {
+                "<span class='badge-pass'>✓ passed</span>"
+            };
+            let _ = write!(
+                body,
+                "<tr><td><code>{}</code></td><td>{badge}</td><td>{}</td></tr>",
+                esc(&v.threshold),
+                esc(&v.actual)
+            );
+        }
+        body.push_str("</table>");
+    }
+}
+
+/// Markers for the events, numbered in order.
+fn markers(events: &[LoadEvent]) -> Vec<Marker> {
+    events
+        .iter()
+        .enumerate()
+        .map(|(i, e)| Marker {
+            t: e.t_ms as f64 / 1000.0,
+            number: i + 1,
+            style: match e.kind.as_str() {
+                "exec_start" => Style::Exec,
+                "exec_exit" => Style::Exit,
+                "exec_killed" => Style::Sigkill,
+                _ => Style::Other,
+            },
+            label: event_text(e),
+        })
+        .collect()
+}
+
+fn event_text(e: &LoadEvent) -> String {
+    let mut text = format!("{} {}", e.kind, e.label);
+    if let Some(code) = e.exit_code {
+        let _ = write!(text, " (exit {code})");
+    }
+    text
+}
+
+fn event_table(body: &mut String, events: &[LoadEvent]) {
+    if events.is_empty() {
+        return;
+    }
+    body.push_str(
+        "<h3>Events</h3><table class='events'><tr><th class='num'>#</th><th class='num'>time</th>\
+         <th>event</th><th>detail</th></tr>",
+    );
+    for (i, e) in events.iter().enumerate() {
+        let exit = e.exit_code.map(|c| format!(" (exit {c})")).unwrap_or_default();
+        let _ = write!(
+            body,
+            "<tr><td class='num'>{}</td><td class='num mono'>{:.3}s</td><td>{}</td><td><code>{}</code>{}</td></tr>",
+            i + 1,
+            e.t_ms as f64 / 1000.0,
+            esc(&e.kind),
+            esc(&e.label),
+            exit
+        );
+    }
+    body.push_str("</table>");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Second, Verdict};
+
+    fn report(codes: &[(&str, u64)]) -> LoadReport {
+        let seconds: Vec<Second> = (0..5)
+            .map(|t| Second {
+                t,
+                sent: 10,
+                completed: 10,
+                ok: codes.iter().filter(|(k, _)| k.starts_with('2')).map(|(_, v)| v).sum(),
+                failed: codes.iter().filter(|(k, _)| !k.starts_with('2')).map(|(_, v)| v).sum(),
+                codes: codes.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+                ..Second::default()
+            })
+            .collect();
+        let mut report = LoadReport::from_timeline(seconds, Vec::new());
+        report.schedule = "const(10,5s)".into();
+        report
+    }
+
+    #[test]
+    fn a_clean_run_has_no_failure_band_and_only_2xx_in_the_legend() {
+        let html = render(&report(&[("200", 10)]));
+        assert!(!html.contains("class='failure-band'"));
+        assert_eq!(html.matches("<li data-kind=").count(), 1);
+        assert!(html.contains("<code>const(10,5s)</code>"));
+    }
+
+    #[test]
+    fn failures_exec_events_and_thresholds_show() {
+        let mut r = report(&[("200", 8), ("502", 2)]);
+        r.events = vec![
+            LoadEvent {
+                t_ms: 2_000,
+                kind: "exec_start".into(),
+                label: "kubectl scale".into(),
+                exit_code: None,
+            },
+            LoadEvent {
+                t_ms: 2_500,
+                kind: "exec_exit".into(),
+                label: "kubectl scale".into(),
+                exit_code: Some(0),
+            },
+        ];
+        r.thresholds =
+            vec![Verdict { threshold: "http(502)>0".into(), crossed: true, actual: "10".into() }];
+        let html = render(&r);
+        assert!(html.contains("class='failure-band'"));
+        assert!(html.contains("data-kind='502'"));
+        assert_eq!(html.matches("class='marker m-exec'").count(), 2, "one per chart");
+        assert!(html.contains("✗ FAILED"));
+        assert!(html.contains("20.0%"));
+    }
+}

@@ -1,0 +1,180 @@
+//! Read-only views of the JSON that `lameduck load` and `lameduck lab` write.
+//!
+//! These mirror the load `Report`/`SecondRecord`/`Event` and the lab `result.json` field by
+//! field, without depending on those crates (they depend on this one). Every field has a
+//! default so that fields added later, or missing from older files, never stop a report from
+//! rendering.
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+/// Latency percentiles in milliseconds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct Latency {
+    pub p50: f64,
+    pub p90: f64,
+    pub p99: f64,
+    pub max: f64,
+}
+
+/// One second of a load timeline (the load `SecondRecord`).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct Second {
+    pub t: u64,
+    pub sent: u64,
+    pub completed: u64,
+    pub ok: u64,
+    pub failed: u64,
+    /// Keys are HTTP statuses; kept as text because JSON object keys are text.
+    pub codes: BTreeMap<String, u64>,
+    pub net: BTreeMap<String, u64>,
+    pub dropped: u64,
+    pub latency_ms: Latency,
+}
+
+/// A load event (`exec_start`, `exec_exit`, ...).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct LoadEvent {
+    pub t_ms: u64,
+    pub kind: String,
+    pub label: String,
+    pub exit_code: Option<i32>,
+}
+
+/// One `--fail-on` verdict, as `--output json` adds them under `thresholds`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct Verdict {
+    pub threshold: String,
+    pub crossed: bool,
+    pub actual: String,
+}
+
+/// The load `Report` (plus the `thresholds` that `--output json` adds).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct LoadReport {
+    pub schedule: String,
+    pub started_unix_ms: u64,
+    pub duration_s: f64,
+    pub stopped_early: bool,
+    pub requests: u64,
+    pub ok: u64,
+    pub failed: u64,
+    pub codes: BTreeMap<String, u64>,
+    pub net: BTreeMap<String, u64>,
+    pub dropped: u64,
+    pub rps: f64,
+    pub latency_ms: Latency,
+    pub send_lag_ms: Latency,
+    pub seconds: Vec<Second>,
+    pub events: Vec<LoadEvent>,
+    pub thresholds: Vec<Verdict>,
+}
+
+impl LoadReport {
+    /// A report rebuilt from a `--timeline` file, which has the seconds and events but no
+    /// totals: the totals are summed from the seconds.
+    pub fn from_timeline(seconds: Vec<Second>, events: Vec<LoadEvent>) -> LoadReport {
+        let mut report = LoadReport::default();
+        for s in &seconds {
+            report.requests += s.sent;
+            report.ok += s.ok;
+            report.failed += s.failed;
+            report.dropped += s.dropped;
+            for (code, n) in &s.codes {
+                *report.codes.entry(code.clone()).or_default() += n;
+            }
+            for (name, n) in &s.net {
+                *report.net.entry(name.clone()).or_default() += n;
+            }
+            report.latency_ms.max = report.latency_ms.max.max(s.latency_ms.max);
+        }
+        report.duration_s = seconds.last().map_or(0.0, |s| (s.t + 1) as f64);
+        if report.duration_s > 0.0 {
+            report.rps = report.requests as f64 / report.duration_s;
+        }
+        report.seconds = seconds;
+        report.events = events;
+        report
+    }
+}
+
+/// A lab event: something the lab did to a pod or saw it do.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct LabEvent {
+    pub ms: u64,
+    pub pod: String,
+    pub container: String,
+    pub kind: String,
+    pub detail: String,
+}
+
+/// One container's termination phases, in ms on the scenario's axis.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct ContainerPhases {
+    pub container: String,
+    pub prestop_start_ms: Option<u64>,
+    pub prestop_end_ms: Option<u64>,
+    pub signal: Option<String>,
+    pub signal_ms: Option<u64>,
+    pub sigkill_ms: Option<u64>,
+    pub exit_ms: Option<u64>,
+    pub exit: Option<String>,
+}
+
+/// One pod's termination.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct PodPhases {
+    pub pod: String,
+    pub deleted_ms: u64,
+    pub endpoint_removed_ms: Option<u64>,
+    pub gone_ms: u64,
+    pub termination_seconds: f64,
+    pub containers: Vec<ContainerPhases>,
+}
+
+/// Median and maximum termination time of a scenario's pods.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct Termination {
+    pub median: f64,
+    pub max: f64,
+}
+
+/// One scenario of a lab run.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct Scenario {
+    pub name: String,
+    pub description: String,
+    pub article: String,
+    pub expected: String,
+    pub requests: u64,
+    pub failed: u64,
+    pub codes: BTreeMap<String, u64>,
+    pub net: BTreeMap<String, u64>,
+    pub termination_seconds: Termination,
+    pub verdict: String,
+    pub reason: String,
+    pub dir: String,
+    /// When the load started on the event log's axis: timeline second 0 is this ms.
+    pub load_started_ms: u64,
+    pub timeline: Vec<Second>,
+    pub events: Vec<LabEvent>,
+    pub pods: Vec<PodPhases>,
+}
+
+/// A lab `result.json` (or the `--output json` summary, which has no timelines).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct LabResult {
+    pub run_dir: String,
+    pub scenarios: Vec<Scenario>,
+}

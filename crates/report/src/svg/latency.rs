@@ -1,0 +1,173 @@
+//! The latency chart: p50, p90, p99 and max per bar on a log scale (a timeout next to a
+//! millisecond answer would flatten a linear one), each line with its own dash pattern.
+use std::fmt::Write;
+
+use super::bars::Bar;
+use super::markers::{self, Marker};
+use super::scale::{ms_label, Log};
+use super::{TimeAxis, WIDTH};
+use crate::model::Latency;
+
+pub const PLOT_HEIGHT: f64 = 160.0;
+
+/// A latency series: name, how to read it from a bar, color and dash pattern.
+pub struct Series {
+    pub name: &'static str,
+    pub get: fn(&Latency) -> f64,
+    pub color: &'static str,
+    pub dash: &'static str,
+    pub width: f64,
+}
+
+pub const SERIES: [Series; 4] = [
+    Series { name: "p50", get: |l| l.p50, color: "#0072b2", dash: "none", width: 2.0 },
+    Series { name: "p90", get: |l| l.p90, color: "#009e73", dash: "6 3", width: 1.8 },
+    Series { name: "p99", get: |l| l.p99, color: "#e69f00", dash: "8 3 2 3", width: 1.8 },
+    Series { name: "max", get: |l| l.max, color: "#000000", dash: "2 2", width: 1.2 },
+];
+
+/// A short line sample of a series, for the legend.
+pub fn sample(series: &Series) -> String {
+    format!(
+        "<svg class='sample' width='28' height='12' viewBox='0 0 28 12' aria-hidden='true'>\
+         <line x1='0' x2='28' y1='6' y2='6' stroke='{}' stroke-dasharray='{}' stroke-width='{}'/></svg>",
+        series.color, series.dash, series.width
+    )
+}
+
+/// The chart's SVG. Bars without completions leave a gap in every line.
+pub fn chart(bars: &[Bar], axis: &TimeAxis, marks: &[Marker], aria_label: &str) -> String {
+    let top = 10.0;
+    let bottom = top + PLOT_HEIGHT;
+    let height = bottom + 34.0;
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        "<svg class='chart latency' viewBox='0 0 {WIDTH} {height}' role='img' aria-label='{}'>",
+        super::esc(aria_label)
+    );
+    let done: Vec<&Bar> = bars.iter().filter(|b| b.completed > 0).collect();
+    let values = done.iter().flat_map(|b| SERIES.iter().map(move |s| (s.get)(&b.latency)));
+    let y = Log::covering(values, (bottom, top));
+    log_axis(&mut out, &y);
+    if done.is_empty() {
+        let _ = write!(
+            out,
+            "<text class='empty' x='{x:.1}' y='{ty:.1}' text-anchor='middle'>no completed requests</text>",
+            x = WIDTH / 2.0,
+            ty = (top + bottom) / 2.0
+        );
+    }
+    for series in SERIES.iter().rev() {
+        let points = polyline_points(bars, axis, &y, series.get);
+        if points.is_empty() {
+            continue;
+        }
+        let _ = write!(
+            out,
+            "<path class='line l-{name}' fill='none' stroke='{color}' stroke-width='{width}' \
+             stroke-dasharray='{dash}' stroke-linejoin='round' d='{points}'/>",
+            name = series.name,
+            color = series.color,
+            width = series.width,
+            dash = series.dash,
+        );
+    }
+    axis.draw(&mut out, top, bottom);
+    markers::draw(&mut out, marks, axis, top, bottom, false);
+    out.push_str("</svg>");
+    out
+}
+
+fn log_axis(out: &mut String, y: &Log) {
+    out.push_str("<g class='axis y'>");
+    for tick in y.ticks() {
+        let py = y.map(tick);
+        let _ = write!(
+            out,
+            "<line class='grid' x1='{l}' x2='{r}' y1='{py:.1}' y2='{py:.1}'/>\
+             <text x='{lx}' y='{ty:.1}' text-anchor='end'>{text}</text>",
+            l = super::LEFT,
+            r = WIDTH - super::RIGHT,
+            lx = super::LEFT - 6.0,
+            ty = py + 4.0,
+            text = ms_label(tick)
+        );
+    }
+    let mid = (y.range.0 + y.range.1) / 2.0;
+    let _ = write!(
+        out,
+        "<text class='title' transform='translate(14 {mid:.1}) rotate(-90)' text-anchor='middle'>latency</text></g>"
+    );
+}
+
+/// Path data through each bar's center; a bar without completions starts a new subpath, and
+/// an isolated point becomes a short tick so it stays visible.
+fn polyline_points(bars: &[Bar], axis: &TimeAxis, y: &Log, get: fn(&Latency) -> f64) -> String {
+    let mut d = String::new();
+    let mut run: Vec<(f64, f64)> = Vec::new();
+    let flush = |run: &mut Vec<(f64, f64)>, d: &mut String| {
+        match run.as_slice() {
+            [] => {}
+            [(x, y)] => {
+                let _ = write!(d, "M{:.2},{y:.2}h3", x - 1.5);
+            }
+            [(x, y), rest @ ..] => {
+                let _ = write!(d, "M{x:.2},{y:.2}");
+                for (x, y) in rest {
+                    let _ = write!(d, "L{x:.2},{y:.2}");
+                }
+            }
+        }
+        run.clear();
+    };
+    for bar in bars {
+        if bar.completed == 0 {
+            flush(&mut run, &mut d);
+            continue;
+        }
+        let x = axis.map((bar.t0 + bar.t1) as f64 / 2.0);
+        run.push((x, y.map(get(&bar.latency))));
+    }
+    flush(&mut run, &mut d);
+    d
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Second;
+    use crate::svg::bars::{bars, MAX_BARS};
+
+    fn second(t: u64, completed: u64, p50: f64) -> Second {
+        Second {
+            t,
+            completed,
+            latency_ms: Latency { p50, p90: p50 * 2.0, p99: p50 * 4.0, max: p50 * 8.0 },
+            ..Second::default()
+        }
+    }
+
+    #[test]
+    fn gaps_split_lines_and_every_series_is_drawn() {
+        let seconds =
+            vec![second(0, 5, 1.0), second(1, 5, 2.0), second(2, 0, 0.0), second(3, 5, 1.0)];
+        let svg = chart(&bars(&seconds, MAX_BARS), &TimeAxis::new(0.0, 4.0), &[], "t");
+        for s in &SERIES {
+            assert!(svg.contains(&format!("class='line l-{}'", s.name)), "{}", s.name);
+        }
+        let p50 = &svg[svg.find("l-p50").unwrap()..];
+        let d = &p50[p50.find("d='").unwrap() + 3..];
+        let d = &d[..d.find('\'').unwrap()];
+        assert_eq!(d.matches('M').count(), 2, "{d}");
+        // Log axis: decades from 1ms to 10ms at least.
+        assert!(svg.contains(">1ms<") && svg.contains(">10ms<"));
+    }
+
+    #[test]
+    fn no_completions_draws_no_lines() {
+        let svg = chart(&bars(&[second(0, 0, 0.0)], MAX_BARS), &TimeAxis::new(0.0, 1.0), &[], "t");
+        assert!(svg.contains("no completed requests"));
+        assert!(!svg.contains("class='line"));
+    }
+}
