@@ -204,3 +204,22 @@ pub fn table(results: &[ScenarioResult]) -> String {
     }
     out
 }
+
+/// The per-second timeline as text (`timeline.txt` in each scenario's directory).
+pub fn timeline_text(seconds: &[SecondRecord]) -> String {
+    let mut out = String::from("    t   sent  compl     ok  failed  codes / network errors\n");
+    for s in seconds {
+        let mut what: Vec<String> = s.codes.iter().map(|(c, n)| format!("{c}:{n}")).collect();
+        what.extend(s.net.iter().map(|(k, n)| format!("{k}:{n}")));
+        out.push_str(&format!(
+            "{:>5} {:>6} {:>6} {:>6} {:>7}  {}\n",
+            s.t,
+            s.sent,
+            s.completed,
+            s.ok,
+            s.failed,
+            what.join(" ")
+        ));
+    }
+    out
+}

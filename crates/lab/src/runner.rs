@@ -1,6 +1,5 @@
 //! Runs one scenario: pods up and ready, ingress in front, load through the ingress, timed
 //! actions (scale, delete, rollout) carried out as Kubernetes would, then the result.
-use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -231,6 +230,8 @@ pub async fn run(scenario: Scenario, env: LabEnv, stop: StopHandle) -> Result<Sc
     phases.sort_by(|a, b| a.pod.cmp(&b.pod));
     let lines: String = events.iter().map(|e| format_line(e) + "\n").collect();
     std::fs::write(dir.join("events.log"), lines).context("write events.log")?;
+    std::fs::write(dir.join("timeline.txt"), crate::result::timeline_text(&report.seconds))
+        .context("write timeline.txt")?;
     let times: Vec<f64> = phases.iter().map(|p| p.termination_seconds).collect();
     let termination = Termination::of(&times);
     let (verdict, reason) = verdict(&scenario, report.failed, &times);
@@ -312,9 +313,4 @@ async fn drive(
         format!("load finished: {} requests, {} failed", report.requests, report.failed),
     );
     Ok((report, started))
-}
-
-/// Writes a pod's logs path hint (used in error messages).
-pub fn pods_dir(run_dir: &Path, scenario: &str) -> std::path::PathBuf {
-    run_dir.join(scenario).join("pods")
 }

@@ -169,3 +169,18 @@ fn connection_close_from_the_pod_cuts_the_keepalive_502s() {
     assert_eq!(failed(&row), 0, "{row}");
     cleanup(dir);
 }
+
+#[test]
+fn ingress_nginx_retries_hide_the_endpoint_lag() {
+    let Some((row, dir)) = run_seed("ingress-nginx-retries") else { return };
+    assert_eq!(failed(&row), 0, "{row}");
+    let result: Value =
+        serde_json::from_slice(&std::fs::read(dir.parent().unwrap().join("result.json")).unwrap())
+            .unwrap();
+    let retried = result["scenarios"][0]["upstream_failures"].as_array().unwrap().clone();
+    assert!(
+        retried.iter().any(|f| f["cause"] == "refused" && f["status"].is_null()),
+        "refused connections happened and were retried: {retried:?}"
+    );
+    cleanup(dir);
+}

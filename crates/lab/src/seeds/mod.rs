@@ -24,6 +24,7 @@ struct Seed {
     description: &'static str,
     article: &'static str,
     failures: bool,
+    model: &'static str,
     termination_at_least: Option<&'static str>,
     nginx_image: &'static str,
     nginx_prestop: Option<Hook>,
@@ -36,6 +37,7 @@ struct Seed {
     schedule: &'static str,
     uris: &'static [&'static str],
     at: &'static str,
+    scale_to: u32,
 }
 
 const LONG: &[&str] = &["/?ms=500", "/?ms=1000", "/?ms=1500", "/?ms=2000"];
@@ -46,6 +48,7 @@ const BASE: Seed = Seed {
     description: "",
     article: "",
     failures: true,
+    model: "alb",
     termination_at_least: None,
     nginx_image: "nginx",
     nginx_prestop: None,
@@ -58,6 +61,7 @@ const BASE: Seed = Seed {
     schedule: "const(6, 10s)",
     uris: LONG,
     at: "2s",
+    scale_to: 1,
 };
 
 const SEEDS: &[Seed] = &[
@@ -94,6 +98,18 @@ const SEEDS: &[Seed] = &[
         name: "nginx-sigquit-lag",
         description: "STOPSIGNAL SIGQUIT, endpoint removal reaches the ingress after ~1 s",
         article: "001: some 502s on repeat runs",
+        delay: "1s",
+        jitter: "300ms",
+        ..BASE
+    },
+    Seed {
+        name: "ingress-nginx-retries",
+        description:
+            "as nginx-sigquit-lag but 4 → 2 behind the nginx model: 3 tries always reach a live pod",
+        article: "002: ingress-nginx, no visible errors",
+        failures: false,
+        model: "nginx",
+        scale_to: 2,
         delay: "1s",
         jitter: "300ms",
         ..BASE
@@ -259,15 +275,17 @@ fn render(s: &Seed) -> String {
         .map(|p| p.display().to_string())
         .unwrap_or_else(|| "/usr/sbin/php-fpm8.2".into());
     let mut out = format!(
-        "# {description}\n# The article reports: {article}\nname: {name}\ndescription: {description:?}\narticle: {article:?}\nexpect:\n{expect}seed: 7\nreplicas: 4\ningress:\n  model: alb\n  delay: {delay}\n  jitter: {jitter}\nload:\n  schedule: {schedule:?}\n  uris: [{uris}]\n  keepalive: true\n  timeout: 10s\nactions:\n  - at: {at}\n    scale: 1\nconfigMaps:\n  nginx:\n    nginx.conf: |\n{nginx}  php-fpm:\n    php-fpm.conf: |\n{php}  app:\n    index.php: |\n{index}",
+        "# {description}\n# The article reports: {article}\nname: {name}\ndescription: {description:?}\narticle: {article:?}\nexpect:\n{expect}seed: 7\nreplicas: 4\ningress:\n  model: {model}\n  delay: {delay}\n  jitter: {jitter}\nload:\n  schedule: {schedule:?}\n  uris: [{uris}]\n  keepalive: true\n  timeout: 10s\nactions:\n  - at: {at}\n    scale: {scale_to}\nconfigMaps:\n  nginx:\n    nginx.conf: |\n{nginx}  php-fpm:\n    php-fpm.conf: |\n{php}  app:\n    index.php: |\n{index}",
         name = s.name,
         description = s.description,
         article = s.article,
+        model = s.model,
         delay = s.delay,
         jitter = s.jitter,
         schedule = s.schedule,
         uris = uris.join(", "),
         at = s.at,
+        scale_to = s.scale_to,
         nginx = block(&files::nginx_conf(s.keepalive_timeout), "      "),
         php = block(&files::php_fpm_conf(s.process_control_timeout), "      "),
         index = block(files::INDEX_PHP, "      "),
