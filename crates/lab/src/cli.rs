@@ -7,7 +7,7 @@ use anyhow::{bail, Context, Result};
 use lameduck_load::StopHandle;
 
 use crate::pod::LabEnv;
-use crate::result::{table, Summary, NOT_REPRODUCED};
+use crate::result::{table, Summary, INTERRUPTED, NOT_REPRODUCED};
 use crate::sandbox::{self, INNER_ENV};
 use crate::scenario::{images, load_file, Scenario};
 use crate::seeds;
@@ -202,7 +202,7 @@ fn inner(args: &Args, scenarios: Vec<Scenario>, run_dir: PathBuf) -> Result<Exit
     for (name, result) in results {
         match result {
             Ok(r) => {
-                ok &= r.verdict != NOT_REPRODUCED;
+                ok &= r.verdict != NOT_REPRODUCED && r.verdict != INTERRUPTED;
                 done.push(r);
             }
             Err(e) => {

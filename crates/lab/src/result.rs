@@ -96,6 +96,7 @@ impl<'a> Summary<'a> {
 
 pub const REPRODUCED: &str = "reproduced";
 pub const NOT_REPRODUCED: &str = "NOT reproduced";
+pub const INTERRUPTED: &str = "interrupted";
 
 pub fn expected_text(s: &Scenario) -> String {
     let Some(e) = &s.expect else { return String::new() };

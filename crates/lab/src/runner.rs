@@ -206,7 +206,7 @@ pub async fn run(scenario: Scenario, env: LabEnv, stop: StopHandle) -> Result<Sc
         next_index: Mutex::new(0),
         terminations: Mutex::new(Vec::new()),
     });
-    let outcome = drive(&cluster, addr, stop).await;
+    let outcome = drive(&cluster, addr, stop.clone()).await;
     // Whatever happened, no pod outlives its scenario.
     let terminations: Vec<_> =
         std::mem::take(&mut *cluster.terminations.lock().unwrap_or_else(|e| e.into_inner()));
@@ -234,7 +234,12 @@ pub async fn run(scenario: Scenario, env: LabEnv, stop: StopHandle) -> Result<Sc
         .context("write timeline.txt")?;
     let times: Vec<f64> = phases.iter().map(|p| p.termination_seconds).collect();
     let termination = Termination::of(&times);
-    let (verdict, reason) = verdict(&scenario, report.failed, &times);
+    let (mut verdict, mut reason) = verdict(&scenario, report.failed, &times);
+    if stop.level() > 0 {
+        // A run cut short proves nothing either way.
+        verdict = crate::result::INTERRUPTED.into();
+        reason = "stopped early (Ctrl-C or SIGTERM)".into();
+    }
     let net: std::collections::BTreeMap<String, u64> = report.net.clone();
     Ok(ScenarioResult {
         name: scenario.name.clone(),

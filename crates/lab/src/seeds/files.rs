@@ -5,6 +5,8 @@
 pub fn nginx_conf(keepalive_timeout: &str) -> String {
     format!(
         r#"# Self-contained: Debian's default includes sites-enabled and runs as www-data.
+# Workers stay root: without root the lab runs in a user namespace where only root is mapped.
+user root;
 worker_processes 2;
 pid /run/nginx.pid;
 error_log stderr notice;
