@@ -86,6 +86,13 @@ fn marker_style(kind: &str) -> Option<Style> {
     })
 }
 
+/// The marker of `e`, if it gets one: termination events of the pods that were terminated
+/// (the end-of-run cleanup of the others is only in the table).
+fn marked(e: &LabEvent, s: &Scenario) -> Option<Style> {
+    let style = marker_style(&e.kind)?;
+    s.pods.iter().any(|p| p.pod == e.pod).then_some(style)
+}
+
 fn who(e: &LabEvent) -> String {
     match (e.pod.is_empty(), e.container.is_empty()) {
         (true, _) => "lab".into(),
@@ -99,7 +106,7 @@ fn scenario_section(body: &mut String, index: usize, s: &Scenario) {
     let markers: Vec<Marker> = s
         .events
         .iter()
-        .filter_map(|e| marker_style(&e.kind).map(|style| (e, style)))
+        .filter_map(|e| marked(e, s).map(|style| (e, style)))
         .enumerate()
         .map(|(i, (e, style))| Marker {
             t: seconds_of(e.ms),
@@ -142,12 +149,44 @@ fn scenario_section(body: &mut String, index: usize, s: &Scenario) {
             phase.label()
         );
     }
-    body.push_str("<li><span class='name'>▮ black tick: deleted / exited · blue tick: endpoint removed</span></li></ul>");
-    body.push_str(&gantt::chart(&s.pods, &axis, s.load_started_ms, &failure_spans(&bars)));
+    let _ = write!(
+        body,
+        "<li><span class='name'>black tick: deleted / exited · blue tick: endpoint removed at the ingress</span></li>\
+         <li><svg class='swatch' width='10' height='12' viewBox='0 0 10 12' aria-hidden='true'>\
+         <path d='M5,1l4,5l-4,5l-4,-5z' fill='{}'/></svg><span class='name'>a request the ingress failed \
+         with this pod</span></li></ul>",
+        gantt::FAILURE_MARK
+    );
+    let spans = failure_spans(&bars);
+    body.push_str(&gantt::chart(&s.pods, &axis, s.load_started_ms, &spans, &s.events));
     body.push_str("</figure>");
+    if let Some(close_up) = close_up_axis(s, &axis) {
+        let _ = write!(
+            body,
+            "<figure><figcaption>Close-up of the termination, {} to {}</figcaption>",
+            crate::svg::seconds_label(close_up.start),
+            crate::svg::seconds_label(close_up.end)
+        );
+        body.push_str(&gantt::chart(&s.pods, &close_up, s.load_started_ms, &[], &s.events));
+        body.push_str("</figure>");
+    }
 
     event_table(body, s, &markers);
     body.push_str("</section>");
+}
+
+/// A zoomed axis over the termination (first deletion to last exit, padded) when it is too
+/// short to read on the full axis.
+fn close_up_axis(s: &Scenario, full: &TimeAxis) -> Option<TimeAxis> {
+    let first = s.pods.iter().map(|p| p.deleted_ms).min()?;
+    let container_ends =
+        s.pods.iter().flat_map(|p| &p.containers).flat_map(|c| [c.exit_ms, c.sigkill_ms]).flatten();
+    let pod_ends = s.pods.iter().flat_map(|p| [Some(p.gone_ms), p.endpoint_removed_ms]).flatten();
+    let last = container_ends.chain(pod_ends).fold(first, u64::max);
+    let to_s = |ms: u64| (ms as f64 - s.load_started_ms as f64) / 1000.0;
+    let pad = ((last - first) as f64 / 1000.0 * 0.08).max(0.02);
+    let (start, end) = (to_s(first) - pad, to_s(last) + pad);
+    ((end - start) < 0.3 * (full.end - full.start)).then(|| TimeAxis::new_exact(start, end))
 }
 
 fn marker_legend(body: &mut String, markers: &[Marker]) {
@@ -178,7 +217,7 @@ fn event_table(body: &mut String, s: &Scenario, markers: &[Marker]) {
     );
     let mut next = 0;
     for e in &s.events {
-        let number = if marker_style(&e.kind).is_some() && next < markers.len() {
+        let number = if marked(e, s).is_some() && next < markers.len() {
             next += 1;
             markers[next - 1].number.to_string()
         } else {
@@ -254,7 +293,10 @@ mod tests {
         assert!(!html.contains("m-started"));
         assert!(html.contains("svg class='chart gantt'"));
         assert!(html.contains("✓ reproduced") && html.contains("✗ NOT reproduced"));
-        // Only the failing scenario has a failure band (chart and Gantt).
+        // The 0.2 s termination gets a close-up strip in each scenario.
+        assert_eq!(html.matches("Close-up of the termination").count(), 2);
+        // Only the failing scenario has a failure band (chart and Gantt; the close-up is finer
+        // than the per-second timeline and marks each failed request instead).
         assert_eq!(html.matches("class='failure-band'").count(), 2);
     }
 

@@ -6,9 +6,11 @@ use std::fmt::Write;
 
 use super::outcomes::BAND_COLOR;
 use super::{esc, TimeAxis, LEFT, RIGHT, WIDTH};
-use crate::model::{ContainerPhases, PodPhases};
+use crate::model::{ContainerPhases, LabEvent, PodPhases};
 
 const ROW: f64 = 30.0;
+/// Color of the marks for requests the ingress failed: the 502 color.
+pub const FAILURE_MARK: &str = "#d55e00";
 const BAR: f64 = 12.0;
 
 /// The phases a strip can show, with their fills (the legend uses the same).
@@ -68,13 +70,16 @@ pub fn swatch(phase: Phase) -> String {
     )
 }
 
-/// The strip's SVG: `start_ms` is the event-log time of timeline second 0, and
-/// `failure_spans` the timeline's failing seconds.
+/// The strip's SVG: `start_ms` is the event-log time of timeline second 0, `failure_spans`
+/// the timeline's failing seconds, and `events` the scenario's log, whose `upstream-failure`
+/// entries (a request the ingress could not complete with that pod) are marked on the pod's
+/// row.
 pub fn chart(
     pods: &[PodPhases],
     axis: &TimeAxis,
     start_ms: u64,
     failure_spans: &[(u64, u64)],
+    events: &[LabEvent],
 ) -> String {
     let rows: usize = pods.iter().map(|p| 1 + p.containers.len()).sum();
     let top = 6.0;
@@ -87,13 +92,16 @@ pub fn chart(
          aria-label='termination phases of each pod and container'>"
     );
     for (t0, t1) in failure_spans {
-        let (x0, x1) = (axis.map(*t0 as f64), axis.map(*t1 as f64));
-        let _ = write!(
-            out,
-            "<rect class='failure-band' x='{x0:.2}' y='{top}' width='{w:.2}' height='{h:.1}' fill='{BAND_COLOR}'/>",
-            w = (x1 - x0).max(1.0),
-            h = bottom - top
-        );
+        let (x0, x1) = (axis.map(*t0 as f64).max(LEFT), axis.map(*t1 as f64).min(WIDTH - RIGHT));
+        if x1 > x0 {
+            let _ = write!(
+                out,
+                "<rect class='failure-band' x='{x0:.2}' y='{top}' width='{w:.2}' height='{h:.1}' \
+                 fill='{BAND_COLOR}'/>",
+                w = (x1 - x0).max(1.0),
+                h = bottom - top
+            );
+        }
     }
     if pods.is_empty() {
         let _ = write!(
@@ -122,6 +130,19 @@ pub fn chart(
                 "#0072b2",
                 &format!("{} endpoint removed at the ingress", pod.pod),
             );
+        }
+        for failure in events.iter().filter(|e| e.kind == "upstream-failure" && e.pod == pod.pod) {
+            let x = at(failure.ms);
+            if (LEFT..=WIDTH - RIGHT).contains(&x) {
+                let _ = write!(
+                    out,
+                    "<path class='upstream-failure' d='M{x:.2},{y0:.1}l4,5l-4,5l-4,-5z' fill='{FAILURE_MARK}' \
+                     stroke='#fff' stroke-width='0.6'><title>{t:.3}s {detail}</title></path>",
+                    y0 = row_top + 15.0,
+                    t = (failure.ms as f64 - start_ms as f64) / 1000.0,
+                    detail = esc(&failure.detail)
+                );
+            }
         }
         row_top += ROW;
         for container in &pod.containers {
@@ -246,7 +267,15 @@ mod tests {
     fn phases_sit_on_the_shared_axis() {
         // The load started at 1s on the event axis: deletion at 6s is 5s on the chart.
         let axis = TimeAxis::new(0.0, 10.0);
-        let svg = chart(&[pod()], &axis, 1_000, &[(5, 7)]);
+        let failure = LabEvent {
+            ms: 6_020,
+            pod: "web-1".into(),
+            kind: "upstream-failure".into(),
+            detail: "502 to the client".into(),
+            ..LabEvent::default()
+        };
+        let svg = chart(&[pod()], &axis, 1_000, &[(5, 7)], &[failure]);
+        assert_eq!(svg.matches("class='upstream-failure'").count(), 1);
         assert_eq!(svg.matches("class='phase ph-routing'").count(), 1);
         assert_eq!(svg.matches("class='phase ph-stopping'").count(), 2);
         assert_eq!(svg.matches("class='phase ph-prestop'").count(), 1);
@@ -260,7 +289,7 @@ mod tests {
 
     #[test]
     fn no_pods_says_so() {
-        let svg = chart(&[], &TimeAxis::new(0.0, 1.0), 0, &[]);
+        let svg = chart(&[], &TimeAxis::new(0.0, 1.0), 0, &[], &[]);
         assert!(svg.contains("no pod was terminated"));
     }
 }

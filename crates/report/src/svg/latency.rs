@@ -20,10 +20,10 @@ pub struct Series {
 }
 
 pub const SERIES: [Series; 4] = [
-    Series { name: "p50", get: |l| l.p50, color: "#0072b2", dash: "none", width: 2.0 },
-    Series { name: "p90", get: |l| l.p90, color: "#009e73", dash: "6 3", width: 1.8 },
-    Series { name: "p99", get: |l| l.p99, color: "#e69f00", dash: "8 3 2 3", width: 1.8 },
-    Series { name: "max", get: |l| l.max, color: "#000000", dash: "2 2", width: 1.2 },
+    Series { name: "p50", get: |l| l.p50, color: "#1b3a6b", dash: "none", width: 2.0 },
+    Series { name: "p90", get: |l| l.p90, color: "#7b3294", dash: "6 3", width: 1.8 },
+    Series { name: "p99", get: |l| l.p99, color: "#b35806", dash: "8 3 2 3", width: 1.8 },
+    Series { name: "max", get: |l| l.max, color: "#555555", dash: "2 2", width: 1.4 },
 ];
 
 /// A short line sample of a series, for the legend.

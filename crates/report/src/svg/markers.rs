@@ -67,8 +67,9 @@ pub struct Marker {
     pub label: String,
 }
 
-/// Lines from `top` to `bottom`; with `badges`, numbered badges above `top`, staggered into
-/// rows when markers are too close to read.
+/// Lines from `top` to `bottom`; with `badges`, numbered badges above `top`. Markers closer
+/// than a badge's width share one badge (`4–9`), and neighbouring badges are staggered into
+/// rows so that they stay readable.
 pub fn draw(
     out: &mut String,
     markers: &[Marker],
@@ -78,7 +79,6 @@ pub fn draw(
     badges: bool,
 ) {
     out.push_str("<g class='markers'>");
-    let mut row_end = [f64::NEG_INFINITY; 3];
     for marker in markers {
         let x = axis.map(marker.t);
         let (color, dash, width) = marker.style.stroke();
@@ -91,32 +91,56 @@ pub fn draw(
             number = marker.number,
             label = esc(&marker.label)
         );
-        if badges {
-            let text = marker.number.to_string();
-            let half = 4.0 + 3.2 * text.len() as f64;
-            let row = row_end.iter().position(|end| x - half > *end + 1.0).unwrap_or_else(|| {
-                // Every row is taken here: reuse the one that ends first.
-                (0..row_end.len()).min_by(|a, b| row_end[*a].total_cmp(&row_end[*b])).unwrap_or(0)
-            });
-            row_end[row] = x + half;
-            let cy = top - 9.0 - 15.0 * row as f64;
-            let _ = write!(
-                out,
-                "<g class='badge'><rect x='{rx:.1}' y='{ry:.1}' width='{w:.1}' height='13' rx='3' \
-                 fill='#fff' stroke='{color}' stroke-width='1.2'/>\
-                 <text x='{x:.1}' y='{ty:.1}' text-anchor='middle'>{text}</text>\
-                 <title>{number}. {label}</title></g>",
-                rx = x - half,
-                ry = cy - 6.5,
-                w = 2.0 * half,
-                ty = cy + 3.5,
-                number = marker.number,
-                label = esc(&marker.label)
-            );
-        }
+    }
+    if badges {
+        draw_badges(out, markers, axis, top);
     }
     out.push_str("</g>");
 }
+
+fn draw_badges(out: &mut String, markers: &[Marker], axis: &TimeAxis, top: f64) {
+    let mut sorted: Vec<&Marker> = markers.iter().collect();
+    sorted.sort_by(|a, b| a.t.total_cmp(&b.t).then(a.number.cmp(&b.number)));
+    let mut row_end = [f64::NEG_INFINITY; 3];
+    let mut i = 0;
+    while i < sorted.len() {
+        let x = axis.map(sorted[i].t);
+        let mut j = i + 1;
+        while j < sorted.len() && axis.map(sorted[j].t) - x < CLUSTER {
+            j += 1;
+        }
+        let group = &sorted[i..j];
+        let first = group.iter().map(|m| m.number).min().unwrap_or(0);
+        let last = group.iter().map(|m| m.number).max().unwrap_or(0);
+        let text = if first == last { first.to_string() } else { format!("{first}–{last}") };
+        let color = if group.len() == 1 { group[0].style.stroke().0 } else { "#000000" };
+        let title: Vec<String> =
+            group.iter().map(|m| format!("{}. {}", m.number, esc(&m.label))).collect();
+        let half = 4.0 + 3.2 * text.chars().count() as f64;
+        let row = row_end.iter().position(|end| x - half > *end + 1.0).unwrap_or_else(|| {
+            // Every row is taken here: reuse the one that ends first.
+            (0..row_end.len()).min_by(|a, b| row_end[*a].total_cmp(&row_end[*b])).unwrap_or(0)
+        });
+        row_end[row] = x + half;
+        let cy = top - 9.0 - 15.0 * row as f64;
+        let _ = write!(
+            out,
+            "<g class='badge'><rect x='{rx:.1}' y='{ry:.1}' width='{w:.1}' height='13' rx='3' \
+             fill='#fff' stroke='{color}' stroke-width='1.2'/>\
+             <text x='{x:.1}' y='{ty:.1}' text-anchor='middle'>{text}</text>\
+             <title>{title}</title></g>",
+            rx = x - half,
+            ry = cy - 6.5,
+            w = 2.0 * half,
+            ty = cy + 3.5,
+            title = title.join("\n"),
+        );
+        i = j;
+    }
+}
+
+/// Markers closer than this share a badge.
+const CLUSTER: f64 = 10.0;
 
 /// Height above a chart's plot that badges need.
 pub const BADGE_ROOM: f64 = 50.0;
@@ -126,19 +150,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn close_markers_get_separate_badge_rows() {
+    fn coincident_markers_share_a_badge_and_neighbours_stagger() {
         let axis = TimeAxis::new(0.0, 100.0);
-        let markers: Vec<Marker> = (0..3)
-            .map(|i| Marker {
-                t: 10.0 + i as f64 * 0.1,
-                number: i + 1,
-                style: Style::Signal,
-                label: "x".into(),
-            })
-            .collect();
+        let marker = |t: f64, number| Marker { t, number, style: Style::Signal, label: "x".into() };
+        // Three at the same instant, then two a little apart (closer than a badge is wide).
+        let markers = vec![
+            marker(10.0, 10),
+            marker(10.0, 11),
+            marker(10.01, 12),
+            marker(11.2, 13),
+            marker(12.4, 14),
+        ];
         let mut out = String::new();
         draw(&mut out, &markers, &axis, 60.0, 200.0, true);
-        assert_eq!(out.matches("class='marker m-signal'").count(), 3);
+        assert_eq!(out.matches("class='marker m-signal'").count(), 5);
+        assert_eq!(out.matches("class='badge'").count(), 3, "{out}");
+        assert!(out.contains(">10–12</text>"));
         for row in 0..3 {
             let y = 60.0 - 9.0 - 15.0 * row as f64 - 6.5;
             assert!(out.contains(&format!("y='{y:.1}'")), "no badge in row {row}: {out}");

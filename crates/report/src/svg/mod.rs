@@ -10,7 +10,7 @@ pub mod scale;
 
 use std::fmt::Write;
 
-use scale::{nice_ticks, Linear};
+use scale::{nice_step, Linear};
 
 /// Width of every chart's viewBox; the page scales it to the window.
 pub const WIDTH: f64 = 1000.0;
@@ -34,6 +34,12 @@ impl TimeAxis {
         TimeAxis { start, end, x: Linear::new((start, end), (LEFT, WIDTH - RIGHT)) }
     }
 
+    /// An axis over exactly `[start, end]`, however short (a close-up).
+    pub fn new_exact(start: f64, end: f64) -> TimeAxis {
+        let end = if end > start { end } else { start + 0.001 };
+        TimeAxis { start, end, x: Linear::new((start, end), (LEFT, WIDTH - RIGHT)) }
+    }
+
     pub fn map(&self, seconds: f64) -> f64 {
         self.x.map(seconds)
     }
@@ -41,7 +47,7 @@ impl TimeAxis {
     /// Round tick values inside the axis (including negative ones for events before the
     /// load started).
     pub fn ticks(&self) -> Vec<f64> {
-        let step = nice_ticks(self.end - self.start, 10).get(1).copied().unwrap_or(1.0);
+        let step = nice_step((self.end - self.start) / 10.0);
         let first = (self.start / step).ceil() as i64;
         let last = (self.end / step).floor() as i64;
         (first..=last).map(|i| i as f64 * step).collect()
@@ -50,14 +56,19 @@ impl TimeAxis {
     /// Tick marks and labels along `y`, plus vertical grid lines from `top` to `y`.
     pub fn draw(&self, out: &mut String, top: f64, y: f64) {
         out.push_str("<g class='axis x'>");
-        for t in self.ticks() {
+        let ticks = self.ticks();
+        let step = match ticks.as_slice() {
+            [a, b, ..] => b - a,
+            _ => 1.0,
+        };
+        for t in ticks {
             let x = self.map(t);
             let _ = write!(
                 out,
                 "<line class='grid' x1='{x:.1}' x2='{x:.1}' y1='{top:.1}' y2='{y:.1}'/>\
                  <text x='{x:.1}' y='{ty:.1}' text-anchor='middle'>{label}</text>",
                 ty = y + 14.0,
-                label = seconds_label(t)
+                label = tick_text(t, step)
             );
         }
         let _ = write!(
@@ -66,6 +77,15 @@ impl TimeAxis {
             r = WIDTH - RIGHT
         );
     }
+}
+
+/// A tick label with as many decimals as the tick step needs (`2.15s` on a close-up).
+fn tick_text(seconds: f64, step: f64) -> String {
+    if step >= 1.0 {
+        return seconds_label(seconds);
+    }
+    let decimals = (-step.log10()).ceil().clamp(1.0, 3.0) as usize;
+    format!("{seconds:.decimals$}s")
 }
 
 /// `12s`, `-3s`, `2m30s`, `1h5m`.
@@ -121,6 +141,9 @@ mod tests {
     #[test]
     fn labels_and_escaping() {
         assert_eq!(seconds_label(12.0), "12s");
+        assert_eq!(tick_text(2.15, 0.05), "2.15s");
+        assert_eq!(tick_text(2.2, 0.2), "2.2s");
+        assert_eq!(tick_text(20.0, 10.0), "20s");
         assert_eq!(seconds_label(-1.5), "-1.5s");
         assert_eq!(seconds_label(150.0), "2m30s");
         assert_eq!(seconds_label(3900.0), "1h5m");

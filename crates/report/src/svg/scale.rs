@@ -69,17 +69,21 @@ pub fn nice_ticks(max: f64, target: usize) -> Vec<f64> {
     if !(max.is_finite() && max > 0.0) {
         return vec![0.0, 1.0];
     }
-    let raw = max / target.max(1) as f64;
-    let magnitude = 10f64.powf(raw.log10().floor());
-    let step = [1.0, 2.0, 5.0, 10.0]
-        .iter()
-        .map(|m| m * magnitude)
-        .find(|step| *step >= raw)
-        .unwrap_or(10.0 * magnitude);
+    let step = nice_step(max / target.max(1) as f64);
     // Counts are whole: a step below one would label fractional requests.
     let step = if max >= 1.0 { step.max(1.0) } else { step };
     let count = (max / step).ceil() as usize;
     (0..=count).map(|i| i as f64 * step).collect()
+}
+
+/// The smallest of 1, 2 or 5 times a power of ten that is at least `raw` (> 0).
+pub fn nice_step(raw: f64) -> f64 {
+    let magnitude = 10f64.powf(raw.log10().floor());
+    [1.0, 2.0, 5.0, 10.0]
+        .iter()
+        .map(|m| m * magnitude)
+        .find(|step| *step >= raw)
+        .unwrap_or(10.0 * magnitude)
 }
 
 /// A tick label: `1.5k` for thousands, no trailing `.0`.
