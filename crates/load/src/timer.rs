@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use tokio::io::unix::AsyncFd;
 
 /// Shortest interval between two timer arms (see [`SendTimer::wait_until`]).
-const MIN_REARM: Duration = Duration::from_micros(100);
+const MIN_REARM: Duration = Duration::from_micros(250);
 
 pub(crate) struct SendTimer {
     fd: AsyncFd<OwnedFd>,
@@ -73,10 +73,12 @@ impl SendTimer {
             let read = unsafe {
                 libc::read(guard.get_inner().as_raw_fd(), expirations.as_mut_ptr().cast(), 8)
             };
+            // The timer is one-shot: after a successful read it stays silent until re-armed, so
+            // readiness is cleared either way (otherwise the next wait would start with a
+            // wasted read).
+            guard.clear_ready();
             if read == 8 {
                 self.armed = None;
-            } else {
-                guard.clear_ready();
             }
         }
     }
