@@ -95,7 +95,9 @@ fn fastcgi_of(pid: i32) -> Vec<Listen> {
 }
 
 fn drain(settings: &PrestopSettings, deadline: Instant, log: &Logger) {
-    let ports = if settings.drain_ports.is_empty() {
+    let ports = if !matches!(settings.drain, DrainSpec::Auto { .. }) {
+        Vec::new()
+    } else if settings.drain_ports.is_empty() {
         netstat::listening_ports(&netstat::tcp_sockets().unwrap_or_default())
     } else {
         settings.drain_ports.clone()
