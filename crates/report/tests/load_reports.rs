@@ -65,4 +65,46 @@ fn real_runs_render_in_chromium_with_and_without_failures() {
         .map_or(0, |e| e.iter().filter(|e| e["kind"] == "exec_start").count());
     assert_eq!(starts, 2, "events: {}", failing["events"]);
     assert_eq!(dom.matches("class=\"marker m-exec\"").count(), 2 * starts);
+
+    // The same run saved as a --timeline file re-renders with `lameduck report` to the same
+    // charts (the totals come from the seconds then).
+    let timeline = artifacts.path("failing.jsonl");
+    std::fs::write(&timeline, timeline_lines(&failing)).expect("write timeline");
+    let out = artifacts.path("from-timeline.html");
+    let code = lameduck_report::cli::execute(lameduck_report::cli::Args {
+        input: timeline,
+        output: out.clone(),
+    });
+    assert_eq!(code, std::process::ExitCode::SUCCESS);
+    let from_timeline = std::fs::read_to_string(&out).expect("read re-rendered report");
+    let direct = lameduck_report::render_load_html(&failing).expect("render");
+    assert_eq!(chart(&from_timeline, "outcomes"), chart(&direct, "outcomes"));
+    assert_eq!(chart(&from_timeline, "latency"), chart(&direct, "latency"));
+}
+
+/// The report as `lameduck load --timeline` writes it: each second, then each event, as one
+/// JSON object per line tagged with `"type"`.
+fn timeline_lines(report: &serde_json::Value) -> String {
+    let mut lines = String::new();
+    let tagged = |value: &serde_json::Value, kind: &str| {
+        let mut value = value.clone();
+        value["type"] = kind.into();
+        format!("{value}\n")
+    };
+    for second in report["seconds"].as_array().expect("seconds") {
+        lines.push_str(&tagged(second, "second"));
+    }
+    for event in report["events"].as_array().expect("events") {
+        lines.push_str(&tagged(event, "event"));
+    }
+    lines
+}
+
+/// The `<svg class='chart NAME'>` element of a page.
+fn chart<'a>(html: &'a str, name: &str) -> &'a str {
+    let start = html
+        .find(&format!("<svg class='chart {name}'"))
+        .unwrap_or_else(|| panic!("no {name} chart"));
+    let end = start + html[start..].find("</svg>").expect("svg end");
+    &html[start..end]
 }

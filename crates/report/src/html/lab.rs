@@ -140,23 +140,8 @@ fn scenario_section(body: &mut String, index: usize, s: &Scenario) {
     ));
     body.push_str("</figure>");
 
-    body.push_str("<figure><figcaption>Pods: what each container was doing</figcaption><ul class='legend phases'>");
-    for phase in Phase::ALL {
-        let _ = write!(
-            body,
-            "<li>{}<span class='name'>{}</span></li>",
-            gantt::swatch(phase),
-            phase.label()
-        );
-    }
-    let _ = write!(
-        body,
-        "<li><span class='name'>black tick: deleted / exited · blue tick: endpoint removed at the ingress</span></li>\
-         <li><svg class='swatch' width='10' height='12' viewBox='0 0 10 12' aria-hidden='true'>\
-         <path d='M5,1l4,5l-4,5l-4,-5z' fill='{}'/></svg><span class='name'>a request the ingress failed \
-         with this pod</span></li></ul>",
-        gantt::FAILURE_MARK
-    );
+    body.push_str("<figure><figcaption>Pods: what each container was doing</figcaption>");
+    phase_legend(body, s);
     let spans = failure_spans(&bars);
     body.push_str(&gantt::chart(&s.pods, &axis, s.load_started_ms, &spans, &s.events));
     body.push_str("</figure>");
@@ -173,6 +158,41 @@ fn scenario_section(body: &mut String, index: usize, s: &Scenario) {
 
     event_table(body, s, &markers);
     body.push_str("</section>");
+}
+
+/// The legend of the Gantt strip: only the phases and marks it actually shows.
+fn phase_legend(body: &mut String, s: &Scenario) {
+    let containers = || s.pods.iter().flat_map(|p| &p.containers);
+    let shown = |phase: Phase| match phase {
+        Phase::Routing => !s.pods.is_empty(),
+        Phase::Prestop => containers().any(|c| c.prestop_start_ms.is_some()),
+        Phase::Stopping => containers().any(|c| c.signal_ms.is_some()),
+        Phase::Killed => containers().any(|c| c.sigkill_ms.is_some()),
+    };
+    body.push_str("<ul class='legend phases'>");
+    for phase in Phase::ALL.into_iter().filter(|p| shown(*p)) {
+        let _ = write!(
+            body,
+            "<li>{}<span class='name'>{}</span></li>",
+            gantt::swatch(phase),
+            phase.label()
+        );
+    }
+    body.push_str(
+        "<li><span class='name'>black tick: deleted / exited · blue tick: endpoint removed at the \
+         ingress</span></li>",
+    );
+    let terminated = |pod: &str| s.pods.iter().any(|p| p.pod == pod);
+    if s.events.iter().any(|e| e.kind == "upstream-failure" && terminated(&e.pod)) {
+        let _ = write!(
+            body,
+            "<li><svg class='swatch' width='10' height='12' viewBox='0 0 10 12' aria-hidden='true'>\
+             <path d='M5,1l4,5l-4,5l-4,-5z' fill='{}'/></svg><span class='name'>a request the \
+             ingress failed with this pod</span></li>",
+            gantt::FAILURE_MARK
+        );
+    }
+    body.push_str("</ul>");
 }
 
 /// A zoomed axis over the termination (first deletion to last exit, padded) when it is too

@@ -12,7 +12,8 @@ pub fn render(report: &LoadReport) -> String {
     let bars = bars(&report.seconds, MAX_BARS);
     let counts = totals(&bars);
     let markers = markers(&report.events);
-    let end = bars.last().map_or(0.0, |b| b.t1 as f64).max(report.duration_s.ceil());
+    // The last second's bar ends the axis (the run's duration ends inside it).
+    let end = bars.last().map_or(report.duration_s, |b| b.t1 as f64);
     let end = markers.iter().map(|m| m.t).fold(end, f64::max);
     let axis = TimeAxis::new(0.0, end);
 
@@ -184,6 +185,16 @@ mod tests {
         let mut report = LoadReport::from_timeline(seconds, Vec::new());
         report.schedule = "const(10,5s)".into();
         report
+    }
+
+    #[test]
+    fn an_empty_report_still_renders() {
+        let html = crate::render_load_html(&serde_json::json!({})).expect("render");
+        assert!(html.contains("no requests in this run"));
+        assert!(html.contains("no completed requests"));
+        assert!(!html.contains("<li data-kind="));
+        let error = crate::render_load_html(&serde_json::json!({"seconds": 3})).unwrap_err();
+        assert!(error.to_string().contains("not a load report"), "{error}");
     }
 
     #[test]
