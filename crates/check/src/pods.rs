@@ -418,19 +418,46 @@ fn container_view<'a>(
         .or_else(|| image.as_ref().and_then(Role::of_image))
         .or_else(|| Role::of_name(&c.name));
 
+    let linked_by = match dockerfile {
+        Some((df, link)) => {
+            let how = match link {
+                Link::Config => "[images] in .lameduck.toml",
+                Link::Comment => "its `# lameduck:image` comment",
+                Link::Directory => "its directory name",
+            };
+            format!(
+                "; image built by {} (linked by {how})",
+                project.sources.get(project.dockerfiles[df].file).path
+            )
+        }
+        None => String::new(),
+    };
     let stop_signal = match &c.stop_signal {
         Some((signal, span)) => StopSignal {
             signal: signal.clone(),
             why: "lifecycle.stopSignal".into(),
             span: Some(*span),
         },
-        None => resolved.stop_signal.clone().unwrap_or(StopSignal {
-            signal: "SIGTERM".into(),
-            why:
-                "the image sets no STOPSIGNAL that lameduck knows of, so the runtime sends SIGTERM"
+        None => match resolved.stop_signal.clone() {
+            Some(mut known) => {
+                known.why.push_str(&linked_by);
+                known
+            }
+            None if dockerfile.is_some() => StopSignal {
+                signal: "SIGTERM".into(),
+                why: format!(
+                    "neither the linked Dockerfile nor its base image sets STOPSIGNAL{linked_by}"
+                ),
+                span: None,
+            },
+            None => StopSignal {
+                signal: "SIGTERM".into(),
+                why: "the image sets no STOPSIGNAL that lameduck knows of, and no scanned \
+                      Dockerfile builds it"
                     .into(),
-            span: None,
-        }),
+                span: None,
+            },
+        },
     };
 
     let hook = match &c.pre_stop {

@@ -94,7 +94,7 @@ fn kind_by_name(path: &Path) -> Option<FileKind> {
     if name == "dockerfile"
         || name == "containerfile"
         || name.ends_with(".dockerfile")
-        || name.starts_with("dockerfile.")
+        || (name.starts_with("dockerfile.") && !name.ends_with(".dockerignore"))
     {
         return Some(FileKind::Dockerfile);
     }
