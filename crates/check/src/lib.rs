@@ -12,6 +12,7 @@ pub mod exit;
 pub mod finding;
 pub mod image;
 pub mod k8s;
+pub mod lameduck_flags;
 pub mod location;
 pub mod output;
 pub mod parse;

@@ -1,15 +1,19 @@
 //! Per-pod analysis shared by the rules: what each container runs, how it stops, how long it
 //! waits before stopping, which configs and Dockerfile belong to it, and whether a Service sends
 //! it traffic. Built once per run; every join here is a hash look-up, never a scan per pair.
-use std::collections::HashMap;
+mod images;
+mod joins;
+
+pub use images::Links;
 
 use crate::configs::{FpmConfig, NginxConfig, SupervisordConfig};
-use crate::image::{self, ImageRef, KnownSignal};
+use crate::image::{self, ImageRef};
 use crate::k8s::{Container, PreStop, Workload};
-use crate::parse::dockerfile::{Form, Stage};
-use crate::project::{ConfigRef, Project};
+use crate::project::Project;
 use crate::shell::{self, basename, Hook, LameduckCall};
 use crate::source::Span;
+use images::{base_image, resolve_stage, Resolved};
+use joins::{linked_configs, ServiceIndex};
 
 /// The two servers the checker knows how to stop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -211,142 +215,6 @@ impl<'a> PodView<'a> {
     }
 }
 
-/// Links built once: images to Dockerfiles, services to pods.
-pub struct Links {
-    declared: HashMap<String, usize>,
-    by_directory: HashMap<String, Vec<usize>>,
-    by_config: HashMap<String, usize>,
-}
-
-impl Links {
-    pub fn new(project: &Project) -> Links {
-        let mut declared = HashMap::new();
-        let mut by_directory: HashMap<String, Vec<usize>> = HashMap::new();
-        let mut by_path = HashMap::new();
-        for (i, df) in project.dockerfiles.iter().enumerate() {
-            for name in &df.parsed.declared_images {
-                declared.insert(ImageRef::parse(name).name(), i);
-            }
-            for name in df.heuristic_names() {
-                by_directory.entry(name).or_default().push(i);
-            }
-            by_path.insert(df.path.clone(), i);
-        }
-        let by_config = project
-            .config
-            .images
-            .iter()
-            .filter_map(|(image, path)| Some((ImageRef::parse(image).name(), *by_path.get(path)?)))
-            .collect();
-        Links { declared, by_directory, by_config }
-    }
-
-    /// The Dockerfile that builds `image`, and how we know.
-    pub fn dockerfile_for(&self, image: &ImageRef) -> Option<(usize, Link)> {
-        let name = image.name();
-        if let Some(&i) = self.by_config.get(&name) {
-            return Some((i, Link::Config));
-        }
-        if let Some(&i) = self.declared.get(&name) {
-            return Some((i, Link::Comment));
-        }
-        if image.is_official_nginx() || image.is_official_php_fpm() || image.repository == "php" {
-            return None;
-        }
-        match self.by_directory.get(&image.short_name().to_ascii_lowercase()).map(Vec::as_slice) {
-            Some([only]) => Some((*only, Link::Directory)),
-            _ => None,
-        }
-    }
-}
-
-/// What an image built from a Dockerfile stage resolves to.
-struct Resolved {
-    stop_signal: Option<StopSignal>,
-    entrypoint: Option<(Vec<String>, Span, bool)>,
-    cmd: Option<(Vec<String>, Span, bool)>,
-    root: Option<ImageRef>,
-    role: Option<Role>,
-}
-
-fn resolve_stage(
-    project: &Project,
-    links: &Links,
-    df: usize,
-    stage: &Stage,
-    depth: usize,
-) -> Resolved {
-    let entry = &project.dockerfiles[df];
-    let span = |r: &std::ops::Range<usize>| Span::new(entry.file, r.start, r.end);
-    let words = |form: &Form| match form {
-        Form::Exec(w) => (w.clone(), false),
-        Form::Shell(s) => (vec!["/bin/sh".into(), "-c".into(), s.clone()], true),
-    };
-    let mut resolved = if depth > 4 {
-        Resolved { stop_signal: None, entrypoint: None, cmd: None, root: None, role: None }
-    } else if let Some(parent) =
-        entry.parsed.stage_named(&stage.base).filter(|p| !std::ptr::eq(*p, stage))
-    {
-        resolve_stage(project, links, df, parent, depth + 1)
-    } else {
-        let base = ImageRef::parse(&stage.base);
-        match links.dockerfile_for(&base).filter(|(i, _)| *i != df) {
-            Some((other, _)) => match project.dockerfiles[other].parsed.final_stage() {
-                Some(last) => resolve_stage(project, links, other, last, depth + 1),
-                None => base_image(base),
-            },
-            None => base_image(base),
-        }
-    };
-    if let Some((signal, range)) = &stage.stop_signal {
-        resolved.stop_signal = Some(StopSignal {
-            signal: signal.clone(),
-            why: format!("STOPSIGNAL in {}", project.sources.get(entry.file).path),
-            span: Some(span(range)),
-        });
-    }
-    if let Some(ep) = &stage.entrypoint {
-        let (w, shell_form) = words(&ep.form);
-        resolved.entrypoint = Some((w, span(&ep.range), shell_form));
-        resolved.cmd = None;
-    }
-    if let Some(cmd) = &stage.cmd {
-        let (w, shell_form) = words(&cmd.form);
-        resolved.cmd = Some((w, span(&cmd.range), shell_form));
-    }
-    let own_words: Vec<String> = [&resolved.entrypoint, &resolved.cmd]
-        .into_iter()
-        .flatten()
-        .flat_map(|(w, _, _)| w.clone())
-        .collect();
-    resolved.role = Role::of_words(&own_words).or(resolved.role);
-    resolved
-}
-
-/// What is known about an image that no scanned Dockerfile builds.
-fn base_image(base: ImageRef) -> Resolved {
-    let stop_signal = match image::known_stop_signal(&base) {
-        KnownSignal::Known(signal, why) => {
-            Some(StopSignal { signal: signal.into(), why, span: None })
-        }
-        KnownSignal::Unknown => None,
-    };
-    let cmd = if base.is_official_nginx() {
-        Some(vec!["nginx".to_string(), "-g".into(), "daemon off;".into()])
-    } else if base.is_official_php_fpm() {
-        Some(vec!["php-fpm".to_string()])
-    } else {
-        None
-    };
-    Resolved {
-        stop_signal,
-        entrypoint: None,
-        cmd: cmd.map(|c| (c, Span::new(0, 0, 0), false)),
-        role: Role::of_image(&base),
-        root: Some(base),
-    }
-}
-
 /// Builds the view of every workload's pod.
 pub fn pods<'a>(project: &'a Project) -> Vec<PodView<'a>> {
     let links = Links::new(project);
@@ -533,91 +401,5 @@ pub fn pid1_of(argv: &[String]) -> Pid1 {
             Pid1::Shell { execs: shell::script_execs(first, &script), script }
         }
         name => Pid1::Program(name.to_string()),
-    }
-}
-
-type Linked<'a> = (Vec<&'a FpmConfig>, Vec<&'a NginxConfig>, Vec<&'a SupervisordConfig>);
-
-/// Configs a container reads: ConfigMap keys it mounts, and config files under the directory of the
-/// Dockerfile that builds its image.
-fn linked_configs<'a>(
-    project: &'a Project,
-    workload: &Workload,
-    c: &Container,
-    dockerfile: Option<usize>,
-) -> Linked<'a> {
-    let mut refs = Vec::new();
-    for mount in &c.mounts {
-        let Some(volume) = workload.config_map_volumes.iter().find(|v| v.volume == mount.volume)
-        else {
-            continue;
-        };
-        let key = (workload.namespace.clone(), volume.config_map.clone());
-        for (data_key, config) in project.config_map_configs.get(&key).into_iter().flatten() {
-            let projected =
-                volume.items.is_empty() || volume.items.iter().any(|(k, _)| k == data_key);
-            let selected = mount.sub_path.as_deref().is_none_or(|sub| {
-                sub == data_key || volume.items.iter().any(|(k, p)| k == data_key && p == sub)
-            });
-            if projected && selected {
-                refs.push(*config);
-            }
-        }
-    }
-    if let Some(df) = dockerfile {
-        if let Some(dir) = project.dockerfiles[df].path.parent() {
-            refs.extend(
-                project.file_configs.iter().filter(|(p, _)| p.starts_with(dir)).map(|(_, c)| *c),
-            );
-        }
-    }
-    let mut linked: Linked<'a> = (Vec::new(), Vec::new(), Vec::new());
-    for r in refs {
-        match r {
-            ConfigRef::PhpFpm(i) => linked.0.push(&project.fpm[i]),
-            ConfigRef::Nginx(i) => linked.1.push(&project.nginx[i]),
-            ConfigRef::Supervisord(i) => linked.2.push(&project.supervisord[i]),
-        }
-    }
-    linked
-}
-
-/// Services indexed by (namespace, one selector pair), so matching pods is a look-up per label.
-struct ServiceIndex<'a> {
-    project: &'a Project,
-    by_pair: HashMap<(&'a str, &'a str, &'a str), Vec<usize>>,
-}
-
-impl<'a> ServiceIndex<'a> {
-    fn new(project: &'a Project) -> Self {
-        let mut by_pair: HashMap<(&str, &str, &str), Vec<usize>> = HashMap::new();
-        for (i, s) in project.objects.services.iter().enumerate() {
-            if let Some((k, v)) = s.selector.first() {
-                by_pair.entry((s.namespace.as_str(), k.as_str(), v.as_str())).or_default().push(i);
-            }
-        }
-        ServiceIndex { project, by_pair }
-    }
-
-    fn selecting(&self, workload: &Workload) -> Vec<usize> {
-        let mut out = Vec::new();
-        for (k, v) in &workload.labels {
-            for &i in self
-                .by_pair
-                .get(&(workload.namespace.as_str(), k.as_str(), v.as_str()))
-                .into_iter()
-                .flatten()
-            {
-                let service = &self.project.objects.services[i];
-                let all = service
-                    .selector
-                    .iter()
-                    .all(|(sk, sv)| workload.labels.iter().any(|(lk, lv)| lk == sk && lv == sv));
-                if all && !out.contains(&i) {
-                    out.push(i);
-                }
-            }
-        }
-        out
     }
 }

@@ -1,0 +1,154 @@
+//! lameduck's own `run` and `prestop` flags as they appear in manifests, read leniently: the flag
+//! set belongs to `lameduck run`, built alongside, so unknown flags are skipped, not rejected.
+use crate::duration::parse_seconds;
+use crate::shell::basename;
+
+/// lameduck's `--drain` value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Drain {
+    None,
+    Fixed(f64),
+    /// Waits for the watched ports to go quiet: at least `min`, at most `max`.
+    Auto {
+        min: f64,
+        quiet: f64,
+        max: f64,
+    },
+}
+
+impl Drain {
+    /// Parses `none`, `fixed:5s`, `5s`, `auto`, `auto:quiet=1s,min=0s,max=15s`.
+    pub fn parse(text: &str) -> Option<Drain> {
+        let (kind, params) = text.split_once(':').unwrap_or((text, ""));
+        match kind {
+            "none" => Some(Drain::None),
+            "fixed" => parse_seconds(params).map(Drain::Fixed),
+            "auto" => {
+                let (mut min, mut quiet, mut max) = (0.0, 1.0, 15.0);
+                for param in params.split(',').filter(|p| !p.is_empty()) {
+                    let (key, value) = param.split_once('=')?;
+                    let value = parse_seconds(value)?;
+                    match key {
+                        "min" => min = value,
+                        "quiet" => quiet = value,
+                        "max" => max = value,
+                        _ => return None,
+                    }
+                }
+                Some(Drain::Auto { min, quiet, max })
+            }
+            _ => parse_seconds(text).map(Drain::Fixed),
+        }
+    }
+
+    /// The shortest time the drain keeps serving before the stop begins.
+    pub fn least(&self) -> f64 {
+        match self {
+            Drain::None => 0.0,
+            Drain::Fixed(s) => *s,
+            Drain::Auto { min, quiet, max } => min.max(*quiet).min(*max),
+        }
+    }
+
+    /// The longest time it can take.
+    pub fn most(&self) -> f64 {
+        match self {
+            Drain::None => 0.0,
+            Drain::Fixed(s) => *s,
+            Drain::Auto { max, .. } => *max,
+        }
+    }
+}
+
+/// `lameduck run …` or `lameduck prestop …` as found in a command line. Parsed leniently: unknown
+/// flags are kept out of the way, not rejected (the flag set belongs to `lameduck run`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LameduckCall {
+    /// `run` or `prestop`.
+    pub subcommand: String,
+    pub grace_period: Option<f64>,
+    /// Defaults to `auto` (quiet=1s, min=0s, max=15s) when absent.
+    pub drain: Option<Drain>,
+    pub drain_text: Option<String>,
+    pub signal: Option<String>,
+    /// Words after `--`: the program `lameduck run` starts.
+    pub program: Vec<String>,
+}
+
+impl LameduckCall {
+    pub fn drain_or_default(&self) -> Drain {
+        self.drain.clone().unwrap_or(Drain::Auto { min: 0.0, quiet: 1.0, max: 15.0 })
+    }
+}
+
+/// Finds `lameduck run|prestop` in a word list and reads its flags.
+pub fn lameduck_call(words: &[String]) -> Option<LameduckCall> {
+    let at = words.iter().position(|w| basename(w) == "lameduck")?;
+    let sub = words.get(at + 1)?;
+    if sub != "run" && sub != "prestop" {
+        return None;
+    }
+    let mut call = LameduckCall { subcommand: sub.clone(), ..LameduckCall::default() };
+    let mut rest = words[at + 2..].iter();
+    while let Some(word) = rest.next() {
+        if word == "--" {
+            call.program = rest.cloned().collect();
+            break;
+        }
+        let (flag, inline) = match word.split_once('=') {
+            Some((f, v)) if f.starts_with("--") => (f, Some(v.to_string())),
+            _ => (word.as_str(), None),
+        };
+        let mut value = || inline.clone().or_else(|| rest.next().cloned());
+        match flag {
+            "--grace-period" => call.grace_period = value().and_then(|v| parse_seconds(&v)),
+            "--drain" => {
+                let v = value();
+                call.drain = v.as_deref().and_then(Drain::parse);
+                call.drain_text = v;
+            }
+            "--signal" => call.signal = value(),
+            "--after-port" | "--pidfile" | "--process" | "--config" | "--safety-margin"
+            | "--drain-port" => {
+                value();
+            }
+            _ => {}
+        }
+    }
+    Some(call)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn argv(words: &[&str]) -> Vec<String> {
+        words.iter().map(|w| w.to_string()).collect()
+    }
+
+    #[test]
+    fn lameduck_flags() {
+        let c = lameduck_call(&argv(&[
+            "/lameduck",
+            "prestop",
+            "--drain",
+            "fixed:5s",
+            "--grace-period=40s",
+        ]))
+        .unwrap();
+        assert_eq!(c.drain, Some(Drain::Fixed(5.0)));
+        assert_eq!(c.grace_period, Some(40.0));
+        let c = lameduck_call(&argv(&[
+            "lameduck",
+            "run",
+            "--drain",
+            "auto:max=20s",
+            "--",
+            "php-fpm",
+            "-F",
+        ]))
+        .unwrap();
+        assert_eq!(c.drain_or_default().most(), 20.0);
+        assert_eq!(c.program, argv(&["php-fpm", "-F"]));
+    }
+}
