@@ -47,6 +47,7 @@ fn run(urls: &[String], exec_at: Vec<ExecAt>) -> serde_json::Value {
 }
 
 /// The outcome kinds a report's totals contain, named as the legend's `data-kind`s.
+#[allow(dead_code)] // used by the tests, not by the example that shares this file
 pub fn kinds_seen(report: &serde_json::Value) -> Vec<String> {
     let mut counts = [0u64; lameduck_report::outcome::Kind::COUNT];
     let map = |key: &str| -> std::collections::BTreeMap<String, u64> {
