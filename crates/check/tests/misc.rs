@@ -98,3 +98,27 @@ fn sarif_has_real_regions_and_github_has_positions() {
         "{github}"
     );
 }
+
+#[test]
+fn list_items_and_configmap_items_are_followed() {
+    let out = run(&["list.yaml"], Config::default(), Format::Json);
+    let json: serde_json::Value = serde_json::from_str(&out.output).unwrap();
+    let rules: Vec<(&str, u64)> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["rule"].as_str().unwrap(), f["location"]["start"]["line"].as_u64().unwrap()))
+        .collect();
+    // The ConfigMap's php-fpm key is not projected by `items`, so the container has no config
+    // that sets process_control_timeout (LD002 on the container, line 19); the file-level check
+    // still sees the ConfigMap key, whose [global] lacks it too (line 9).
+    assert_eq!(rules, vec![("LD002", 9), ("LD002", 19)], "{}", out.output);
+}
+
+#[test]
+fn an_ambiguous_directory_name_links_nothing() {
+    let out = run(&["ambiguous"], Config::default(), Format::Json);
+    let ld001: Vec<_> = out.findings.iter().filter(|f| f.rule == "LD001").collect();
+    assert_eq!(ld001.len(), 1, "{}", out.output);
+    assert!(ld001[0].message.contains("no scanned Dockerfile builds it"), "{}", ld001[0].message);
+}
