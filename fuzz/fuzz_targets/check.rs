@@ -7,7 +7,8 @@ use lameduck_check::output::Format;
 use lameduck_check::project::Project;
 use libfuzzer_sys::fuzz_target;
 
-const NAMES: &[&str] = &["k.yaml", "Dockerfile", "php-fpm.conf", "nginx.conf", "supervisord.conf", "-"];
+const NAMES: &[&str] =
+    &["k.yaml", "Dockerfile", "php-fpm.conf", "nginx.conf", "supervisord.conf", "-"];
 
 fuzz_target!(|data: &[u8]| {
     let Some((&pick, rest)) = data.split_first() else { return };
