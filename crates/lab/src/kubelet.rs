@@ -10,6 +10,7 @@
 //! 4. what is still running after that gets SIGKILL (killing PID 1 of a PID namespace kills every
 //!    process in it);
 //! 5. native sidecars get the same treatment only after every main container has exited.
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -18,7 +19,7 @@ use serde::Serialize;
 use crate::events::EventLog;
 use crate::pod::{exec_spec, ContainerRt, LabEnv, PodRt};
 use crate::rng::Rng;
-use crate::scenario::images;
+use crate::scenario::{images, Container};
 use crate::signals;
 use crate::sys::{self, reaper, spawn};
 
@@ -200,10 +201,18 @@ async fn run_hook(
         "prestop-start",
         format!("exec {}", shell_words(&exec.command)),
     );
-    let started = start_exec_hook(c, &exec.command, env, &pod.name);
+    let (pid1, spec, command, env, pod_name) =
+        (c.pid, c.spec.clone(), exec.command.clone(), env.clone(), pod.name.clone());
+    let log_path = c.log_path.with_extension("prestop.log");
+    // Spawning reads a pipe until the exec: keep it off the async workers.
+    let started = tokio::task::spawn_blocking(move || {
+        start_exec_hook(pid1, &spec, &command, &env, &pod_name, &log_path)
+    })
+    .await;
     let pid = match started {
-        Ok(pid) => pid,
-        Err(e) => return format!("FailedPreStopHook: {e:#}"),
+        Ok(Ok(pid)) => pid,
+        Ok(Err(e)) => return format!("FailedPreStopHook: {e:#}"),
+        Err(e) => return format!("FailedPreStopHook: {e}"),
     };
     let exit_rx = reaper::watch(pid);
     match tokio::time::timeout(left, exit_rx).await {
@@ -216,16 +225,17 @@ async fn run_hook(
 }
 
 fn start_exec_hook(
-    c: &ContainerRt,
+    pid1: i32,
+    spec: &Container,
     command: &[String],
     env: &LabEnv,
     pod: &str,
+    log_path: &Path,
 ) -> anyhow::Result<i32> {
     let mut argv = command.to_vec();
     let program = images::resolve_program(&mut argv, &env.self_exe).map_err(anyhow::Error::msg)?;
-    let log_path = c.log_path.with_extension("prestop.log");
-    let exec = exec_spec(&program, &argv, &c.spec.env, pod, &log_path)?;
-    let ns = spawn::ContainerNamespaces::of(c.pid)?;
+    let exec = exec_spec(&program, &argv, &spec.env, pod, log_path)?;
+    let ns = spawn::ContainerNamespaces::of(pid1)?;
     Ok(spawn::spawn_in_container(&ns, &exec)?)
 }
 

@@ -48,7 +48,14 @@ impl Cluster {
                 *n += 1;
                 format!("pod-{n}")
             };
-            let pod = Arc::new(start_pod(&self.scenario, &name, &self.env, &self.dir, &self.log)?);
+            // Spawning reads a pipe until each exec: keep it off the async workers.
+            let me = self.clone();
+            let pod = tokio::task::spawn_blocking(move || {
+                start_pod(&me.scenario, &name, &me.env, &me.dir, &me.log)
+            })
+            .await
+            .map_err(|e| anyhow!("pod start-up task: {e}"))??;
+            let pod = Arc::new(pod);
             self.all.lock().unwrap_or_else(|e| e.into_inner()).push(pod.clone());
             started.push(pod);
         }
@@ -95,12 +102,17 @@ impl Cluster {
                 delay.as_millis()
             ),
         );
-        let me = self.clone();
-        let name = pod.name.clone();
-        tokio::spawn(async move {
-            tokio::time::sleep_until((deleted + delay).into()).await;
-            me.ingress.remove_endpoint(&name);
-        });
+        if delay.is_zero() {
+            // "No lag": the ingress has the update before the kubelet acts on the pod.
+            self.ingress.remove_endpoint(&pod.name);
+        } else {
+            let me = self.clone();
+            let name = pod.name.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep_until((deleted + delay).into()).await;
+                me.ingress.remove_endpoint(&name);
+            });
+        }
         let mut rng = Rng::new(self.rng.lock().unwrap_or_else(|e| e.into_inner()).next_u64());
         let (env, log) = (self.env.clone(), self.log.clone());
         let task = tokio::spawn(async move {

@@ -167,7 +167,7 @@ const SEEDS: &[Seed] = &[
         failures: false,
         nginx_prestop: Some(Hook::Exec(&["/bin/sh", "-c", "sleep 1; /usr/sbin/nginx -s quit"])),
         php_prestop: Some(Hook::Exec(&["/bin/bash", "-c", "/bin/sleep 1; kill -QUIT 1"])),
-        delay: "500ms",
+        delay: "400ms",
         jitter: "200ms",
         ..BASE
     },

@@ -288,9 +288,10 @@ pub fn spawn_in_container(ns: &ContainerNamespaces, exec: &ExecSpec) -> io::Resu
             if child == 0 {
                 redirect_and_exec(exec, &prepared, pipe);
             }
-            // The intermediate must not hold the pipe open, or the parent would wait for the
-            // whole hook instead of just its exec.
-            libc::close(pipe);
+            // The intermediate must not hold any pipe open — its own, or those of spawns that
+            // other threads of the lab were doing at the moment of the clone — or their parents
+            // would wait for this whole hook instead of just an exec. It needs no descriptor.
+            libc::syscall(libc::SYS_close_range, 0u32, u32::MAX, 0u32);
             let mut status = 0;
             loop {
                 let r = libc::waitpid(child as i32, &mut status, 0);
