@@ -101,11 +101,16 @@ impl Target {
     }
 
     /// Resolves the host once, before the run; the run then connects to this address only.
+    /// IPv4 is preferred when the name has both (`localhost` is often `::1` first, while
+    /// servers are often bound to 127.0.0.1 only).
     pub fn resolve(&self) -> Result<SocketAddr, TargetError> {
         let fail = |reason: String| TargetError::Resolve { host: self.host.clone(), reason };
-        let mut addrs =
-            (self.host.as_str(), self.port).to_socket_addrs().map_err(|e| fail(e.to_string()))?;
-        addrs.next().ok_or_else(|| fail("no addresses".into()))
+        let addrs: Vec<SocketAddr> = (self.host.as_str(), self.port)
+            .to_socket_addrs()
+            .map_err(|e| fail(e.to_string()))?
+            .collect();
+        let v4 = addrs.iter().find(|a| a.is_ipv4());
+        v4.or(addrs.first()).copied().ok_or_else(|| fail("no addresses".into()))
     }
 }
 

@@ -31,6 +31,9 @@ pub struct StackOptions {
     pub nginx_server: String,
     /// Extra directives inside nginx's `http { }`.
     pub nginx_http: String,
+    /// PEM certificate chain and private key: nginx then also serves https on a second free
+    /// port ([`Stack::https_url`]), with the same locations.
+    pub tls: Option<(String, String)>,
 }
 
 impl Default for StackOptions {
@@ -43,6 +46,7 @@ impl Default for StackOptions {
             php_pool: Vec::new(),
             nginx_server: String::new(),
             nginx_http: String::new(),
+            tls: None,
         }
     }
 }
@@ -56,6 +60,7 @@ pub struct Stack {
     nginx: ChildGuard,
     php_fpm: ChildGuard,
     port: u16,
+    tls_port: Option<u16>,
     dir: tempfile::TempDir,
 }
 
@@ -75,8 +80,12 @@ impl Stack {
         // The free port may be taken between our probe and nginx's bind: try a few.
         for _ in 0..5 {
             let port = free_port().map_err(io_error("cannot find a free port"))?;
-            match start_nginx(dir.path(), port, &options) {
-                Ok(nginx) => return Ok(Stack { nginx, php_fpm, port, dir }),
+            let tls_port = match options.tls {
+                Some(_) => Some(free_port().map_err(io_error("cannot find a free port"))?),
+                None => None,
+            };
+            match start_nginx(dir.path(), port, tls_port, &options) {
+                Ok(nginx) => return Ok(Stack { nginx, php_fpm, port, tls_port, dir }),
                 Err(error @ Error::Exited { .. }) if error.to_string().contains("in use") => {
                     last_error = Some(error)
                 }
@@ -89,6 +98,11 @@ impl Stack {
     /// `http://127.0.0.1:PORT` + `path`.
     pub fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// `https://localhost:TLS_PORT` + `path`; `None` unless started with [`StackOptions::tls`].
+    pub fn https_url(&self, path: &str) -> Option<String> {
+        self.tls_port.map(|port| format!("https://localhost:{port}{path}"))
     }
 
     /// nginx's port on 127.0.0.1.
@@ -215,8 +229,24 @@ fn start_php_fpm(dir: &Path, options: &StackOptions) -> Result<ChildGuard, Error
     }
 }
 
-fn start_nginx(dir: &Path, port: u16, options: &StackOptions) -> Result<ChildGuard, Error> {
+fn start_nginx(
+    dir: &Path,
+    port: u16,
+    tls_port: Option<u16>,
+    options: &StackOptions,
+) -> Result<ChildGuard, Error> {
     let d = dir.display();
+    let tls_listen = match (&options.tls, tls_port) {
+        (Some((cert, key)), Some(tls_port)) => {
+            fs::write(dir.join("tls.crt"), cert).map_err(io_error("write tls.crt"))?;
+            fs::write(dir.join("tls.key"), key).map_err(io_error("write tls.key"))?;
+            format!(
+                "listen 127.0.0.1:{tls_port} ssl;\n    ssl_certificate {d}/tls.crt;\n    \
+                 ssl_certificate_key {d}/tls.key;\n"
+            )
+        }
+        _ => String::new(),
+    };
     let user = if is_root() { "user root root;\n" } else { "" };
     let config = format!(
         "{user}worker_processes {workers};\nerror_log {d}/nginx-error.log info;\npid {d}/nginx.pid;\n\
@@ -224,7 +254,7 @@ events {{ worker_connections 4096; }}\n\
 http {{\n  access_log off;\n  client_body_temp_path {d}/client_body;\n  proxy_temp_path {d}/proxy;\n\
   fastcgi_temp_path {d}/fastcgi;\n  uwsgi_temp_path {d}/uwsgi;\n  scgi_temp_path {d}/scgi;\n\
   keepalive_requests 100000;\n  {http}\n\
-  server {{\n    listen 127.0.0.1:{port} backlog=4096;\n    root {d}/www;\n    index index.php index.html;\n\
+  server {{\n    listen 127.0.0.1:{port} backlog=4096;\n    {tls_listen}    root {d}/www;\n    index index.php index.html;\n\
     location = /ok {{ return 200 \"ok\\n\"; }}\n\
     location ~ \\.php$ {{\n      fastcgi_pass unix:{d}/php-fpm.sock;\n\
       fastcgi_param SCRIPT_FILENAME $document_root$fastcgi_script_name;\n\
