@@ -51,7 +51,7 @@ fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
                 pod,
                 pre_stop.span(),
                 format!(
-                    "preStop `{command}` in container `{}` {kind} the moment the pod starts terminating, while the ingress still sends it new requests; sleep a few seconds first (`sleep 5 && {command}`)",
+                    "preStop `{command}` in container `{}` {kind} the moment the pod starts terminating, while new requests are still routed to it; sleep a few seconds first (`sleep 5 && {command}`)",
                     c.container.name
                 ),
             );
