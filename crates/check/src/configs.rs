@@ -130,6 +130,8 @@ pub struct FpmConfig {
 pub struct NginxConfig {
     pub origin: Origin,
     pub worker_shutdown_timeout: Option<(f64, Span)>,
+    /// `keepalive_timeout` in `http` or `server` (the first; nginx's default is 75s).
+    pub keepalive_timeout: Option<(f64, Span)>,
 }
 
 /// One `[program:x]` of supervisord.
@@ -219,7 +221,14 @@ pub fn parse(
                 .iter()
                 .find(|d| d.name == "worker_shutdown_timeout" && d.context.is_empty())
                 .and_then(|d| Some((parse_seconds(d.args.first()?)?, span(d.range.clone()))));
-            Ok(Parsed::Nginx(NginxConfig { origin, worker_shutdown_timeout }))
+            let keepalive_timeout = directives
+                .iter()
+                .find(|d| {
+                    d.name == "keepalive_timeout"
+                        && matches!(d.context.last().map(String::as_str), Some("http" | "server"))
+                })
+                .and_then(|d| Some((parse_seconds(d.args.first()?)?, span(d.range.clone()))));
+            Ok(Parsed::Nginx(NginxConfig { origin, worker_shutdown_timeout, keepalive_timeout }))
         }
         ConfigKind::Supervisord => {
             let ini = ini::parse(text).map_err(|e| fail(e.offset, e.message))?;

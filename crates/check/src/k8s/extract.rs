@@ -62,7 +62,16 @@ pub fn extract(doc: &Node, out: &mut Objects) {
                     Some((k.as_str()?.to_string(), v.as_str()?.to_string(), v.span))
                 })
                 .collect();
-            out.ingresses.push(Ingress { name, namespace, annotations, services, span: name_span });
+            let class =
+                doc.path(&["spec", "ingressClassName"]).and_then(Node::as_str).map(str::to_string);
+            out.ingresses.push(Ingress {
+                name,
+                namespace,
+                annotations,
+                services,
+                class,
+                span: name_span,
+            });
         }
         _ => {
             let template = match kind {

@@ -124,5 +124,7 @@ pub struct Ingress {
     pub namespace: String,
     pub annotations: Vec<(String, String, Span)>,
     pub services: Vec<String>,
+    /// `spec.ingressClassName`.
+    pub class: Option<String>,
     pub span: Span,
 }

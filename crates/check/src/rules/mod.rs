@@ -118,6 +118,7 @@ mod ld013_request_terminate_timeout;
 mod ld014_lameduck_flags;
 mod ld015_alb_deregistration_delay;
 mod ld016_mistyped_kill;
+mod ld017_alb_keepalive;
 
 /// Every rule, in ID order.
 pub static ALL: &[&Rule] = &[
@@ -137,6 +138,7 @@ pub static ALL: &[&Rule] = &[
     &ld014_lameduck_flags::RULE,
     &ld015_alb_deregistration_delay::RULE,
     &ld016_mistyped_kill::RULE,
+    &ld017_alb_keepalive::RULE,
 ];
 
 /// Looks a rule up by ID (case-insensitive).

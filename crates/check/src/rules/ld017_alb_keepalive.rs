@@ -1,0 +1,109 @@
+//! LD017: nginx closes keep-alive connections before the ALB does.
+use std::collections::HashMap;
+
+use super::{Ctx, Sink};
+use crate::duration::show;
+use crate::pods::Role;
+
+declare_rule! {
+    /// nginx's `keepalive_timeout` is not longer than the AWS ALB's idle timeout, so nginx closes connections the ALB reuses.
+    ///
+    /// The ALB keeps idle connections to its targets open for `idle_timeout.timeout_seconds`
+    /// (60 s unless set) and reuses them for new requests. If nginx's `keepalive_timeout` is
+    /// shorter or equal, nginx closes an idle connection just as the ALB sends a request on it;
+    /// the request fails and the client gets a 502 from the load balancer, in steady state and
+    /// far more often during rollouts, when connections are reshuffled. The articles' advice to
+    /// send `Connection: close` works around the same race from the other side. Keep nginx's
+    /// timeout above the ALB's.
+    ///
+    /// Read from nginx configs linked to pods (mounted ConfigMaps, or beside the Dockerfile) that
+    /// Ingresses with `alb.ingress.kubernetes.io/*` annotations (or class `alb`) route to, and
+    /// from `alb.ingress.kubernetes.io/load-balancer-attributes`.
+    ///
+    /// ### Before
+    ///
+    /// ```nginx
+    /// http {
+    ///     keepalive_timeout 30s;
+    /// }
+    /// ```
+    ///
+    /// ### After
+    ///
+    /// ```nginx
+    /// http {
+    ///     keepalive_timeout 75s;   # longer than the ALB's 60 s idle timeout
+    /// }
+    /// ```
+    pub static RULE = { id: "LD017", name: "alb-keepalive", severity: Warning, check: check };
+}
+
+const LB_ATTRIBUTES: &str = "alb.ingress.kubernetes.io/load-balancer-attributes";
+
+fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
+    let objects = &ctx.project.objects;
+    let mut pods_of: HashMap<usize, Vec<usize>> = HashMap::new();
+    for (p, pod) in ctx.pods.iter().enumerate() {
+        for &s in &pod.services {
+            pods_of.entry(s).or_default().push(p);
+        }
+    }
+    let service_index: HashMap<(&str, &str), usize> = objects
+        .services
+        .iter()
+        .enumerate()
+        .map(|(i, s)| ((s.namespace.as_str(), s.name.as_str()), i))
+        .collect();
+    let mut reported = std::collections::HashSet::new();
+    for ingress in &objects.ingresses {
+        let is_alb = ingress.annotations.iter().any(|(k, v, _)| {
+            k.starts_with("alb.ingress.kubernetes.io/")
+                || (k == "kubernetes.io/ingress.class" && v == "alb")
+        }) || ingress.class.as_deref() == Some("alb");
+        if !is_alb {
+            continue;
+        }
+        let idle = ingress
+            .annotations
+            .iter()
+            .find(|(k, _, _)| k == LB_ATTRIBUTES)
+            .and_then(|(_, v, _)| {
+                v.split(',').find_map(|kv| {
+                    let (k, v) = kv.split_once('=')?;
+                    (k.trim() == "idle_timeout.timeout_seconds")
+                        .then(|| v.trim().parse::<f64>().ok())
+                        .flatten()
+                })
+            })
+            .unwrap_or(60.0);
+        for service in &ingress.services {
+            let Some(&s) = service_index.get(&(ingress.namespace.as_str(), service.as_str()))
+            else {
+                continue;
+            };
+            for &p in pods_of.get(&s).into_iter().flatten() {
+                let pod = &ctx.pods[p];
+                for c in pod.role(Role::Nginx) {
+                    for nginx in &c.nginx {
+                        let Some((keepalive, span)) = nginx.keepalive_timeout else { continue };
+                        if keepalive > idle || !reported.insert(span) {
+                            continue;
+                        }
+                        sink.report_in(
+                            pod,
+                            span,
+                            format!(
+                                "nginx in container `{}` closes idle keep-alive connections after {} but Ingress `{}`'s ALB keeps them {}: requests the ALB sends on a connection nginx is closing get 502s; set keepalive_timeout above {}",
+                                c.container.name,
+                                show(keepalive),
+                                ingress.name,
+                                show(idle),
+                                show(idle)
+                            ),
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
