@@ -164,6 +164,8 @@ impl LiveConsole {
                 .unwrap_or_else(|_| ProgressStyle::default_bar())
                 .progress_chars("=> "),
         );
+        // Drawn first, so that the view's lines appear in order from the start.
+        progress.tick();
         let line = || {
             let bar = multi.add(ProgressBar::new(1));
             bar.set_style(
@@ -183,6 +185,8 @@ impl LiveConsole {
     pub fn second(&mut self, record: impl Into<LiveSecond>) {
         self.state.add(record.into());
         self.progress.set_position((self.state.last.t + 1).min(self.state.planned_s.max(1)));
+        let failed = crate::html::percent(self.state.failed, self.state.sent);
+        self.progress.set_message(format!("failed so far {failed}"));
         self.rates.set_message(self.state.rate_line());
         self.errors.set_message(self.state.errors_line());
     }
