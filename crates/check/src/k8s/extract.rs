@@ -49,19 +49,12 @@ pub fn extract(doc: &Node, out: &mut Objects) {
             name,
             namespace,
             selector: string_pairs(doc.path(&["spec", "selector"])),
+            annotations: annotations(metadata),
         }),
         "Ingress" => {
             let mut services = Vec::new();
             collect_backends(doc.get("spec"), &mut services);
-            let annotations = metadata
-                .and_then(|m| m.get("annotations"))
-                .map(Node::as_map)
-                .unwrap_or(&[])
-                .iter()
-                .filter_map(|(k, v)| {
-                    Some((k.as_str()?.to_string(), v.as_str()?.to_string(), v.span))
-                })
-                .collect();
+            let annotations = annotations(metadata);
             let class =
                 doc.path(&["spec", "ingressClassName"]).and_then(Node::as_str).map(str::to_string);
             out.ingresses.push(Ingress {
@@ -225,6 +218,16 @@ fn container(node: &Node, init: bool) -> Container {
         native_sidecar: init && restart_always,
         plain_init: init && !restart_always,
     }
+}
+
+fn annotations(metadata: Option<&Node>) -> Vec<(String, String, Span)> {
+    metadata
+        .and_then(|m| m.get("annotations"))
+        .map(Node::as_map)
+        .unwrap_or(&[])
+        .iter()
+        .filter_map(|(k, v)| Some((k.as_str()?.to_string(), v.as_str()?.to_string(), v.span)))
+        .collect()
 }
 
 fn string_pairs(node: Option<&Node>) -> Vec<(String, String)> {

@@ -115,6 +115,8 @@ pub struct Service {
     pub name: String,
     pub namespace: String,
     pub selector: Vec<(String, String)>,
+    /// The AWS Load Balancer Controller reads target group settings from the Service too.
+    pub annotations: Vec<(String, String, Span)>,
 }
 
 /// An Ingress with its annotations and backend Service names.

@@ -14,8 +14,8 @@ declare_rule! {
     /// the drain was protecting: the client gets a 502 from the load balancer. The delay must be
     /// at least the pod's preStop time plus drain (see LD006 for how that is summed).
     ///
-    /// Read from `alb.ingress.kubernetes.io/target-group-attributes` on Ingresses whose backend
-    /// Services select the pod.
+    /// Read from `alb.ingress.kubernetes.io/target-group-attributes` on the backend Service (which
+    /// wins) or the Ingress, for pods those Services select.
     ///
     /// ### Before
     ///
@@ -50,23 +50,19 @@ fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
         .map(|(i, s)| ((s.namespace.as_str(), s.name.as_str()), i))
         .collect();
     for ingress in &objects.ingresses {
-        let Some((_, value, span)) = ingress.annotations.iter().find(|(k, _, _)| k == ANNOTATION)
-        else {
-            continue;
-        };
-        let Some(delay) = value.split(',').find_map(|kv| {
-            let (k, v) = kv.split_once('=')?;
-            (k.trim() == "deregistration_delay.timeout_seconds")
-                .then(|| v.trim().parse::<f64>().ok())
-                .flatten()
-        }) else {
-            continue;
-        };
         for service in &ingress.services {
             let Some(&s) = service_index.get(&(ingress.namespace.as_str(), service.as_str()))
             else {
                 continue;
             };
+            // A Service's own annotation overrides the Ingress's for its target group.
+            let attribute = objects.services[s]
+                .annotations
+                .iter()
+                .chain(&ingress.annotations)
+                .find(|(k, _, _)| k == ANNOTATION)
+                .and_then(|(_, value, span)| Some((deregistration_delay(value)?, *span)));
+            let Some((delay, span)) = attribute else { continue };
             for &p in pods_of.get(&s).into_iter().flatten() {
                 let pod = &ctx.pods[p];
                 let Some(worst) = pod
@@ -81,11 +77,11 @@ fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
                     continue;
                 }
                 sink.report(
-                    *span,
+                    span,
                     format!(
-                        "Ingress `{}` sets deregistration_delay.timeout_seconds={} but {} `{}` (via Service `{service}`) takes {} to drain (container `{}`): the ALB closes in-flight connections first; set it to at least {}",
-                        ingress.name,
+                        "deregistration_delay.timeout_seconds={} for Service `{service}` (Ingress `{}`) but {} `{}` takes {} to drain (container `{}`): the ALB closes in-flight connections first; set it to at least {}",
                         delay,
+                        ingress.name,
                         pod.workload.kind,
                         pod.workload.name,
                         show(need),
@@ -97,4 +93,14 @@ fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
             }
         }
     }
+}
+
+/// `deregistration_delay.timeout_seconds=N` in a target-group-attributes value.
+fn deregistration_delay(value: &str) -> Option<f64> {
+    value.split(',').find_map(|kv| {
+        let (k, v) = kv.split_once('=')?;
+        (k.trim() == "deregistration_delay.timeout_seconds")
+            .then(|| v.trim().parse::<f64>().ok())
+            .flatten()
+    })
 }
