@@ -5,7 +5,8 @@ use std::process::ExitCode;
 /// Render a saved run as one self-contained HTML page.
 ///
 /// FILE is what `lameduck load --output json` printed, a `lameduck load --timeline` file
-/// (one JSON record per line), or a lab run's `result.json` (or the run directory itself).
+/// (one JSON record per line), or a lab run's `result.json` (or the run directory itself);
+/// `-` reads it from stdin.
 /// The page has the per-second outcome chart (every status and network outcome with its own
 /// color and hatch), latency percentiles, and the events on the same time axis; for the lab,
 /// the summary table, termination events and a per-pod Gantt strip.
@@ -15,7 +16,8 @@ use std::process::ExitCode;
 /// Examples:
 ///   lameduck load http://127.0.0.1:8080/ --schedule 'const(100,30s)' --timeline run.jsonl
 ///   lameduck report run.jsonl -o report.html
-///   lameduck report /tmp/lameduck-lab-1234/ -o lab.html
+///   lameduck report ./lameduck-runs/lab-20261121-120500-4242/ -o lab.html
+///   lameduck load http://127.0.0.1:8080/ -s 'const(50,10s)' --output json | lameduck report - -o r.html
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {

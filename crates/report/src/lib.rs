@@ -73,12 +73,20 @@ pub fn render_lab_html(result_json: &serde_json::Value) -> Result<String, Report
 }
 
 /// The HTML report of whatever `path` holds: a load report, a `--timeline` file or a lab
-/// `result.json` (a lab run directory stands for its `result.json`).
+/// `result.json` (a lab run directory stands for its `result.json`, and `-` for stdin).
 pub fn render_file(path: &Path) -> Result<(input::Input, String), ReportError> {
-    let path = if path.is_dir() { path.join("result.json") } else { path.to_path_buf() };
-    let text = std::fs::read_to_string(&path)
-        .map_err(|source| ReportError::Read { path: path.clone(), source })?;
-    let parsed = input::parse(&path.display().to_string(), &text)?;
+    let (name, text) = if path.as_os_str() == "-" {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+            .map_err(|source| ReportError::Read { path: path.to_path_buf(), source })?;
+        ("stdin".to_string(), text)
+    } else {
+        let path = if path.is_dir() { path.join("result.json") } else { path.to_path_buf() };
+        let text = std::fs::read_to_string(&path)
+            .map_err(|source| ReportError::Read { path: path.clone(), source })?;
+        (path.display().to_string(), text)
+    };
+    let parsed = input::parse(&name, &text)?;
     let html = match &parsed {
         input::Input::Load(report) => html::load::render(report),
         input::Input::Lab(result) => html::lab::render(result),

@@ -48,7 +48,12 @@ fn summary_table(body: &mut String, scenarios: &[Scenario]) {
             .map(|k| format!("{} {}", k.label(), thousands(counts[k.index()])))
             .collect();
         let failed = if failed.is_empty() { "none".to_string() } else { failed.join(", ") };
-        let good = s.verdict == "reproduced";
+        // The lab's verdicts: `reproduced`, `NOT reproduced`, `interrupted`, `no expectation`.
+        let (row, mark) = match s.verdict.as_str() {
+            "reproduced" => ("verdict-good", "✓"),
+            "NOT reproduced" | "interrupted" => ("verdict-bad", "✗"),
+            _ => ("verdict-none", "–"),
+        };
         let mut claim = esc(&s.article);
         if !s.expected.is_empty() {
             let _ = write!(claim, "<br><span class='note'>expects: {}</span>", esc(&s.expected));
@@ -61,13 +66,11 @@ fn summary_table(body: &mut String, scenarios: &[Scenario]) {
             body,
             "<tr class='{row}'><td><a href='#scenario-{i}'>{name}</a></td><td>{claim}</td><td class='num'>{requests}</td>\
              <td>{total} — {failed}</td><td class='num'>{median:.1}s / {max:.1}s</td><td class='verdict'>{mark} {verdict}</td></tr>",
-            row = if good { "verdict-good" } else { "verdict-bad" },
             name = esc(&s.name),
             requests = thousands(s.requests),
             total = thousands(s.failed),
             median = s.termination_seconds.median,
             max = s.termination_seconds.max,
-            mark = if good { "✓" } else { "✗" },
         );
     }
     body.push_str("</table>");
