@@ -403,3 +403,56 @@ pub fn pid1_of(argv: &[String]) -> Pid1 {
         name => Pid1::Program(name.to_string()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn argv(words: &[&str]) -> Vec<String> {
+        words.iter().map(|w| w.to_string()).collect()
+    }
+
+    #[test]
+    fn pid1_kinds() {
+        assert!(matches!(
+            pid1_of(&argv(&["dumb-init", "--rewrite", "15:3", "--", "nginx"])),
+            Pid1::Init { rewrites_to_quit: true, .. }
+        ));
+        assert!(matches!(
+            pid1_of(&argv(&["tini", "--", "php-fpm"])),
+            Pid1::Init { rewrites_to_quit: false, .. }
+        ));
+        assert!(matches!(
+            pid1_of(&argv(&["/lameduck", "run", "--", "php-fpm", "-F"])),
+            Pid1::Lameduck(_)
+        ));
+        assert!(matches!(
+            pid1_of(&argv(&["/bin/sh", "-c", "exec nginx"])),
+            Pid1::Shell { execs: true, .. }
+        ));
+        assert!(matches!(
+            pid1_of(&argv(&["/bin/sh", "-c", "nginx"])),
+            Pid1::Shell { execs: false, .. }
+        ));
+        assert!(matches!(pid1_of(&argv(&["/usr/bin/supervisord", "-c", "x"])), Pid1::Supervisord));
+        assert_eq!(pid1_of(&argv(&["php-fpm", "-F"])), Pid1::Program("php-fpm".into()));
+        assert_eq!(pid1_of(&[]), Pid1::Unknown);
+    }
+
+    #[test]
+    fn roles() {
+        assert_eq!(
+            Role::of_words(&argv(&["/usr/local/sbin/php-fpm8.2", "-F"])),
+            Some(Role::PhpFpm)
+        );
+        assert_eq!(
+            Role::of_words(&argv(&["sh", "-c", "exec nginx -g 'daemon off;'"])),
+            Some(Role::Nginx)
+        );
+        assert_eq!(Role::of_words(&argv(&["node", "server.js"])), None);
+        assert_eq!(Role::of_name("php"), Some(Role::PhpFpm));
+        assert_eq!(Role::of_image(&ImageRef::parse("php:8.3-fpm")), Some(Role::PhpFpm));
+        assert_eq!(Role::of_image(&ImageRef::parse("php:8.3-cli")), None);
+        assert_eq!(Role::of_image(&ImageRef::parse("bitnami/nginx")), Some(Role::Nginx));
+    }
+}
