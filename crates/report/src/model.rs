@@ -73,6 +73,10 @@ pub struct LoadReport {
     pub seconds: Vec<Second>,
     pub events: Vec<LoadEvent>,
     pub thresholds: Vec<Verdict>,
+    /// Rebuilt from a `--timeline` file: totals are sums of the seconds, and whole-run
+    /// percentiles are unknown.
+    #[serde(skip)]
+    pub from_timeline: bool,
 }
 
 impl LoadReport {
@@ -97,6 +101,7 @@ impl LoadReport {
         if report.duration_s > 0.0 {
             report.rps = report.requests as f64 / report.duration_s;
         }
+        report.from_timeline = true;
         report.seconds = seconds;
         report.events = events;
         report

@@ -81,16 +81,27 @@ fn summary(body: &mut String, r: &LoadReport) {
     stat(body, &thousands(r.dropped), "dropped (not sent)", r.dropped > 0);
     stat(body, &format!("{:.1}/s", r.rps), "achieved rate", false);
     let l = &r.latency_ms;
-    stat(
-        body,
-        &format!("{} / {} / {}", ms(l.p50), ms(l.p99), ms(l.max)),
-        "latency p50 / p99 / max",
-        false,
-    );
+    if r.from_timeline {
+        // A timeline has per-second percentiles only; the run's own cannot be recovered.
+        stat(body, &ms(l.max), "latency max", false);
+    } else {
+        stat(
+            body,
+            &format!("{} / {} / {}", ms(l.p50), ms(l.p99), ms(l.max)),
+            "latency p50 / p99 / max",
+            false,
+        );
+    }
     if r.send_lag_ms.p99 > 0.0 {
         stat(body, &ms(r.send_lag_ms.p99), "send lag p99", r.send_lag_ms.p99 > 100.0);
     }
     body.push_str("</section>");
+    if r.from_timeline {
+        body.push_str(
+            "<p class='note'>Rebuilt from a <code>--timeline</code> file: the totals are the sums \
+             of its seconds.</p>",
+        );
+    }
     if !r.thresholds.is_empty() {
         let crossed = r.thresholds.iter().filter(|v| v.crossed).count();
         let _ = write!(

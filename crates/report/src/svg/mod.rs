@@ -10,7 +10,7 @@ pub mod scale;
 
 use std::fmt::Write;
 
-use scale::{nice_step, Linear};
+use scale::{time_step, Linear};
 
 /// Width of every chart's viewBox; the page scales it to the window.
 pub const WIDTH: f64 = 1000.0;
@@ -47,7 +47,7 @@ impl TimeAxis {
     /// Round tick values inside the axis (including negative ones for events before the
     /// load started).
     pub fn ticks(&self) -> Vec<f64> {
-        let step = nice_step((self.end - self.start) / 10.0);
+        let step = time_step((self.end - self.start) / 10.0);
         let first = (self.start / step).ceil() as i64;
         let last = (self.end / step).floor() as i64;
         (first..=last).map(|i| i as f64 * step).collect()
@@ -101,6 +101,7 @@ pub fn seconds_label(seconds: f64) -> String {
     match (h, s) {
         (0, 0) => format!("{sign}{m}m"),
         (0, _) => format!("{sign}{m}m{s}s"),
+        (_, _) if m == 0 => format!("{sign}{h}h"),
         (_, _) => format!("{sign}{h}h{m}m"),
     }
 }
@@ -147,6 +148,7 @@ mod tests {
         assert_eq!(seconds_label(-1.5), "-1.5s");
         assert_eq!(seconds_label(150.0), "2m30s");
         assert_eq!(seconds_label(3900.0), "1h5m");
+        assert_eq!(seconds_label(7200.0), "2h");
         assert_eq!(esc("a<b & 'c'"), "a&lt;b &amp; &#39;c&#39;");
     }
 }

@@ -86,6 +86,23 @@ pub fn nice_step(raw: f64) -> f64 {
         .unwrap_or(10.0 * magnitude)
 }
 
+/// A step for a time axis in seconds, at least `raw`: a nice decimal below a second, else one
+/// that reads well on a clock (15 s, 30 s, 1 min, 5 min, 15 min, 1 h...).
+pub fn time_step(raw: f64) -> f64 {
+    const CLOCK: [f64; 15] = [
+        1.0, 2.0, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0, 7200.0,
+        21_600.0,
+    ];
+    if raw < 1.0 {
+        return nice_step(raw);
+    }
+    CLOCK
+        .iter()
+        .copied()
+        .find(|step| *step >= raw)
+        .unwrap_or_else(|| 86_400.0 * nice_step(raw / 86_400.0))
+}
+
 /// A tick label: `1.5k` for thousands, no trailing `.0`.
 pub fn tick_label(value: f64) -> String {
     if value >= 1_000_000.0 {
@@ -151,6 +168,16 @@ mod tests {
         let big = nice_ticks(12_345.0, 4);
         assert!(*big.last().unwrap() >= 12_345.0);
         assert!(big.len() <= 6);
+    }
+
+    #[test]
+    fn time_steps_read_well_on_a_clock() {
+        assert_eq!(time_step(0.013), 0.02);
+        assert_eq!(time_step(0.5), 0.5);
+        assert_eq!(time_step(3.0), 5.0);
+        assert_eq!(time_step(730.0), 900.0);
+        assert_eq!(time_step(3000.0), 3600.0);
+        assert_eq!(time_step(100_000.0), 172_800.0);
     }
 
     #[test]
