@@ -44,7 +44,7 @@ impl Bar {
 /// most `max_bars` of them: `k` adjacent seconds are merged when there are more, with `k` the
 /// smallest factor that fits.
 pub fn bars(seconds: &[Second], max_bars: usize) -> Vec<Bar> {
-    let Some(end) = seconds.iter().map(|s| s.t + 1).max() else {
+    let Some(end) = seconds.iter().map(|s| s.t.saturating_add(1)).max() else {
         return Vec::new();
     };
     let span = end as usize;
@@ -52,8 +52,8 @@ pub fn bars(seconds: &[Second], max_bars: usize) -> Vec<Bar> {
     let count = span.div_ceil(per_bar as usize);
     let mut out: Vec<Bar> = (0..count as u64)
         .map(|i| Bar {
-            t0: i * per_bar,
-            t1: ((i + 1) * per_bar).min(end),
+            t0: i.saturating_mul(per_bar),
+            t1: (i + 1).saturating_mul(per_bar).min(end),
             counts: [0; Kind::COUNT],
             completed: 0,
             latency: Latency::default(),
@@ -62,7 +62,7 @@ pub fn bars(seconds: &[Second], max_bars: usize) -> Vec<Bar> {
     // Weighted sums for the mean percentiles, divided at the end.
     let mut weighted = vec![(0.0_f64, 0.0_f64); count];
     for s in seconds {
-        let i = (s.t / per_bar) as usize;
+        let i = ((s.t / per_bar) as usize).min(count - 1);
         let bar = &mut out[i];
         add_counts(&mut bar.counts, &s.codes, &s.net, s.dropped);
         let done = s.completed.max(s.codes.values().sum::<u64>() + s.net.values().sum::<u64>());
@@ -211,6 +211,19 @@ mod tests {
         let spans = failure_spans(&bars);
         assert_eq!(spans.len(), 1);
         assert!(spans[0].0 <= 7777 && 7777 < spans[0].1);
+    }
+
+    #[test]
+    fn absurd_second_numbers_do_not_overflow() {
+        let bars = bars(
+            &[
+                second(0, &[("200", 1)], &[], 1.0, 1.0),
+                second(u64::MAX, &[("502", 1)], &[], 1.0, 1.0),
+            ],
+            MAX_BARS,
+        );
+        assert!(bars.len() <= MAX_BARS);
+        assert_eq!(totals(&bars).iter().sum::<u64>(), 2);
     }
 
     #[test]
