@@ -14,8 +14,12 @@ const LONG: Duration = Duration::from_secs(30);
 const ACTIVE_FOR: Duration = Duration::from_millis(2500);
 
 fn start_supervisor(port: u16, marker: &Path) -> Pid1 {
-    let script =
-        format!("trap 'touch {}; exit 0' TERM; while :; do sleep 0.05; done", marker.display());
+    let ready = marker.with_extension("ready");
+    let script = format!(
+        "trap 'touch {}; exit 0' TERM; touch {}; while :; do sleep 0.05; done",
+        marker.display(),
+        ready.display()
+    );
     let pid1 = Pid1::start(&[
         "run",
         "--drain",
@@ -29,7 +33,7 @@ fn start_supervisor(port: u16, marker: &Path) -> Pid1 {
         "-c",
         &script,
     ]);
-    assert!(pid1.wait_for_log("start ok", LONG), "{}", pid1.log());
+    assert!(wait_until(LONG, || ready.exists()), "{}", pid1.log());
     pid1
 }
 

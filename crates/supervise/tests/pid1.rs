@@ -77,10 +77,12 @@ fn forwards_and_remaps_signals() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("lameduck.toml");
     let marker = dir.path().join("got");
+    let ready = dir.path().join("ready");
     let script = format!(
         "trap 'echo HUP >> {m}' HUP; trap 'echo USR2 >> {m}' USR2; trap 'exit 0' TERM; \
-         while :; do sleep 0.05; done",
-        m = marker.display()
+         touch {r}; while :; do sleep 0.05; done",
+        m = marker.display(),
+        r = ready.display()
     );
     let toml = format!(
         "drain = \"none\"\n[[process]]\nname = \"app\"\ncommand = [\"sh\", \"-c\", {script:?}]\n\
@@ -88,17 +90,11 @@ fn forwards_and_remaps_signals() {
     );
     std::fs::write(&config, toml).unwrap();
     let mut pid1 = Pid1::start(&["run", "--config", config.to_str().unwrap()]);
-    assert!(pid1.wait_for_log("start ok", LONG), "{}", pid1.log());
+    // Signals sent before the shell has installed its traps would kill it.
+    assert!(wait_until(LONG, || ready.exists()), "{}", pid1.log());
     let read = || std::fs::read_to_string(&marker).unwrap_or_default();
-    // The shell installs its traps right after it starts; resend until one is seen.
-    assert!(
-        wait_until(LONG, || {
-            pid1.signal(libc::SIGHUP);
-            read().contains("HUP")
-        }),
-        "HUP not forwarded; log:\n{}",
-        pid1.log()
-    );
+    pid1.signal(libc::SIGHUP);
+    assert!(wait_until(LONG, || read().contains("HUP")), "HUP not forwarded:\n{}", pid1.log());
     pid1.signal(libc::SIGUSR1);
     assert!(wait_until(LONG, || read().contains("USR2")), "USR1 not remapped to USR2");
     pid1.signal(libc::SIGTERM);
@@ -107,7 +103,12 @@ fn forwards_and_remaps_signals() {
 
 #[test]
 fn deadline_holds_against_a_child_that_ignores_every_signal() {
-    let script = "trap '' TERM INT QUIT HUP USR1 USR2; echo ready; while :; do sleep 0.05; done";
+    let dir = tempfile::tempdir().unwrap();
+    let ready = dir.path().join("ready");
+    let script = format!(
+        "trap '' TERM INT QUIT HUP USR1 USR2; touch {}; while :; do sleep 0.05; done",
+        ready.display()
+    );
     let mut pid1 = Pid1::start(&[
         "run",
         "--drain",
@@ -119,10 +120,9 @@ fn deadline_holds_against_a_child_that_ignores_every_signal() {
         "--",
         "sh",
         "-c",
-        script,
+        &script,
     ]);
-    assert!(pid1.wait_for_log("start ok", LONG));
-    std::thread::sleep(Duration::from_millis(200)); // let the shell install its traps
+    assert!(wait_until(LONG, || ready.exists()), "{}", pid1.log());
     pid1.signal(libc::SIGTERM);
     pid1.signal(libc::SIGTERM);
     let code = pid1.wait(LONG);
@@ -135,20 +135,21 @@ fn deadline_holds_against_a_child_that_ignores_every_signal() {
 fn a_crashed_child_stops_the_others_and_exits_non_zero() {
     let dir = tempfile::tempdir().unwrap();
     let marker = dir.path().join("stopped");
+    let ready = dir.path().join("ready");
     let steady = format!(
-        "steady=sh -c 'trap \"touch {}; exit 0\" TERM; while :; do sleep 0.05; done'",
-        marker.display()
+        "steady=sh -c 'trap \"touch {}; exit 0\" TERM; touch {}; while :; do sleep 0.05; done'",
+        marker.display(),
+        ready.display()
     );
-    let (code, log) = run_to_exit(&[
-        "run",
-        "--process",
-        &steady,
-        "--process",
-        "crashy=sh -c 'sleep 0.5; exit 3'",
-    ]);
+    // Crashes once the other one is ready to be stopped gracefully.
+    let crashy =
+        format!("crashy=sh -c 'while [ ! -e {} ]; do sleep 0.02; done; exit 3'", ready.display());
+    let (code, log) =
+        run_to_exit(&["run", "--log-format", "json", "--process", &steady, "--process", &crashy]);
     assert_eq!(code, 3, "log:\n{log}");
     assert!(marker.exists(), "the other process was not stopped gracefully; log:\n{log}");
-    assert!(log.contains("exit unexpected") && log.contains("process=crashy"), "{log}");
+    assert!(log.contains(r#""phase":"exit","status":"unexpected","process":"crashy""#), "{log}");
+    assert!(log.lines().all(|line| line.starts_with(r#"{"t":"#) && line.ends_with('}')), "{log}");
 }
 
 #[test]
