@@ -7,6 +7,7 @@
 use std::time::{Duration, Instant, SystemTime};
 
 use futures_util::stream::{FuturesUnordered, StreamExt};
+use futures_util::FutureExt;
 use tokio::time::sleep_until;
 
 use crate::client::Conn;
@@ -20,6 +21,9 @@ use crate::Plan;
 
 /// How long outstanding requests get to finish after the first stop request.
 const DRAIN_GRACE: Duration = Duration::from_secs(2);
+
+/// Most completions recorded in one turn of the loop.
+const COMPLETION_BATCH: usize = 32;
 
 /// One finished request, as the loop receives it.
 struct Completion {
@@ -196,22 +200,32 @@ pub(crate) async fn drive(
 
         tokio::select! {
             biased;
-            Some(done) = in_flight.next(), if !in_flight.is_empty() => {
-                let latency = done.done_at.saturating_duration_since(start + done.intended);
-                let second = (done.done_at - start).as_secs();
-                timeline.at(second, &mut emit).complete(&done.outcome, latency);
-                totals.complete(&done.outcome, latency);
-                if let Some(on_request) = hooks.on_request.as_mut() {
-                    on_request(&RequestRecord {
-                        intended: done.intended,
-                        latency,
-                        outcome: &done.outcome,
-                        bytes_out: done.bytes_out,
-                        bytes_in: done.bytes_in,
-                    });
-                }
-                if let (Some(conn), true, 0) = (done.conn, plan.keepalive, stop_level) {
-                    idle[done.endpoint].push(conn);
+            Some(first) = in_flight.next(), if !in_flight.is_empty() => {
+                // Take every completion that is already ready before going round the loop
+                // again (bounded, so due sends are not held up behind a long batch).
+                let mut next_done = Some(first);
+                let mut batch = 0;
+                while let Some(done) = next_done.take() {
+                    let latency = done.done_at.saturating_duration_since(start + done.intended);
+                    let second = (done.done_at - start).as_secs();
+                    timeline.at(second, &mut emit).complete(&done.outcome, latency);
+                    totals.complete(&done.outcome, latency);
+                    if let Some(on_request) = hooks.on_request.as_mut() {
+                        on_request(&RequestRecord {
+                            intended: done.intended,
+                            latency,
+                            outcome: &done.outcome,
+                            bytes_out: done.bytes_out,
+                            bytes_in: done.bytes_in,
+                        });
+                    }
+                    if let (Some(conn), true, 0) = (done.conn, plan.keepalive, stop_level) {
+                        idle[done.endpoint].push(conn);
+                    }
+                    batch += 1;
+                    if batch < COMPLETION_BATCH {
+                        next_done = in_flight.next().now_or_never().flatten();
+                    }
                 }
             }
             _ = &mut stop_signal, if !stop_signal_done => stop_signal_done = true,
