@@ -190,3 +190,67 @@ fn the_articles_tank_load_yaml_runs_with_only_its_address_changed() {
     let summary = text(&out.stdout);
     assert!(summary.contains("(stopped early)") && summary.contains("failed 0"), "{summary}");
 }
+
+#[test]
+fn method_host_header_and_body_reach_the_server() {
+    let stack = Stack::start(StackOptions::default()).unwrap();
+    let url = stack.url("/expect.php?method=POST&host=front.example&header=X-Test:yes&body=hello");
+    let out = output(&[
+        &url,
+        "-s",
+        "const(5,1s)",
+        "-X",
+        "POST",
+        "--host",
+        "front.example",
+        "-H",
+        "X-Test: yes",
+        "--body",
+        "hello",
+    ]);
+    assert!(text(&out.stdout).contains("codes    200=5\n"), "{}", text(&out.stdout));
+    // The same expectations with a different body are refused by the script: the check bites.
+    let out = output(&[
+        &url,
+        "-s",
+        "const(5,1s)",
+        "-X",
+        "POST",
+        "--host",
+        "front.example",
+        "--body",
+        "x",
+    ]);
+    assert!(text(&out.stdout).contains("codes    417=5\n"), "{}", text(&out.stdout));
+}
+
+#[test]
+fn uris_file_and_body_file() {
+    let stack = Stack::start(StackOptions::default()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (uris, body) = (dir.path().join("uris.txt"), dir.path().join("body.bin"));
+    std::fs::write(&body, "from-file").unwrap();
+    let second = stack.url("/status.php?code=201");
+    std::fs::write(&uris, format!("# comment\n/expect.php?body=from-file\n\n{second}\n")).unwrap();
+    let out = output(&[
+        &stack.url("/"),
+        "-s",
+        "const(10,1s)",
+        "-X",
+        "PUT",
+        "--uris-file",
+        uris.to_str().unwrap(),
+        "--body-file",
+        body.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("codes    200=5 201=5\n"), "{}", text(&out.stdout));
+    std::fs::write(&uris, "not a url\n").unwrap();
+    let out = output(&[&stack.url("/"), "-s", "const(1,1)", "--uris-file", uris.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("uris.txt:1: `not a url` must be a URL"),
+        "{}",
+        text(&out.stderr)
+    );
+}

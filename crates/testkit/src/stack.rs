@@ -54,7 +54,9 @@ impl Default for StackOptions {
 /// Running nginx + php-fpm. Dropping it kills both (with their workers) and removes the dir.
 ///
 /// Served paths: `/ok` (nginx `return 200 "ok"`), `/index.php` (php `ok`),
-/// `/sleep.php?ms=N` (php sleeps N ms, then answers), `/status.php?code=N` (php answers N).
+/// `/sleep.php?ms=N` (php sleeps N ms, then answers), `/status.php?code=N` (php answers N),
+/// `/expect.php?method=M&host=H&header=Name:value&body=B` (200 if the request matches every
+/// given expectation, else 417).
 pub struct Stack {
     // Field order is drop order: processes die before their directory goes.
     nginx: ChildGuard,
@@ -144,6 +146,19 @@ fn write_scripts(dir: &Path) -> Result<(), Error> {
         (
             "sleep.php",
             "<?php\n$ms = max(0, (int)($_GET['ms'] ?? 0));\nusleep($ms * 1000);\necho \"slept $ms ms\\n\";\n",
+        ),
+        (
+            // Answers 200 when the request matches every expectation given in the query
+            // (method, host, header `name: value`, body), else 417 with what differed.
+            "expect.php",
+            "<?php\n$diff = [];\n\
+             if (isset($_GET['method']) && $_SERVER['REQUEST_METHOD'] !== $_GET['method']) $diff[] = 'method';\n\
+             if (isset($_GET['host']) && $_SERVER['HTTP_HOST'] !== $_GET['host']) $diff[] = 'host';\n\
+             if (isset($_GET['header'])) { [$n, $v] = explode(':', $_GET['header'], 2);\n\
+               $key = 'HTTP_' . strtoupper(str_replace('-', '_', $n));\n\
+               if (($_SERVER[$key] ?? null) !== $v) $diff[] = 'header'; }\n\
+             if (isset($_GET['body']) && file_get_contents('php://input') !== $_GET['body']) $diff[] = 'body';\n\
+             http_response_code($diff ? 417 : 200);\necho implode(',', $diff), \"\\n\";\n",
         ),
         (
             "status.php",
