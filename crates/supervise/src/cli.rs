@@ -13,10 +13,10 @@ use crate::phpfpm::Listen;
 use crate::prestop::PrestopSettings;
 use crate::{duration, exit_code, signals};
 
-/// Container entrypoint (PID 1): start nginx/php-fpm, and on SIGTERM stop them without dropping a
-/// request and without overrunning the grace period.
+/// PID-1 entrypoint: on SIGTERM, drain and stop nginx/php-fpm without dropping a request.
 ///
-/// On SIGTERM, SIGINT or SIGQUIT, in order:
+/// Starts the processes, and on SIGTERM stops them without dropping a request and without
+/// overrunning the grace period. On SIGTERM, SIGINT or SIGQUIT, in order:
 ///   1. lame duck: /readyz (on --health-listen) answers 503;
 ///   2. drain: wait while the load balancer still sends traffic (--drain);
 ///   3. stop each process with its graceful signal (nginx, php-fpm: QUIT), in reverse start
@@ -85,9 +85,11 @@ pub struct RunArgs {
     command: Vec<String>,
 }
 
-/// preStop hook for two-container pods: drain, wait for the web server to stop listening and for
-/// FastCGI connections to finish, then gracefully stop this container's main process and wait
-/// for it to exit. A static binary: no shell needed, works in distroless images.
+/// preStop hook for two-container pods: drain, then stop this container in the right order.
+///
+/// Drains, waits for the web server to stop listening and for FastCGI connections to finish,
+/// then gracefully stops this container's main process and waits for it to exit. A static
+/// binary: no shell needed, works in distroless images.
 ///
 /// Examples (Kubernetes lifecycle.preStop.exec.command):
 ///   nginx container:   ["/lameduck", "prestop", "--drain", "auto"]
