@@ -66,7 +66,12 @@ impl SourceFile {
     /// Byte offset of the end of the line containing `offset` (before its newline).
     pub fn line_end(&self, offset: usize) -> usize {
         let offset = offset.min(self.text.len());
-        self.text[offset..].find('\n').map_or(self.text.len(), |i| offset + i)
+        // The next line's start, found by binary search: long lines must not make this linear.
+        let next = self.line_starts.partition_point(|&s| s <= offset);
+        match self.line_starts.get(next) {
+            Some(&start) => start - 1,
+            None => self.text.len(),
+        }
     }
 
     /// Number of lines in the file.

@@ -21,6 +21,9 @@ pub struct NginxError {
     pub message: String,
 }
 
+/// Deeper than any real configuration; keeps hostile input linear.
+const MAX_DEPTH: usize = 64;
+
 /// Parses nginx configuration text.
 pub fn parse(text: &str) -> Result<Vec<Directive>, NginxError> {
     let tokens = tokenize(text)?;
@@ -49,6 +52,12 @@ pub fn parse(text: &str) -> Result<Vec<Directive>, NginxError> {
                     context: context.iter().map(|(n, _)| n.clone()).collect(),
                 });
                 if opens {
+                    if context.len() >= MAX_DEPTH {
+                        return Err(NginxError {
+                            offset: at,
+                            message: format!("blocks nested more than {MAX_DEPTH} deep"),
+                        });
+                    }
                     context.push((name, at));
                 }
                 words.clear();
@@ -173,5 +182,6 @@ mod tests {
         assert!(parse("}").is_err());
         assert!(parse("a b").is_err());
         assert!(parse("a \"b;").is_err());
+        assert!(parse(&"x {".repeat(10_000)).unwrap_err().message.contains("nested"));
     }
 }

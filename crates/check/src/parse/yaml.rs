@@ -3,6 +3,7 @@
 //! serde_yaml throws positions away, so this builds its own small tree from `yaml-rust2`'s marked
 //! events. Each node keeps the byte range of its first token; scalars span their text. Multi-document
 //! streams become one tree per document.
+use std::cell::Cell;
 use std::collections::HashMap;
 
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
@@ -100,22 +101,66 @@ pub struct YamlError {
 
 /// Parses every document of a stream. Empty documents are skipped.
 pub fn parse_documents(file: FileId, source: &SourceFile) -> Result<Vec<Node>, YamlError> {
-    let mut builder =
-        Builder { file, source, stack: Vec::new(), docs: Vec::new(), anchors: HashMap::new() };
+    let mut builder = Builder {
+        file,
+        source,
+        stack: Vec::new(),
+        docs: Vec::new(),
+        anchors: HashMap::new(),
+        alias_nodes: 0,
+        cursor: Cell::new((1, 0, 0)),
+    };
     let mut parser = Parser::new_from_str(&source.text);
-    // The parser asserts on some malformed streams; a panic there must become a parse error.
+    // Events are pulled one at a time (the parser's `load` recurses per nesting level and can
+    // overflow the stack on hostile input); nesting is capped here instead.
     let outcome =
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| parser.load(&mut builder, true)));
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| -> Result<(), YamlError> {
+            loop {
+                let (event, mark) = parser.next_token().map_err(|e| {
+                    let m = e.marker();
+                    YamlError {
+                        offset: source.offset_of(m.line(), m.col()),
+                        message: e.info().to_string(),
+                    }
+                })?;
+                if event == Event::StreamEnd {
+                    return Ok(());
+                }
+                if builder.alias_nodes > MAX_ALIAS_NODES {
+                    return Err(YamlError {
+                        offset: builder.offset(mark),
+                        message: format!("aliases expand to more than {MAX_ALIAS_NODES} nodes"),
+                    });
+                }
+                if builder.stack.len() >= MAX_DEPTH {
+                    return Err(YamlError {
+                        offset: builder.offset(mark),
+                        message: format!("nested more than {MAX_DEPTH} levels deep"),
+                    });
+                }
+                builder.on_event(event, mark);
+            }
+        }));
     match outcome {
         Ok(Ok(())) => Ok(builder.docs),
-        Ok(Err(e)) => {
-            let m = e.marker();
-            Err(YamlError {
-                offset: source.offset_of(m.line(), m.col()),
-                message: e.info().to_string(),
-            })
-        }
+        Ok(Err(e)) => Err(e),
         Err(_) => Err(YamlError { offset: 0, message: "malformed YAML stream".into() }),
+    }
+}
+
+/// Deeper than any manifest; guards the recursive walks over the tree.
+const MAX_DEPTH: usize = 200;
+
+/// More alias expansion than any manifest needs ("billion laughs" guard).
+const MAX_ALIAS_NODES: usize = 1_000_000;
+
+fn node_count(node: &Node) -> usize {
+    match &node.value {
+        Value::Seq(items) => 1 + items.iter().map(node_count).sum::<usize>(),
+        Value::Map(entries) => {
+            1 + entries.iter().map(|(k, v)| node_count(k) + node_count(v)).sum::<usize>()
+        }
+        _ => 1,
     }
 }
 
@@ -129,17 +174,31 @@ struct Builder<'a> {
     source: &'a SourceFile,
     stack: Vec<Frame>,
     docs: Vec<Node>,
-    anchors: HashMap<usize, Node>,
+    anchors: HashMap<usize, (Node, usize)>,
+    /// Nodes copied by aliases so far; capped so an alias bomb cannot exhaust memory.
+    alias_nodes: usize,
+    /// The last (line, char column, byte offset) converted: events come in order, so walking on
+    /// from here keeps long lines linear instead of quadratic.
+    cursor: Cell<(usize, usize, usize)>,
 }
 
 impl Builder<'_> {
     fn offset(&self, mark: Marker) -> usize {
-        self.source.offset_of(mark.line(), mark.col())
+        let (line, col, byte) = self.cursor.get();
+        let offset = if mark.line() == line && mark.col() >= col {
+            let rest = &self.source.text[byte..self.source.line_end(byte)];
+            byte + rest.char_indices().nth(mark.col() - col).map_or(rest.len(), |(i, _)| i)
+        } else {
+            self.source.offset_of(mark.line(), mark.col())
+        };
+        self.cursor.set((mark.line(), mark.col(), offset));
+        offset
     }
 
     fn push_node(&mut self, node: Node, anchor: usize) {
         if anchor > 0 {
-            self.anchors.insert(anchor, node.clone());
+            let size = node_count(&node);
+            self.anchors.insert(anchor, (node.clone(), size));
         }
         match self.stack.last_mut() {
             None => {
@@ -199,10 +258,14 @@ impl MarkedEventReceiver for Builder<'_> {
                 self.push_node(node, anchor);
             }
             Event::Alias(id) => {
-                let node = self.anchors.get(&id).cloned().unwrap_or(Node {
-                    value: Value::Null,
-                    span: Span::new(self.file, start, start),
-                });
+                let (node, size) = self.anchors.get(&id).cloned().unwrap_or((
+                    Node { value: Value::Null, span: Span::new(self.file, start, start) },
+                    1,
+                ));
+                self.alias_nodes += size;
+                if self.alias_nodes > MAX_ALIAS_NODES {
+                    return;
+                }
                 self.push_node(node, 0);
             }
             Event::DocumentStart => self.anchors.clear(),
@@ -277,6 +340,19 @@ mod tests {
         let src = SourceFile::new("x.yaml".into(), "a: 1\nb: [\n".into());
         let err = parse_documents(0, &src).unwrap_err();
         assert!(err.offset > 0);
+    }
+
+    #[test]
+    fn hostile_nesting_and_alias_bombs_are_errors() {
+        let deep = SourceFile::new("d.yaml".into(), format!("{}x\n", "- ".repeat(5000)));
+        assert!(parse_documents(0, &deep).unwrap_err().message.contains("nested"));
+        let mut bomb = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+        for (prev, name) in "abcdefgh".chars().zip("bcdefghi".chars()) {
+            let refs = vec![format!("*{prev}"); 10].join(", ");
+            bomb.push_str(&format!("{name}: &{name} [{refs}]\n"));
+        }
+        let bomb = SourceFile::new("b.yaml".into(), bomb);
+        assert!(parse_documents(0, &bomb).unwrap_err().message.contains("aliases"));
     }
 
     #[test]
