@@ -281,10 +281,19 @@ fn container_view<'a>(
     };
     let _ = shell_form;
     let pid1 = pid1_of(&argv);
-    let role = Role::of_words(&argv)
-        .or(resolved.role)
-        .or_else(|| image.as_ref().and_then(Role::of_image))
-        .or_else(|| Role::of_name(&c.name));
+    // A command or args that name a program decide the role: `php artisan queue:work` in a
+    // php-fpm image is a worker, not php-fpm. Only flags (`args: ["-F"]`) keep the image's role.
+    let names_a_program =
+        (c.command.is_some() || c.args.is_some()) && argv.iter().any(|w| !w.starts_with('-'));
+    let role = Role::of_words(&argv).or_else(|| {
+        if names_a_program {
+            return None;
+        }
+        resolved
+            .role
+            .or_else(|| image.as_ref().and_then(Role::of_image))
+            .or_else(|| Role::of_name(&c.name))
+    });
 
     let linked_by = match dockerfile {
         Some((df, link)) => {
