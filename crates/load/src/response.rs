@@ -252,3 +252,76 @@ mod tests {
         assert_eq!(step, Err(NetError::Other("bad-response".into())));
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn chunked(body: &[u8], sizes: &[usize]) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut rest = body;
+        for size in sizes.iter().cycle() {
+            if rest.is_empty() {
+                break;
+            }
+            let take = (*size).clamp(1, rest.len());
+            out.extend_from_slice(format!("{take:x}\r\n").as_bytes());
+            out.extend_from_slice(&rest[..take]);
+            out.extend_from_slice(b"\r\n");
+            rest = &rest[take..];
+        }
+        out.extend_from_slice(b"0\r\n\r\n");
+        out
+    }
+
+    proptest! {
+        /// However the bytes arrive, a framed response completes exactly at its last byte.
+        #[test]
+        fn completes_exactly_at_the_end_in_any_split(
+            body in proptest::collection::vec(any::<u8>(), 0..300),
+            sizes in proptest::collection::vec(1usize..40, 1..5),
+            piece in 1usize..64,
+            use_chunked: bool,
+            status in 200u16..600,
+        ) {
+            let mut input = format!("HTTP/1.1 {status} X\r\n").into_bytes();
+            if use_chunked {
+                input.extend_from_slice(b"Transfer-Encoding: chunked\r\n\r\n");
+                input.extend_from_slice(&chunked(&body, &sizes));
+            } else {
+                input.extend_from_slice(format!("Content-Length: {}\r\n\r\n", body.len()).as_bytes());
+                input.extend_from_slice(&body);
+            }
+            let no_body = status == 204 || status == 304;
+            let mut reader = ResponseReader::new(false);
+            let mut buffer = Vec::new();
+            let mut fed = 0;
+            let mut done = None;
+            for chunk in input.chunks(piece) {
+                buffer.extend_from_slice(chunk);
+                fed += chunk.len();
+                match reader.advance(&mut buffer) {
+                    Ok(Step::NeedMore) => {}
+                    Ok(step) => { done = Some((step, fed)); break; }
+                    Err(e) => prop_assert!(false, "{e:?}"),
+                }
+            }
+            let (step, at) = done.expect("the response never completed");
+            prop_assert_eq!(step, Step::Done { status, reusable: true });
+            if !no_body {
+                // Completion is seen in the piece holding the last byte, not before.
+                prop_assert_eq!(at, input.len());
+                prop_assert!(buffer.is_empty());
+            }
+        }
+
+        #[test]
+        fn garbage_never_panics(input in proptest::collection::vec(any::<u8>(), 0..200)) {
+            let mut reader = ResponseReader::new(false);
+            let mut buffer = input;
+            let _ = reader.advance(&mut buffer);
+        }
+    }
+}
