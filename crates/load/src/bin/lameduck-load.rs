@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-/// Open-loop HTTP load with a per-second timeline of every failure (same as `lameduck load`).
+// No doc comment here: the help text (with its examples) comes from `cli::Args`.
 #[derive(Parser)]
 #[command(name = "lameduck-load", version)]
 struct Cli {
