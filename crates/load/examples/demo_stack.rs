@@ -1,6 +1,7 @@
-//! Starts a throwaway nginx + php-fpm (from lameduck-testkit) on a free loopback port for
-//! `make demo` and the load benchmark, prints its base URL on stdout, and keeps it running
-//! until SIGINT or SIGTERM; then stops both and removes the temp dir.
+//! Starts a throwaway nginx + php-fpm (from lameduck-testkit) on a free loopback port for the
+//! load benchmark (scripts/bench-load) and manual trials, prints its base URL and nginx's pid
+//! on stdout, and keeps it running until SIGINT or SIGTERM; then stops both and removes the
+//! temp dir.
 //!
 //! `--workers N` sets nginx's worker_processes (default 1); `--php-children N` php-fpm's.
 use std::io::Write;

@@ -75,10 +75,27 @@ pub enum LoadError {
 /// what it measured.
 pub fn run(plan: &Plan, hooks: RunHooks<'_>) -> Result<Report, LoadError> {
     plan.validate().map_err(LoadError::Plan)?;
+    raise_open_file_limit(plan.max_in_flight);
     let prepared = prepare::prepare(plan)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(LoadError::Runtime)?;
     runtime.block_on(engine::drive(plan, &prepared, hooks)).map_err(LoadError::Runtime)
+}
+
+/// Each outstanding request holds a socket, and the usual soft limit of 1024 open files would
+/// turn a large `max_in_flight` into `other:EMFILE` failures that are the generator's fault,
+/// not the server's. Raise the soft limit towards the hard one when needed; if that is not
+/// allowed the run goes on and such failures stay visible under their errno name.
+fn raise_open_file_limit(max_in_flight: usize) {
+    let wanted = max_in_flight as libc::rlim_t + 64;
+    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit/setrlimit with a valid, initialised struct.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < wanted {
+            limit.rlim_cur = wanted.min(limit.rlim_max);
+            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+        }
+    }
 }
