@@ -41,6 +41,9 @@ pub(crate) async fn run_exec_at(
         .stdin(Stdio::null())
         // Its output goes to stderr: stdout belongs to the report (`--output json`).
         .stdout(stderr_copy())
+        // Its own process group, so that killing it also kills whatever it started (`sh -c`
+        // forks), and a Ctrl-C meant for the load does not hit it half-way.
+        .process_group(0)
         .kill_on_drop(true)
         .spawn();
     let mut child = match spawned {
@@ -56,6 +59,10 @@ pub(crate) async fn run_exec_at(
             Err(error) => events.record("exec_failed", &format!("{}: {error}", exec.command)),
         },
         _ = &mut cancel => {
+            if let Some(pid) = child.id() {
+                // SAFETY: kill(2) on the process group of a child we have not reaped.
+                unsafe { libc::kill(-(pid as i32), libc::SIGKILL) };
+            }
             let _ = child.kill().await;
             events.record("exec_killed", &exec.command);
         }

@@ -254,3 +254,50 @@ fn uris_file_and_body_file() {
         text(&out.stderr)
     );
 }
+
+/// Processes whose command line contains `needle`.
+fn processes_with(needle: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        if let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) {
+            let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+            if cmdline.contains(needle) {
+                found.push(format!("{}: {cmdline}", entry.file_name().to_string_lossy()));
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn an_exec_at_command_still_running_at_the_end_is_killed_with_its_children() {
+    let stack = Stack::start(StackOptions::default()).unwrap();
+    // A duration no other process on the machine will be sleeping for.
+    let marker = format!("86{}.5", std::process::id());
+    let command = format!("sleep {marker}; echo never");
+    let out = output(&[
+        &stack.url("/ok"),
+        "-s",
+        "const(5,1s)",
+        "--timeout",
+        "1s",
+        "--output",
+        "json",
+        "--exec-at",
+        "0s",
+        &command,
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let kinds: Vec<&str> =
+        report["events"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["exec_start", "exec_killed"]);
+    // SIGKILL is delivered asynchronously: allow the killed process a moment to vanish.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    let mut left = processes_with(&format!("sleep {marker}"));
+    while !left.is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+        left = processes_with(&format!("sleep {marker}"));
+    }
+    assert_eq!(left, Vec::<String>::new());
+}
