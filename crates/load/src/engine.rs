@@ -235,7 +235,7 @@ pub(crate) async fn drive(
             _ = &mut tick => {}
             _ = exec.next(), if !exec.is_empty() => {}
             _ = sleep_until(abort_at.unwrap_or(now).into()), if abort_at.is_some() && !in_flight.is_empty() => {}
-            _ = sleep_until(exec_cancel_at.unwrap_or(now).into()), if exec_cancel_at.is_some() => {}
+            _ = sleep_until(exec_cancel_at.unwrap_or(now).into()), if exec_cancel_at.is_some_and(|at| at > now) => {}
         }
     }
 
