@@ -23,8 +23,8 @@ use crate::sys::netns::NetNs;
 /// engine sends traffic through it.
 ///
 ///   lameduck lab seeds                   run the articles' experiments, print a table
-///   lameduck lab seeds --only fpm        just the php-fpm ones
-///   lameduck lab seeds --dump nginx-sigterm > my.yaml    start your own from one of them
+///   lameduck lab seeds --only fpm        the php-fpm ones (an exact name picks just that one)
+///   lameduck lab --dump nginx-sigterm > my.yaml     start your own from one of them
 ///   lameduck lab my.yaml --output json   your pod template, JSON summary on stdout
 ///
 /// Logs of every container, the event log and result.json land in the run directory, whose
@@ -45,7 +45,8 @@ pub struct Args {
     /// How many scenarios run at the same time.
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub jobs: u16,
-    /// With `seeds`: only built-in scenarios whose name contains this text (repeatable).
+    /// With `seeds`: only the built-in scenario with this exact name, or else those whose
+    /// name contains this text (repeatable).
     #[arg(long, value_name = "TEXT")]
     pub only: Vec<String>,
     /// Print the built-in scenario NAME as a scenario file, and exit.

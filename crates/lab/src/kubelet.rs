@@ -11,6 +11,7 @@
 //!    process in it);
 //! 5. native sidecars get the same treatment only after every main container has exited.
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -18,6 +19,7 @@ use serde::Serialize;
 
 use crate::events::EventLog;
 use crate::pod::{exec_spec, ContainerRt, LabEnv, PodRt};
+use crate::procwatch::{self, Watched};
 use crate::rng::Rng;
 use crate::scenario::{images, Container};
 use crate::signals;
@@ -60,6 +62,16 @@ pub async fn terminate(
     log: Arc<EventLog>,
 ) -> PodPhases {
     let deadline = deleted + grace;
+    let watched: Vec<Watched> =
+        pod.containers.iter().filter_map(|c| Watched::new(&c.spec.name, c.pid)).collect();
+    let watching = Arc::new(AtomicBool::new(false));
+    let watcher = {
+        let (name, log, done) = (pod.name.clone(), log.clone(), watching.clone());
+        std::thread::Builder::new()
+            .name("procwatch".into())
+            .spawn(move || procwatch::watch(name, watched, log, done))
+            .ok()
+    };
     let mut order: Vec<usize> = pod
         .containers
         .iter()
@@ -90,6 +102,10 @@ pub async fn terminate(
         .collect();
     for i in sidecars {
         phases.push(stop_container(&pod, i, deadline, &env, &log).await);
+    }
+    watching.store(true, Ordering::SeqCst);
+    if let Some(w) = watcher {
+        let _ = tokio::task::spawn_blocking(move || w.join()).await;
     }
     let gone = pod
         .containers

@@ -11,6 +11,7 @@ pub mod ingress;
 pub mod kubelet;
 pub mod pod;
 pub mod probe;
+pub mod procwatch;
 pub mod result;
 pub mod rng;
 pub mod runner;
