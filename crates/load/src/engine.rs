@@ -4,6 +4,7 @@
 //!
 //! Requests are futures in one `FuturesUnordered`, not spawned tasks, so the loop owns every
 //! counter and connection without locks, and a completion is recorded the moment it is polled.
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant, SystemTime};
 
 use futures_util::stream::{FuturesUnordered, StreamExt};
@@ -94,6 +95,9 @@ pub(crate) async fn drive(
         .map(|e| run_exec_at(start, e, &events, exec_cancelled.clone()))
         .collect();
     let mut in_flight = FuturesUnordered::new();
+    // Scheduled offsets of the requests in flight, so that requests abandoned by a stop still
+    // get their line in `--raw` (a multiset: several sends may share an offset).
+    let mut outstanding: BTreeMap<Duration, u32> = BTreeMap::new();
     let mut idle: Vec<Vec<Conn>> = prepared.endpoints.iter().map(|_| Vec::new()).collect();
     let mut offsets = plan.schedule.offsets();
     let mut next_send = offsets.next();
@@ -164,15 +168,28 @@ pub(crate) async fn drive(
                 round_robin = (round_robin + 1) % prepared.requests.len();
                 let conn = idle[prepared.requests[target].endpoint].pop();
                 in_flight.push(send_one(prepared, target, conn, offset, plan.timeout));
+                *outstanding.entry(offset).or_default() += 1;
             }
             next_send = offsets.next();
         }
 
         if abort_at.is_some_and(|at| now >= at) && !in_flight.is_empty() {
             let tally = timeline.at((now - start).as_secs(), &mut emit);
-            for _ in 0..in_flight.len() {
-                tally.abort();
-                totals.abort();
+            let aborted = Outcome::Net(NetError::Aborted);
+            for (intended, count) in std::mem::take(&mut outstanding) {
+                for _ in 0..count {
+                    tally.abort();
+                    totals.abort();
+                    if let Some(on_request) = hooks.on_request.as_mut() {
+                        on_request(&RequestRecord {
+                            intended,
+                            latency: now.saturating_duration_since(start + intended),
+                            outcome: &aborted,
+                            bytes_out: 0,
+                            bytes_in: 0,
+                        });
+                    }
+                }
             }
             in_flight.clear();
         }
@@ -206,6 +223,12 @@ pub(crate) async fn drive(
                 let mut next_done = Some(first);
                 let mut batch = 0;
                 while let Some(done) = next_done.take() {
+                    if let Some(count) = outstanding.get_mut(&done.intended) {
+                        *count -= 1;
+                        if *count == 0 {
+                            outstanding.remove(&done.intended);
+                        }
+                    }
                     let latency = done.done_at.saturating_duration_since(start + done.intended);
                     let second = (done.done_at - start).as_secs();
                     timeline.at(second, &mut emit).complete(&done.outcome, latency);

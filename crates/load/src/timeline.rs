@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use hdrhistogram::Histogram;
 
-use crate::outcome::Outcome;
+use crate::outcome::{NetError, Outcome};
 use crate::report::{LatencyMs, SecondRecord};
 
 /// Highest latency the histograms resolve, in microseconds (one hour); longer values are
@@ -64,7 +64,7 @@ impl Tally {
     pub fn abort(&mut self) {
         self.completed += 1;
         self.failed += 1;
-        *self.net.entry("aborted".to_string()).or_default() += 1;
+        *self.net.entry(NetError::Aborted.name().into_owned()).or_default() += 1;
     }
 
     fn reset(&mut self) {
@@ -165,7 +165,6 @@ impl Timeline {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::outcome::NetError;
 
     #[test]
     fn seconds_close_in_order_and_keep_every_count() {

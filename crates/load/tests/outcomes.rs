@@ -56,3 +56,38 @@ fn per_second_records_add_up_to_the_totals() {
     assert_eq!((sent, completed, refused), (21, 21, 21));
     assert!(report.seconds.iter().take(3).all(|s| s.sent == 7), "{:#?}", report.seconds);
 }
+
+#[test]
+fn stopping_twice_aborts_what_is_in_flight_and_still_reports_every_request() {
+    use std::cell::Cell;
+
+    use lameduck_load::{Outcome, StopHandle};
+
+    let server = MisbehavingServer::start(Misbehaving::Hang).unwrap();
+    let mut plan =
+        Plan::new(&[server.url("/")], Schedule::parse("const(10,10s)").unwrap()).unwrap();
+    plan.timeout = Duration::from_secs(60);
+    let stop = StopHandle::new();
+    let (records, aborted_records) = (Cell::new(0u64), Cell::new(0u64));
+    let hooks = RunHooks {
+        on_second: Some(Box::new(|_| {
+            // The second call abandons the hanging requests at once instead of after a grace.
+            stop.stop();
+            stop.stop();
+        })),
+        on_request: Some(Box::new(|record| {
+            records.set(records.get() + 1);
+            if *record.outcome == Outcome::Net(lameduck_load::NetError::Aborted) {
+                aborted_records.set(aborted_records.get() + 1);
+            }
+        })),
+        stop: Some(stop.clone()),
+        ..RunHooks::default()
+    };
+    let report = run(&plan, hooks).unwrap();
+    assert!(report.stopped_early);
+    assert!(report.requests >= 10, "{report:#?}");
+    assert_eq!(report.net.get("aborted"), Some(&report.requests), "{report:#?}");
+    assert_eq!((records.get(), aborted_records.get()), (report.requests, report.requests));
+    assert!(report.requests < 100, "the stop did not end scheduling: {report:#?}");
+}
