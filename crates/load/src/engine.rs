@@ -133,7 +133,6 @@ pub(crate) async fn drive(
     // Created once: a Notified registered anew on every turn of the loop would cost a lock each.
     let stop_signal = stop.notified();
     tokio::pin!(stop_signal);
-    let mut stop_signal_done = false;
 
     loop {
         let now = Instant::now();
@@ -251,7 +250,8 @@ pub(crate) async fn drive(
                     }
                 }
             }
-            _ = &mut stop_signal, if !stop_signal_done => stop_signal_done = true,
+            // Re-armed after each stop so that a second one (abort now) wakes the loop too.
+            _ = &mut stop_signal => stop_signal.set(stop.notified()),
             result = timer.wait_until(start + next_send.unwrap_or_default()), if next_send.is_some() => {
                 result?;
             }
