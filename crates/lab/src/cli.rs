@@ -49,6 +49,9 @@ pub struct Args {
     /// name contains this text (repeatable).
     #[arg(long, value_name = "TEXT")]
     pub only: Vec<String>,
+    /// Seed every scenario with this instead of its own `seed` (jitter, container order).
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
     /// Print the built-in scenario NAME as a scenario file, and exit.
     #[arg(long, value_name = "NAME")]
     pub dump: Option<String>,
@@ -125,6 +128,11 @@ fn load_scenarios(args: &Args) -> Result<Vec<Scenario>> {
             out.extend(chosen);
         } else {
             out.push(load_file(Path::new(item)).map_err(|e| anyhow::anyhow!("{e}"))?);
+        }
+    }
+    if let Some(seed) = args.seed {
+        for s in &mut out {
+            s.seed = seed;
         }
     }
     // Names become directories: keep them unique.

@@ -72,13 +72,27 @@ pub fn run_outer(run_dir: &Path) -> Result<ExitCode> {
     let exe = std::fs::read_link("/proc/self/exe").context("find this executable")?;
     let mut cmd = Command::new(&exe);
     cmd.args(std::env::args_os().skip(1)).env(INNER_ENV, run_dir);
+    // The outer process holds the write end of this pipe for as long as it lives: the inner one
+    // checks it right after asking for PR_SET_PDEATHSIG, closing the window in which the outer
+    // process could die unnoticed.
+    let mut alive = [0; 2];
+    // SAFETY: `alive` is a valid two-element array.
+    if unsafe { libc::pipe2(alive.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return Err(std::io::Error::last_os_error()).context("create a pipe");
+    }
+    let [alive_read, alive_write] = alive;
     // SAFETY: the closure only makes async-signal-safe system calls.
     unsafe {
-        cmd.pre_exec(|| {
+        cmd.pre_exec(move || {
             if libc::unshare(libc::CLONE_NEWNS | libc::CLONE_NEWNET) != 0 {
                 return Err(std::io::Error::last_os_error());
             }
+            libc::close(alive_write);
             libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong);
+            let mut poll = libc::pollfd { fd: alive_read, events: libc::POLLIN, revents: 0 };
+            if libc::poll(&mut poll, 1, 0) > 0 && poll.revents & libc::POLLHUP != 0 {
+                libc::_exit(1);
+            }
             // Own process group: the terminal's Ctrl-C reaches only the outer process, which
             // forwards it exactly once.
             libc::setpgid(0, 0);
@@ -91,6 +105,8 @@ pub fn run_outer(run_dir: &Path) -> Result<ExitCode> {
         libc::signal(libc::SIGTERM, remember_signal as *const () as libc::sighandler_t);
     }
     let mut child = cmd.spawn().context("start the lab's inner process")?;
+    // SAFETY: our copy of the read end is not needed; the write end stays open until we exit.
+    unsafe { libc::close(alive_read) };
     let mut forwarded = false;
     loop {
         if let Some(status) = child.try_wait()? {
