@@ -134,8 +134,38 @@ pub(crate) async fn drive(
     let stop_signal = stop.notified();
     tokio::pin!(stop_signal);
 
+    // Records one finished request: counts, latency, hooks, and its connection back to the
+    // idle pool. A macro rather than a closure because it touches most of the loop's state.
+    macro_rules! record_completion {
+        ($done:expr) => {{
+            let done: Completion = $done;
+            if let Some(count) = outstanding.get_mut(&done.intended) {
+                *count -= 1;
+                if *count == 0 {
+                    outstanding.remove(&done.intended);
+                }
+            }
+            let latency = done.done_at.saturating_duration_since(start + done.intended);
+            let second = (done.done_at - start).as_secs();
+            timeline.at(second, &mut emit).complete(&done.outcome, latency);
+            totals.complete(&done.outcome, latency);
+            if let Some(on_request) = hooks.on_request.as_mut() {
+                on_request(&RequestRecord {
+                    intended: done.intended,
+                    latency,
+                    outcome: &done.outcome,
+                    bytes_out: done.bytes_out,
+                    bytes_in: done.bytes_in,
+                });
+            }
+            if let (Some(conn), true, 0) = (done.conn, plan.keepalive, stop_level) {
+                idle[done.endpoint].push(conn);
+            }
+        }};
+    }
+
     loop {
-        let now = Instant::now();
+        let mut now = Instant::now();
         let level = stop.level();
         if level > stop_level {
             if stop_level == 0 {
@@ -150,10 +180,23 @@ pub(crate) async fn drive(
             next_send = None;
         }
 
+        let mut refreshed = false;
         while let Some(offset) = next_send {
             let due = start + offset;
             if due > now {
                 break;
+            }
+            if in_flight.len() >= plan.max_in_flight && !refreshed {
+                // Responses may already sit in socket buffers the runtime has not looked at yet
+                // (say this process was descheduled for a while): let it poll for I/O once and
+                // collect what has finished before counting a send as dropped.
+                refreshed = true;
+                tokio::task::yield_now().await;
+                while let Some(Some(done)) = in_flight.next().now_or_never() {
+                    record_completion!(done);
+                }
+                now = Instant::now();
+                continue;
             }
             let tally = timeline.at(offset.as_secs(), &mut emit);
             if in_flight.len() >= plan.max_in_flight {
@@ -222,28 +265,7 @@ pub(crate) async fn drive(
                 let mut next_done = Some(first);
                 let mut batch = 0;
                 while let Some(done) = next_done.take() {
-                    if let Some(count) = outstanding.get_mut(&done.intended) {
-                        *count -= 1;
-                        if *count == 0 {
-                            outstanding.remove(&done.intended);
-                        }
-                    }
-                    let latency = done.done_at.saturating_duration_since(start + done.intended);
-                    let second = (done.done_at - start).as_secs();
-                    timeline.at(second, &mut emit).complete(&done.outcome, latency);
-                    totals.complete(&done.outcome, latency);
-                    if let Some(on_request) = hooks.on_request.as_mut() {
-                        on_request(&RequestRecord {
-                            intended: done.intended,
-                            latency,
-                            outcome: &done.outcome,
-                            bytes_out: done.bytes_out,
-                            bytes_in: done.bytes_in,
-                        });
-                    }
-                    if let (Some(conn), true, 0) = (done.conn, plan.keepalive, stop_level) {
-                        idle[done.endpoint].push(conn);
-                    }
+                    record_completion!(done);
                     batch += 1;
                     if batch < COMPLETION_BATCH {
                         next_done = in_flight.next().now_or_never().flatten();
