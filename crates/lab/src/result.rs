@@ -224,3 +224,35 @@ pub fn timeline_text(seconds: &[SecondRecord]) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scenario(expect: &str) -> Scenario {
+        let text = format!(
+            "name: t\n{expect}load: {{schedule: \"const(1, 1s)\"}}\npod:\n  containers:\n    - {{name: web, image: nginx, ports: [{{containerPort: 80}}]}}\n"
+        );
+        crate::scenario::parse_str("t.yaml", &text).unwrap()
+    }
+
+    #[test]
+    fn median_and_max() {
+        let t = Termination::of(&[3.0, 1.0, 2.0, 10.0]);
+        assert_eq!((t.median, t.max), (2.5, 10.0));
+        assert_eq!(Termination::of(&[]).max, 0.0);
+    }
+
+    #[test]
+    fn verdicts_follow_the_expectation() {
+        let some = scenario("expect: {failed: some}\n");
+        assert_eq!(verdict(&some, 3, &[1.0]).0, REPRODUCED);
+        assert_eq!(verdict(&some, 0, &[1.0]).0, NOT_REPRODUCED);
+        let none = scenario("expect: {failed: none, terminationAtLeast: 30s}\n");
+        assert_eq!(verdict(&none, 0, &[30.2, 31.0]).0, REPRODUCED);
+        let (v, why) = verdict(&none, 0, &[30.2, 12.0]);
+        assert_eq!(v, NOT_REPRODUCED);
+        assert!(why.contains("30s"), "{why}");
+        assert_eq!(verdict(&scenario(""), 5, &[]).0, "no expectation");
+    }
+}
