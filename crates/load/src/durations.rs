@@ -113,6 +113,13 @@ mod tests {
         assert!(parse_duration("5x").unwrap_err().contains("unknown unit `x`"));
     }
 
+    proptest::proptest! {
+        #[test]
+        fn parsing_never_panics(text in "\\PC{0,20}") {
+            let _ = parse_duration(&text);
+        }
+    }
+
     #[test]
     fn formats_round_trip() {
         for text in ["30s", "2m5s", "1h", "1500ms"] {

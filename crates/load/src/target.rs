@@ -204,6 +204,15 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #[test]
+        fn url_and_header_parsing_never_panic(text in "\\PC{0,40}") {
+            let _ = Target::parse(&text);
+            let _ = Target::parse(&format!("http://{text}"));
+            let _ = parse_header(&text);
+        }
+    }
+
     #[test]
     fn headers_and_request_bytes() {
         assert_eq!(parse_header("X-A:  b c ").unwrap(), ("X-A".into(), "b c".into()));
