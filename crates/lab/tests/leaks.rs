@@ -121,3 +121,37 @@ fn sigkill_of_the_lab_leaves_nothing_behind() {
         );
     }
 }
+
+#[test]
+fn ctrl_c_stops_the_load_prints_the_summary_and_leaves_nothing_behind() {
+    if !is_root() {
+        eprintln!("skipping: the lab needs root");
+        return;
+    }
+    let run = tempfile::tempdir().unwrap();
+    let lab = Command::new(env!("CARGO_BIN_EXE_lameduck-lab"))
+        .args(["seeds", "--only", "nginx-sigquit-prestop-sleep", "--run-dir"])
+        .arg(run.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let last_log = run.path().join("nginx-sigquit-prestop-sleep/pods/pod-4/php-fpm.log");
+    wait_for("the pods to start", Duration::from_secs(30), || {
+        std::fs::metadata(&last_log).map(|m| m.len() > 0).unwrap_or(false)
+    });
+    let procs = descendants(lab.id());
+    // SAFETY: signalling the child we started.
+    unsafe { libc::kill(lab.id() as i32, libc::SIGINT) };
+    let out = lab.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("nginx-sigquit-prestop-sleep") && stdout.contains("interrupted"),
+        "{stdout}"
+    );
+    assert_eq!(out.status.code(), Some(1), "an interrupted run is not a reproduction");
+    assert!(run.path().join("result.json").is_file());
+    wait_for("every lab process to be gone", Duration::from_secs(10), || {
+        procs.iter().all(|p| !Path::new(&format!("/proc/{p}")).exists())
+    });
+}

@@ -61,3 +61,19 @@ fn the_command_line_reports_the_file_and_exits_2() {
     assert!(stderr.contains(&format!("{}:8:", path.display())), "{stderr}");
     assert!(stderr.contains("stopSignl"), "{stderr}");
 }
+
+#[test]
+fn a_missing_program_names_install_deps() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("missing.yaml");
+    let text = format!("{GOOD}images:\n  example/app: {{command: [no-such-program-here]}}\n")
+        .replace("image: nginx", "image: example/app");
+    std::fs::write(&path, text).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_lameduck-lab")).arg(&path).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("no-such-program-here") && stderr.contains("scripts/install-deps"),
+        "{stderr}"
+    );
+}
