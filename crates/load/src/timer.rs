@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use tokio::io::unix::AsyncFd;
 
 /// Shortest interval between two timer arms (see [`SendTimer::wait_until`]).
-const MIN_REARM: Duration = Duration::from_micros(250);
+const MIN_REARM: Duration = Duration::from_micros(100);
 
 pub(crate) struct SendTimer {
     fd: AsyncFd<OwnedFd>,
@@ -18,7 +18,7 @@ pub(crate) struct SendTimer {
     origin_clock: Duration,
     origin: Instant,
     armed: Option<Instant>,
-    last_armed: Option<Instant>,
+    last_fired: Option<Instant>,
 }
 
 impl SendTimer {
@@ -41,7 +41,7 @@ impl SendTimer {
         .map_err(|e| e.into_parts().1)?;
         let origin = Instant::now();
         let origin_clock = monotonic_now();
-        Ok(SendTimer { fd, origin_clock, origin, armed: None, last_armed: None })
+        Ok(SendTimer { fd, origin_clock, origin, armed: None, last_fired: None })
     }
 
     /// Resolves at `deadline` (at once if it has passed).
@@ -57,15 +57,15 @@ impl SendTimer {
             if now >= deadline {
                 return Ok(());
             }
+            // Rate-limit by the last *expiry*, never by the last arming: a wait that is
+            // interrupted and resumed must find the same target, not push it further out.
+            let target = match self.last_fired {
+                Some(fired) => deadline.max(fired + MIN_REARM),
+                None => deadline,
+            };
             match self.armed {
-                Some(armed) if armed <= deadline && armed > now => {}
-                _ => {
-                    let at = match self.last_armed {
-                        Some(last) => deadline.max(last + MIN_REARM),
-                        None => deadline,
-                    };
-                    self.arm(at)?;
-                }
+                Some(armed) if armed > now && armed <= target => {}
+                _ => self.arm(target)?,
             }
             let mut guard = self.fd.readable().await?;
             let mut expirations = [0u8; 8];
@@ -79,6 +79,7 @@ impl SendTimer {
             guard.clear_ready();
             if read == 8 {
                 self.armed = None;
+                self.last_fired = Some(Instant::now());
             }
         }
     }
@@ -106,7 +107,6 @@ impl SendTimer {
             return Err(io::Error::last_os_error());
         }
         self.armed = Some(deadline);
-        self.last_armed = Some(deadline);
         Ok(())
     }
 }
