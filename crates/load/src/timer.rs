@@ -117,3 +117,27 @@ fn monotonic_now() -> Duration {
     unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut now) };
     Duration::new(now.tv_sec as u64, now.tv_nsec as u32)
 }
+
+#[cfg(test)]
+mod tests {
+    use futures_util::FutureExt;
+
+    use super::*;
+
+    #[test]
+    fn an_interrupted_wait_keeps_its_target() {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(async {
+            let mut timer = SendTimer::new().unwrap();
+            let deadline = Instant::now() + Duration::from_secs(60);
+            // Each poll arms (or keeps) the timer and is then dropped, as when another branch
+            // of the engine's select wins; the target must not creep later.
+            for _ in 0..5 {
+                assert!(timer.wait_until(deadline).now_or_never().is_none());
+                assert_eq!(timer.armed, Some(deadline));
+            }
+            // A deadline that has passed resolves at once.
+            assert!(timer.wait_until(Instant::now()).now_or_never().is_some());
+        });
+    }
+}
