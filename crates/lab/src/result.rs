@@ -136,6 +136,24 @@ pub fn verdict(s: &Scenario, failed: u64, termination: &[f64]) -> (String, Strin
     }
 }
 
+/// Where the failed requests came from: the ingress's final upstream failures by cause, and 5xx
+/// answered by the pod itself (nginx's 502 when php-fpm is gone).
+fn origins(r: &ScenarioResult) -> String {
+    let mut causes: BTreeMap<String, u64> = BTreeMap::new();
+    for f in r.upstream_failures.iter().filter(|f| f.status.is_some()) {
+        let cause = serde_json::to_value(f.cause)
+            .ok()
+            .and_then(|v| v.as_str().map(String::from))
+            .unwrap_or_default();
+        *causes.entry(cause).or_default() += 1;
+    }
+    let pod = r.events.iter().filter(|e| e.kind == "pod-5xx").count();
+    if pod > 0 {
+        causes.insert("pod".into(), pod as u64);
+    }
+    causes.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", ")
+}
+
 fn count(map: &BTreeMap<String, u64>, key: &str) -> u64 {
     map.get(key).copied().unwrap_or(0)
 }
@@ -156,6 +174,7 @@ pub fn table(results: &[ScenarioResult]) -> String {
         "timeout",
         "term med/max",
         "verdict",
+        "5xx from (ingress causes, pod)",
     ];
     let mut rows: Vec<Vec<String>> = vec![header.iter().map(|s| s.to_string()).collect()];
     for r in results {
@@ -187,6 +206,7 @@ pub fn table(results: &[ScenarioResult]) -> String {
             count(&r.net, "timeout").to_string(),
             format!("{:.1}s/{:.1}s", r.termination_seconds.median, r.termination_seconds.max),
             r.verdict.clone(),
+            origins(r),
         ]);
     }
     let widths: Vec<usize> = (0..header.len())
