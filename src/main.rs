@@ -35,7 +35,9 @@ enum Command {
     Report(lameduck_report::cli::Args),
     /// Writes the command-line reference (one Markdown page per subcommand) into a directory.
     #[command(hide = true)]
-    GenerateReference { out_dir: std::path::PathBuf },
+    GenerateReference {
+        out_dir: std::path::PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
