@@ -11,7 +11,7 @@ use crate::events::{format_line, EventLog};
 use crate::ingress::{Endpoint, Ingress};
 use crate::kubelet::{self, PodPhases};
 use crate::pod::{start_pod, LabEnv, PodRt};
-use crate::probe::wait_ready;
+use crate::probe::{probe_once, readiness, wait_ready};
 use crate::result::{verdict, ScenarioResult, Termination};
 use crate::rng::Rng;
 use crate::scenario::{Action, Scenario};
@@ -74,7 +74,8 @@ impl Cluster {
                     netns: pod.netns.clone(),
                     port: pod.port,
                 });
-                me.live.lock().unwrap_or_else(|e| e.into_inner()).push(pod);
+                me.live.lock().unwrap_or_else(|e| e.into_inner()).push(pod.clone());
+                me.keep_probing(pod);
                 Ok::<(), std::io::Error>(())
             })
         });
@@ -82,6 +83,61 @@ impl Cluster {
             wait.await.map_err(|e| anyhow!("readiness task: {e}"))??;
         }
         Ok(())
+    }
+
+    /// Keeps running the pod's readiness probes every `periodSeconds` while it is live: after
+    /// `failureThreshold` failures in a row it leaves the endpoints, after `successThreshold`
+    /// successes it comes back.
+    fn keep_probing(self: &Arc<Self>, pod: Arc<PodRt>) {
+        let checks: Vec<_> = readiness(&pod)
+            .into_iter()
+            .filter_map(|(port, probe)| probe.map(|p| (port, p)))
+            .collect();
+        let Some(period) = checks.iter().map(|(_, p)| p.period_seconds.max(1)).min() else {
+            return;
+        };
+        let failure_threshold =
+            checks.iter().map(|(_, p)| p.failure_threshold.max(1)).min().unwrap_or(3);
+        let success_threshold =
+            checks.iter().map(|(_, p)| p.success_threshold.max(1)).max().unwrap_or(1);
+        let me = self.clone();
+        tokio::spawn(async move {
+            let (mut ready, mut streak) = (true, 0u32);
+            loop {
+                tokio::time::sleep(Duration::from_secs(period)).await;
+                if !me.live_pods().iter().any(|p| p.name == pod.name) {
+                    return;
+                }
+                let mut ok = true;
+                for (port, probe) in &checks {
+                    ok &= probe_once(&pod, &me.env.home_ns, *port, Some(probe)).await;
+                }
+                streak = if ok == ready { 0 } else { streak + 1 };
+                if ready && streak >= failure_threshold {
+                    (ready, streak) = (false, 0);
+                    me.log.record(
+                        &pod.name,
+                        "",
+                        "unready",
+                        format!("readiness probe failed {failure_threshold} times in a row"),
+                    );
+                    me.ingress.remove_endpoint(&pod.name);
+                } else if !ready && streak >= success_threshold {
+                    (ready, streak) = (true, 0);
+                    // Under the `live` lock, so a deletion cannot slip in between the check
+                    // and the add (its endpoint removal would then miss this add).
+                    let live = me.live.lock().unwrap_or_else(|e| e.into_inner());
+                    if live.iter().any(|p| p.name == pod.name) {
+                        me.log.record(&pod.name, "", "ready", "readiness probe passes again");
+                        me.ingress.add_endpoint(Endpoint {
+                            pod: pod.name.clone(),
+                            netns: pod.netns.clone(),
+                            port: pod.port,
+                        });
+                    }
+                }
+            }
+        });
     }
 
     /// Deletes a pod: the grace period starts now and, at the same instant, the endpoint

@@ -80,6 +80,10 @@ impl Ingress {
     }
 
     pub fn add_endpoint(&self, ep: Endpoint) {
+        if self.endpoints.lock().unwrap_or_else(|e| e.into_inner()).iter().any(|e| e.pod == ep.pod)
+        {
+            return;
+        }
         self.log.record(
             &ep.pod,
             "",
