@@ -301,3 +301,23 @@ fn an_exec_at_command_still_running_at_the_end_is_killed_with_its_children() {
     }
     assert_eq!(left, Vec::<String>::new());
 }
+
+#[test]
+fn report_flag_writes_a_self_contained_html_report_with_the_failures_drawn() {
+    let stack = Stack::start(StackOptions::default()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("run.html");
+    let out = output(&[
+        &stack.url("/status.php?code=502"),
+        "-s",
+        "const(10,1s)",
+        "-q",
+        "--report",
+        report.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let html = std::fs::read_to_string(&report).unwrap();
+    assert!(html.contains("<svg"), "no chart in the report");
+    assert!(html.contains("502"), "the 502s are not in the report");
+    assert!(!html.contains("<script"), "the report must not need scripts");
+}

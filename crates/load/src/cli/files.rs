@@ -15,6 +15,9 @@ use super::Args;
 use crate::outcome::Outcome;
 use crate::{RunHooks, StopHandle};
 
+/// The live console, when stderr is a terminal; shared by the per-second and event hooks.
+pub(super) type Live = Rc<RefCell<Option<lameduck_report::live::LiveConsole>>>;
+
 /// Open output files; write errors are kept and reported once at the end, never abort a run.
 pub(super) struct Sinks {
     timeline: Option<(String, BufWriter<File>)>,
@@ -38,7 +41,7 @@ impl Sinks {
     }
 
     /// Hooks that print a line per second (unless `quiet`) and feed the files.
-    pub fn hooks(&mut self, quiet: bool, stop: StopHandle) -> RunHooks<'_> {
+    pub fn hooks(&mut self, quiet: bool, stop: StopHandle, live: Live) -> RunHooks<'_> {
         let timeline = Rc::new(RefCell::new(self.timeline.as_mut()));
         let start_unix = Rc::new(Cell::new(0.0_f64));
         let fail = {
@@ -48,9 +51,11 @@ impl Sinks {
             }
         };
         let on_second = {
-            let (timeline, fail) = (timeline.clone(), fail.clone());
+            let (timeline, fail, live) = (timeline.clone(), fail.clone(), live.clone());
             move |second: &crate::SecondRecord| {
-                if !quiet {
+                if let Some(console) = live.borrow_mut().as_mut() {
+                    console.second(serde_json::to_value(second).unwrap_or_default());
+                } else if !quiet {
                     eprintln!("{}", output::second_line(second));
                 }
                 if let Some((name, file)) = timeline.borrow_mut().as_mut() {
@@ -63,7 +68,9 @@ impl Sinks {
         let on_event = {
             let fail = fail.clone();
             move |event: &crate::Event| {
-                if !quiet {
+                if let Some(console) = live.borrow().as_ref() {
+                    console.println(output::event_line(event));
+                } else if !quiet {
                     eprintln!("{}", output::event_line(event));
                 }
                 if let Some((name, file)) = timeline.borrow_mut().as_mut() {

@@ -116,6 +116,11 @@ pub struct Args {
     /// Do not print a line per second on stderr.
     #[arg(short, long)]
     pub quiet: bool,
+
+    /// Also write a self-contained HTML report (inline SVG, no scripts, no network) of the
+    /// run: outcomes per second, latency, --exec-at markers and thresholds.
+    #[arg(long, value_name = "FILE.html")]
+    pub report: Option<PathBuf>,
 }
 
 /// `--output` formats.
@@ -152,8 +157,19 @@ pub fn execute(args: Args) -> ExitCode {
             return exit::code(exit::USAGE);
         }
     };
-    let result = crate::run(&built.plan, sinks.hooks(args.quiet, stop));
+    // On a terminal the live view replaces the plain line per second; off a terminal (CI logs)
+    // the plain lines stay, one per second.
+    let live = if args.quiet {
+        None
+    } else {
+        lameduck_report::live::LiveConsole::for_stderr(built.plan.schedule.duration())
+    };
+    let live = std::rc::Rc::new(std::cell::RefCell::new(live));
+    let result = crate::run(&built.plan, sinks.hooks(args.quiet, stop, live.clone()));
     signals.close();
+    if let Some(console) = live.borrow_mut().take() {
+        console.finish();
+    }
     let report = match result {
         Ok(report) => report,
         Err(error) => {
@@ -165,6 +181,13 @@ pub fn execute(args: Args) -> ExitCode {
         eprintln!("error: {error}");
     }
     let verdicts: Vec<_> = built.thresholds.iter().map(|t| t.evaluate(&report)).collect();
+    if let Some(path) = &args.report {
+        let html = lameduck_report::render_load_html(&output::json_value(&report, &verdicts))
+            .and_then(|html| lameduck_report::write_report(path, &html));
+        if let Err(error) = html {
+            eprintln!("error: --report {}: {error}", path.display());
+        }
+    }
     match args.output {
         OutputFormat::Json => output::print_json(&report, &verdicts),
         OutputFormat::Text => output::print_summary(&report, &verdicts),

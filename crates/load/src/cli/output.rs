@@ -79,12 +79,18 @@ pub(super) fn print_summary(report: &Report, verdicts: &[Verdict]) {
     print!("{out}");
 }
 
-pub(super) fn print_json(report: &Report, verdicts: &[Verdict]) {
+/// The `--output json` object: the report plus each threshold's verdict. The HTML report
+/// renders the same object.
+pub(super) fn json_value(report: &Report, verdicts: &[Verdict]) -> serde_json::Value {
     let mut json = serde_json::to_value(report).unwrap_or_default();
     if let Some(object) = json.as_object_mut() {
         object.insert("thresholds".into(), serde_json::to_value(verdicts).unwrap_or_default());
     }
-    println!("{json}");
+    json
+}
+
+pub(super) fn print_json(report: &Report, verdicts: &[Verdict]) {
+    println!("{}", json_value(report, verdicts));
 }
 
 /// A diagnostic with a source span is drawn with its label; a plain one is printed on one line
