@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 BIN := target/release/lameduck
 
-.PHONY: demo test bench deps build release fmt lint unit docs docs-check fuzz
+.PHONY: demo test bench deps release static fuzz
 
 deps:
 	@if [[ $$(id -u) -eq 0 ]]; then scripts/install-deps; else sudo scripts/install-deps; fi
@@ -20,11 +20,16 @@ test: deps
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 	scripts/check-generated
+	scripts/check-examples
 	scripts/run-tests
 
 ## bench: performance targets from the issues, printed as ratios against peers measured in the same run.
 bench: deps release
 	scripts/bench
+
+## static: the statically linked, size-tuned binary for container images (see deploy/Dockerfile).
+static:
+	scripts/build-static
 
 fuzz:
 	scripts/fuzz
