@@ -52,10 +52,17 @@ decorate_workers_output = no
     )
 }
 
-/// The default app: sleeps `?ms=N`, then answers. Stands in for httpbin's `delay/N`.
+/// The default app: works for `?ms=N`, then answers. Stands in for httpbin's `delay/N`.
+///
+/// It loops until the time has really elapsed: php-fpm's SIGQUIT to its workers interrupts a
+/// single `usleep()` (EINTR), which would end the request early and hide what a graceful
+/// shutdown does to a request that is still working.
 pub const INDEX_PHP: &str = r#"<?php
 $ms = isset($_GET['ms']) ? max(0, min(60000, (int) $_GET['ms'])) : 0;
-usleep($ms * 1000);
+$until = microtime(true) + $ms / 1000;
+while (($left = $until - microtime(true)) > 0) {
+    usleep((int) min(1000000, $left * 1000000));
+}
 header('Content-Type: text/plain');
 echo "slept {$ms} ms in pid " . getmypid() . "\n";
 "#;
