@@ -80,6 +80,11 @@ pub struct RunArgs {
     /// one: 20s, or fpm=20s [default: until the deadline].
     #[arg(long = "stop-timeout", value_name = "[NAME=]DURATION")]
     stop_timeouts: Vec<String>,
+    /// How long the next process waits for this one to listen on its ports, for all or one:
+    /// 5s, or fpm=5s; 0 = start the next one at once [default: 10s for nginx and php-fpm, no
+    /// wait for other programs].
+    #[arg(long = "start-timeout", value_name = "[NAME=]DURATION")]
+    start_timeouts: Vec<String>,
     /// The command to run, after `--` (one process).
     #[arg(last = true, value_name = "COMMAND")]
     command: Vec<String>,
@@ -194,6 +199,15 @@ fn overrides(args: RunArgs) -> Result<Overrides, String> {
         })
         .collect::<Result<_, _>>()
         .map_err(|e| format!("--stop-timeout: {e}"))?;
+    let start_timeouts = args
+        .start_timeouts
+        .iter()
+        .map(|text| {
+            let (name, value) = split_name(text);
+            duration::parse(&value).map(|timeout| (name, timeout))
+        })
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("--start-timeout: {e}"))?;
     Ok(Overrides {
         config: args.config,
         processes,
@@ -206,6 +220,7 @@ fn overrides(args: RunArgs) -> Result<Overrides, String> {
         log_format: args.log_format,
         stop_signals,
         stop_timeouts,
+        start_timeouts,
     })
 }
 

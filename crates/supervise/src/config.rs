@@ -42,6 +42,9 @@ pub struct ProcessSpec {
     pub stop_signal_origin: SignalOrigin,
     /// How long to wait for it to exit after its stop signal; `None` = until the deadline.
     pub stop_timeout: Option<Duration>,
+    /// How long the next process waits for this one to listen; `None` = the program's default
+    /// ([`ProcessSpec::start_wait`]).
+    pub start_timeout: Option<Duration>,
     /// Names of processes that must have exited before this one is stopped.
     pub stop_after: Vec<String>,
     /// Incoming forwarded signal → signal sent to this process (`None` = not forwarded).
@@ -76,10 +79,13 @@ pub struct Overrides {
     /// `(process name or None for all, signal)`.
     pub stop_signals: Vec<(Option<String>, Signal)>,
     pub stop_timeouts: Vec<(Option<String>, Duration)>,
+    pub start_timeouts: Vec<(Option<String>, Duration)>,
 }
 
 /// Default `--grace-period`: Kubernetes' default `terminationGracePeriodSeconds`.
 pub const DEFAULT_GRACE_PERIOD: Duration = Duration::from_secs(30);
+/// How long the next process waits for nginx or php-fpm to listen, unless configured.
+pub const DEFAULT_START_TIMEOUT: Duration = Duration::from_secs(10);
 /// Default safety margin kept between lameduck's last SIGKILL and the kubelet's.
 pub const DEFAULT_SAFETY_MARGIN: Duration = Duration::from_secs(2);
 /// Config file read when no command and no `--config` are given.
@@ -120,6 +126,7 @@ struct FileProcess {
     command: CommandValue,
     stop_signal: Option<String>,
     stop_timeout: Option<DurationValue>,
+    start_timeout: Option<DurationValue>,
     #[serde(default)]
     stop_after: Vec<String>,
     #[serde(default)]
@@ -271,9 +278,25 @@ impl ProcessSpec {
             stop_signal,
             stop_signal_origin,
             stop_timeout: None,
+            start_timeout: None,
             stop_after: Vec::new(),
             forward,
         }
+    }
+
+    /// How long the next process waits for this one to be up (listening), or `None` for no
+    /// wait: the configured `start_timeout` (0 = no wait), else [`DEFAULT_START_TIMEOUT`] for
+    /// nginx and php-fpm, which always listen, and no wait for other programs, which may never
+    /// listen.
+    pub fn start_wait(&self) -> Option<Duration> {
+        let timeout = match self.start_timeout {
+            Some(timeout) => timeout,
+            None if matches!(self.program, Program::Nginx | Program::PhpFpm) => {
+                DEFAULT_START_TIMEOUT
+            }
+            None => Duration::ZERO,
+        };
+        (!timeout.is_zero()).then_some(timeout)
     }
 }
 
@@ -310,6 +333,9 @@ fn process_from_file(process: &FileProcess) -> Result<ProcessSpec, String> {
     }
     if let Some(value) = &process.stop_timeout {
         spec.stop_timeout = Some(duration_value(value)?);
+    }
+    if let Some(value) = &process.start_timeout {
+        spec.start_timeout = Some(duration_value(value)?);
     }
     spec.stop_after = process.stop_after.clone();
     for (incoming, outgoing) in &process.forward {
@@ -355,6 +381,18 @@ fn apply_process_overrides(
         for process in processes.iter_mut() {
             if target.as_ref().is_none_or(|name| name == &process.name) {
                 process.stop_timeout = Some(*timeout);
+                matched = true;
+            }
+        }
+        if !matched {
+            return Err(unknown(target.as_deref().unwrap_or_default()));
+        }
+    }
+    for (target, timeout) in &overrides.start_timeouts {
+        let mut matched = false;
+        for process in processes.iter_mut() {
+            if target.as_ref().is_none_or(|name| name == &process.name) {
+                process.start_timeout = Some(*timeout);
                 matched = true;
             }
         }

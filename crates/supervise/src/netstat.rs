@@ -100,12 +100,17 @@ fn count_unix_connections(table: &str, path: &str) -> usize {
         .count()
 }
 
-/// True when a unix socket at `path` is listening.
+/// True when a unix socket at `path` is listening (bound is not enough: the listener flag
+/// 0x10000 is set only by `listen()`).
 pub fn unix_listening(path: &str) -> io::Result<bool> {
     let text = std::fs::read_to_string("/proc/net/unix")?;
     Ok(text.lines().skip(1).any(|line| {
         let fields: Vec<&str> = line.split_whitespace().collect();
-        fields.len() >= 8 && fields[7] == path && fields[5] == "01"
+        let listening = fields
+            .get(3)
+            .and_then(|flags| u32::from_str_radix(flags, 16).ok())
+            .is_some_and(|flags| flags & 0x10000 != 0);
+        fields.len() >= 8 && fields[7] == path && listening
     }))
 }
 

@@ -61,7 +61,18 @@ fn socket_inodes(pids: &[i32]) -> HashSet<u64> {
 
 /// TCP ports that the processes below `root` listen on.
 pub fn listening_ports_of_tree(root: i32, sockets: &[TcpSocket]) -> Vec<u16> {
-    let inodes = socket_inodes(&descendants(root));
+    listening_ports_of(&descendants(root), sockets)
+}
+
+/// TCP ports that `pid` or any process below it listens on.
+pub fn listening_ports_of_process_and_tree(pid: i32, sockets: &[TcpSocket]) -> Vec<u16> {
+    let mut pids = descendants(pid);
+    pids.push(pid);
+    listening_ports_of(&pids, sockets)
+}
+
+fn listening_ports_of(pids: &[i32], sockets: &[TcpSocket]) -> Vec<u16> {
+    let inodes = socket_inodes(pids);
     let mut ports: Vec<u16> = sockets
         .iter()
         .filter(|s| s.state == TCP_LISTEN && inodes.contains(&s.inode))

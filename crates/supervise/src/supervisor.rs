@@ -14,11 +14,16 @@ use nix::unistd::Pid;
 
 use crate::child::Child;
 use crate::config::{Settings, SignalOrigin};
+use crate::duration::seconds;
 use crate::exit_code;
 use crate::health::{HealthServer, Status};
 use crate::log::Logger;
 use crate::shutdown::Shutdown;
+use crate::startup::UpWhen;
 use crate::{signals, warnings};
+
+/// How often a starting process is checked for its listeners.
+const START_POLL: Duration = Duration::from_millis(20);
 
 /// The running supervisor.
 pub struct Supervisor {
@@ -59,7 +64,7 @@ pub fn supervise(settings: Settings) -> u8 {
         forced_exit: None,
         is_pid1,
     };
-    supervisor.start_processes();
+    supervisor.start_processes(&signal_fd);
     supervisor.run_event_loop(&signal_fd);
     let code = supervisor.exit_code();
     supervisor.log.phase("exit", "done", &[("exit_code", code.to_string())]);
@@ -103,10 +108,16 @@ fn bind_health(settings: &Settings, log: &Logger) -> Result<Option<HealthServer>
 }
 
 impl Supervisor {
-    /// Starts the processes in order. If one cannot be started, the ones already running are
+    /// Starts the processes in order, each once the previous one is up (see
+    /// [`Supervisor::wait_until_up`]). If one cannot be started, the ones already running are
     /// stopped gracefully and lameduck exits with 126 or 127.
-    fn start_processes(&mut self) {
+    fn start_processes(&mut self, signal_fd: &SignalFd) {
+        let count = self.settings.processes.len();
         for spec in self.settings.processes.clone() {
+            let is_first = self.children.is_empty();
+            if !is_first && !self.wait_until_up(self.children.len() - 1, signal_fd) {
+                return; // A shutdown began while waiting; start nothing more.
+            }
             let origin = match spec.stop_signal_origin {
                 SignalOrigin::Configured => "configured".to_string(),
                 SignalOrigin::KnownProgram(program) => format!("default for {}", program.name()),
@@ -127,6 +138,9 @@ impl Supervisor {
                         ],
                     );
                     self.children.push(child);
+                    if self.children.len() == count {
+                        return;
+                    }
                 }
                 Err(error) => {
                     let code = exit_code::from_spawn_error(&error);
@@ -147,6 +161,80 @@ impl Supervisor {
         }
     }
 
+    /// Waits until the child at `index` listens where it will listen, bounded by its start
+    /// timeout (then a warning, and the next process starts anyway). Signals and health checks
+    /// are served meanwhile. Returns false when a shutdown began (a signal, or the process
+    /// exited), in which case no further process should start.
+    fn wait_until_up(&mut self, index: usize, signal_fd: &SignalFd) -> bool {
+        let child = &self.children[index];
+        let Some(timeout) = child.spec.start_wait() else { return true };
+        let (name, pid, up_when) = (child.spec.name.clone(), child.pid.as_raw(), UpWhen::of(child));
+        let started = Instant::now();
+        self.log.phase(
+            "start",
+            "waiting",
+            &[
+                ("process", name.clone()),
+                ("for", up_when.describe()),
+                ("timeout", seconds(timeout)),
+            ],
+        );
+        loop {
+            if let Some(listening) = up_when.check(pid) {
+                self.log.phase(
+                    "start",
+                    "up",
+                    &[
+                        ("process", name),
+                        ("listening", listening),
+                        ("seconds", seconds(started.elapsed())),
+                    ],
+                );
+                return true;
+            }
+            if self.shutdown.is_some() || !self.children[index].running() {
+                return false;
+            }
+            if started.elapsed() >= timeout {
+                self.log.phase(
+                    "start",
+                    "timeout",
+                    &[
+                        ("process", name.clone()),
+                        ("for", up_when.describe()),
+                        ("seconds", seconds(started.elapsed())),
+                    ],
+                );
+                self.log.warn(&format!(
+                    "{name} is not listening after {}s; starting the next process anyway \
+                     (raise or set start_timeout for {name}, 0 to not wait)",
+                    seconds(timeout)
+                ));
+                return true;
+            }
+            self.poll_once(signal_fd, Some(START_POLL));
+        }
+    }
+
+    /// Waits for a signal, a health request or `timeout`, and handles what came.
+    fn poll_once(&mut self, signal_fd: &SignalFd, timeout: Option<Duration>) {
+        let mut fds = vec![PollFd::new(signal_fd.as_fd(), PollFlags::POLLIN)];
+        if let Some(health) = &self.health {
+            fds.push(PollFd::new(health.fd(), PollFlags::POLLIN));
+        }
+        let timeout = match timeout {
+            None => PollTimeout::NONE,
+            Some(duration) => PollTimeout::try_from(duration.max(Duration::from_millis(1)))
+                .unwrap_or(PollTimeout::MAX),
+        };
+        // EINTR cannot happen for blocked signals; other errors just mean "look again".
+        let _ = poll(&mut fds, timeout);
+        self.read_signals(signal_fd);
+        if let Some(health) = &self.health {
+            health.serve_pending(&self.status);
+        }
+    }
+
     fn run_event_loop(&mut self, signal_fd: &SignalFd) {
         loop {
             let now = Instant::now();
@@ -155,21 +243,7 @@ impl Supervisor {
                 return;
             }
             let timeout = self.next_wakeup(now);
-            let mut fds = vec![PollFd::new(signal_fd.as_fd(), PollFlags::POLLIN)];
-            if let Some(health) = &self.health {
-                fds.push(PollFd::new(health.fd(), PollFlags::POLLIN));
-            }
-            let timeout = match timeout {
-                None => PollTimeout::NONE,
-                Some(duration) => PollTimeout::try_from(duration.max(Duration::from_millis(1)))
-                    .unwrap_or(PollTimeout::MAX),
-            };
-            // EINTR cannot happen for blocked signals; other errors just mean "look again".
-            let _ = poll(&mut fds, timeout);
-            self.read_signals(signal_fd);
-            if let Some(health) = &self.health {
-                health.serve_pending(&self.status);
-            }
+            self.poll_once(signal_fd, timeout);
         }
     }
 
