@@ -199,8 +199,10 @@ fn create_run_dir(chosen: Option<&Path>) -> Result<PathBuf> {
 
 fn inner(args: &Args, scenarios: Vec<Scenario>, run_dir: PathBuf) -> Result<ExitCode> {
     let self_exe = std::fs::read_link("/proc/self/exe").context("find this executable")?;
-    let stage_dir = sandbox::setup_inner()?;
+    let stage_dir = sandbox::setup_inner(&self_exe)?;
     let home_ns = NetNs::current()?;
+    // Containers may hide the executable's real path (a private /tmp): use its bind mount.
+    let self_exe = PathBuf::from(crate::sys::rootfs::LAMEDUCK_PATH);
     let env = LabEnv { run_dir: run_dir.clone(), stage_dir, self_exe, home_ns };
     let runtime =
         tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;

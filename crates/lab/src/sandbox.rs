@@ -127,9 +127,10 @@ pub fn run_outer(run_dir: &Path) -> Result<ExitCode> {
     }
 }
 
-/// Inner side: private mounts, a fresh /proc for the lab's PID namespace, `lo` up, the reaper,
-/// and a private tmpfs for staged pod files. Returns that staging directory.
-pub fn setup_inner() -> Result<PathBuf> {
+/// Inner side: private mounts, a fresh /proc for the lab's PID namespace, a root with
+/// `/lameduck` in it (`self_exe`), `lo` up, the reaper, and a private tmpfs for staged pod
+/// files. Returns that staging directory.
+pub fn setup_inner(self_exe: &Path) -> Result<PathBuf> {
     // SAFETY: mount calls with static C strings in our own new mount namespace.
     unsafe {
         if libc::mount(
@@ -160,6 +161,10 @@ pub fn setup_inner() -> Result<PathBuf> {
         .map(PathBuf::from)
         .find(|p| p.is_dir())
         .context("no directory for the lab's staging tmpfs (tried /mnt, /srv, /opt, /media)")?;
+    // The new root is built on a tmpfs at `stage`, which stays an empty directory inside it and
+    // then receives the staging tmpfs.
+    crate::sys::rootfs::enter_root_with_lameduck(&stage, self_exe)
+        .context("give the lab a root with /lameduck in it")?;
     let c = std::ffi::CString::new(stage.as_os_str().as_encoded_bytes())?;
     // SAFETY: mounting a tmpfs over an existing directory, inside the lab's mount namespace only.
     if unsafe {

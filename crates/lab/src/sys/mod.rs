@@ -2,6 +2,7 @@
 //! creation inside them, reaping and signals.
 pub mod netns;
 pub mod reaper;
+pub mod rootfs;
 pub mod spawn;
 
 /// Sends `signal` to `pid`. A process that is already gone is not an error.
