@@ -58,6 +58,10 @@ pub struct Args {
     /// List the built-in scenarios, and exit.
     #[arg(long)]
     pub list: bool,
+    /// Also write a self-contained HTML report (inline SVG, no scripts, no network) of the run:
+    /// per scenario, the request timeline with the pods' termination events.
+    #[arg(long, value_name = "FILE.html")]
+    pub report: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -98,7 +102,27 @@ fn run(args: Args) -> Result<ExitCode> {
     check_programs(&scenarios)?;
     let run_dir = create_run_dir(args.run_dir.as_deref())?;
     eprintln!("lameduck lab: run directory {}", run_dir.display());
-    sandbox::run_outer(&run_dir)
+    let code = sandbox::run_outer(&run_dir)?;
+    // Written by this outer process, from result.json: the inner one sees another root.
+    if let Some(path) = &args.report {
+        if let Err(e) = write_html_report(&run_dir, path) {
+            eprintln!("lameduck lab: --report {}: {e:#}", path.display());
+            return Ok(ExitCode::from(1));
+        }
+        eprintln!("lameduck lab: report {}", path.display());
+    }
+    Ok(code)
+}
+
+fn write_html_report(run_dir: &Path, path: &Path) -> Result<()> {
+    let result = run_dir.join("result.json");
+    let text = std::fs::read(&result)
+        .with_context(|| format!("read {} (the run wrote no results)", result.display()))?;
+    let value: serde_json::Value =
+        serde_json::from_slice(&text).with_context(|| format!("parse {}", result.display()))?;
+    let html = lameduck_report::render_lab_html(&value)?;
+    lameduck_report::write_report(path, &html)?;
+    Ok(())
 }
 
 fn load_scenarios(args: &Args) -> Result<Vec<Scenario>> {
