@@ -2,10 +2,20 @@
 //!
 //! Every line carries `t`, the seconds since lameduck started, so a shutdown can be read as a
 //! timeline (`kubectl logs --previous`).
+//!
+//! A preStop hook's own output is discarded by the kubelet, so `prestop` also mirrors its lines
+//! to the container's main process's stderr (`/proc/1/fd/2`), which the container runtime
+//! captures for `kubectl logs` ([`Logger::mirror_to_pid1_stderr`]).
 use std::fmt::Write as _;
+use std::fs::File;
 use std::io::Write as _;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Instant;
+
+/// The container's main process's stderr, as seen from inside the container.
+const PID1_STDERR: &str = "/proc/1/fd/2";
 
 /// Output format of the log.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -34,12 +44,24 @@ pub struct Logger {
     format: LogFormat,
     started: Instant,
     command: &'static str,
+    /// A second destination for every line (PID 1's stderr), when there is a distinct one.
+    mirror: Option<Arc<File>>,
 }
 
 impl Logger {
     /// A logger for the `run` or `prestop` command.
     pub fn new(format: LogFormat, command: &'static str) -> Logger {
-        Logger { format, started: Instant::now(), command }
+        Logger { format, started: Instant::now(), command, mirror: None }
+    }
+
+    /// Also writes every line to PID 1's stderr when that is a different file from ours and can
+    /// be opened for writing; otherwise changes nothing. Returns whether the mirror is on.
+    ///
+    /// The file is opened non-blocking and appending: a full pipe drops a line rather than
+    /// stalling the hook, and a regular file is written at its end, not over it.
+    pub fn mirror_to_pid1_stderr(&mut self) -> bool {
+        self.mirror = open_distinct(PID1_STDERR).map(Arc::new);
+        self.mirror.is_some()
     }
 
     /// Logs one phase event with its fields.
@@ -76,14 +98,36 @@ impl Logger {
             }
         }
         line.push('\n');
-        // A closed stderr must not stop the shutdown.
+        // A closed stderr (or mirror) must not stop the shutdown.
         let _ = std::io::stderr().lock().write_all(line.as_bytes());
+        if let Some(mut mirror) = self.mirror.as_deref() {
+            let _ = mirror.write_all(line.as_bytes());
+        }
     }
 
     /// Logs a warning (a phase named `warning`).
     pub fn warn(&self, message: &str) {
         self.phase("warning", "", &[("message", message.to_string())]);
     }
+}
+
+/// Opens `path` for appending, unless it is the file our own stderr already writes to (then every
+/// line would appear twice) or cannot be opened (a socket, no permission, no such process).
+fn open_distinct(path: &str) -> Option<File> {
+    if std::process::id() == 1 {
+        return None;
+    }
+    let target = std::fs::metadata(path).ok()?;
+    // stat() follows /proc's fd links to the open file itself, pipes and sockets included.
+    let own = std::fs::metadata("/proc/self/fd/2").ok();
+    if own.is_some_and(|own| own.dev() == target.dev() && own.ino() == target.ino()) {
+        return None;
+    }
+    std::fs::OpenOptions::new()
+        .append(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+        .ok()
 }
 
 /// Quotes `text` as a JSON string.

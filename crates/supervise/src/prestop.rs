@@ -39,7 +39,9 @@ pub struct PrestopSettings {
 
 /// Runs the hook; returns the exit code (0 once the target has exited).
 pub fn prestop(settings: PrestopSettings) -> u8 {
-    let log = Logger::new(settings.log_format, "prestop");
+    let mut log = Logger::new(settings.log_format, "prestop");
+    // The kubelet discards a hook's output; PID 1's stderr is what `kubectl logs` shows.
+    log.mirror_to_pid1_stderr();
     let started = Instant::now();
     let deadline = started + settings.grace_period.saturating_sub(settings.safety_margin);
     let pid = match target_pid(&settings) {
@@ -179,6 +181,9 @@ fn wait_for_fastcgi(listens: &[Listen], deadline: Instant, log: &Logger) {
 
 fn send_signal(pid: i32, signal: Signal, log: &Logger) {
     let name = signals::short_name(signal).to_string();
+    // Logged before the signal: when the target is PID 1, its exit ends the container and kills
+    // this hook, possibly before a line written after kill() could be.
+    log.phase("stop", "sending", &[("pid", pid.to_string()), ("signal", name.clone())]);
     match kill(Pid::from_raw(pid), signal) {
         Ok(()) => log.phase("stop", "signal-sent", &[("pid", pid.to_string()), ("signal", name)]),
         Err(error) => log.phase(

@@ -7,7 +7,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use common::web::get;
-use common::{wait_until, BIN};
+use common::{wait_until, Pid1, BIN};
 use lameduck_testkit::{Stack, StackOptions};
 
 const LONG: Duration = Duration::from_secs(30);
@@ -121,4 +121,63 @@ fn nginx_hook_drains_then_quits_nginx_without_cutting_requests() {
     assert_eq!(hook.wait(), Some(0), "{}", hook.log());
     assert!(stack.nginx().wait_exit(LONG).is_some(), "nginx still runs");
     assert!(hook.log().contains("drain done"), "{}", hook.log());
+}
+
+/// Runs `lameduck-supervise prestop ARGS…` inside the PID and mount namespace of `pid1` (as a
+/// preStop hook runs inside its container), with stderr to `stderr`; returns its exit status.
+fn prestop_in_namespace(pid1: &Pid1, stderr: std::fs::File, args: &[&str]) -> Option<i32> {
+    let mut child = Command::new("nsenter")
+        .args(["-t", &pid1.pid.to_string(), "-p", "-m", "--", BIN, "prestop"])
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(stderr)
+        .spawn()
+        .expect("nsenter (util-linux) is installed");
+    let mut code = None;
+    let exited = wait_until(LONG, || match child.try_wait() {
+        Ok(Some(status)) => {
+            code = status.code();
+            true
+        }
+        _ => false,
+    });
+    if !exited {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    code
+}
+
+#[test]
+fn prestop_lines_also_reach_pid1_stderr() {
+    // PID 1 (here `lameduck run`) has a file as stderr, as a container runtime captures it.
+    let mut pid1 = Pid1::start(&["run", "--drain", "none", "--", "sleep", "100"]);
+    assert!(pid1.wait_for_log("start ok", LONG), "{}", pid1.log());
+    let dir = tempfile::tempdir().unwrap();
+    let hook_log = dir.path().join("hook-stderr.log");
+    // The hook's QUIT to PID 1 ends the namespace, and the hook with it: its exit code is moot.
+    prestop_in_namespace(&pid1, std::fs::File::create(&hook_log).unwrap(), &["--drain", "none"]);
+    assert!(pid1.wait(LONG).is_some(), "PID 1 did not stop: {}", pid1.log());
+    let hook = std::fs::read_to_string(&hook_log).unwrap();
+    let main = pid1.log();
+    // Lines written before the QUIT; the hook may be killed with the namespace right after it.
+    for line in ["lameduck prestop: target found", "lameduck prestop: stop sending"] {
+        assert!(hook.contains(line), "hook stderr lacks {line:?}:\n{hook}");
+        assert!(main.contains(line), "PID 1's stderr lacks {line:?}:\n{main}");
+    }
+    // PID 1's own lines are still there, after the hook's (appended, not overwritten).
+    assert!(main.contains("lameduck run: start ok"), "{main}");
+    assert!(main.contains("lameduck run: shutdown begin"), "{main}");
+}
+
+#[test]
+fn prestop_lines_are_not_doubled_when_its_stderr_is_pid1_stderr() {
+    let mut pid1 = Pid1::start(&["run", "--drain", "none", "--", "sleep", "100"]);
+    assert!(pid1.wait_for_log("start ok", LONG), "{}", pid1.log());
+    let same = std::fs::OpenOptions::new().append(true).open(pid1.log_path()).unwrap();
+    prestop_in_namespace(&pid1, same, &["--drain", "none"]);
+    assert!(pid1.wait(LONG).is_some(), "PID 1 did not stop: {}", pid1.log());
+    let main = pid1.log();
+    assert_eq!(main.matches("lameduck prestop: target found").count(), 1, "{main}");
 }

@@ -39,7 +39,8 @@ impl Pid1 {
     pub fn start(args: &[&str]) -> Pid1 {
         let dir = tempfile::tempdir().unwrap();
         let log_path = dir.path().join("stderr.log");
-        let log = std::fs::File::create(&log_path).unwrap();
+        // Appending, as a shared log must be: a preStop hook appends its lines to PID 1's stderr.
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(&log_path).unwrap();
         let mut command = Command::new("unshare");
         command
             .args(["--pid", "--fork", "--mount-proc", "--kill-child", BIN])
@@ -90,6 +91,11 @@ impl Pid1 {
             _ => false,
         });
         code
+    }
+
+    /// The file the supervisor's stderr goes to.
+    pub fn log_path(&self) -> &std::path::Path {
+        &self.log_path
     }
 
     /// Everything the supervisor logged so far.
