@@ -70,7 +70,19 @@ pub struct LameduckCall {
     /// Defaults to `auto` (quiet=1s, min=0s, max=15s) when absent.
     pub drain: Option<Drain>,
     pub drain_text: Option<String>,
+    /// `prestop --signal`: the graceful signal it sends (QUIT by default).
     pub signal: Option<String>,
+    /// `run --stop-signal [NAME=]SIGNAL`, each as written.
+    pub stop_signals: Vec<String>,
+    /// `run --process NAME=COMMAND`, each as written.
+    pub processes: Vec<String>,
+    /// `prestop --after-port`: ports (as written, comma lists split) that must stop listening
+    /// before this container is signalled.
+    pub after_ports: Vec<String>,
+    /// `prestop --pidfile`: the process signalled instead of PID 1.
+    pub pidfile: Option<String>,
+    /// `run --config`: settings come from a file the checker does not read.
+    pub config: Option<String>,
     /// Words after `--`: the program `lameduck run` starts.
     pub program: Vec<String>,
 }
@@ -107,9 +119,21 @@ pub fn lameduck_call(words: &[String]) -> Option<LameduckCall> {
                 call.drain = v.as_deref().and_then(Drain::parse);
                 call.drain_text = v;
             }
-            "--signal" => call.signal = value(),
-            "--after-port" | "--pidfile" | "--process" | "--config" | "--safety-margin"
-            | "--drain-port" => {
+            // `--signal` is prestop's; `run` names it `--stop-signal`, per process or for all.
+            "--signal" if call.subcommand == "prestop" => call.signal = value(),
+            "--stop-signal" if call.subcommand == "run" => call.stop_signals.extend(value()),
+            "--process" => call.processes.extend(value()),
+            "--after-port" => call.after_ports.extend(
+                value()
+                    .iter()
+                    .flat_map(|v| v.split(','))
+                    .filter(|p| !p.is_empty())
+                    .map(str::to_string),
+            ),
+            "--pidfile" => call.pidfile = value(),
+            "--config" => call.config = value(),
+            "--safety-margin" | "--drain-port" | "--fastcgi" | "--health-listen"
+            | "--log-format" | "--stop-timeout" => {
                 value();
             }
             _ => {}
@@ -150,5 +174,43 @@ mod tests {
         .unwrap();
         assert_eq!(c.drain_or_default().most(), 20.0);
         assert_eq!(c.program, argv(&["php-fpm", "-F"]));
+    }
+
+    #[test]
+    fn after_ports_signals_and_value_flags() {
+        let c = lameduck_call(&argv(&[
+            "/lameduck",
+            "prestop",
+            "--fastcgi",
+            "--drain",
+            "--drain",
+            "none",
+            "--after-port",
+            "80,8080",
+            "--after-port=443",
+            "--pidfile",
+            "/run/php-fpm.pid",
+            "--signal",
+            "TERM",
+        ]))
+        .unwrap();
+        assert_eq!(c.drain, Some(Drain::None));
+        assert_eq!(c.after_ports, argv(&["80", "8080", "443"]));
+        assert_eq!(c.pidfile.as_deref(), Some("/run/php-fpm.pid"));
+        assert_eq!(c.signal.as_deref(), Some("TERM"));
+        let c = lameduck_call(&argv(&[
+            "lameduck",
+            "run",
+            "--stop-signal",
+            "web=TERM",
+            "--process",
+            "web=nginx -g 'daemon off;'",
+            "--log-format",
+            "json",
+        ]))
+        .unwrap();
+        assert_eq!(c.signal, None);
+        assert_eq!(c.stop_signals, argv(&["web=TERM"]));
+        assert_eq!(c.processes, argv(&["web=nginx -g 'daemon off;'"]));
     }
 }

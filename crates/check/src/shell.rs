@@ -51,7 +51,7 @@ pub enum Step {
         signal: Signal,
         command: String,
     },
-    Lameduck(LameduckCall),
+    Lameduck(Box<LameduckCall>),
     Other(String),
 }
 
@@ -142,7 +142,9 @@ impl Hook {
     }
 
     pub fn lameduck(&self) -> Option<&LameduckCall> {
-        self.steps.iter().find_map(|s| if let Step::Lameduck(c) = s { Some(c) } else { None })
+        self.steps
+            .iter()
+            .find_map(|s| if let Step::Lameduck(c) = s { Some(c.as_ref()) } else { None })
     }
 }
 
@@ -201,7 +203,9 @@ fn step_of(words: &[String]) -> Step {
             }
             Step::Signal { signal, command: line }
         }
-        "lameduck" => lameduck_call(words).map_or(Step::Other(line), Step::Lameduck),
+        "lameduck" => {
+            lameduck_call(words).map_or(Step::Other(line), |c| Step::Lameduck(Box::new(c)))
+        }
         _ => Step::Other(line),
     }
 }

@@ -1,9 +1,11 @@
 //! Per-pod analysis shared by the rules: what each container runs, how it stops, how long it
 //! waits before stopping, which configs and Dockerfile belong to it, and whether a Service sends
 //! it traffic. Built once per run; every join here is a hash look-up, never a scan per pair.
+mod after_port;
 mod images;
 mod joins;
 
+pub use after_port::Listener;
 pub use images::Links;
 
 use crate::configs::{FpmConfig, NginxConfig, SupervisordConfig};
@@ -91,7 +93,7 @@ pub enum Pid1 {
         execs: bool,
         script: String,
     },
-    Lameduck(LameduckCall),
+    Lameduck(Box<LameduckCall>),
     Supervisord,
     /// tini or dumb-init; `rewrites_to_quit` when dumb-init maps SIGTERM to SIGQUIT.
     Init {
@@ -389,7 +391,7 @@ pub fn pid1_of(argv: &[String]) -> Pid1 {
     let Some(first) = argv.first() else { return Pid1::Unknown };
     if let Some(call) = shell::lameduck_call(argv).filter(|c| c.subcommand == "run") {
         if basename(first) == "lameduck" {
-            return Pid1::Lameduck(call);
+            return Pid1::Lameduck(Box::new(call));
         }
     }
     match basename(first) {

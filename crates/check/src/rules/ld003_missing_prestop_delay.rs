@@ -17,6 +17,15 @@ declare_rule! {
     /// `lameduck run --drain` as PID 1. An httpGet hook is assumed to wait. Jobs are skipped. A hook
     /// that sends the stop signal with no delay is reported by LD004 instead.
     ///
+    /// Not reported, because the container cannot stop before another one has:
+    ///
+    /// - a container whose hook is `lameduck prestop --after-port N` where another container of
+    ///   the pod declares port N, or declares no ports at all and so may listen on it: php-fpm
+    ///   with `--drain none --after-port 80` waits until nginx has stopped listening, so it is
+    ///   covered by nginx's own drain, which this rule checks;
+    /// - a native sidecar (an init container with `restartPolicy: Always`) in a pod with main
+    ///   containers: the kubelet stops it only after they have all exited.
+    ///
     /// ### Before
     ///
     /// ```yaml
@@ -43,6 +52,12 @@ declare_rule! {
 fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
     for pod in ctx.pods.iter().filter(|p| !p.workload.is_batch()) {
         for c in pod.containers.iter().filter(|c| c.serves()) {
+            if c.container.native_sidecar && pod.has_main_container_besides(c) {
+                continue;
+            }
+            if pod.waits_for(c).is_some() {
+                continue;
+            }
             let zero = match c.delay {
                 Delay::Absent => true,
                 Delay::Seconds(s) => s <= 0.0,

@@ -13,8 +13,14 @@ declare_rule! {
     /// sidecar (an init container with `restartPolicy: Always`, Kubernetes 1.29+), which the
     /// kubelet stops only after the main containers have exited.
     ///
+    /// Or give php-fpm the hook `lameduck prestop --drain none --after-port 80`: it waits until
+    /// nothing listens on nginx's port any more, an order by observation rather than by equal
+    /// sleeps, so it never fires when php-fpm's `--after-port` names a port the nginx container
+    /// declares.
+    ///
     /// Fires when php-fpm's delay is shorter than nginx's, when neither waits (the order is then
-    /// random), or when nginx is the native sidecar and php-fpm a main container.
+    /// random), or when nginx is the native sidecar and php-fpm a main container (then a php-fpm
+    /// `--after-port` wait cannot help: nginx stops only after php-fpm has exited).
     ///
     /// ### Before
     ///
@@ -52,6 +58,8 @@ fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
                     "nginx (`{}`) is a native sidecar, so the kubelet stops php-fpm (`{}`) first while nginx still proxies to it; make php-fpm the sidecar instead",
                     nginx.container.name, fpm.container.name
                 )
+            } else if pod.waits_for(fpm).is_some_and(|c| c.role == Some(Role::Nginx)) {
+                continue;
             } else {
                 let (Delay::Seconds(_) | Delay::Absent, Delay::Seconds(_) | Delay::Absent) =
                     (fpm.delay, nginx.delay)
@@ -64,12 +72,12 @@ fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
                 }
                 if f == 0.0 && n == 0.0 {
                     format!(
-                        "neither php-fpm (`{}`) nor nginx (`{}`) waits before stopping, and the kubelet stops them in no particular order: php-fpm can be gone while nginx still proxies to it; give php-fpm a preStop delay at least as long as nginx's, or run it as a native sidecar",
+                        "neither php-fpm (`{}`) nor nginx (`{}`) waits before stopping, and the kubelet stops them in no particular order: php-fpm can be gone while nginx still proxies to it; give php-fpm a preStop delay at least as long as nginx's, or the hook `lameduck prestop --drain none --after-port PORT` with nginx's port, or run it as a native sidecar",
                         fpm.container.name, nginx.container.name
                     )
                 } else {
                     format!(
-                        "php-fpm (`{}`) waits {} before stopping but nginx (`{}`) waits {}: for {} nginx proxies to a php-fpm that is gone; make php-fpm's delay at least nginx's, or run it as a native sidecar",
+                        "php-fpm (`{}`) waits {} before stopping but nginx (`{}`) waits {}: for {} nginx proxies to a php-fpm that is gone; make php-fpm's delay at least nginx's, or use the hook `lameduck prestop --drain none --after-port PORT` with nginx's port, or run it as a native sidecar",
                         fpm.container.name,
                         show(f),
                         nginx.container.name,

@@ -1,7 +1,7 @@
 //! LD014: lameduck's own flags do not match the pod.
 use super::{Ctx, Sink};
 use crate::duration::show;
-use crate::pods::Pid1;
+use crate::pods::{ContainerView, Listener, Pid1, PodView, Role};
 use crate::shell::{LameduckCall, Signal};
 
 declare_rule! {
@@ -11,10 +11,17 @@ declare_rule! {
     /// the pod's `terminationGracePeriodSeconds` is shorter, the kubelet's SIGKILL arrives before
     /// lameduck's plan ends; a drain whose maximum (`--drain fixed:Ns`, or `max=` of
     /// `--drain auto`, 15s by default) reaches the grace period leaves no time for the servers
-    /// to finish; `--signal` other than QUIT makes nginx and php-fpm stop fast.
+    /// to finish; `prestop --signal` other than QUIT, and `run --stop-signal` TERM or INT for
+    /// all processes or for an nginx or php-fpm `--process`, make nginx and php-fpm stop fast.
     ///
-    /// Recognised forms: `lameduck run [--grace-period D] [--drain none|fixed:D|auto[:quiet=D,min=D,max=D]] [--process …] -- cmd`
-    /// and `lameduck prestop [--drain …] [--grace-period D] [--signal SIG] [--after-port N] [--pidfile P]`,
+    /// `prestop --after-port N` waits, before signalling, until nothing in the pod listens on
+    /// port N. If no other container declares port N (every other container declares its ports,
+    /// and none is N), or only the hook's own container does, nothing stops listening there
+    /// before the hook signals, so the hook waits until the grace period is almost over and
+    /// the server is then stopped with no time left for its requests.
+    ///
+    /// Recognised forms: `lameduck run [--grace-period D] [--drain none|fixed:D|auto[:quiet=D,min=D,max=D]] [--stop-signal [NAME=]SIG] [--process NAME=CMD] -- cmd`
+    /// and `lameduck prestop [--drain …] [--grace-period D] [--signal SIG] [--after-port N[,N]] [--fastcgi A] [--pidfile P]`,
     /// with `--flag value` or `--flag=value`, in `command`/`args`, in the image's ENTRYPOINT/CMD,
     /// or in an exec preStop hook (also inside `sh -c`). Unknown flags are ignored.
     ///
@@ -68,11 +75,50 @@ fn problems(call: &LameduckCall, grace: f64) -> Vec<String> {
             ));
         }
     }
+    for spec in &call.stop_signals {
+        let (name, signal) = spec.split_once('=').unwrap_or(("", spec));
+        if !matches!(Signal::parse(signal), Signal::Fast(_)) {
+            continue;
+        }
+        let server =
+            if name.is_empty() { Some("nginx and php-fpm") } else { process_server(call, name) };
+        if let Some(server) = server {
+            out.push(format!(
+                "--stop-signal {spec} is a fast shutdown for {server}; leave it out (lameduck run stops them with QUIT) or use QUIT"
+            ));
+        }
+    }
     if call.drain_text.is_some() && call.drain.is_none() {
         out.push(format!(
             "--drain {} is not a drain lameduck understands (none, fixed:5s, auto, auto:quiet=1s,min=0s,max=15s)",
             call.drain_text.as_deref().unwrap_or("")
         ));
+    }
+    out
+}
+
+/// The server a `run --process NAME=COMMAND` runs, if it is nginx or php-fpm.
+fn process_server(call: &LameduckCall, name: &str) -> Option<&'static str> {
+    let command = call.processes.iter().find_map(|p| p.strip_prefix(name)?.strip_prefix('='))?;
+    let words: Vec<String> = command.split_whitespace().map(str::to_string).collect();
+    Role::of_words(&words).map(Role::label)
+}
+
+/// `--after-port` ports that nothing else in the pod listens on.
+fn after_port_problems(pod: &PodView<'_>, c: &ContainerView<'_>) -> Vec<String> {
+    let mut out = Vec::new();
+    for (port, listener) in pod.after_ports(c) {
+        let why = match listener {
+            Listener::Other(_) | Listener::Undeclared(_) => continue,
+            Listener::Invalid => format!("--after-port {port} is not a port number (1-65535)"),
+            Listener::Own => format!(
+                "--after-port {port} names this container's own port: it stops listening only once the hook has signalled it, so the hook waits until the grace period is almost over; name the web server's port (nginx's, usually 80)"
+            ),
+            Listener::Nobody => format!(
+                "--after-port {port} names a port no other container in the pod declares: nothing stops listening there, so the hook waits until the grace period is almost over before it signals; name the port the web server (nginx) listens on"
+            ),
+        };
+        out.push(why);
     }
     out
 }
@@ -83,15 +129,21 @@ fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
         for c in &pod.containers {
             let mut calls = Vec::new();
             if let Pid1::Lameduck(call) = &c.pid1 {
-                calls.push((call, c.pid1_span.unwrap_or(c.container.span)));
+                calls.push((call.as_ref(), c.pid1_span.unwrap_or(c.container.span)));
             }
+            let mut hook_call = None;
             if let (Some(hook), Some(pre_stop)) = (&c.hook, &c.container.pre_stop) {
                 if let Some(call) = hook.lameduck() {
                     calls.push((call, pre_stop.span()));
+                    hook_call = Some(call);
                 }
             }
             for (call, span) in calls {
-                for problem in problems(call, grace) {
+                let mut found = problems(call, grace);
+                if hook_call.is_some_and(|h| std::ptr::eq(h, call)) {
+                    found.extend(after_port_problems(pod, c));
+                }
+                for problem in found {
                     sink.report_in(
                         pod,
                         span,
