@@ -94,7 +94,7 @@ fn kind_by_name(path: &Path) -> Option<FileKind> {
     if name == "dockerfile"
         || name == "containerfile"
         || name.ends_with(".dockerfile")
-        || (name.starts_with("dockerfile.") && !name.ends_with(".dockerignore"))
+        || (name.starts_with("dockerfile.") && !is_beside_a_dockerfile(&name))
     {
         return Some(FileKind::Dockerfile);
     }
@@ -105,6 +105,15 @@ fn kind_by_name(path: &Path) -> Option<FileKind> {
         return Some(FileKind::Config);
     }
     None
+}
+
+/// Names that start like a Dockerfile's but are files kept beside one: BuildKit's per-Dockerfile
+/// ignore file (`Dockerfile.dockerignore`, `web.Dockerfile.dockerignore`), notes, and editor or
+/// patch leftovers. Read as Dockerfiles they would be parse errors or phantom images.
+fn is_beside_a_dockerfile(lower_name: &str) -> bool {
+    const SUFFIXES: &[&str] =
+        &[".dockerignore", ".md", ".txt", ".orig", ".rej", ".bak", ".swp", "~"];
+    SUFFIXES.iter().any(|s| lower_name.ends_with(s))
 }
 
 /// Directories never worth walking.
@@ -136,6 +145,13 @@ impl Project {
                 for (file, kind) in files {
                     project.read_file(&file, Some(kind));
                 }
+            } else if path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.to_ascii_lowercase().ends_with(".dockerignore"))
+            {
+                // Named explicitly (`lameduck check deploy/*`): an ignore list, not an input.
+                continue;
             } else {
                 project.read_file(path, kind_by_name(path));
             }

@@ -122,3 +122,21 @@ fn an_ambiguous_directory_name_links_nothing() {
     assert_eq!(ld001.len(), 1, "{}", out.output);
     assert!(ld001[0].message.contains("no scanned Dockerfile builds it"), "{}", ld001[0].message);
 }
+
+#[test]
+fn dockerignore_and_notes_beside_a_dockerfile_are_not_dockerfiles() {
+    let dir = format!("{MISC}/dockerignore");
+    let project = Project::load(std::slice::from_ref(&dir), Config::default()).unwrap();
+    let mut names: Vec<String> = project
+        .dockerfiles
+        .iter()
+        .map(|d| d.path.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["Dockerfile", "Dockerfile.prod"]);
+    assert!(project.failures.is_empty(), "{:?}", project.failures);
+    // Named explicitly, as `lameduck check deploy/*` does, an ignore file is skipped too.
+    let explicit = format!("{dir}/web/Dockerfile.dockerignore");
+    let project = Project::load(&[explicit], Config::default()).unwrap();
+    assert!(project.sources.is_empty(), "the ignore file was read");
+}
