@@ -9,6 +9,10 @@
 //!   new requests on keep-alive connections), or a changed receive queue when only
 //!   `/proc/net/tcp` is available.
 //!
+//! Quiet is counted only for time in which the machine could observe traffic
+//! ([`crate::stall`]): a window in which lameduck itself was not scheduled, or waited for a CPU,
+//! is not evidence that the load balancer has stopped sending.
+//!
 //! The drain waits at least `min` and at most `max`, and never past the deadline it is given.
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -16,6 +20,7 @@ use std::time::{Duration, Instant};
 
 use crate::duration;
 use crate::netstat::{self, TcpSocket, TCP_LISTEN};
+use crate::stall::Observer;
 
 /// How often the socket table is sampled during an auto drain.
 pub const SAMPLE_INTERVAL: Duration = Duration::from_millis(100);
@@ -139,7 +144,9 @@ pub struct Drain {
     started: Instant,
     /// The drain ends by this instant whatever happens.
     cap: Instant,
-    last_activity: Instant,
+    /// Observed time without activity since the last activity (stalls not counted).
+    quiet_observed: Duration,
+    observer: Observer,
     /// Connection identity → bytes received (or receive queue) at the previous sample.
     seen: HashMap<(u16, String), u64>,
     /// Count of activity events, for the log.
@@ -154,7 +161,8 @@ impl Drain {
             ports,
             started: now,
             cap,
-            last_activity: now,
+            quiet_observed: Duration::ZERO,
+            observer: Observer::new(now, SAMPLE_INTERVAL),
             seen: HashMap::new(),
             events: 0,
         };
@@ -164,7 +172,7 @@ impl Drain {
                 drain.observe(&sockets);
             }
             drain.events = 0;
-            drain.last_activity = now;
+            drain.quiet_observed = Duration::ZERO;
         }
         drain
     }
@@ -178,12 +186,15 @@ impl Drain {
     pub fn poll(&mut self, now: Instant) -> Option<DrainEnd> {
         if matches!(self.spec, DrainSpec::Auto { .. }) {
             if let Ok(sockets) = netstat::tcp_sockets() {
+                let credit = self.observer.credit(now);
                 if self.observe(&sockets) {
-                    self.last_activity = now;
+                    self.quiet_observed = Duration::ZERO;
+                } else {
+                    self.quiet_observed += credit;
                 }
             }
         }
-        decide(&self.spec, self.started, self.last_activity, self.cap, now)
+        decide(&self.spec, self.started, self.quiet_observed, self.cap, now)
     }
 
     /// Records one sample; true if it shows activity since the previous one.
@@ -224,6 +235,12 @@ impl Drain {
         }
     }
 
+    /// Time not counted as quiet because lameduck was starved (see [`crate::stall`]), and
+    /// the number of sampling windows in which lameduck itself was not scheduled in time.
+    pub fn unobserved(&self) -> (Duration, u64) {
+        (self.observer.unobserved, self.observer.stalls)
+    }
+
     /// Time since the drain started.
     pub fn elapsed(&self, now: Instant) -> Duration {
         now.saturating_duration_since(self.started)
@@ -234,7 +251,7 @@ impl Drain {
 fn decide(
     spec: &DrainSpec,
     started: Instant,
-    last_activity: Instant,
+    quiet_observed: Duration,
     cap: Instant,
     now: Instant,
 ) -> Option<DrainEnd> {
@@ -243,9 +260,7 @@ fn decide(
         DrainSpec::Fixed(duration) if elapsed >= *duration => Some(DrainEnd::Elapsed),
         DrainSpec::Fixed(_) => None,
         DrainSpec::Auto { max, .. } if elapsed >= *max => Some(DrainEnd::Max),
-        DrainSpec::Auto { quiet, min, .. }
-            if elapsed >= *min && now.saturating_duration_since(last_activity) >= *quiet =>
-        {
+        DrainSpec::Auto { quiet, min, .. } if elapsed >= *min && quiet_observed >= *quiet => {
             Some(DrainEnd::Quiet)
         }
         DrainSpec::Auto { .. } => None,
@@ -287,14 +302,17 @@ mod tests {
         let t0 = Instant::now();
         let at = |s: f64| t0 + Duration::from_secs_f64(s);
         let cap = at(100.0);
+        let secs = Duration::from_secs_f64;
         // Quiet from the start, but min not reached.
-        assert_eq!(decide(&spec, t0, t0, cap, at(1.5)), None);
-        assert_eq!(decide(&spec, t0, t0, cap, at(2.0)), Some(DrainEnd::Quiet));
+        assert_eq!(decide(&spec, t0, secs(1.5), cap, at(1.5)), None);
+        assert_eq!(decide(&spec, t0, secs(2.0), cap, at(2.0)), Some(DrainEnd::Quiet));
         // Activity at 4.5 s keeps it going until 5.5 s.
-        assert_eq!(decide(&spec, t0, at(4.5), cap, at(5.0)), None);
-        assert_eq!(decide(&spec, t0, at(4.5), cap, at(5.5)), Some(DrainEnd::Quiet));
+        assert_eq!(decide(&spec, t0, secs(0.5), cap, at(5.0)), None);
+        assert_eq!(decide(&spec, t0, secs(1.0), cap, at(5.5)), Some(DrainEnd::Quiet));
+        // Silence during a stall is not quiet: 3 s since the last activity, 0.4 s observed.
+        assert_eq!(decide(&spec, t0, secs(0.4), cap, at(6.0)), None);
         // Constant activity ends at max; the deadline cap ends it sooner.
-        assert_eq!(decide(&spec, t0, at(9.9), cap, at(10.0)), Some(DrainEnd::Max));
-        assert_eq!(decide(&spec, t0, at(2.9), at(3.0), at(3.0)), Some(DrainEnd::Deadline));
+        assert_eq!(decide(&spec, t0, secs(0.1), cap, at(10.0)), Some(DrainEnd::Max));
+        assert_eq!(decide(&spec, t0, secs(0.1), at(3.0), at(3.0)), Some(DrainEnd::Deadline));
     }
 }

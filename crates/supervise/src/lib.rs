@@ -22,6 +22,7 @@ pub mod procfs;
 mod shutdown;
 mod signals;
 mod sock_diag;
+mod stall;
 mod startup;
 pub mod supervisor;
 mod warnings;

@@ -122,6 +122,8 @@ fn drain(settings: &PrestopSettings, deadline: Instant, log: &Logger) {
                     ("reason", end.name().into()),
                     ("seconds", seconds(drain.elapsed(now))),
                     ("activity_samples", drain.events.to_string()),
+                    ("unobserved_seconds", seconds(drain.unobserved().0)),
+                    ("stalls", drain.unobserved().1.to_string()),
                 ],
             );
             return;

@@ -124,6 +124,8 @@ impl Supervisor {
                         ("reason", end.name().into()),
                         ("seconds", seconds(elapsed)),
                         ("activity_samples", drain.events.to_string()),
+                        ("unobserved_seconds", seconds(drain.unobserved().0)),
+                        ("stalls", drain.unobserved().1.to_string()),
                     ],
                 );
                 let stage = self.stopping_stage();

@@ -97,3 +97,33 @@ fn waits_while_a_kept_alive_connection_receives_bytes() {
     assert!(wait_until(LONG, || marker.exists()), "never stopped; log:\n{}", pid1.log());
     assert_eq!(pid1.wait(LONG), Some(0), "{}", pid1.log());
 }
+
+#[test]
+fn silence_while_lameduck_is_stopped_is_not_quiet() {
+    // A listener nobody talks to: every observed moment of the drain is quiet.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("stopped");
+    let mut pid1 = start_supervisor(port, &marker);
+    pid1.signal(libc::SIGTERM);
+    assert!(pid1.wait_for_log("drain begin", LONG), "{}", pid1.log());
+    // Freeze lameduck (as a starved or throttled node would) for longer than `quiet`.
+    pid1.signal(libc::SIGSTOP);
+    std::thread::sleep(Duration::from_millis(1500));
+    pid1.signal(libc::SIGCONT);
+    assert_eq!(pid1.wait(LONG), Some(0), "{}", pid1.log());
+    let log = pid1.log();
+    let done = log.lines().find(|line| line.contains("drain done")).unwrap_or_default();
+    assert!(done.contains("reason=quiet"), "{log}");
+    // The frozen window was seen as a stall and not counted as quiet.
+    let stalls: u64 = field(done, "stalls").parse().unwrap_or(0);
+    let unobserved: f64 = field(done, "unobserved_seconds").parse().unwrap_or(0.0);
+    assert!(stalls >= 1 && unobserved >= 1.0, "{log}");
+}
+
+fn field<'a>(line: &'a str, key: &str) -> &'a str {
+    line.split_whitespace()
+        .find_map(|word| word.strip_prefix(key)?.strip_prefix('='))
+        .unwrap_or_default()
+}
