@@ -226,7 +226,12 @@ fn start_container(
     let program = images::resolve_program(&mut argv, &env.self_exe).map_err(|e| anyhow!(e))?;
     let mounts = mount_plan(scenario, spec, &image, stage)?;
     let log_path = pod_dir.join(format!("{}.log", spec.name));
-    let exec = exec_spec(&program, &argv, &spec.env, pod, &log_path)?;
+    let programs = stage_programs(&image, &stage.join(".programs").join(&spec.name), env)?;
+    let mut exec = exec_spec(&program, &argv, &spec.env, pod, &log_path)?;
+    if let Some(dir) = programs {
+        let path = format!("PATH={}:{}", dir.display(), images::PATH);
+        exec.env[0] = CString::new(path)?;
+    }
     let pid = spawn::spawn_container(netns.raw(), &mounts, &exec)?;
     let exit_rx = reaper::watch(pid);
     let (tx, rx) = watch::channel(None);
@@ -250,6 +255,27 @@ fn start_container(
     Ok(ContainerRt { spec: spec.clone(), pid, stop_signal, exit: rx, log_path })
 }
 
+/// Writes a script per program of the image (`exec` of the local command) into `dir`, which
+/// the container gets first on its PATH. `None` when the image has none.
+fn stage_programs(image: &images::Image, dir: &Path, env: &LabEnv) -> Result<Option<PathBuf>> {
+    use std::os::unix::fs::PermissionsExt;
+    if image.programs.is_empty() {
+        return Ok(None);
+    }
+    std::fs::create_dir_all(dir)?;
+    for (name, command) in &image.programs {
+        let mut argv = command.clone();
+        let program = images::resolve_program(&mut argv, &env.self_exe).map_err(|e| anyhow!(e))?;
+        argv[0] = program.display().to_string();
+        let quoted: Vec<String> =
+            argv.iter().map(|a| format!("'{}'", a.replace('\'', "'\\''"))).collect();
+        let file = dir.join(name);
+        std::fs::write(&file, format!("#!/bin/sh\nexec {} \"$@\"\n", quoted.join(" ")))?;
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o755))?;
+    }
+    Ok(Some(dir.to_path_buf()))
+}
+
 /// The program, its argv and environment, with output appended to `log_path`.
 pub fn exec_spec(
     program: &Path,
@@ -263,11 +289,8 @@ pub fn exec_spec(
         .append(true)
         .open(log_path)
         .with_context(|| format!("open {}", log_path.display()))?;
-    let mut env = vec![
-        "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".to_string(),
-        format!("HOSTNAME={pod}"),
-        "HOME=/root".to_string(),
-    ];
+    let mut env =
+        vec![format!("PATH={}", images::PATH), format!("HOSTNAME={pod}"), "HOME=/root".to_string()];
     env.extend(env_vars.iter().map(|v| format!("{}={}", v.name, v.value)));
     if argv.iter().any(|a| a.contains('\0')) {
         bail!("command contains a NUL byte");

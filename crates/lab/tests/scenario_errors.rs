@@ -77,3 +77,41 @@ fn a_missing_program_names_install_deps() {
         "{stderr}"
     );
 }
+
+#[test]
+fn manifests_supply_pod_replicas_and_config_maps() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = "apiVersion: v1
+kind: ConfigMap
+metadata: {name: web-conf}
+data: {nginx.conf: 'events {}'}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 3
+  template:
+    spec:
+      terminationGracePeriodSeconds: 45
+      containers:
+        - name: web
+          image: nginx
+          ports: [{containerPort: 80}]
+          startupProbe: {tcpSocket: {port: 80}}
+          volumeMounts: [{name: conf, mountPath: /etc/nginx/nginx.conf, subPath: nginx.conf}]
+      volumes: [{name: conf, configMap: {name: web-conf}}]
+";
+    std::fs::write(dir.path().join("app.yaml"), manifest).unwrap();
+    let file = dir.path().join("s.yaml");
+    let text = "name: t\nmanifests: [./]\nload: {schedule: \"const(1, 1s)\"}\n";
+    let s = parse_str(file.to_str().unwrap(), text).expect("scenario from manifests");
+    assert_eq!(s.replicas, 3);
+    assert_eq!(s.grace_seconds(), 45);
+    assert_eq!(s.config_maps["web-conf"]["nginx.conf"], "events {}");
+
+    let text = "name: t\nmanifests: [./nowhere/]\nload: {schedule: \"const(1, 1s)\"}\n";
+    let err = parse_str(file.to_str().unwrap(), text).unwrap_err();
+    assert_eq!(err.line, Some(2), "{err}");
+    assert!(err.to_string().contains("does not exist"), "{err}");
+}

@@ -28,6 +28,8 @@ pub struct Image {
     pub cmd: Vec<String>,
     pub stop_signal: i32,
     pub scratch: Vec<String>,
+    /// Programs on the image's PATH that stand for a local command (see `ImageSpec::programs`).
+    pub programs: BTreeMap<String, Vec<String>>,
 }
 
 fn strings(items: &[&str]) -> Vec<String> {
@@ -43,6 +45,7 @@ pub fn lookup(image: &str, overrides: &BTreeMap<String, ImageSpec>) -> Result<Im
             None => libc::SIGTERM,
         };
         return Ok(Image {
+            programs: spec.programs.clone(),
             entrypoint: vec![],
             cmd: spec.command.clone(),
             stop_signal,
@@ -57,6 +60,7 @@ pub fn lookup(image: &str, overrides: &BTreeMap<String, ImageSpec>) -> Result<Im
             // The official image switched its STOPSIGNAL to SIGQUIT in 1.19.
             let old = nginx_version(tag).is_some_and(|v| v < (1, 19));
             Ok(Image {
+                programs: BTreeMap::new(),
                 entrypoint: vec![],
                 cmd: strings(&["nginx", "-g", "daemon off;"]),
                 stop_signal: if old { libc::SIGTERM } else { libc::SIGQUIT },
@@ -64,12 +68,14 @@ pub fn lookup(image: &str, overrides: &BTreeMap<String, ImageSpec>) -> Result<Im
             })
         }
         "php" if tag.contains("fpm") => Ok(Image {
+            programs: BTreeMap::new(),
             entrypoint: vec![],
             cmd: strings(&["php-fpm", "-F"]),
             stop_signal: libc::SIGQUIT,
             scratch: strings(&["/var/log"]),
         }),
         "trafex/alpine-nginx-php7" | "trafex/php-nginx" => Ok(Image {
+            programs: BTreeMap::new(),
             entrypoint: vec![],
             cmd: strings(&["supervisord", "-c", "/etc/supervisor/conf.d/supervisord.conf"]),
             stop_signal: libc::SIGTERM,
@@ -77,12 +83,14 @@ pub fn lookup(image: &str, overrides: &BTreeMap<String, ImageSpec>) -> Result<Im
                 .concat(),
         }),
         "lameduck" => Ok(Image {
+            programs: BTreeMap::new(),
             entrypoint: vec![],
             cmd: strings(&["lameduck"]),
             stop_signal: libc::SIGTERM,
             scratch: vec![],
         }),
         "debian" | "busybox" | "alpine" | "ubuntu" => Ok(Image {
+            programs: BTreeMap::new(),
             entrypoint: vec![],
             cmd: strings(&["sh"]),
             stop_signal: libc::SIGTERM,
@@ -113,7 +121,7 @@ pub fn container_argv(
     }
 }
 
-const PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+pub const PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 /// Maps argv[0] to a program on this machine and applies the lab's conventions: `lameduck`
 /// (also `/usr/local/bin/lameduck`) is the lab's own executable; `php-fpm` is the installed
@@ -181,6 +189,7 @@ mod tests {
     #[test]
     fn command_and_args_replace_entrypoint_and_cmd() {
         let image = Image {
+            programs: BTreeMap::new(),
             entrypoint: vec!["e".into()],
             cmd: vec!["c".into()],
             stop_signal: 15,

@@ -5,6 +5,7 @@
 //! Unknown fields are errors, reported with file, line and the list of valid fields.
 pub mod duration;
 pub mod images;
+pub mod manifests;
 pub mod parse;
 
 use std::collections::BTreeMap;
@@ -41,6 +42,10 @@ pub struct Scenario {
     /// Overrides or extends the image table.
     #[serde(default)]
     pub images: BTreeMap<String, ImageSpec>,
+    /// Kubernetes manifests (files or directories) the pod, replicas and ConfigMaps come from;
+    /// consumed while loading (see `manifests.rs`), so never set on a loaded scenario.
+    #[serde(default, skip_serializing)]
+    pub manifests: Vec<String>,
     pub pod: PodSpec,
 }
 
@@ -166,6 +171,10 @@ pub struct ImageSpec {
     /// Directories the image owns (kept private with a tmpfs in each container).
     #[serde(default)]
     pub scratch: Vec<String>,
+    /// Programs the image has on its PATH, as local commands: `php-fpm: [php-fpm, -y, …]`
+    /// makes a process the container starts by the name `php-fpm` run that command instead.
+    #[serde(default)]
+    pub programs: BTreeMap<String, Vec<String>>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -211,6 +220,9 @@ pub struct Container {
     /// Accepted so pasted templates load; the lab does not restart containers.
     #[serde(default, skip_serializing)]
     pub liveness_probe: Option<serde_yaml::Value>,
+    /// Accepted so pasted templates load; the lab's readiness polling covers start-up.
+    #[serde(default, skip_serializing)]
+    pub startup_probe: Option<serde_yaml::Value>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -44,9 +44,25 @@ pub fn load_file(path: &Path) -> Result<Scenario, ScenarioError> {
     parse_str(&path.display().to_string(), &text)
 }
 
-/// Parses and checks scenario text; `file` names it in errors.
+/// Parses and checks scenario text; `file` names it in errors, and `manifests:` paths are
+/// relative to its directory.
 pub fn parse_str(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
-    let scenario: Scenario = serde_yaml::from_str(text).map_err(|e| {
+    let base = Path::new(file).parent().unwrap_or(Path::new("."));
+    let mut raw: serde_yaml::Value = serde_yaml::from_str(text).unwrap_or(serde_yaml::Value::Null);
+    // With manifests the merged value is parsed (errors lose their line); else the text.
+    let from_manifests = raw.get("manifests").is_some();
+    if let Err(message) = super::manifests::expand(&mut raw, base) {
+        return Err(ScenarioError {
+            file: file.into(),
+            line: line_of(text, "manifests"),
+            column: None,
+            message,
+            hint: Some("list Kubernetes manifest files or directories holding one Deployment and its ConfigMaps, relative to the scenario file".into()),
+        });
+    }
+    let parsed =
+        if from_manifests { serde_yaml::from_value(raw) } else { serde_yaml::from_str(text) };
+    let scenario: Scenario = parsed.map_err(|e| {
         let location = e.location();
         let message = e.to_string();
         // serde_yaml appends " at line X column Y"; the location is printed in front instead.
