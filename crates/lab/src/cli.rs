@@ -227,7 +227,8 @@ fn inner(args: &Args, scenarios: Vec<Scenario>, run_dir: PathBuf) -> Result<Exit
     let home_ns = NetNs::current()?;
     // Containers may hide the executable's real path (a private /tmp): use its bind mount.
     let self_exe = PathBuf::from(crate::sys::rootfs::LAMEDUCK_PATH);
-    let env = LabEnv { run_dir: run_dir.clone(), stage_dir, self_exe, home_ns };
+    let live = scenarios.len() == 1 && args.output == Output::Human;
+    let env = LabEnv { run_dir: run_dir.clone(), stage_dir, self_exe, home_ns, live };
     let runtime =
         tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     let jobs = args.jobs as usize;

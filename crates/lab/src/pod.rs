@@ -25,6 +25,8 @@ pub struct LabEnv {
     pub self_exe: PathBuf,
     /// The lab's network namespace (where the ingress and the load run).
     pub home_ns: NetNs,
+    /// Draw the load's live console on stderr (a single scenario on a terminal).
+    pub live: bool,
 }
 
 /// A running container.

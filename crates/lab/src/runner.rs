@@ -348,16 +348,31 @@ async fn drive(
     let (done_tx, done_rx) = tokio::sync::oneshot::channel();
     let load_stop = stop.clone();
     let log = cluster.log.clone();
+    let live = cluster.env.live;
     std::thread::Builder::new().name(format!("load-{}", s.name)).spawn(move || {
+        // `None` unless stderr is a terminal: then the per-second view is drawn there.
+        let console = std::cell::RefCell::new(
+            live.then(|| lameduck_report::live::LiveConsole::for_stderr(plan.schedule.duration()))
+                .flatten(),
+        );
         let hooks = RunHooks {
             on_start: Some(Box::new(move |at| {
                 log.record_at(at, "", "", "load", "load started");
                 let _ = start_tx.send(at);
             })),
+            on_second: Some(Box::new(|second| {
+                if let Some(c) = console.borrow_mut().as_mut() {
+                    c.second(serde_json::to_value(second).unwrap_or_default());
+                }
+            })),
             stop: Some(load_stop),
             ..RunHooks::default()
         };
         let _ = done_tx.send(lameduck_load::run(&plan, hooks));
+        let console = console.into_inner();
+        if let Some(c) = console {
+            c.finish();
+        }
     })?;
     let started = start_rx.await.map_err(|_| anyhow!("the load engine did not start"))?;
     let mut actions = s.actions.clone();
