@@ -67,6 +67,8 @@ pub struct LameduckCall {
     /// `run` or `prestop`.
     pub subcommand: String,
     pub grace_period: Option<f64>,
+    /// The grace period came from `LAMEDUCK_GRACE_PERIOD`, not the flag.
+    pub grace_period_from_env: bool,
     /// Defaults to `auto` (quiet=1s, min=0s, max=15s) when absent.
     pub drain: Option<Drain>,
     pub drain_text: Option<String>,
@@ -88,6 +90,40 @@ pub struct LameduckCall {
 }
 
 impl LameduckCall {
+    /// Fills what the flags leave out from the container's environment, as lameduck does:
+    /// `LAMEDUCK_DRAIN`, `LAMEDUCK_GRACE_PERIOD` and, for `run`, `LAMEDUCK_CONFIG`.
+    pub fn apply_env(&mut self, env: &[(String, String)]) {
+        let var = |name: &str| env.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+        if self.drain_text.is_none() {
+            if let Some(text) = var("LAMEDUCK_DRAIN") {
+                self.drain = Drain::parse(&text);
+                self.drain_text = Some(text);
+            }
+        }
+        if self.grace_period.is_none() {
+            self.grace_period = var("LAMEDUCK_GRACE_PERIOD").and_then(|v| parse_seconds(&v));
+            self.grace_period_from_env = self.grace_period.is_some();
+        }
+        if self.subcommand == "run" && self.config.is_none() {
+            self.config = var("LAMEDUCK_CONFIG");
+        }
+    }
+
+    /// Whether `run` takes settings from a lameduck.toml the checker does not read: `--config`,
+    /// or no process on the command line (then it reads ./lameduck.toml).
+    pub fn reads_config_file(&self) -> bool {
+        self.subcommand == "run"
+            && (self.config.is_some() || (self.processes.is_empty() && self.program.is_empty()))
+    }
+
+    /// The drain, or `None` when a config file the checker does not read may set it.
+    pub fn known_drain(&self) -> Option<Drain> {
+        if self.drain_text.is_none() && self.reads_config_file() {
+            return None;
+        }
+        Some(self.drain_or_default())
+    }
+
     pub fn drain_or_default(&self) -> Drain {
         self.drain.clone().unwrap_or(Drain::Auto { min: 0.0, quiet: 1.0, max: 15.0 })
     }

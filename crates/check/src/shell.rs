@@ -141,6 +141,16 @@ impl Hook {
         Some((signal, command, after))
     }
 
+    /// Applies the container's environment to the `lameduck` calls in the hook (exec hooks run
+    /// with the container's environment).
+    pub fn apply_env(&mut self, env: &[(String, String)]) {
+        for step in &mut self.steps {
+            if let Step::Lameduck(call) = step {
+                call.apply_env(env);
+            }
+        }
+    }
+
     pub fn lameduck(&self) -> Option<&LameduckCall> {
         self.steps
             .iter()

@@ -199,6 +199,15 @@ fn container(node: &Node, init: bool) -> Container {
                 ))
             })
             .collect(),
+        env: node
+            .get("env")
+            .map(Node::as_seq)
+            .unwrap_or(&[])
+            .iter()
+            .filter_map(|e| {
+                Some((e.get("name")?.as_str()?.to_string(), e.get("value")?.as_str()?.to_string()))
+            })
+            .collect(),
         pre_stop,
         stop_signal,
         has_readiness: node.get("readinessProbe").is_some_and(|n| !matches!(n.value, Value::Null)),

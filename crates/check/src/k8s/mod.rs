@@ -53,6 +53,8 @@ pub struct Container {
     pub args: Option<Vec<String>>,
     pub command_span: Option<Span>,
     pub ports: Vec<(u16, Option<String>)>,
+    /// `env` entries with a literal `value` (`valueFrom` is not resolved).
+    pub env: Vec<(String, String)>,
     pub pre_stop: Option<PreStop>,
     /// `lifecycle.stopSignal` (Kubernetes 1.33+).
     pub stop_signal: Option<(String, Span)>,

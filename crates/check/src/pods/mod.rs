@@ -180,7 +180,7 @@ impl ContainerView<'_> {
             None => 0.0,
         };
         let run = match &self.pid1 {
-            Pid1::Lameduck(call) => call.drain_or_default().most(),
+            Pid1::Lameduck(call) => call.known_drain().map_or(0.0, |d| d.most()),
             _ => 0.0,
         };
         server + run
@@ -282,7 +282,10 @@ fn container_view<'a>(
         }
     };
     let _ = shell_form;
-    let pid1 = pid1_of(&argv);
+    let mut pid1 = pid1_of(&argv);
+    if let Pid1::Lameduck(call) = &mut pid1 {
+        call.apply_env(&c.env);
+    }
     // A command or args that name a program decide the role: `php artisan queue:work` in a
     // php-fpm image is a worker, not php-fpm. Only flags (`args: ["-F"]`) keep the image's role.
     let names_a_program =
@@ -340,7 +343,11 @@ fn container_view<'a>(
     };
 
     let hook = match &c.pre_stop {
-        Some(PreStop::Exec { argv, .. }) => Some(Hook::from_argv(argv)),
+        Some(PreStop::Exec { argv, .. }) => {
+            let mut hook = Hook::from_argv(argv);
+            hook.apply_env(&c.env);
+            Some(hook)
+        }
         _ => None,
     };
     let hook_delay = match &c.pre_stop {
@@ -351,16 +358,18 @@ fn container_view<'a>(
         }
         Some(PreStop::HttpGet { .. }) => Some(Delay::Unknown),
     };
+    // `Some(None)`: lameduck run drains as a lameduck.toml the checker does not read says.
     let run_drain = match &pid1 {
-        Pid1::Lameduck(call) => Some(call.drain_or_default().least()),
+        Pid1::Lameduck(call) => Some(call.known_drain().map(|d| d.least())),
         _ => None,
     };
     let delay = match (hook_delay, run_drain) {
-        (Some(Delay::Seconds(h)), Some(r)) => Delay::Seconds(h + r),
+        (_, Some(None)) => Delay::Unknown,
+        (Some(Delay::Seconds(h)), Some(Some(r))) => Delay::Seconds(h + r),
         (Some(Delay::Seconds(h)), None) if h > 0.0 => Delay::Seconds(h),
         (Some(Delay::Seconds(_)), None) => Delay::Seconds(0.0),
         (Some(d), _) => d,
-        (None, Some(r)) => Delay::Seconds(r),
+        (None, Some(Some(r))) => Delay::Seconds(r),
         (None, None) => Delay::Absent,
     };
 

@@ -23,7 +23,11 @@ declare_rule! {
     /// Recognised forms: `lameduck run [--grace-period D] [--drain none|fixed:D|auto[:quiet=D,min=D,max=D]] [--stop-signal [NAME=]SIG] [--process NAME=CMD] -- cmd`
     /// and `lameduck prestop [--drain …] [--grace-period D] [--signal SIG] [--after-port N[,N]] [--fastcgi A] [--pidfile P]`,
     /// with `--flag value` or `--flag=value`, in `command`/`args`, in the image's ENTRYPOINT/CMD,
-    /// or in an exec preStop hook (also inside `sh -c`). Unknown flags are ignored.
+    /// or in an exec preStop hook (also inside `sh -c`). Unknown flags are ignored. As lameduck
+    /// does, the container's `LAMEDUCK_DRAIN` and `LAMEDUCK_GRACE_PERIOD` stand in for absent
+    /// flags; `run --config FILE` (or `LAMEDUCK_CONFIG`, or no process on the command line, which
+    /// reads ./lameduck.toml) may set the drain and grace period in a file this check does not
+    /// read, so they are then checked only when given as flags.
     ///
     /// ### Before
     ///
@@ -46,8 +50,12 @@ declare_rule! {
 fn problems(call: &LameduckCall, grace: f64) -> Vec<String> {
     let mut out = Vec::new();
     let planned = call.grace_period.unwrap_or(30.0);
-    if planned > grace {
-        let given = if call.grace_period.is_some() {
+    // Without the flag, a lameduck.toml the checker does not read may set the grace period.
+    let planned_known = call.grace_period.is_some() || !call.reads_config_file();
+    if planned_known && planned > grace {
+        let given = if call.grace_period_from_env {
+            "LAMEDUCK_GRACE_PERIOD in the container's env"
+        } else if call.grace_period.is_some() {
             "--grace-period"
         } else {
             "the default --grace-period"
@@ -59,8 +67,8 @@ fn problems(call: &LameduckCall, grace: f64) -> Vec<String> {
             show(grace)
         ));
     }
-    let drain = call.drain_or_default().most();
-    if drain >= grace.min(planned) {
+    let drain = call.known_drain().map_or(0.0, |d| d.most());
+    if drain > 0.0 && drain >= grace.min(planned) {
         out.push(format!(
             "--drain {} can take {} of the {} grace period, leaving nothing for the servers to finish their requests",
             call.drain_text.as_deref().unwrap_or("auto (default)"),
