@@ -15,6 +15,7 @@ pub mod exit_code;
 pub mod health;
 pub mod known;
 pub mod log;
+mod memory;
 pub mod netstat;
 pub mod phpfpm;
 pub mod prestop;

@@ -65,6 +65,8 @@ pub fn supervise(settings: Settings) -> u8 {
         is_pid1,
     };
     supervisor.start_processes(&signal_fd);
+    // Idle from here on: give back the executable's pages only start-up needed.
+    crate::memory::release_startup_pages();
     supervisor.run_event_loop(&signal_fd);
     let code = supervisor.exit_code();
     supervisor.log.phase("exit", "done", &[("exit_code", code.to_string())]);
