@@ -9,9 +9,14 @@
 //!   new requests on keep-alive connections), or a changed receive queue when only
 //!   `/proc/net/tcp` is available.
 //!
-//! Quiet is counted only for time in which the machine could observe traffic
-//! ([`crate::stall`]): a window in which lameduck itself was not scheduled, or waited for a CPU,
-//! is not evidence that the load balancer has stopped sending.
+//! Quiet is counted only for time in which silence is evidence that the load balancer has
+//! stopped sending, not that it stalled:
+//! - not while a connection on a watched port waits for its peer to close it (`FIN_WAIT`):
+//!   the server has answered and closed, and the peer's application has not yet read the end
+//!   of the answer, so it is behind, and may still send once it catches up (a live load
+//!   balancer closes within milliseconds);
+//! - not for a window in which lameduck itself was not scheduled, or waited for a CPU
+//!   ([`crate::stall`]).
 //!
 //! The drain waits at least `min` and at most `max`, and never past the deadline it is given.
 use std::collections::HashMap;
@@ -151,6 +156,8 @@ pub struct Drain {
     seen: HashMap<(u16, String), u64>,
     /// Count of activity events, for the log.
     pub events: u64,
+    /// Count of samples in which a peer had not closed a finished connection, for the log.
+    pub peer_behind_samples: u64,
 }
 
 impl Drain {
@@ -165,6 +172,7 @@ impl Drain {
             observer: Observer::new(now, SAMPLE_INTERVAL),
             seen: HashMap::new(),
             events: 0,
+            peer_behind_samples: 0,
         };
         if matches!(drain.spec, DrainSpec::Auto { .. }) {
             // The first sample is the baseline: connections already open are not "new".
@@ -189,6 +197,8 @@ impl Drain {
                 let credit = self.observer.credit(now);
                 if self.observe(&sockets) {
                     self.quiet_observed = Duration::ZERO;
+                } else if self.peer_behind(&sockets) {
+                    self.peer_behind_samples += 1;
                 } else {
                     self.quiet_observed += credit;
                 }
@@ -223,6 +233,11 @@ impl Drain {
             self.events += 1;
         }
         active
+    }
+
+    /// True if a peer has not yet closed a connection to a watched port that the server closed.
+    fn peer_behind(&self, sockets: &[TcpSocket]) -> bool {
+        sockets.iter().any(|s| self.ports.contains(&s.local_port) && s.awaits_peer_close())
     }
 
     /// When to look again.
