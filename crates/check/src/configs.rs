@@ -121,6 +121,8 @@ pub struct FpmConfig {
     pub process_control_timeout: Option<(f64, Span)>,
     /// `request_terminate_timeout` per pool (0 = unlimited).
     pub request_terminate_timeouts: Vec<(f64, Span)>,
+    /// `include = PATTERN` directives, anywhere in the file, in order.
+    pub includes: Vec<(String, Span)>,
     /// Where a finding about the whole file points (the first line).
     pub start: Span,
 }
@@ -207,7 +209,15 @@ pub fn parse(
                 .filter_map(|s| s.get("request_terminate_timeout"))
                 .filter_map(|e| Some((parse_seconds(&e.value)?, span(e.value_range.clone()))))
                 .collect();
+            let includes = ini
+                .sections
+                .iter()
+                .flat_map(|s| &s.entries)
+                .filter(|e| e.key.eq_ignore_ascii_case("include") && !e.value.trim().is_empty())
+                .map(|e| (e.value.trim().to_string(), span(e.value_range.clone())))
+                .collect();
             Ok(Parsed::PhpFpm(FpmConfig {
+                includes,
                 global: global_section.map(|s| span(s.header_range.clone())),
                 process_control_timeout: pct,
                 request_terminate_timeouts,

@@ -11,6 +11,7 @@ pub mod engine;
 pub mod exit;
 pub mod finding;
 pub mod image;
+pub mod includes;
 pub mod k8s;
 pub mod lameduck_flags;
 pub mod location;

@@ -9,6 +9,7 @@ use crate::configs::{
     self, ConfigKind, FpmConfig, NginxConfig, Origin, Parsed, SupervisordConfig, TextMap,
 };
 use crate::finding::ParseFailure;
+use crate::includes::{self, Includes};
 use crate::k8s::{self, Objects};
 use crate::parse::dockerfile::{self, Dockerfile};
 use crate::parse::yaml::{self, HelmSection, Node, Value};
@@ -68,6 +69,8 @@ pub struct Project {
     /// The group each config belongs to: its directory (`pool.d/` counts as its parent) or its
     /// ConfigMap. Settings are looked up across a group, as php-fpm's `include` joins them.
     pub groups: HashMap<ConfigRef, String>,
+    /// php-fpm `include` directives, resolved against the scanned files and ConfigMap keys.
+    pub includes: Includes,
     /// `# Source:` sections of helm output, per file.
     pub helm: HashMap<FileId, Vec<HelmSection>>,
     pub config: Config,
@@ -156,6 +159,7 @@ impl Project {
                 project.read_file(path, kind_by_name(path));
             }
         }
+        project.includes = includes::resolve(&project);
         Ok(project)
     }
 
@@ -164,6 +168,7 @@ impl Project {
         let mut project = Project { config, ..Project::default() };
         let kind = kind_by_name(Path::new(name)).unwrap_or_else(|| sniff_kind(name, text));
         project.add_file(name.into(), text.into(), kind, None);
+        project.includes = includes::resolve(&project);
         project
     }
 

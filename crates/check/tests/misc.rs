@@ -140,3 +140,17 @@ fn dockerignore_and_notes_beside_a_dockerfile_are_not_dockerfiles() {
     let project = Project::load(&[explicit], Config::default()).unwrap();
     assert!(project.sources.is_empty(), "the ignore file was read");
 }
+
+#[test]
+fn php_fpm_includes_are_followed_outside_the_config_directory() {
+    let dir = format!("{MISC}/include-link");
+    let project = Project::load(std::slice::from_ref(&dir), Config::default()).unwrap();
+    let with_include = project.fpm.iter().position(|c| !c.includes.is_empty()).unwrap();
+    let joined = project.includes.joined(with_include);
+    assert_eq!(joined.len(), 2, "{:?}", project.includes);
+    assert!(project.includes.unresolved.is_empty());
+    // process_control_timeout is set in the included file only: neither the [global] in
+    // web/php-fpm.conf nor the container (linked through web/Dockerfile) is reported.
+    let out = lameduck_check::run(&project, Format::Json, Severity::Warning, false);
+    assert!(out.findings.iter().all(|f| f.rule != "LD002"), "{}", out.output);
+}

@@ -40,8 +40,21 @@ pub(super) fn linked_configs<'a>(
             );
         }
     }
-    let mut linked: Linked<'a> = (Vec::new(), Vec::new(), Vec::new());
+    // What a php-fpm config includes is part of it (a ConfigMap's included keys are assumed to be
+    // mounted beside it, as a whole-ConfigMap directory mount does).
+    let mut with_includes = Vec::new();
     for r in refs {
+        let more = match r {
+            ConfigRef::PhpFpm(i) => project.includes.closure(i),
+            _ => Vec::new(),
+        };
+        with_includes.push(r);
+        with_includes.extend(more.into_iter().map(ConfigRef::PhpFpm));
+    }
+    let mut seen = std::collections::HashSet::new();
+    with_includes.retain(|r| seen.insert(*r));
+    let mut linked: Linked<'a> = (Vec::new(), Vec::new(), Vec::new());
+    for r in with_includes {
         match r {
             ConfigRef::PhpFpm(i) => linked.0.push(&project.fpm[i]),
             ConfigRef::Nginx(i) => linked.1.push(&project.nginx[i]),

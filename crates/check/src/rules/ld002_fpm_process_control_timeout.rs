@@ -2,6 +2,7 @@
 use super::{Ctx, Sink};
 use crate::pods::Role;
 use crate::project::ConfigRef;
+use crate::source::Span;
 
 declare_rule! {
     /// php-fpm's `process_control_timeout` is 0 or missing, so its master kills busy workers at once.
@@ -12,7 +13,9 @@ declare_rule! {
     /// a preStop delay then end in 502s for every slow request. Set it to the longest request you
     /// want to finish during a rollout (and keep it inside the grace period, see LD006).
     ///
-    /// It is a global setting: it belongs in `[global]` of `php-fpm.conf` (or any included file).
+    /// It is a global setting: it belongs in `[global]` of `php-fpm.conf` (or any included file:
+    /// `include = pool.d/*.conf` and absolute patterns are followed within the scanned files and
+    /// the ConfigMap's keys; an include that matches nothing scanned is named in the finding).
     /// The rule fires on a `[global]` section whose config group (the directory, with `pool.d`
     /// and `php-fpm.d` counting as their parent, or the ConfigMap) never sets it, on a value of
     /// 0, and on a php-fpm container none of whose linked configs (mounted ConfigMap keys, or
@@ -53,12 +56,31 @@ fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
             continue;
         }
         let Some(global) = fpm.global else { continue };
-        let set_elsewhere = groups.get(group.as_str()).into_iter().flatten().any(|r| match r {
-            ConfigRef::PhpFpm(j) => project.fpm[*j].process_control_timeout.is_some(),
-            _ => false,
-        });
+        let joined = project.includes.joined(*i);
+        let set_elsewhere =
+            groups.get(group.as_str()).into_iter().flatten().any(|r| match r {
+                ConfigRef::PhpFpm(j) => project.fpm[*j].process_control_timeout.is_some(),
+                _ => false,
+            }) || joined.iter().any(|j| project.fpm[*j].process_control_timeout.is_some());
         if !set_elsewhere {
-            sink.report(global, format!("[global] in {} does not set process_control_timeout, so it is 0: php-fpm kills busy workers as soon as it is asked to stop; add `process_control_timeout = 20s`", fpm.origin.label));
+            let mut message = format!("[global] in {} does not set process_control_timeout, so it is 0: php-fpm kills busy workers as soon as it is asked to stop; add `process_control_timeout = 20s`", fpm.origin.label);
+            let outside: Vec<&(String, Span)> = joined
+                .iter()
+                .flat_map(|j| project.includes.unresolved.get(j).into_iter().flatten())
+                .collect();
+            if !outside.is_empty() {
+                let names: Vec<String> =
+                    outside.iter().map(|(p, _)| format!("`include = {p}`")).collect();
+                message.push_str(&format!(
+                    " (note: {} matches no scanned file{}, so it may be set there: add those files to the check, or put the setting in this file)",
+                    names.join(", "),
+                    if fpm.origin.label.starts_with("ConfigMap") { " or key of this ConfigMap" } else { "" }
+                ));
+            }
+            let finding = sink.report(global, message);
+            for (_, span) in outside {
+                finding.with(Some(*span), "include outside the scanned files");
+            }
         }
     }
     for pod in ctx.pods.iter().filter(|p| !p.workload.is_batch()) {
