@@ -16,7 +16,10 @@ declare_rule! {
     ///
     /// Checked: the final stage's CMD and ENTRYPOINT of each Dockerfile, and the `command` of pod
     /// containers. A script counts as handing over when its last command starts with `exec`, or
-    /// when bash runs a single simple command (bash execs it; dash does not).
+    /// when bash runs a single simple command (bash execs it; dash does not). A pod container
+    /// whose preStop is `lameduck prestop --pidfile FILE` is not reported: the hook signals the
+    /// server itself, by its pidfile, and waits for it to exit, so the shell's deafness does not
+    /// matter. (Without `--pidfile`, `lameduck prestop` signals PID 1, the shell, and it is.)
     ///
     /// ### Before
     ///
@@ -55,6 +58,9 @@ fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
             .filter(|c| !c.container.plain_init && c.container.command.is_some())
         {
             let Pid1::Shell { execs: false, script } = &c.pid1 else { continue };
+            if c.hook.as_ref().and_then(|h| h.lameduck()).is_some_and(|l| l.pidfile.is_some()) {
+                continue;
+            }
             let span = c.pid1_span.unwrap_or(c.container.span);
             let first = script.split_whitespace().next().unwrap_or("the server");
             sink.report_in(
