@@ -115,3 +115,26 @@ spec:
     assert_eq!(err.line, Some(2), "{err}");
     assert!(err.to_string().contains("does not exist"), "{err}");
 }
+
+#[test]
+fn a_mistake_in_the_manifests_names_the_manifest_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = "apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  template:
+    spec:
+      containers:
+        - name: web
+          image: nginx
+          portz: [{containerPort: 80}]
+";
+    std::fs::write(dir.path().join("deployment.yaml"), manifest).unwrap();
+    let file = dir.path().join("s.yaml");
+    let text = "name: t\nmanifests: [deployment.yaml]\nload: {schedule: \"const(1, 1s)\"}\n";
+    let err = parse_str(file.to_str().unwrap(), text).unwrap_err();
+    assert!(err.file.ends_with("deployment.yaml"), "{err}");
+    assert_eq!(err.line, Some(10), "{err}");
+    assert!(err.to_string().contains("unknown field `portz`"), "{err}");
+}

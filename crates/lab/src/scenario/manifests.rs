@@ -36,14 +36,15 @@ fn files_of(path: &Path) -> Result<Vec<PathBuf>, String> {
 }
 
 /// Fills `pod`, `replicas` and `configMaps` of a raw scenario from its `manifests:` (paths
-/// relative to `base`), and removes `manifests`. Errors are messages for the scenario file.
-pub fn expand(doc: &mut Value, base: &Path) -> Result<(), String> {
-    let Some(map) = doc.as_mapping_mut() else { return Ok(()) };
-    let Some(list) = map.remove(key("manifests")) else { return Ok(()) };
+/// relative to `base`), and removes `manifests`. Returns the Deployment's file, so errors in
+/// the pod template can point there. Errors are messages for the scenario file.
+pub fn expand(doc: &mut Value, base: &Path) -> Result<Option<PathBuf>, String> {
+    let Some(map) = doc.as_mapping_mut() else { return Ok(None) };
+    let Some(list) = map.remove(key("manifests")) else { return Ok(None) };
     let paths: Vec<String> = serde_yaml::from_value(list)
         .map_err(|_| "manifests must be a list of files or directories".to_string())?;
     if paths.is_empty() {
-        return Ok(());
+        return Ok(None);
     }
     let mut deployments = Vec::new();
     let mut config_maps = Mapping::new();
@@ -86,5 +87,5 @@ pub fn expand(doc: &mut Value, base: &Path) -> Result<(), String> {
             own.entry(name).or_insert(data);
         }
     }
-    Ok(())
+    Ok(Some(file))
 }

@@ -49,40 +49,56 @@ pub fn load_file(path: &Path) -> Result<Scenario, ScenarioError> {
 pub fn parse_str(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
     let base = Path::new(file).parent().unwrap_or(Path::new("."));
     let mut raw: serde_yaml::Value = serde_yaml::from_str(text).unwrap_or(serde_yaml::Value::Null);
-    // With manifests the merged value is parsed (errors lose their line); else the text.
-    let from_manifests = raw.get("manifests").is_some();
-    if let Err(message) = super::manifests::expand(&mut raw, base) {
-        return Err(ScenarioError {
-            file: file.into(),
-            line: line_of(text, "manifests"),
-            column: None,
-            message,
-            hint: Some("list Kubernetes manifest files or directories holding one Deployment and its ConfigMaps, relative to the scenario file".into()),
-        });
-    }
+    let manifest = super::manifests::expand(&mut raw, base).map_err(|message| ScenarioError {
+        file: file.into(),
+        line: line_of(text, "manifests"),
+        column: None,
+        message,
+        hint: Some("list Kubernetes manifest files or directories holding one Deployment and its ConfigMaps, relative to the scenario file".into()),
+    })?;
+    // Where a mistake is: the scenario file, or else the Deployment's file it came from.
+    let manifest_text = manifest.as_ref().and_then(|m| std::fs::read_to_string(m).ok());
+    let locate = |needle: Option<String>| -> (String, Option<usize>) {
+        let Some(needle) = needle else { return (file.into(), None) };
+        if let Some(line) = line_of(text, &needle) {
+            return (file.into(), Some(line));
+        }
+        match (&manifest, manifest_text.as_deref().and_then(|t| line_of(t, &needle))) {
+            (Some(m), Some(line)) => (m.display().to_string(), Some(line)),
+            _ => (file.into(), None),
+        }
+    };
+    // With manifests the merged value is parsed (its errors carry no line); else the text.
     let parsed =
-        if from_manifests { serde_yaml::from_value(raw) } else { serde_yaml::from_str(text) };
+        if manifest.is_some() { serde_yaml::from_value(raw) } else { serde_yaml::from_str(text) };
     let scenario: Scenario = parsed.map_err(|e| {
         let location = e.location();
         let message = e.to_string();
         // serde_yaml appends " at line X column Y"; the location is printed in front instead.
         let message = message.split(" at line ").next().unwrap_or(&message).to_string();
+        let (file, line) = match &location {
+            Some(l) => (file.to_string(), Some(l.line())),
+            None => locate(quoted_field(&message)),
+        };
         ScenarioError {
-            file: file.into(),
-            line: location.as_ref().map(|l| l.line()),
+            file,
+            line,
             column: location.as_ref().map(|l| l.column()),
             hint: hint_for(&message),
             message,
         }
     })?;
-    validate(&scenario).map_err(|(message, needle, hint)| ScenarioError {
-        file: file.into(),
-        line: needle.and_then(|n| line_of(text, &n)),
-        column: None,
-        message,
-        hint: Some(hint),
+    validate(&scenario).map_err(|(message, needle, hint)| {
+        let (file, line) = locate(needle);
+        ScenarioError { file, line, column: None, message, hint: Some(hint) }
     })?;
     Ok(scenario)
+}
+
+/// `unknown field `x`` → `x:`, to find the field's line.
+fn quoted_field(message: &str) -> Option<String> {
+    let rest = message.split_once("field `")?.1;
+    Some(format!("{}:", rest.split('`').next()?))
 }
 
 fn hint_for(message: &str) -> Option<String> {
