@@ -9,7 +9,7 @@ use lameduck_load::StopHandle;
 use crate::pod::LabEnv;
 use crate::result::{table, Summary, INTERRUPTED, NOT_REPRODUCED};
 use crate::sandbox::{self, INNER_ENV};
-use crate::scenario::{images, load_file, Scenario};
+use crate::scenario::{for_manifest_dir, images, load_file, Scenario};
 use crate::seeds;
 use crate::sys::netns::NetNs;
 
@@ -26,6 +26,7 @@ use crate::sys::netns::NetNs;
 ///   lameduck lab seeds --only fpm        the php-fpm ones (an exact name picks just that one)
 ///   lameduck lab --dump nginx-sigterm > my.yaml     start your own from one of them
 ///   lameduck lab my.yaml --output json   your pod template, JSON summary on stdout
+///   lameduck lab k8s/app/                your Deployment + ConfigMaps, scaled down under load
 ///
 /// Logs of every container, the event log and result.json land in the run directory, whose
 /// path is printed. Needs root (or unprivileged user namespaces); nginx and php-fpm come from
@@ -33,8 +34,9 @@ use crate::sys::netns::NetNs;
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
-    /// Scenario files (YAML), or `seeds` for the built-in experiments from the articles.
-    #[arg(value_name = "FILE.yaml|seeds", required_unless_present_any = ["list", "dump"])]
+    /// Scenario files (YAML), directories of Kubernetes manifests (a Deployment and its
+    /// ConfigMaps, scaled down to 1 under load), or `seeds` for the articles' experiments.
+    #[arg(value_name = "FILE.yaml|DIR|seeds", required_unless_present_any = ["list", "dump"])]
     pub scenarios: Vec<String>,
     /// `human` prints a table; `json` prints the summary as JSON on stdout.
     #[arg(long, value_enum, default_value_t = Output::Human)]
@@ -150,6 +152,8 @@ fn load_scenarios(args: &Args) -> Result<Vec<Scenario>> {
                 );
             }
             out.extend(chosen);
+        } else if Path::new(item).is_dir() {
+            out.push(for_manifest_dir(Path::new(item)).map_err(|e| anyhow::anyhow!("{e}"))?);
         } else {
             out.push(load_file(Path::new(item)).map_err(|e| anyhow::anyhow!("{e}"))?);
         }

@@ -138,3 +138,33 @@ spec:
     assert_eq!(err.line, Some(10), "{err}");
     assert!(err.to_string().contains("unknown field `portz`"), "{err}");
 }
+
+#[test]
+fn a_manifest_directory_gets_a_scale_down_scenario() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = dir.path().join("shop");
+    std::fs::create_dir(&app).unwrap();
+    let manifest = "apiVersion: apps/v1
+kind: Deployment
+metadata: {name: shop}
+spec:
+  replicas: 1
+  template:
+    spec:
+      containers:
+        - {name: web, image: nginx, ports: [{containerPort: 80}]}
+";
+    std::fs::write(app.join("deployment.yaml"), manifest).unwrap();
+    let s = lameduck_lab::scenario::for_manifest_dir(&app).expect("default scenario");
+    assert_eq!(s.name, "shop");
+    assert_eq!(s.replicas, 2, "at least one pod to delete");
+    assert_eq!(s.actions.len(), 1);
+    assert_eq!(s.actions[0].scale, Some(1));
+    assert_eq!(s.pod.containers[0].image, "nginx");
+
+    std::fs::write(app.join("deployment.yaml"), manifest.replace("image: nginx", "image: a/b"))
+        .unwrap();
+    let err = lameduck_lab::scenario::for_manifest_dir(&app).unwrap_err().to_string();
+    assert!(err.contains("deployment.yaml:9") && err.contains("unknown image `a/b`"), "{err}");
+    assert!(err.contains("manifests: [DIR]"), "says how to map the image: {err}");
+}

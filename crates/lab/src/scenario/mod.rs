@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 pub use duration::Dur;
-pub use parse::{load_file, parse_str, ScenarioError};
+pub use parse::{for_manifest_dir, load_file, parse_str, ScenarioError};
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]

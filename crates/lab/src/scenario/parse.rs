@@ -44,6 +44,44 @@ pub fn load_file(path: &Path) -> Result<Scenario, ScenarioError> {
     parse_str(&path.display().to_string(), &text)
 }
 
+/// The scenario for `lameduck lab DIR`: the Deployment and ConfigMaps in DIR, scaled down to one
+/// pod under load (6 requests/s on `/` for 20 s, scale-down at 2 s) behind an ALB that learns
+/// of each endpoint removal about 2 s late, expecting no failed request.
+pub fn for_manifest_dir(dir: &Path) -> Result<Scenario, ScenarioError> {
+    let absolute = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+    let name = absolute
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| "manifests".into());
+    let quoted = serde_yaml::to_string(&absolute.display().to_string()).unwrap_or_default();
+    let text = format!(
+        "name: {name:?}
+description: {desc:?}
+article: no failed request
+expect: {{failed: none}}
+manifests: [{path}]
+ingress: {{model: alb, delay: 2s, jitter: 300ms}}
+load: {{schedule: \"const(6, 20s)\", uris: [\"/\"]}}
+actions: [{{at: 2s, scale: 1}}]
+",
+        desc = format!("{} under load, scaled down to 1, endpoint lag ~2 s", dir.display()),
+        path = quoted.trim(),
+    );
+    let file = dir.join("(default lab scenario)").display().to_string();
+    let mut scenario = parse_str(&file, &text).map_err(|mut e| {
+        let more = "for other images, load or actions, write a scenario file with `manifests: [DIR]` (docs/lab.md)";
+        e.hint = Some(match e.hint.take() {
+            Some(h) => format!("{h}\n  hint: {more}"),
+            None => more.into(),
+        });
+        e
+    })?;
+    // A scale-down needs a pod to delete.
+    scenario.replicas = scenario.replicas.max(2);
+    Ok(scenario)
+}
+
 /// Parses and checks scenario text; `file` names it in errors, and `manifests:` paths are
 /// relative to its directory.
 pub fn parse_str(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
