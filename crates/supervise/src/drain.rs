@@ -7,16 +7,12 @@
 //! - a connection waiting in a listener's accept queue;
 //! - more bytes received on a connection (`tcpi_bytes_received` from `sock_diag`, which also sees
 //!   new requests on keep-alive connections), or a changed receive queue when only
-//!   `/proc/net/tcp` is available.
+//!   `/proc/net/tcp` is available;
+//! - a connection to a watched port that closed since the previous sample: the pod has just
+//!   finished serving a request, so the load balancer was in contact a moment ago.
 //!
-//! Quiet is counted only for time in which silence is evidence that the load balancer has
-//! stopped sending, not that it stalled:
-//! - not while a connection on a watched port waits for its peer to close it (`FIN_WAIT`):
-//!   the server has answered and closed, and the peer's application has not yet read the end
-//!   of the answer, so it is behind, and may still send once it catches up (a live load
-//!   balancer closes within milliseconds);
-//! - not for a window in which lameduck itself was not scheduled, or waited for a CPU
-//!   ([`crate::stall`]).
+//! Quiet is also not counted for a window in which lameduck itself was not scheduled, or waited
+//! for a CPU ([`crate::stall`]): silence it could not observe is no evidence.
 //!
 //! The drain waits at least `min` and at most `max`, and never past the deadline it is given.
 use std::collections::HashMap;
@@ -156,8 +152,8 @@ pub struct Drain {
     seen: HashMap<(u16, String), u64>,
     /// Count of activity events, for the log.
     pub events: u64,
-    /// Count of samples in which a peer had not closed a finished connection, for the log.
-    pub peer_behind_samples: u64,
+    /// Count of samples in which a connection had closed (a request was finished), for the log.
+    pub closed_samples: u64,
 }
 
 impl Drain {
@@ -172,7 +168,7 @@ impl Drain {
             observer: Observer::new(now, SAMPLE_INTERVAL),
             seen: HashMap::new(),
             events: 0,
-            peer_behind_samples: 0,
+            closed_samples: 0,
         };
         if matches!(drain.spec, DrainSpec::Auto { .. }) {
             // The first sample is the baseline: connections already open are not "new".
@@ -197,8 +193,6 @@ impl Drain {
                 let credit = self.observer.credit(now);
                 if self.observe(&sockets) {
                     self.quiet_observed = Duration::ZERO;
-                } else if self.peer_behind(&sockets) {
-                    self.peer_behind_samples += 1;
                 } else {
                     self.quiet_observed += credit;
                 }
@@ -228,16 +222,17 @@ impl Drain {
             }
             current.insert(key, counter);
         }
+        // A connection that closed since the previous sample: the pod has just finished serving
+        // it, so the load balancer was in contact a moment ago (it may be stalled, not gone).
+        if self.seen.keys().any(|key| !current.contains_key(key)) {
+            self.closed_samples += 1;
+            active = true;
+        }
         self.seen = current;
         if active {
             self.events += 1;
         }
         active
-    }
-
-    /// True if a peer has not yet closed a connection to a watched port that the server closed.
-    fn peer_behind(&self, sockets: &[TcpSocket]) -> bool {
-        sockets.iter().any(|s| self.ports.contains(&s.local_port) && s.awaits_peer_close())
     }
 
     /// When to look again.

@@ -9,8 +9,6 @@ use crate::sock_diag;
 /// TCP states as the kernel numbers them.
 pub const TCP_ESTABLISHED: u8 = 1;
 pub const TCP_SYN_RECV: u8 = 3;
-pub const TCP_FIN_WAIT1: u8 = 4;
-pub const TCP_FIN_WAIT2: u8 = 5;
 pub const TCP_LISTEN: u8 = 10;
 
 /// One TCP socket.
@@ -31,12 +29,6 @@ impl TcpSocket {
     /// True for a connection that is open or being opened (server side included).
     pub fn is_connection(&self) -> bool {
         matches!(self.state, TCP_ESTABLISHED | TCP_SYN_RECV)
-    }
-
-    /// True for a connection this side has closed but the peer has not (yet): the peer's
-    /// application has not got round to reading the end of the response and closing.
-    pub fn awaits_peer_close(&self) -> bool {
-        matches!(self.state, TCP_FIN_WAIT1 | TCP_FIN_WAIT2)
     }
 }
 
