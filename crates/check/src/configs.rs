@@ -134,6 +134,24 @@ pub struct NginxConfig {
     pub worker_shutdown_timeout: Option<(f64, Span)>,
     /// `keepalive_timeout` in `http` or `server` (the first; nginx's default is 75s).
     pub keepalive_timeout: Option<(f64, Span)>,
+    /// TCP ports of `listen` directives in `server` blocks (unix sockets left out).
+    pub listens: Vec<u16>,
+}
+
+/// The port of an nginx `listen` address: `80`, `0.0.0.0:8080`, `[::]:80`, `localhost:81`;
+/// `None` for `unix:` sockets. A bare address without a port listens on 80.
+pub fn nginx_listen_port(address: &str) -> Option<u16> {
+    if address.starts_with("unix:") {
+        return None;
+    }
+    if let Ok(port) = address.parse::<u16>() {
+        return Some(port);
+    }
+    let after_host = address.rsplit_once(']').map_or(address, |(_, rest)| rest);
+    match after_host.rsplit_once(':') {
+        Some((_, port)) => port.parse().ok(),
+        None => Some(80),
+    }
 }
 
 /// One `[program:x]` of supervisord.
@@ -238,7 +256,18 @@ pub fn parse(
                         && matches!(d.context.last().map(String::as_str), Some("http" | "server"))
                 })
                 .and_then(|d| Some((parse_seconds(d.args.first()?)?, span(d.range.clone()))));
-            Ok(Parsed::Nginx(NginxConfig { origin, worker_shutdown_timeout, keepalive_timeout }))
+            let mut listens: Vec<u16> = directives
+                .iter()
+                .filter(|d| d.name == "listen" && d.context.last().is_some_and(|c| c == "server"))
+                .filter_map(|d| nginx_listen_port(d.args.first()?))
+                .collect();
+            listens.dedup();
+            Ok(Parsed::Nginx(NginxConfig {
+                origin,
+                worker_shutdown_timeout,
+                keepalive_timeout,
+                listens,
+            }))
         }
         ConfigKind::Supervisord => {
             let ini = ini::parse(text).map_err(|e| fail(e.offset, e.message))?;
@@ -285,6 +314,16 @@ mod tests {
         assert_eq!(sniff("default.conf", "server {\n listen 80;\n}\n"), Some(ConfigKind::Nginx));
         assert_eq!(sniff("s.conf", "[program:nginx]\n"), Some(ConfigKind::Supervisord));
         assert_eq!(sniff("readme.md", "server {"), None);
+    }
+
+    #[test]
+    fn listen_ports() {
+        assert_eq!(nginx_listen_port("80"), Some(80));
+        assert_eq!(nginx_listen_port("0.0.0.0:8080"), Some(8080));
+        assert_eq!(nginx_listen_port("[::]:8443"), Some(8443));
+        assert_eq!(nginx_listen_port("[::1]"), Some(80));
+        assert_eq!(nginx_listen_port("localhost"), Some(80));
+        assert_eq!(nginx_listen_port("unix:/run/nginx.sock"), None);
     }
 
     #[test]

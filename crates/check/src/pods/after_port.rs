@@ -6,11 +6,13 @@ use super::{ContainerView, PodView, Role};
 /// Who listens on a port named by `--after-port`, as far as the manifests tell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Listener {
-    /// Another container of the pod declares the port (its index in the pod).
+    /// Another container of the pod declares the port, or its nginx config listens on it (its
+    /// index in the pod).
     Other(usize),
     /// Only the waiting container itself declares it: the hook waits for itself.
     Own,
-    /// Every other container declares its ports and none is this one.
+    /// Every other container declares ports (or has an nginx config with `listen`), and none is
+    /// this one.
     Nobody,
     /// No container declares it, but another one (its index; nginx if there is one) declares no
     /// ports at all and may listen on it undeclared: the hook's author is given the benefit of
@@ -43,6 +45,7 @@ impl<'a> PodView<'a> {
                     Ok(port) => {
                         let declares = |o: &ContainerView<'_>| {
                             o.container.ports.iter().any(|(p, _)| *p == port)
+                                || o.nginx.iter().any(|n| n.listens.contains(&port))
                         };
                         if let Some((i, _)) = self.others(c).find(|(_, o)| declares(o)) {
                             Listener::Other(i)
@@ -70,7 +73,12 @@ impl<'a> PodView<'a> {
 
     /// Another container that declares no ports, nginx first.
     fn undeclared(&self, c: &ContainerView<'a>) -> Option<usize> {
-        let silent: Vec<_> = self.others(c).filter(|(_, o)| o.container.ports.is_empty()).collect();
+        let silent: Vec<_> = self
+            .others(c)
+            .filter(|(_, o)| {
+                o.container.ports.is_empty() && o.nginx.iter().all(|n| n.listens.is_empty())
+            })
+            .collect();
         let nginx = silent.iter().find(|(_, o)| o.role == Some(Role::Nginx));
         nginx.or(silent.first()).map(|(i, _)| *i)
     }

@@ -20,7 +20,8 @@ declare_rule! {
     /// Not reported, because the container cannot stop before another one has:
     ///
     /// - a container whose hook is `lameduck prestop --after-port N` where another container of
-    ///   the pod declares port N, or declares no ports at all and so may listen on it: php-fpm
+    ///   the pod declares port N (or its nginx config listens on it), or declares no ports at
+    ///   all and so may listen on it: php-fpm
     ///   with `--drain none --after-port 80` waits until nginx has stopped listening, so it is
     ///   covered by nginx's own drain, which this rule checks;
     /// - a native sidecar (an init container with `restartPolicy: Always`) in a pod with main

@@ -15,8 +15,9 @@ declare_rule! {
     /// all processes or for an nginx or php-fpm `--process`, make nginx and php-fpm stop fast.
     ///
     /// `prestop --after-port N` waits, before signalling, until nothing in the pod listens on
-    /// port N. If no other container declares port N (every other container declares its ports,
-    /// and none is N), or only the hook's own container does, nothing stops listening there
+    /// port N. If no other container declares port N or listens on it in its nginx config (and
+    /// every other container declares ports or has one, so none can be listening unseen), or
+    /// only the hook's own container does, nothing stops listening there
     /// before the hook signals, so the hook waits until the grace period is almost over and
     /// the server is then stopped with no time left for its requests.
     ///
