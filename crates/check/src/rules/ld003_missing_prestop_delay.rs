@@ -21,9 +21,9 @@ declare_rule! {
     ///
     /// - a container whose hook is `lameduck prestop --after-port N` where another container of
     ///   the pod declares port N (or its nginx config listens on it), or declares no ports at
-    ///   all and so may listen on it: php-fpm
-    ///   with `--drain none --after-port 80` waits until nginx has stopped listening, so it is
-    ///   covered by nginx's own drain, which this rule checks;
+    ///   all and so may listen on it: php-fpm with `--drain none --after-port 80` waits until
+    ///   nginx has stopped listening, so it is covered by nginx's own drain, which this rule
+    ///   checks;
     /// - a native sidecar (an init container with `restartPolicy: Always`) in a pod with main
     ///   containers: the kubelet stops it only after they have all exited.
     ///

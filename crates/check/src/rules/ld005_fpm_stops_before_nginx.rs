@@ -67,17 +67,25 @@ fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
                     continue;
                 };
                 let (f, n) = (fpm.delay.seconds(), nginx.delay.seconds());
+                // nginx's port for the suggested hook: declared, else its config's, else 80.
+                let port = nginx
+                    .container
+                    .ports
+                    .first()
+                    .map(|(p, _)| *p)
+                    .or_else(|| nginx.nginx.iter().find_map(|c| c.listens.first().copied()))
+                    .unwrap_or(80);
                 if f > n || (f == n && f > 0.0) {
                     continue;
                 }
                 if f == 0.0 && n == 0.0 {
                     format!(
-                        "neither php-fpm (`{}`) nor nginx (`{}`) waits before stopping, and the kubelet stops them in no particular order: php-fpm can be gone while nginx still proxies to it; give php-fpm a preStop delay at least as long as nginx's, or the hook `lameduck prestop --drain none --after-port PORT` with nginx's port, or run it as a native sidecar",
+                        "neither php-fpm (`{}`) nor nginx (`{}`) waits before stopping, and the kubelet stops them in no particular order: php-fpm can be gone while nginx still proxies to it; give php-fpm a preStop delay at least as long as nginx's, or the hook `lameduck prestop --drain none --after-port {port}`, or run it as a native sidecar",
                         fpm.container.name, nginx.container.name
                     )
                 } else {
                     format!(
-                        "php-fpm (`{}`) waits {} before stopping but nginx (`{}`) waits {}: for {} nginx proxies to a php-fpm that is gone; make php-fpm's delay at least nginx's, or use the hook `lameduck prestop --drain none --after-port PORT` with nginx's port, or run it as a native sidecar",
+                        "php-fpm (`{}`) waits {} before stopping but nginx (`{}`) waits {}: for {} nginx proxies to a php-fpm that is gone; make php-fpm's delay at least nginx's, or use the hook `lameduck prestop --drain none --after-port {port}`, or run it as a native sidecar",
                         fpm.container.name,
                         show(f),
                         nginx.container.name,
