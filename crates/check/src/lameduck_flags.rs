@@ -17,11 +17,12 @@ pub enum Drain {
 }
 
 impl Drain {
-    /// Parses `none`, `fixed:5s`, `5s`, `auto`, `auto:quiet=1s,min=0s,max=15s`.
+    /// Parses `none`, `fixed:5s`, `auto`, `auto:quiet=1s,min=0s,max=15s`, exactly what lameduck
+    /// accepts: a bare `5s`, `none:…` or `min` above `max` make lameduck exit with a usage error.
     pub fn parse(text: &str) -> Option<Drain> {
         let (kind, params) = text.split_once(':').unwrap_or((text, ""));
         match kind {
-            "none" => Some(Drain::None),
+            "none" if params.is_empty() => Some(Drain::None),
             "fixed" => parse_seconds(params).map(Drain::Fixed),
             "auto" => {
                 let (mut min, mut quiet, mut max) = (0.0, 1.0, 15.0);
@@ -35,9 +36,9 @@ impl Drain {
                         _ => return None,
                     }
                 }
-                Some(Drain::Auto { min, quiet, max })
+                (min <= max).then_some(Drain::Auto { min, quiet, max })
             }
-            _ => parse_seconds(text).map(Drain::Fixed),
+            _ => None,
         }
     }
 
@@ -124,7 +125,12 @@ impl LameduckCall {
         Some(self.drain_or_default())
     }
 
+    /// The drain lameduck runs: the default `auto` when none is given, and none at all when the
+    /// given one is invalid (lameduck then exits with a usage error before draining).
     pub fn drain_or_default(&self) -> Drain {
+        if self.drain_text.is_some() && self.drain.is_none() {
+            return Drain::None;
+        }
         self.drain.clone().unwrap_or(Drain::Auto { min: 0.0, quiet: 1.0, max: 15.0 })
     }
 }
@@ -246,6 +252,12 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!(c.signal, None);
+        // What lameduck rejects: the hook fails before it drains.
+        for bad in ["5s", "none:1s", "auto:min=10s,max=5s", "auto:wait=1s"] {
+            assert_eq!(Drain::parse(bad), None, "{bad}");
+            let c = lameduck_call(&argv(&["lameduck", "prestop", "--drain", bad])).unwrap();
+            assert_eq!(c.drain_or_default(), Drain::None);
+        }
         assert_eq!(c.stop_signals, argv(&["web=TERM"]));
         assert_eq!(c.processes, argv(&["web=nginx -g 'daemon off;'"]));
     }

@@ -99,7 +99,7 @@ fn problems(call: &LameduckCall, grace: f64) -> Vec<String> {
     }
     if call.drain_text.is_some() && call.drain.is_none() {
         out.push(format!(
-            "--drain {} is not a drain lameduck understands (none, fixed:5s, auto, auto:quiet=1s,min=0s,max=15s)",
+            "--drain {} is not a drain lameduck understands (none, fixed:5s, auto, auto:quiet=1s,min=0s,max=15s, with min at most max): lameduck exits with a usage error, so nothing drains",
             call.drain_text.as_deref().unwrap_or("")
         ));
     }
