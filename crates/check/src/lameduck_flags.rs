@@ -125,10 +125,17 @@ impl LameduckCall {
         Some(self.drain_or_default())
     }
 
+    /// Whether lameduck rejects the flags (exit 2) before doing anything: an invalid `--drain` or
+    /// an `--after-port` that is not a port number.
+    pub fn fails(&self) -> bool {
+        (self.drain_text.is_some() && self.drain.is_none())
+            || self.after_ports.iter().any(|p| p.parse::<u16>().is_err())
+    }
+
     /// The drain lameduck runs: the default `auto` when none is given, and none at all when the
-    /// given one is invalid (lameduck then exits with a usage error before draining).
+    /// flags are invalid (lameduck then exits with a usage error before draining).
     pub fn drain_or_default(&self) -> Drain {
-        if self.drain_text.is_some() && self.drain.is_none() {
+        if self.fails() {
             return Drain::None;
         }
         self.drain.clone().unwrap_or(Drain::Auto { min: 0.0, quiet: 1.0, max: 15.0 })

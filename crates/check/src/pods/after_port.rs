@@ -41,7 +41,7 @@ impl<'a> PodView<'a> {
             .iter()
             .map(|text| {
                 let listener = match text.parse::<u16>() {
-                    Err(_) | Ok(0) => Listener::Invalid,
+                    Err(_) => Listener::Invalid,
                     Ok(port) => {
                         let declares = |o: &ContainerView<'_>| {
                             o.container.ports.iter().any(|(p, _)| *p == port)
@@ -64,7 +64,11 @@ impl<'a> PodView<'a> {
     }
 
     /// The other container `c`'s hook waits for with `--after-port`, if the manifests show one.
+    /// A hook whose flags lameduck rejects waits for nothing: it exits at once.
     pub fn waits_for(&self, c: &ContainerView<'a>) -> Option<&ContainerView<'a>> {
+        if c.hook.as_ref().and_then(|h| h.lameduck()).is_some_and(|call| call.fails()) {
+            return None;
+        }
         self.after_ports(c).into_iter().find_map(|(_, listener)| match listener {
             Listener::Other(i) | Listener::Undeclared(i) => Some(&self.containers[i]),
             _ => None,

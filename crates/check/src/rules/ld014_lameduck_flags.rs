@@ -15,11 +15,13 @@ declare_rule! {
     /// all processes or for an nginx or php-fpm `--process`, make nginx and php-fpm stop fast.
     ///
     /// `prestop --after-port N` waits, before signalling, until nothing in the pod listens on
-    /// port N. If no other container declares port N or listens on it in its nginx config (and
-    /// every other container declares ports or has one, so none can be listening unseen), or
-    /// only the hook's own container does, nothing stops listening there
-    /// before the hook signals, so the hook waits until the grace period is almost over and
-    /// the server is then stopped with no time left for its requests.
+    /// port N. If N is this container's own port (and no other container's), it stops listening
+    /// only once the hook has signalled it: the hook waits until the grace period is almost over,
+    /// and the server then has no time left for its requests. If no container declares N or
+    /// listens on it in its nginx config (and every other container declares ports or has such
+    /// a config, so none can be listening unseen), the wait ends at once and the container is
+    /// not ordered after the web server at all. A value that is not a port makes lameduck exit
+    /// with a usage error.
     ///
     /// Recognised forms: `lameduck run [--grace-period D] [--drain none|fixed:D|auto[:quiet=D,min=D,max=D]] [--stop-signal [NAME=]SIG] [--process NAME=CMD] -- cmd`
     /// and `lameduck prestop [--drain …] [--grace-period D] [--signal SIG] [--after-port N[,N]] [--fastcgi A] [--pidfile P]`,
@@ -119,12 +121,14 @@ fn after_port_problems(pod: &PodView<'_>, c: &ContainerView<'_>) -> Vec<String> 
     for (port, listener) in pod.after_ports(c) {
         let why = match listener {
             Listener::Other(_) | Listener::Undeclared(_) => continue,
-            Listener::Invalid => format!("--after-port {port} is not a port number (1-65535)"),
+            Listener::Invalid => format!(
+                "--after-port {port} is not a port number: lameduck exits with a usage error, so the hook neither waits nor stops the server gracefully"
+            ),
             Listener::Own => format!(
                 "--after-port {port} names this container's own port: it stops listening only once the hook has signalled it, so the hook waits until the grace period is almost over; name the web server's port (nginx's, usually 80)"
             ),
             Listener::Nobody => format!(
-                "--after-port {port} names a port no other container in the pod declares: nothing stops listening there, so the hook waits until the grace period is almost over before it signals; name the port the web server (nginx) listens on"
+                "--after-port {port} names a port no other container in the pod declares or listens on: with nothing listening there the wait ends at once, so this container is not stopped after the web server; name the port the web server (nginx) listens on"
             ),
         };
         out.push(why);
