@@ -7,11 +7,9 @@
 //! - a connection waiting in a listener's accept queue;
 //! - more bytes received on a connection (`tcpi_bytes_received` from `sock_diag`, which also sees
 //!   new requests on keep-alive connections), or a changed receive queue when only
-//!   `/proc/net/tcp` is available;
-//! - a connection to a watched port that closed since the previous sample: the pod has just
-//!   finished serving a request, so the load balancer was in contact a moment ago.
+//!   `/proc/net/tcp` is available.
 //!
-//! Quiet is also not counted for a window in which lameduck itself was not scheduled, or waited
+//! Quiet is not counted for a window in which lameduck itself was not scheduled, or waited
 //! for a CPU ([`crate::stall`]): silence it could not observe is no evidence.
 //!
 //! The drain waits at least `min` and at most `max`, and never past the deadline it is given.
@@ -152,8 +150,6 @@ pub struct Drain {
     seen: HashMap<(u16, String), u64>,
     /// Count of activity events, for the log.
     pub events: u64,
-    /// Count of samples in which a connection had closed (a request was finished), for the log.
-    pub closed_samples: u64,
 }
 
 impl Drain {
@@ -168,7 +164,6 @@ impl Drain {
             observer: Observer::new(now, SAMPLE_INTERVAL),
             seen: HashMap::new(),
             events: 0,
-            closed_samples: 0,
         };
         if matches!(drain.spec, DrainSpec::Auto { .. }) {
             // The first sample is the baseline: connections already open are not "new".
@@ -221,12 +216,6 @@ impl Drain {
                 Some(_) => {}
             }
             current.insert(key, counter);
-        }
-        // A connection that closed since the previous sample: the pod has just finished serving
-        // it, so the load balancer was in contact a moment ago (it may be stalled, not gone).
-        if self.seen.keys().any(|key| !current.contains_key(key)) {
-            self.closed_samples += 1;
-            active = true;
         }
         self.seen = current;
         if active {

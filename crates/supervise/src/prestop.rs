@@ -124,7 +124,6 @@ fn drain(settings: &PrestopSettings, deadline: Instant, log: &Logger) {
                     ("activity_samples", drain.events.to_string()),
                     ("unobserved_seconds", seconds(drain.unobserved().0)),
                     ("stalls", drain.unobserved().1.to_string()),
-                    ("closed_samples", drain.closed_samples.to_string()),
                 ],
             );
             return;

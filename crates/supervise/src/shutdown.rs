@@ -126,7 +126,6 @@ impl Supervisor {
                         ("activity_samples", drain.events.to_string()),
                         ("unobserved_seconds", seconds(drain.unobserved().0)),
                         ("stalls", drain.unobserved().1.to_string()),
-                        ("closed_samples", drain.closed_samples.to_string()),
                     ],
                 );
                 let stage = self.stopping_stage();
