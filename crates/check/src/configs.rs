@@ -123,6 +123,8 @@ pub struct FpmConfig {
     pub request_terminate_timeouts: Vec<(f64, Span)>,
     /// `include = PATTERN` directives, anywhere in the file, in order.
     pub includes: Vec<(String, Span)>,
+    /// TCP ports the pools `listen` on (unix sockets left out).
+    pub listens: Vec<u16>,
     /// Where a finding about the whole file points (the first line).
     pub start: Span,
 }
@@ -136,6 +138,15 @@ pub struct NginxConfig {
     pub keepalive_timeout: Option<(f64, Span)>,
     /// TCP ports of `listen` directives in `server` blocks (unix sockets left out).
     pub listens: Vec<u16>,
+}
+
+/// The port of a php-fpm pool's `listen`: `9000`, `127.0.0.1:9000`, `[::]:9000`; `None` for a
+/// socket path.
+pub fn fpm_listen_port(address: &str) -> Option<u16> {
+    if address.starts_with('/') {
+        return None;
+    }
+    address.rsplit(':').next()?.parse().ok()
 }
 
 /// The port of an nginx `listen` address: `80`, `0.0.0.0:8080`, `[::]:80`, `localhost:81`;
@@ -234,7 +245,15 @@ pub fn parse(
                 .filter(|e| e.key.eq_ignore_ascii_case("include") && !e.value.trim().is_empty())
                 .map(|e| (e.value.trim().to_string(), span(e.value_range.clone())))
                 .collect();
+            let listens = ini
+                .sections
+                .iter()
+                .filter(|s| s.name.as_deref().is_some_and(|n| n != "global"))
+                .filter_map(|s| s.get("listen"))
+                .filter_map(|e| fpm_listen_port(e.value.trim()))
+                .collect();
             Ok(Parsed::PhpFpm(FpmConfig {
+                listens,
                 includes,
                 global: global_section.map(|s| span(s.header_range.clone())),
                 process_control_timeout: pct,
@@ -324,6 +343,10 @@ mod tests {
         assert_eq!(nginx_listen_port("[::1]"), Some(80));
         assert_eq!(nginx_listen_port("localhost"), Some(80));
         assert_eq!(nginx_listen_port("unix:/run/nginx.sock"), None);
+        assert_eq!(fpm_listen_port("9000"), Some(9000));
+        assert_eq!(fpm_listen_port("127.0.0.1:9001"), Some(9001));
+        assert_eq!(fpm_listen_port("[::]:9002"), Some(9002));
+        assert_eq!(fpm_listen_port("/run/php/php-fpm.sock"), None);
     }
 
     #[test]

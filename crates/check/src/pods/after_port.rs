@@ -46,6 +46,7 @@ impl<'a> PodView<'a> {
                         let declares = |o: &ContainerView<'_>| {
                             o.container.ports.iter().any(|(p, _)| *p == port)
                                 || o.nginx.iter().any(|n| n.listens.contains(&port))
+                                || o.fpm.iter().any(|f| f.listens.contains(&port))
                         };
                         if let Some((i, _)) = self.others(c).find(|(_, o)| declares(o)) {
                             Listener::Other(i)
@@ -75,12 +76,23 @@ impl<'a> PodView<'a> {
         })
     }
 
+    /// Whether `c`'s hook keeps it serving past the others' stop: it waits for another
+    /// container's port, or for its own (until the grace period is almost over, which LD014
+    /// reports; it does not stop early).
+    pub fn after_port_holds(&self, c: &ContainerView<'a>) -> bool {
+        self.waits_for(c).is_some()
+            || (!c.hook.as_ref().and_then(|h| h.lameduck()).is_some_and(|call| call.fails())
+                && self.after_ports(c).iter().any(|(_, l)| *l == Listener::Own))
+    }
+
     /// Another container that declares no ports, nginx first.
     fn undeclared(&self, c: &ContainerView<'a>) -> Option<usize> {
         let silent: Vec<_> = self
             .others(c)
             .filter(|(_, o)| {
-                o.container.ports.is_empty() && o.nginx.iter().all(|n| n.listens.is_empty())
+                o.container.ports.is_empty()
+                    && o.nginx.iter().all(|n| n.listens.is_empty())
+                    && o.fpm.iter().all(|f| f.listens.is_empty())
             })
             .collect();
         let nginx = silent.iter().find(|(_, o)| o.role == Some(Role::Nginx));

@@ -23,7 +23,8 @@ declare_rule! {
     ///   the pod declares port N (or its nginx config listens on it), or declares no ports at
     ///   all and so may listen on it: php-fpm with `--drain none --after-port 80` waits until
     ///   nginx has stopped listening, so it is covered by nginx's own drain, which this rule
-    ///   checks;
+    ///   checks (an `--after-port` naming the container's own port keeps it serving until the
+    ///   grace period is almost over: LD014 reports that);
     /// - a native sidecar (an init container with `restartPolicy: Always`) in a pod with main
     ///   containers: the kubelet stops it only after they have all exited.
     ///
@@ -56,7 +57,7 @@ fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
             if c.container.native_sidecar && pod.has_main_container_besides(c) {
                 continue;
             }
-            if pod.waits_for(c).is_some() {
+            if pod.after_port_holds(c) {
                 continue;
             }
             let zero = match c.delay {

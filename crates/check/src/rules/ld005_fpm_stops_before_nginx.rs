@@ -58,7 +58,9 @@ fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
                     "nginx (`{}`) is a native sidecar, so the kubelet stops php-fpm (`{}`) first while nginx still proxies to it; make php-fpm the sidecar instead",
                     nginx.container.name, fpm.container.name
                 )
-            } else if pod.waits_for(fpm).is_some_and(|c| c.role == Some(Role::Nginx)) {
+            } else if pod.waits_for(fpm).is_some_and(|c| c.role == Some(Role::Nginx))
+                || (pod.waits_for(fpm).is_none() && pod.after_port_holds(fpm))
+            {
                 continue;
             } else {
                 let (Delay::Seconds(_) | Delay::Absent, Delay::Seconds(_) | Delay::Absent) =
