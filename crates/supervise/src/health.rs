@@ -1,5 +1,5 @@
-//! The health listener: `/readyz` (200 until shutdown begins, then 503 — the "lame duck" signal
-//! for readiness probes and load balancers), `/livez` (200 while lameduck runs) and `/metrics`
+//! The health listener: `/readyz` (200 once every process is up, until shutdown begins, then 503
+//! — the "lame duck" signal for readiness probes and load balancers), `/livez` (200 while lameduck runs) and `/metrics`
 //! (Prometheus text). A tiny HTTP/1.0 responder served from the supervisor's poll loop, so it
 //! needs no thread and no runtime.
 use std::fmt::Write as _;
@@ -11,6 +11,8 @@ use std::time::Duration;
 /// The shutdown phases, in order, as exported in `lameduck_shutdown_phase`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Phase {
+    /// Processes are being started, each once the previous one listens.
+    Starting,
     Running,
     Draining,
     Stopping,
@@ -22,6 +24,7 @@ impl Phase {
     /// Name for logs and metrics.
     pub fn name(self) -> &'static str {
         match self {
+            Phase::Starting => "starting",
             Phase::Running => "running",
             Phase::Draining => "draining",
             Phase::Stopping => "stopping",
@@ -29,8 +32,14 @@ impl Phase {
             Phase::Exited => "exited",
         }
     }
-    const ALL: [Phase; 5] =
-        [Phase::Running, Phase::Draining, Phase::Stopping, Phase::Killing, Phase::Exited];
+    const ALL: [Phase; 6] = [
+        Phase::Starting,
+        Phase::Running,
+        Phase::Draining,
+        Phase::Stopping,
+        Phase::Killing,
+        Phase::Exited,
+    ];
 }
 
 /// What the health endpoints report.
@@ -121,6 +130,7 @@ fn answer(mut stream: TcpStream, status: &Status) -> io::Result<()> {
 pub fn respond(path: &str, status: &Status) -> (u16, String) {
     match path {
         "/readyz" if status.phase == Phase::Running => (200, "ready\n".into()),
+        "/readyz" if status.phase == Phase::Starting => (503, "starting\n".into()),
         "/readyz" => (503, format!("shutting down: {}\n", status.phase.name())),
         "/livez" | "/healthz" => (200, "alive\n".into()),
         "/metrics" => (200, metrics(status)),

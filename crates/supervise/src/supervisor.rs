@@ -16,7 +16,7 @@ use crate::child::Child;
 use crate::config::{Settings, SignalOrigin};
 use crate::duration::seconds;
 use crate::exit_code;
-use crate::health::{HealthServer, Status};
+use crate::health::{HealthServer, Phase, Status};
 use crate::log::Logger;
 use crate::shutdown::Shutdown;
 use crate::startup::UpWhen;
@@ -59,12 +59,16 @@ pub fn supervise(settings: Settings) -> u8 {
         log,
         children: Vec::new(),
         health,
-        status: Status::default(),
+        status: Status { phase: Phase::Starting, ..Status::default() },
         shutdown: None,
         forced_exit: None,
         is_pid1,
     };
     supervisor.start_processes(&signal_fd);
+    if supervisor.shutdown.is_none() {
+        // Every process is up (or its start timeout ran out): /readyz may answer 200.
+        supervisor.status.phase = Phase::Running;
+    }
     // Idle from here on: give back the executable's pages only start-up needed.
     crate::memory::release_startup_pages();
     supervisor.run_event_loop(&signal_fd);
@@ -141,6 +145,8 @@ impl Supervisor {
                     );
                     self.children.push(child);
                     if self.children.len() == count {
+                        // The last one too, so that /readyz turns 200 only once it listens.
+                        self.wait_until_up(count - 1, signal_fd);
                         return;
                     }
                 }

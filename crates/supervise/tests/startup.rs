@@ -60,3 +60,31 @@ fn a_process_that_never_listens_delays_the_next_only_until_its_start_timeout() {
         log.lines().position(|line| line.contains("start ok") && line.contains("process=next"));
     assert!(timeout < next, "{log}");
 }
+
+#[test]
+fn readyz_answers_503_until_every_process_is_up() {
+    let health = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let health_addr = format!("127.0.0.1:{health}");
+    let mut pid1 = Pid1::start(&[
+        "run",
+        "--drain",
+        "none",
+        "--health-listen",
+        &health_addr,
+        "--start-timeout",
+        "first=4s",
+        "--process",
+        "first=sleep 100",
+        "--process",
+        "second=sleep 100",
+    ]);
+    assert!(pid1.wait_for_log("start waiting", LONG), "{}", pid1.log());
+    // `first` never listens: while lameduck waits for it, the pod is not ready.
+    let starting = get(health, "/readyz");
+    assert!(!pid1.log().contains("start timeout"), "too slow to observe; {}", pid1.log());
+    assert_eq!(starting, Ok(503), "{}", pid1.log());
+    assert!(pid1.wait_for_log("start timeout", LONG), "{}", pid1.log());
+    assert!(wait_until(LONG, || get(health, "/readyz") == Ok(200)), "{}", pid1.log());
+    pid1.signal(libc::SIGTERM);
+    assert!(pid1.wait(LONG).is_some(), "{}", pid1.log());
+}
