@@ -179,35 +179,27 @@ fn usage_error(message: &str) -> ExitCode {
     exit_code::exit(exit_code::USAGE)
 }
 
+/// Parses repeated `[NAME=]VALUE` flags, naming the flag in the error.
+fn named_values<T, E: std::fmt::Display>(
+    flag: &str,
+    texts: &[String],
+    parse: impl Fn(&str) -> Result<T, E>,
+) -> Result<Vec<(Option<String>, T)>, String> {
+    texts
+        .iter()
+        .map(|text| {
+            let (name, value) = split_name(text);
+            parse(&value).map(|parsed| (name, parsed))
+        })
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("{flag}: {e}"))
+}
+
 fn overrides(args: RunArgs) -> Result<Overrides, String> {
     let processes = args.processes.iter().map(|text| split_name(text)).collect();
-    let stop_signals = args
-        .stop_signals
-        .iter()
-        .map(|text| {
-            let (name, value) = split_name(text);
-            signals::parse(&value).map(|signal| (name, signal))
-        })
-        .collect::<Result<_, _>>()
-        .map_err(|e| format!("--stop-signal: {e}"))?;
-    let stop_timeouts = args
-        .stop_timeouts
-        .iter()
-        .map(|text| {
-            let (name, value) = split_name(text);
-            duration::parse(&value).map(|timeout| (name, timeout))
-        })
-        .collect::<Result<_, _>>()
-        .map_err(|e| format!("--stop-timeout: {e}"))?;
-    let start_timeouts = args
-        .start_timeouts
-        .iter()
-        .map(|text| {
-            let (name, value) = split_name(text);
-            duration::parse(&value).map(|timeout| (name, timeout))
-        })
-        .collect::<Result<_, _>>()
-        .map_err(|e| format!("--start-timeout: {e}"))?;
+    let stop_signals = named_values("--stop-signal", &args.stop_signals, signals::parse)?;
+    let stop_timeouts = named_values("--stop-timeout", &args.stop_timeouts, duration::parse)?;
+    let start_timeouts = named_values("--start-timeout", &args.start_timeouts, duration::parse)?;
     Ok(Overrides {
         config: args.config,
         processes,
