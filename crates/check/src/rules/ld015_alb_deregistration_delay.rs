@@ -1,6 +1,5 @@
 //! LD015: the ALB target group's deregistration delay is shorter than the pod's drain.
-use std::collections::HashMap;
-
+use super::alb::{self, Route};
 use super::{Ctx, Sink};
 use crate::duration::show;
 
@@ -35,72 +34,40 @@ declare_rule! {
 const ANNOTATION: &str = "alb.ingress.kubernetes.io/target-group-attributes";
 
 fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
-    let objects = &ctx.project.objects;
-    // Service index → pods it selects, built once from the pods' side.
-    let mut pods_of: HashMap<usize, Vec<usize>> = HashMap::new();
-    for (p, pod) in ctx.pods.iter().enumerate() {
-        for &s in &pod.services {
-            pods_of.entry(s).or_default().push(p);
+    for Route { ingress, service, pod } in alb::routes(ctx) {
+        // A Service's own annotation overrides the Ingress's for its target group.
+        let attribute = service
+            .annotations
+            .iter()
+            .chain(&ingress.annotations)
+            .find(|(k, _, _)| k == ANNOTATION)
+            .and_then(|(_, value, span)| {
+                Some((alb::attribute(value, "deregistration_delay.timeout_seconds")?, *span))
+            });
+        let Some((delay, span)) = attribute else { continue };
+        let Some(worst) =
+            pod.containers.iter().max_by(|a, b| a.needed_seconds().total_cmp(&b.needed_seconds()))
+        else {
+            continue;
+        };
+        let need = worst.needed_seconds();
+        if need <= delay {
+            continue;
         }
+        sink.report(
+            span,
+            format!(
+                "deregistration_delay.timeout_seconds={} for Service `{}` (Ingress `{}`) but {} `{}` takes {} to drain (container `{}`): the ALB closes in-flight connections first; set it to at least {}",
+                delay,
+                service.name,
+                ingress.name,
+                pod.workload.kind,
+                pod.workload.name,
+                show(need),
+                worst.container.name,
+                need.ceil()
+            ),
+        )
+        .with(Some(pod.workload.span), "the workload");
     }
-    let service_index: HashMap<(&str, &str), usize> = objects
-        .services
-        .iter()
-        .enumerate()
-        .map(|(i, s)| ((s.namespace.as_str(), s.name.as_str()), i))
-        .collect();
-    for ingress in &objects.ingresses {
-        for service in &ingress.services {
-            let Some(&s) = service_index.get(&(ingress.namespace.as_str(), service.as_str()))
-            else {
-                continue;
-            };
-            // A Service's own annotation overrides the Ingress's for its target group.
-            let attribute = objects.services[s]
-                .annotations
-                .iter()
-                .chain(&ingress.annotations)
-                .find(|(k, _, _)| k == ANNOTATION)
-                .and_then(|(_, value, span)| Some((deregistration_delay(value)?, *span)));
-            let Some((delay, span)) = attribute else { continue };
-            for &p in pods_of.get(&s).into_iter().flatten() {
-                let pod = &ctx.pods[p];
-                let Some(worst) = pod
-                    .containers
-                    .iter()
-                    .max_by(|a, b| a.needed_seconds().total_cmp(&b.needed_seconds()))
-                else {
-                    continue;
-                };
-                let need = worst.needed_seconds();
-                if need <= delay {
-                    continue;
-                }
-                sink.report(
-                    span,
-                    format!(
-                        "deregistration_delay.timeout_seconds={} for Service `{service}` (Ingress `{}`) but {} `{}` takes {} to drain (container `{}`): the ALB closes in-flight connections first; set it to at least {}",
-                        delay,
-                        ingress.name,
-                        pod.workload.kind,
-                        pod.workload.name,
-                        show(need),
-                        worst.container.name,
-                        need.ceil()
-                    ),
-                )
-                .with(Some(pod.workload.span), "the workload");
-            }
-        }
-    }
-}
-
-/// `deregistration_delay.timeout_seconds=N` in a target-group-attributes value.
-fn deregistration_delay(value: &str) -> Option<f64> {
-    value.split(',').find_map(|kv| {
-        let (k, v) = kv.split_once('=')?;
-        (k.trim() == "deregistration_delay.timeout_seconds")
-            .then(|| v.trim().parse::<f64>().ok())
-            .flatten()
-    })
 }

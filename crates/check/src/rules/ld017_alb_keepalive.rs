@@ -1,6 +1,7 @@
 //! LD017: nginx closes keep-alive connections before the ALB does.
-use std::collections::HashMap;
+use std::collections::HashSet;
 
+use super::alb::{self, Route};
 use super::{Ctx, Sink};
 use crate::duration::show;
 use crate::pods::Role;
@@ -41,21 +42,8 @@ declare_rule! {
 const LB_ATTRIBUTES: &str = "alb.ingress.kubernetes.io/load-balancer-attributes";
 
 fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
-    let objects = &ctx.project.objects;
-    let mut pods_of: HashMap<usize, Vec<usize>> = HashMap::new();
-    for (p, pod) in ctx.pods.iter().enumerate() {
-        for &s in &pod.services {
-            pods_of.entry(s).or_default().push(p);
-        }
-    }
-    let service_index: HashMap<(&str, &str), usize> = objects
-        .services
-        .iter()
-        .enumerate()
-        .map(|(i, s)| ((s.namespace.as_str(), s.name.as_str()), i))
-        .collect();
-    let mut reported = std::collections::HashSet::new();
-    for ingress in &objects.ingresses {
+    let mut reported = HashSet::new();
+    for Route { ingress, pod, .. } in alb::routes(ctx) {
         let is_alb = ingress.annotations.iter().any(|(k, v, _)| {
             k.starts_with("alb.ingress.kubernetes.io/")
                 || (k == "kubernetes.io/ingress.class" && v == "alb")
@@ -67,42 +55,26 @@ fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
             .annotations
             .iter()
             .find(|(k, _, _)| k == LB_ATTRIBUTES)
-            .and_then(|(_, v, _)| {
-                v.split(',').find_map(|kv| {
-                    let (k, v) = kv.split_once('=')?;
-                    (k.trim() == "idle_timeout.timeout_seconds")
-                        .then(|| v.trim().parse::<f64>().ok())
-                        .flatten()
-                })
-            })
+            .and_then(|(_, v, _)| alb::attribute(v, "idle_timeout.timeout_seconds"))
             .unwrap_or(60.0);
-        for service in &ingress.services {
-            let Some(&s) = service_index.get(&(ingress.namespace.as_str(), service.as_str()))
-            else {
-                continue;
-            };
-            for &p in pods_of.get(&s).into_iter().flatten() {
-                let pod = &ctx.pods[p];
-                for c in pod.role(Role::Nginx) {
-                    for nginx in &c.nginx {
-                        let Some((keepalive, span)) = nginx.keepalive_timeout else { continue };
-                        if keepalive > idle || !reported.insert(span) {
-                            continue;
-                        }
-                        sink.report_in(
-                            pod,
-                            span,
-                            format!(
-                                "nginx in container `{}` closes idle keep-alive connections after {} but Ingress `{}`'s ALB keeps them {}: requests the ALB sends on a connection nginx is closing get 502s; set keepalive_timeout above {}",
-                                c.container.name,
-                                show(keepalive),
-                                ingress.name,
-                                show(idle),
-                                show(idle)
-                            ),
-                        );
-                    }
+        for c in pod.role(Role::Nginx) {
+            for nginx in &c.nginx {
+                let Some((keepalive, span)) = nginx.keepalive_timeout else { continue };
+                if keepalive > idle || !reported.insert(span) {
+                    continue;
                 }
+                sink.report_in(
+                    pod,
+                    span,
+                    format!(
+                        "nginx in container `{}` closes idle keep-alive connections after {} but Ingress `{}`'s ALB keeps them {}: requests the ALB sends on a connection nginx is closing get 502s; set keepalive_timeout above {}",
+                        c.container.name,
+                        show(keepalive),
+                        ingress.name,
+                        show(idle),
+                        show(idle)
+                    ),
+                );
             }
         }
     }
