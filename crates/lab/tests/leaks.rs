@@ -84,12 +84,20 @@ fn sigkill_of_the_lab_leaves_nothing_behind() {
     wait_for("the pods to start", Duration::from_secs(30), || {
         std::fs::metadata(&last_log).map(|m| m.len() > 0).unwrap_or(false)
     });
-    std::thread::sleep(Duration::from_millis(300));
+    let names_of = |procs: &BTreeSet<u32>| -> Vec<String> {
+        procs
+            .iter()
+            .filter_map(|p| std::fs::read_to_string(format!("/proc/{p}/comm")).ok())
+            .collect()
+    };
+    // The log appears as php-fpm starts; wait for the servers themselves to be running.
+    wait_for("nginx and php-fpm to run", Duration::from_secs(30), || {
+        let names = names_of(&descendants(lab.id()));
+        names.iter().any(|n| n.starts_with("nginx"))
+            && names.iter().any(|n| n.starts_with("php-fpm"))
+    });
     let procs = descendants(lab.id());
-    let names: Vec<String> = procs
-        .iter()
-        .filter_map(|p| std::fs::read_to_string(format!("/proc/{p}/comm")).ok())
-        .collect();
+    let names = names_of(&procs);
     assert!(names.iter().any(|n| n.starts_with("nginx")), "nginx runs in the lab: {names:?}");
     assert!(names.iter().any(|n| n.starts_with("php-fpm")), "php-fpm runs in the lab: {names:?}");
     let lab_namespaces = namespaces(&procs);
