@@ -4,6 +4,8 @@
 //!
 //! Requests are futures in one `FuturesUnordered`, not spawned tasks, so the loop owns every
 //! counter and connection without locks, and a completion is recorded the moment it is polled.
+//! With keep-alive, the idle pool starts out holding the connections [`crate::preconnect`]
+//! opened before t=0.
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -80,6 +82,8 @@ pub(crate) async fn drive(
     let stop = hooks.stop.clone().unwrap_or_default();
     let mut timer = crate::timer::SendTimer::new()?;
     let (cancel_exec, exec_cancelled) = tokio::sync::watch::channel(false);
+    // Before the clock starts, so that handshakes are not charged to the first sends.
+    let mut idle = crate::preconnect::preconnect(plan, prepared).await;
 
     let started_unix_ms =
         SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default().as_millis();
@@ -98,7 +102,6 @@ pub(crate) async fn drive(
     // Scheduled offsets of the requests in flight, so that requests abandoned by a stop still
     // get their line in `--raw` (a multiset: several sends may share an offset).
     let mut outstanding: BTreeMap<Duration, u32> = BTreeMap::new();
-    let mut idle: Vec<Vec<Conn>> = prepared.endpoints.iter().map(|_| Vec::new()).collect();
     let mut offsets = plan.schedule.offsets();
     let mut next_send = offsets.next();
     let schedule_end = start + plan.schedule.duration();

@@ -39,6 +39,7 @@ mod hooks;
 mod insecure;
 pub mod outcome;
 mod plan;
+mod preconnect;
 mod prepare;
 pub mod report;
 mod response;

@@ -26,6 +26,19 @@ fn refused() {
 }
 
 #[test]
+fn refused_is_counted_for_every_request_when_pre_connecting_fails_too() {
+    // 1,000 rps: ten sends in the first 10 ms, so ten connections are tried before the start;
+    // their failures are not counted, and every request then records its own refusal.
+    let server = MisbehavingServer::start(Misbehaving::Refuse).unwrap();
+    let report = load(&server.url("/"), "const(1000,0.2s)", Duration::from_secs(5));
+    assert_eq!((report.requests, report.dropped), (200, 0), "{report:#?}");
+    assert_eq!(report.net.get("refused"), Some(&200), "{report:#?}");
+    assert_eq!((report.net.len(), report.codes.len()), (1, 0), "{report:#?}");
+    let sent: u64 = report.seconds.iter().map(|s| s.sent).sum();
+    assert_eq!(sent, 200, "{:#?}", report.seconds);
+}
+
+#[test]
 fn reset_mid_response() {
     let server = MisbehavingServer::start(Misbehaving::ResetMidResponse).unwrap();
     only_outcome(&load(&server.url("/"), "const(10,1s)", Duration::from_secs(5)), "reset");
