@@ -1,15 +1,11 @@
 //! Every example of deploy/examples runs in the lab unchanged (its Deployment and ConfigMaps
 //! read through `manifests:`) and loses no request while it is scaled down under load. The
 //! scenarios are deploy/lab's, shortened: 2 replicas, a shorter load.
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use serde_json::Value;
-
-fn is_root() -> bool {
-    // SAFETY: geteuid has no preconditions.
-    unsafe { libc::geteuid() == 0 }
-}
+use common::{is_root, run_lab};
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
@@ -41,15 +37,8 @@ fn every_example_scales_down_under_load_without_failed_requests() {
     let dir = tempfile::tempdir().unwrap();
     let layouts = ["two-containers", "one-container", "native-sidecar"];
     let files: Vec<PathBuf> = layouts.iter().map(|l| shortened(l, dir.path())).collect();
-    let out = Command::new(env!("CARGO_BIN_EXE_lameduck-lab"))
-        .args(&files)
-        .args(["--output", "json", "--run-dir"])
-        .arg(dir.path().join("run"))
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let summary: Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("no JSON summary ({e}):\n{stderr}"));
+    let run = run_lab(&files, &dir.path().join("run"));
+    let (summary, stderr) = (&run.summary, &run.stderr);
     let rows = summary["scenarios"].as_array().unwrap();
     assert_eq!(rows.len(), layouts.len(), "{summary}\n{stderr}");
     for row in rows {
@@ -62,5 +51,5 @@ fn every_example_scales_down_under_load_without_failed_requests() {
         std::fs::read_to_string(dir.path().join("run/example-two-containers/events.log")).unwrap();
     assert!(events.contains("pod-2"), "replicas overridden to 2 and one deleted:\n{events}");
     assert!(events.contains("prestop-start"), "the example's preStop hooks ran:\n{events}");
-    assert!(out.status.success(), "{stderr}");
+    assert!(run.status.success(), "{stderr}");
 }

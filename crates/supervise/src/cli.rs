@@ -48,8 +48,9 @@ pub struct RunArgs {
     /// Repeat for several: started in the order given, stopped in reverse.
     #[arg(long = "process", value_name = "NAME=COMMAND")]
     processes: Vec<String>,
-    /// How to wait for the load balancer: `auto[:quiet=1s,min=0s,max=15s]` (until the watched
-    /// ports see no new connection and no received byte for `quiet`), `fixed:5s`, or `none`.
+    /// How to wait for the load balancer: `auto[:quiet=1s,min=0s,max=15s,adapt=2]` (until the
+    /// watched ports see no new connection and no received byte for `quiet`, or for `adapt`
+    /// times the longest gap the traffic has shown if that is longer), `fixed:5s`, or `none`.
     #[arg(long, env = "LAMEDUCK_DRAIN", value_name = "SPEC")]
     drain: Option<DrainSpec>,
     /// Ports the auto drain watches [default: the ports the processes listen on].
@@ -102,7 +103,9 @@ pub struct RunArgs {
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct PrestopArgs {
-    /// How to wait for the load balancer: `auto[:quiet=1s,min=0s,max=15s]`, `fixed:5s`, `none`.
+    /// How to wait for the load balancer: `auto[:quiet=1s,min=0s,max=15s,adapt=2]`, `fixed:5s`,
+    /// `none`. `auto` waits for silence on the watched ports: `quiet`, or `adapt` times the
+    /// longest gap in the pod's recent traffic if that is longer.
     #[arg(long, env = "LAMEDUCK_DRAIN", default_value = "auto", value_name = "SPEC")]
     drain: DrainSpec,
     /// Ports the auto drain watches [default: every listening port in the pod].

@@ -12,6 +12,11 @@
 //! Quiet is not counted for a window in which lameduck itself was not scheduled, or waited
 //! for a CPU ([`crate::stall`]): silence it could not observe is no evidence.
 //!
+//! The quiet needed grows with the traffic's own silences: it is at least `adapt` times the
+//! longest gap between activity seen so far, in the kernel's record of the last minute
+//! ([`crate::traffic_gaps`]) and during the drain. One second of silence proves nothing on a
+//! pod that gets a request every two seconds.
+//!
 //! The drain waits at least `min` and at most `max`, and never past the deadline it is given.
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -20,6 +25,7 @@ use std::time::{Duration, Instant};
 use crate::duration;
 use crate::netstat::{self, TcpSocket, TCP_LISTEN};
 use crate::stall::Observer;
+use crate::traffic_gaps;
 
 /// How often the socket table is sampled during an auto drain.
 pub const SAMPLE_INTERVAL: Duration = Duration::from_millis(100);
@@ -30,7 +36,7 @@ pub enum DrainSpec {
     /// Wait this long.
     Fixed(Duration),
     /// Watch traffic.
-    Auto { quiet: Duration, min: Duration, max: Duration },
+    Auto { quiet: Duration, min: Duration, max: Duration, adapt: u32 },
 }
 
 impl Default for DrainSpec {
@@ -39,6 +45,7 @@ impl Default for DrainSpec {
             quiet: Duration::from_secs(1),
             min: Duration::ZERO,
             max: Duration::from_secs(15),
+            adapt: 2,
         }
     }
 }
@@ -57,9 +64,9 @@ impl std::fmt::Display for DrainSpec {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             DrainSpec::Fixed(d) => write!(f, "fixed:{}s", duration::seconds(*d)),
-            DrainSpec::Auto { quiet, min, max } => write!(
+            DrainSpec::Auto { quiet, min, max, adapt } => write!(
                 f,
-                "auto:quiet={}s,min={}s,max={}s",
+                "auto:quiet={}s,min={}s,max={}s,adapt={adapt}",
                 duration::seconds(*quiet),
                 duration::seconds(*min),
                 duration::seconds(*max)
@@ -71,9 +78,9 @@ impl std::fmt::Display for DrainSpec {
 impl FromStr for DrainSpec {
     type Err = String;
 
-    /// `none`, `fixed:5s`, `auto`, `auto:quiet=1s,min=2s,max=20s`.
+    /// `none`, `fixed:5s`, `auto`, `auto:quiet=1s,min=2s,max=20s,adapt=2`.
     fn from_str(text: &str) -> Result<Self, String> {
-        let hint = "write none, fixed:5s, auto or auto:quiet=1s,min=0s,max=15s";
+        let hint = "write none, fixed:5s, auto or auto:quiet=1s,min=0s,max=15s,adapt=2";
         let (kind, options) = text.split_once(':').unwrap_or((text, ""));
         match kind {
             "none" if options.is_empty() => Ok(DrainSpec::Fixed(Duration::ZERO)),
@@ -81,13 +88,26 @@ impl FromStr for DrainSpec {
                 duration::parse(options).map_err(|e| format!("--drain {text}: {e}"))?,
             )),
             "auto" => {
-                let DrainSpec::Auto { mut quiet, mut min, mut max } = DrainSpec::default() else {
+                let DrainSpec::Auto { mut quiet, mut min, mut max, mut adapt } =
+                    DrainSpec::default()
+                else {
                     unreachable!("the default drain is auto")
                 };
                 for option in options.split(',').filter(|option| !option.is_empty()) {
                     let (key, value) = option
                         .split_once('=')
                         .ok_or_else(|| format!("--drain {text}: `{option}` is not key=value"))?;
+                    if key == "adapt" {
+                        adapt = value.parse().ok().filter(|factor| *factor <= 100).ok_or_else(
+                            || {
+                                format!(
+                                    "--drain {text}: adapt={value} is not a whole number from 0 \
+                                     to 100 (0 turns adapting off)"
+                                )
+                            },
+                        )?;
+                        continue;
+                    }
                     let value =
                         duration::parse(value).map_err(|e| format!("--drain {text}: {e}"))?;
                     match key {
@@ -100,7 +120,7 @@ impl FromStr for DrainSpec {
                 if min > max {
                     return Err(format!("--drain {text}: min is larger than max"));
                 }
-                Ok(DrainSpec::Auto { quiet, min, max })
+                Ok(DrainSpec::Auto { quiet, min, max, adapt })
             }
             _ => Err(format!("--drain {text}: {hint}")),
         }
@@ -112,7 +132,7 @@ impl FromStr for DrainSpec {
 pub enum DrainEnd {
     /// The fixed time passed.
     Elapsed,
-    /// No activity for `quiet`.
+    /// No activity for the quiet needed.
     Quiet,
     /// `max` reached while traffic still came in.
     Max,
@@ -145,6 +165,8 @@ pub struct Drain {
     cap: Instant,
     /// Observed time without activity since the last activity (stalls not counted).
     quiet_observed: Duration,
+    /// The longest gap between activity known so far (kernel history, then the drain's own).
+    pub longest_gap: Duration,
     observer: Observer,
     /// Connection identity → bytes received (or receive queue) at the previous sample.
     seen: HashMap<(u16, String), u64>,
@@ -161,6 +183,7 @@ impl Drain {
             started: now,
             cap,
             quiet_observed: Duration::ZERO,
+            longest_gap: Duration::ZERO,
             observer: Observer::new(now, SAMPLE_INTERVAL),
             seen: HashMap::new(),
             events: 0,
@@ -169,6 +192,8 @@ impl Drain {
             // The first sample is the baseline: connections already open are not "new".
             if let Ok(sockets) = netstat::tcp_sockets() {
                 drain.observe(&sockets);
+                drain.longest_gap =
+                    traffic_gaps::longest_recent_gap(&sockets, &drain.ports).unwrap_or_default();
             }
             drain.events = 0;
             drain.quiet_observed = Duration::ZERO;
@@ -187,13 +212,33 @@ impl Drain {
             if let Ok(sockets) = netstat::tcp_sockets() {
                 let credit = self.observer.credit(now);
                 if self.observe(&sockets) {
+                    self.longest_gap = self.longest_gap.max(self.quiet_observed);
                     self.quiet_observed = Duration::ZERO;
                 } else {
                     self.quiet_observed += credit;
                 }
             }
         }
-        decide(&self.spec, self.started, self.quiet_observed, self.cap, now)
+        decide(&self.spec, self.started, self.quiet_observed, self.quiet_needed(), self.cap, now)
+    }
+
+    /// Log fields of an auto drain: the longest gap known and the quiet it calls for.
+    pub fn gap_fields(&self) -> Vec<(&'static str, String)> {
+        match self.spec {
+            DrainSpec::Auto { .. } => vec![
+                ("longest_gap", duration::seconds(self.longest_gap)),
+                ("quiet_needed", duration::seconds(self.quiet_needed())),
+            ],
+            DrainSpec::Fixed(_) => Vec::new(),
+        }
+    }
+
+    /// The silence that ends an auto drain: `quiet`, or `adapt` times the longest gap.
+    pub fn quiet_needed(&self) -> Duration {
+        match self.spec {
+            DrainSpec::Auto { quiet, adapt, .. } => quiet.max(self.longest_gap * adapt),
+            DrainSpec::Fixed(_) => Duration::ZERO,
+        }
     }
 
     /// Records one sample; true if it shows activity since the previous one.
@@ -251,6 +296,7 @@ fn decide(
     spec: &DrainSpec,
     started: Instant,
     quiet_observed: Duration,
+    quiet_needed: Duration,
     cap: Instant,
     now: Instant,
 ) -> Option<DrainEnd> {
@@ -259,7 +305,7 @@ fn decide(
         DrainSpec::Fixed(duration) if elapsed >= *duration => Some(DrainEnd::Elapsed),
         DrainSpec::Fixed(_) => None,
         DrainSpec::Auto { max, .. } if elapsed >= *max => Some(DrainEnd::Max),
-        DrainSpec::Auto { quiet, min, .. } if elapsed >= *min && quiet_observed >= *quiet => {
+        DrainSpec::Auto { min, .. } if elapsed >= *min && quiet_observed >= quiet_needed => {
             Some(DrainEnd::Quiet)
         }
         DrainSpec::Auto { .. } => None,
@@ -278,17 +324,21 @@ mod tests {
             DrainSpec::Fixed(Duration::from_secs(5))
         );
         assert_eq!("none".parse::<DrainSpec>().unwrap(), DrainSpec::Fixed(Duration::ZERO));
-        let auto = "auto:quiet=500ms,max=20s".parse::<DrainSpec>().unwrap();
+        let auto = "auto:quiet=500ms,max=20s,adapt=0".parse::<DrainSpec>().unwrap();
         assert_eq!(
             auto,
             DrainSpec::Auto {
                 quiet: Duration::from_millis(500),
                 min: Duration::ZERO,
-                max: Duration::from_secs(20)
+                max: Duration::from_secs(20),
+                adapt: 0,
             }
         );
+        assert_eq!(auto.to_string().parse::<DrainSpec>().unwrap(), auto);
         assert!("auto:min=5s,max=1s".parse::<DrainSpec>().is_err());
         assert!("sleep:5".parse::<DrainSpec>().is_err());
+        let error = "auto:adapt=2x".parse::<DrainSpec>().unwrap_err();
+        assert!(error.contains("adapt=2x is not a whole number"), "{error}");
     }
 
     #[test]
@@ -297,21 +347,49 @@ mod tests {
             quiet: Duration::from_secs(1),
             min: Duration::from_secs(2),
             max: Duration::from_secs(10),
+            adapt: 2,
         };
         let t0 = Instant::now();
         let at = |s: f64| t0 + Duration::from_secs_f64(s);
         let cap = at(100.0);
         let secs = Duration::from_secs_f64;
+        let needed = secs(1.0);
         // Quiet from the start, but min not reached.
-        assert_eq!(decide(&spec, t0, secs(1.5), cap, at(1.5)), None);
-        assert_eq!(decide(&spec, t0, secs(2.0), cap, at(2.0)), Some(DrainEnd::Quiet));
+        assert_eq!(decide(&spec, t0, secs(1.5), needed, cap, at(1.5)), None);
+        assert_eq!(decide(&spec, t0, secs(2.0), needed, cap, at(2.0)), Some(DrainEnd::Quiet));
         // Activity at 4.5 s keeps it going until 5.5 s.
-        assert_eq!(decide(&spec, t0, secs(0.5), cap, at(5.0)), None);
-        assert_eq!(decide(&spec, t0, secs(1.0), cap, at(5.5)), Some(DrainEnd::Quiet));
+        assert_eq!(decide(&spec, t0, secs(0.5), needed, cap, at(5.0)), None);
+        assert_eq!(decide(&spec, t0, secs(1.0), needed, cap, at(5.5)), Some(DrainEnd::Quiet));
         // Silence during a stall is not quiet: 3 s since the last activity, 0.4 s observed.
-        assert_eq!(decide(&spec, t0, secs(0.4), cap, at(6.0)), None);
+        assert_eq!(decide(&spec, t0, secs(0.4), needed, cap, at(6.0)), None);
+        // Traffic with 2 s gaps needs 4 s of quiet.
+        assert_eq!(decide(&spec, t0, secs(3.0), secs(4.0), cap, at(6.0)), None);
+        assert_eq!(decide(&spec, t0, secs(4.0), secs(4.0), cap, at(7.0)), Some(DrainEnd::Quiet));
         // Constant activity ends at max; the deadline cap ends it sooner.
-        assert_eq!(decide(&spec, t0, secs(0.1), cap, at(10.0)), Some(DrainEnd::Max));
-        assert_eq!(decide(&spec, t0, secs(0.1), at(3.0), at(3.0)), Some(DrainEnd::Deadline));
+        assert_eq!(decide(&spec, t0, secs(0.1), needed, cap, at(10.0)), Some(DrainEnd::Max));
+        assert_eq!(
+            decide(&spec, t0, secs(0.1), needed, at(3.0), at(3.0)),
+            Some(DrainEnd::Deadline)
+        );
+    }
+
+    #[test]
+    fn the_quiet_needed_follows_the_longest_gap() {
+        let spec = |adapt| DrainSpec::Auto {
+            quiet: Duration::from_secs(1),
+            min: Duration::ZERO,
+            max: Duration::from_secs(15),
+            adapt,
+        };
+        let now = Instant::now();
+        let cap = now + Duration::from_secs(60);
+        let mut drain = Drain::start(spec(2), vec![], now, cap);
+        drain.longest_gap = Duration::from_millis(300);
+        assert_eq!(drain.quiet_needed(), Duration::from_secs(1));
+        drain.longest_gap = Duration::from_millis(2500);
+        assert_eq!(drain.quiet_needed(), Duration::from_secs(5));
+        let mut fixed_factor = Drain::start(spec(0), vec![], now, cap);
+        fixed_factor.longest_gap = Duration::from_secs(5);
+        assert_eq!(fixed_factor.quiet_needed(), Duration::from_secs(1));
     }
 }

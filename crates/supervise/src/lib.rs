@@ -26,5 +26,6 @@ mod sock_diag;
 mod stall;
 mod startup;
 pub mod supervisor;
+pub mod traffic_gaps;
 mod warnings;
 mod words;

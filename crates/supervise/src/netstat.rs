@@ -3,12 +3,14 @@
 //! `/proc/net/unix`. In a pod every container shares the network namespace, so this is what the
 //! pod as a whole sees.
 use std::io;
+use std::time::Duration;
 
 use crate::sock_diag;
 
 /// TCP states as the kernel numbers them.
 pub const TCP_ESTABLISHED: u8 = 1;
 pub const TCP_SYN_RECV: u8 = 3;
+pub const TCP_TIME_WAIT: u8 = 6;
 pub const TCP_LISTEN: u8 = 10;
 
 /// One TCP socket.
@@ -23,6 +25,11 @@ pub struct TcpSocket {
     pub receive_queue: u32,
     /// `tcpi_bytes_received`, when the table came from `sock_diag`.
     pub bytes_received: Option<u64>,
+    /// `tcpi_last_data_recv`: time since data last arrived (or since the connection opened),
+    /// when the table came from `sock_diag`.
+    pub since_data_received: Option<Duration>,
+    /// Time left on the socket's timer (for TIME_WAIT: until it disappears), from `sock_diag`.
+    pub timer_left: Option<Duration>,
 }
 
 impl TcpSocket {
@@ -74,6 +81,8 @@ fn parse_proc_tcp_line(line: &str) -> Option<TcpSocket> {
         inode: fields.get(9)?.parse().ok()?,
         receive_queue: u32::from_str_radix(receive_hex, 16).ok()?,
         bytes_received: None,
+        since_data_received: None,
+        timer_left: None,
     })
 }
 

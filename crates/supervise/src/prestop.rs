@@ -110,7 +110,10 @@ fn drain(settings: &PrestopSettings, deadline: Instant, log: &Logger) {
     log.phase(
         "drain",
         "begin",
-        &[("mode", settings.drain.to_string()), ("ports", ports.join(","))],
+        &[("mode", settings.drain.to_string()), ("ports", ports.join(","))]
+            .into_iter()
+            .chain(drain.gap_fields())
+            .collect::<Vec<_>>(),
     );
     loop {
         let now = Instant::now();
@@ -124,7 +127,10 @@ fn drain(settings: &PrestopSettings, deadline: Instant, log: &Logger) {
                     ("activity_samples", drain.events.to_string()),
                     ("unobserved_seconds", seconds(drain.unobserved().0)),
                     ("stalls", drain.unobserved().1.to_string()),
-                ],
+                ]
+                .into_iter()
+                .chain(drain.gap_fields())
+                .collect::<Vec<_>>(),
             );
             return;
         }

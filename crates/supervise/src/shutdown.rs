@@ -31,7 +31,7 @@ pub struct Shutdown {
 /// Where the shutdown is.
 #[derive(Debug)]
 pub enum Stage {
-    Draining(Drain),
+    Draining(Box<Drain>),
     Stopping { queue: VecDeque<usize>, current: Option<Current> },
     Done,
 }
@@ -68,9 +68,12 @@ impl Supervisor {
             self.log.phase(
                 "drain",
                 "begin",
-                &[("mode", self.settings.drain.to_string()), ("ports", ports.join(","))],
+                &[("mode", self.settings.drain.to_string()), ("ports", ports.join(","))]
+                    .into_iter()
+                    .chain(drain.gap_fields())
+                    .collect::<Vec<_>>(),
             );
-            Stage::Draining(drain)
+            Stage::Draining(Box::new(drain))
         };
         self.shutdown = Some(Shutdown { started: now, kill_at, skip_drain, stage, killing: false });
     }
@@ -126,7 +129,10 @@ impl Supervisor {
                         ("activity_samples", drain.events.to_string()),
                         ("unobserved_seconds", seconds(drain.unobserved().0)),
                         ("stalls", drain.unobserved().1.to_string()),
-                    ],
+                    ]
+                    .into_iter()
+                    .chain(drain.gap_fields())
+                    .collect::<Vec<_>>(),
                 );
                 let stage = self.stopping_stage();
                 if let Some(shutdown) = &mut self.shutdown {

@@ -3,6 +3,7 @@
 //! `/proc/net/tcp` cannot (a server reads its socket at once, so the receive queue stays empty).
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::time::Duration;
 
 use crate::netstat::TcpSocket;
 
@@ -15,6 +16,10 @@ const REQUEST_LEN: usize = 56;
 const MESSAGE_LEN: usize = 72;
 /// Offset of `tcpi_bytes_received` in `struct tcp_info` (stable kernel ABI since 4.1).
 const BYTES_RECEIVED_OFFSET: usize = 128;
+/// Offset of `tcpi_last_data_recv` (milliseconds) in `struct tcp_info`.
+const LAST_DATA_RECV_OFFSET: usize = 52;
+/// Offset of `idiag_expires` (milliseconds) in `struct inet_diag_msg`.
+const EXPIRES_OFFSET: usize = 52;
 
 /// Every TCP socket, IPv4 then IPv6 (IPv6 silently skipped when the kernel has none).
 pub fn tcp_sockets() -> io::Result<Vec<TcpSocket>> {
@@ -113,6 +118,7 @@ fn parse_message(message: &[u8]) -> Option<TcpSocket> {
     let remote: String =
         message[24..40].iter().map(|byte| format!("{byte:02x}")).collect::<String>();
     let mut bytes_received = None;
+    let mut since_data_received = None;
     let mut attributes = &message[MESSAGE_LEN..];
     while attributes.len() >= 4 {
         let length = u16::from_ne_bytes([attributes[0], attributes[1]]) as usize;
@@ -124,6 +130,10 @@ fn parse_message(message: &[u8]) -> Option<TcpSocket> {
         if kind == INET_DIAG_INFO && payload.len() >= BYTES_RECEIVED_OFFSET + 8 {
             let bytes = &payload[BYTES_RECEIVED_OFFSET..BYTES_RECEIVED_OFFSET + 8];
             bytes_received = Some(u64::from_ne_bytes(bytes.try_into().unwrap()));
+            let millis = &payload[LAST_DATA_RECV_OFFSET..LAST_DATA_RECV_OFFSET + 4];
+            since_data_received = Some(Duration::from_millis(u64::from(u32::from_ne_bytes(
+                millis.try_into().unwrap(),
+            ))));
         }
         attributes = &attributes[align(length).min(attributes.len())..];
     }
@@ -134,6 +144,10 @@ fn parse_message(message: &[u8]) -> Option<TcpSocket> {
         inode: u64::from(u32_at(68)),
         receive_queue: u32_at(56),
         bytes_received,
+        since_data_received,
+        // The kernel reports 0 when no timer runs.
+        timer_left: Some(Duration::from_millis(u64::from(u32_at(EXPIRES_OFFSET))))
+            .filter(|left| !left.is_zero()),
     })
 }
 

@@ -1,0 +1,47 @@
+//! What the lab's integration tests share: the root check and running `lameduck-lab` on
+//! scenario files with a JSON summary.
+// Each test file is its own crate and uses only part of this.
+#![allow(dead_code)]
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus};
+
+use serde_json::Value;
+
+pub fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// The lab's summary of one run.
+pub struct LabRun {
+    pub summary: Value,
+    pub stderr: String,
+    pub status: ExitStatus,
+}
+
+impl LabRun {
+    /// The summary row of scenario `name`.
+    pub fn row(&self, name: &str) -> Value {
+        self.summary["scenarios"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|row| row["name"] == name)
+            .unwrap_or_else(|| panic!("no row {name}: {}", self.summary))
+            .clone()
+    }
+}
+
+/// Runs the scenario `files` with `--output json`, logs under `run_dir`.
+pub fn run_lab(files: &[PathBuf], run_dir: &Path) -> LabRun {
+    let out = Command::new(env!("CARGO_BIN_EXE_lameduck-lab"))
+        .args(files)
+        .args(["--output", "json", "--run-dir"])
+        .arg(run_dir)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let summary: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("no JSON summary ({e}):\n{stderr}"));
+    LabRun { summary, stderr, status: out.status }
+}
