@@ -17,8 +17,10 @@ pub enum Drain {
 }
 
 impl Drain {
-    /// Parses `none`, `fixed:5s`, `auto`, `auto:quiet=1s,min=0s,max=15s`, exactly what lameduck
-    /// accepts: a bare `5s`, `none:…` or `min` above `max` make lameduck exit with a usage error.
+    /// Parses `none`, `fixed:5s`, `auto`, `auto:quiet=1s,min=0s,max=15s,adapt=2`, exactly what
+    /// lameduck accepts: a bare `5s`, `none:…`, `min` above `max` or an `adapt` that is not a
+    /// whole number from 0 to 100 make lameduck exit with a usage error. `adapt` (how much the
+    /// quiet grows with the traffic's gaps) only lengthens a drain, so the bounds below ignore it.
     pub fn parse(text: &str) -> Option<Drain> {
         let (kind, params) = text.split_once(':').unwrap_or((text, ""));
         match kind {
@@ -28,6 +30,10 @@ impl Drain {
                 let (mut min, mut quiet, mut max) = (0.0, 1.0, 15.0);
                 for param in params.split(',').filter(|p| !p.is_empty()) {
                     let (key, value) = param.split_once('=')?;
+                    if key == "adapt" {
+                        value.parse::<u32>().ok().filter(|factor| *factor <= 100)?;
+                        continue;
+                    }
                     let value = parse_seconds(value)?;
                     match key {
                         "min" => min = value,
@@ -260,7 +266,18 @@ mod tests {
         .unwrap();
         assert_eq!(c.signal, None);
         // What lameduck rejects: the hook fails before it drains.
-        for bad in ["5s", "none:1s", "auto:min=10s,max=5s", "auto:wait=1s"] {
+        assert_eq!(
+            Drain::parse("auto:quiet=2s,adapt=0"),
+            Some(Drain::Auto { min: 0.0, quiet: 2.0, max: 15.0 })
+        );
+        for bad in [
+            "5s",
+            "none:1s",
+            "auto:min=10s,max=5s",
+            "auto:wait=1s",
+            "auto:adapt=2x",
+            "auto:adapt=101",
+        ] {
             assert_eq!(Drain::parse(bad), None, "{bad}");
             let c = lameduck_call(&argv(&["lameduck", "prestop", "--drain", bad])).unwrap();
             assert_eq!(c.drain_or_default(), Drain::None);

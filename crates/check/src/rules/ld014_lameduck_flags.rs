@@ -23,7 +23,7 @@ declare_rule! {
     /// not ordered after the web server at all. A value that is not a port makes lameduck exit
     /// with a usage error.
     ///
-    /// Recognised forms: `lameduck run [--grace-period D] [--drain none|fixed:D|auto[:quiet=D,min=D,max=D]] [--stop-signal [NAME=]SIG] [--process NAME=CMD] -- cmd`
+    /// Recognised forms: `lameduck run [--grace-period D] [--drain none|fixed:D|auto[:quiet=D,min=D,max=D,adapt=N]] [--stop-signal [NAME=]SIG] [--process NAME=CMD] -- cmd`
     /// and `lameduck prestop [--drain …] [--grace-period D] [--signal SIG] [--after-port N[,N]] [--fastcgi A] [--pidfile P]`,
     /// with `--flag value` or `--flag=value`, in `command`/`args`, in the image's ENTRYPOINT/CMD,
     /// or in an exec preStop hook (also inside `sh -c`). Unknown flags are ignored. As lameduck
@@ -101,7 +101,7 @@ fn problems(call: &LameduckCall, grace: f64) -> Vec<String> {
     }
     if call.drain_text.is_some() && call.drain.is_none() {
         out.push(format!(
-            "--drain {} is not a drain lameduck understands (none, fixed:5s, auto, auto:quiet=1s,min=0s,max=15s, with min at most max): lameduck exits with a usage error, so nothing drains",
+            "--drain {} is not a drain lameduck understands (none, fixed:5s, auto, auto:quiet=1s,min=0s,max=15s,adapt=2, with min at most max and adapt a whole number from 0 to 100): lameduck exits with a usage error, so nothing drains",
             call.drain_text.as_deref().unwrap_or("")
         ));
     }
