@@ -190,7 +190,7 @@ impl Drain {
         };
         if matches!(drain.spec, DrainSpec::Auto { .. }) {
             // The first sample is the baseline: connections already open are not "new".
-            if let Ok(sockets) = netstat::tcp_sockets() {
+            if let Ok(sockets) = netstat::tcp_sockets_with_time_wait() {
                 drain.observe(&sockets);
                 drain.longest_gap =
                     traffic_gaps::longest_recent_gap(&sockets, &drain.ports).unwrap_or_default();

@@ -21,11 +21,12 @@ const LAST_DATA_RECV_OFFSET: usize = 52;
 /// Offset of `idiag_expires` (milliseconds) in `struct inet_diag_msg`.
 const EXPIRES_OFFSET: usize = 52;
 
-/// Every TCP socket, IPv4 then IPv6 (IPv6 silently skipped when the kernel has none).
-pub fn tcp_sockets() -> io::Result<Vec<TcpSocket>> {
+/// The TCP sockets whose state is in `states` (a bit per state, `1 << TCP_ESTABLISHED` …), IPv4
+/// then IPv6 (IPv6 silently skipped when the kernel has none).
+pub fn tcp_sockets(states: u32) -> io::Result<Vec<TcpSocket>> {
     let socket = open()?;
-    let mut sockets = dump(&socket, libc::AF_INET as u8)?;
-    if let Ok(v6) = dump(&socket, libc::AF_INET6 as u8) {
+    let mut sockets = dump(&socket, libc::AF_INET as u8, states)?;
+    if let Ok(v6) = dump(&socket, libc::AF_INET6 as u8, states) {
         sockets.extend(v6);
     }
     Ok(sockets)
@@ -47,7 +48,7 @@ fn open() -> io::Result<OwnedFd> {
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
-fn dump(socket: &OwnedFd, family: u8) -> io::Result<Vec<TcpSocket>> {
+fn dump(socket: &OwnedFd, family: u8, states: u32) -> io::Result<Vec<TcpSocket>> {
     let mut request = [0u8; HEADER_LEN + REQUEST_LEN];
     request[0..4].copy_from_slice(&((HEADER_LEN + REQUEST_LEN) as u32).to_ne_bytes());
     request[4..6].copy_from_slice(&SOCK_DIAG_BY_FAMILY.to_ne_bytes());
@@ -57,7 +58,7 @@ fn dump(socket: &OwnedFd, family: u8) -> io::Result<Vec<TcpSocket>> {
     request[16] = family;
     request[17] = libc::IPPROTO_TCP as u8;
     request[18] = 1 << (INET_DIAG_INFO - 1);
-    request[20..24].copy_from_slice(&u32::MAX.to_ne_bytes());
+    request[20..24].copy_from_slice(&states.to_ne_bytes());
     // SAFETY: the buffer is valid for its length; the kernel is the default destination.
     let sent = unsafe { libc::send(socket.as_raw_fd(), request.as_ptr().cast(), request.len(), 0) };
     if sent < 0 {
@@ -163,7 +164,7 @@ mod tests {
         let mut client = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
         let (mut server, _) = listener.accept().unwrap();
         let received = |port| {
-            tcp_sockets()
+            tcp_sockets(u32::MAX)
                 .unwrap()
                 .into_iter()
                 .find(|s| s.local_port == port && s.is_connection())

@@ -107,7 +107,7 @@ mod tests {
         drop(server);
         client.read_exact(&mut [0u8; 1]).unwrap_err();
         drop(client);
-        let sockets = crate::netstat::tcp_sockets().unwrap();
+        let sockets = crate::netstat::tcp_sockets_with_time_wait().unwrap();
         let ours: Vec<_> = sockets.iter().filter(|s| s.local_port == port).collect();
         assert!(ours.iter().any(|s| s.state == TCP_TIME_WAIT), "{ours:?}");
         let gap = longest_recent_gap(&sockets, &[port]).expect("the TIME_WAIT socket is dated");
