@@ -166,12 +166,15 @@ pub struct Drain {
     /// Observed time without activity since the last activity (stalls not counted).
     quiet_observed: Duration,
     /// The longest gap between activity known so far (kernel history, then the drain's own).
-    pub longest_gap: Duration,
+    longest_gap: Duration,
+    /// Silence from the latest activity before the drain to its start: part of the first gap
+    /// the drain sees end, which began before it.
+    silence_before: Duration,
     observer: Observer,
     /// Connection identity → bytes received (or receive queue) at the previous sample.
     seen: HashMap<(u16, String), u64>,
     /// Count of activity events, for the log.
-    pub events: u64,
+    events: u64,
 }
 
 impl Drain {
@@ -184,6 +187,7 @@ impl Drain {
             cap,
             quiet_observed: Duration::ZERO,
             longest_gap: Duration::ZERO,
+            silence_before: Duration::ZERO,
             observer: Observer::new(now, SAMPLE_INTERVAL),
             seen: HashMap::new(),
             events: 0,
@@ -192,18 +196,15 @@ impl Drain {
             // The first sample is the baseline: connections already open are not "new".
             if let Ok(sockets) = netstat::tcp_sockets_with_time_wait() {
                 drain.observe(&sockets);
-                drain.longest_gap =
-                    traffic_gaps::longest_recent_gap(&sockets, &drain.ports).unwrap_or_default();
+                if let Some(traffic) = traffic_gaps::recent_traffic(&sockets, &drain.ports) {
+                    drain.longest_gap = traffic.longest_gap;
+                    drain.silence_before = traffic.since_latest;
+                }
             }
             drain.events = 0;
             drain.quiet_observed = Duration::ZERO;
         }
         drain
-    }
-
-    /// The ports being watched.
-    pub fn ports(&self) -> &[u16] {
-        &self.ports
     }
 
     /// Samples the socket table (auto drain) and says whether the drain is over.
@@ -212,7 +213,8 @@ impl Drain {
             if let Ok(sockets) = netstat::tcp_sockets() {
                 let credit = self.observer.credit(now);
                 if self.observe(&sockets) {
-                    self.longest_gap = self.longest_gap.max(self.quiet_observed);
+                    let gap = std::mem::take(&mut self.silence_before) + self.quiet_observed;
+                    self.longest_gap = self.longest_gap.max(gap);
                     self.quiet_observed = Duration::ZERO;
                 } else {
                     self.quiet_observed += credit;
@@ -222,8 +224,30 @@ impl Drain {
         decide(&self.spec, self.started, self.quiet_observed, self.quiet_needed(), self.cap, now)
     }
 
-    /// Log fields of an auto drain: the longest gap known and the quiet it calls for.
-    pub fn gap_fields(&self) -> Vec<(&'static str, String)> {
+    /// Fields of the `drain begin` log line.
+    pub fn begin_fields(&self) -> Vec<(&'static str, String)> {
+        let ports: Vec<String> = self.ports.iter().map(u16::to_string).collect();
+        let mut fields = vec![("mode", self.spec.to_string()), ("ports", ports.join(","))];
+        fields.extend(self.gap_fields());
+        fields
+    }
+
+    /// Fields of the `drain done` log line, for a drain that ended at `now` for `end`.
+    pub fn done_fields(&self, end: DrainEnd, now: Instant) -> Vec<(&'static str, String)> {
+        let (unobserved, stalls) = self.unobserved();
+        let mut fields = vec![
+            ("reason", end.name().into()),
+            ("seconds", duration::seconds(self.elapsed(now))),
+            ("activity_samples", self.events.to_string()),
+            ("unobserved_seconds", duration::seconds(unobserved)),
+            ("stalls", stalls.to_string()),
+        ];
+        fields.extend(self.gap_fields());
+        fields
+    }
+
+    /// The auto drain's longest gap known and the quiet it calls for.
+    fn gap_fields(&self) -> Vec<(&'static str, String)> {
         match self.spec {
             DrainSpec::Auto { .. } => vec![
                 ("longest_gap", duration::seconds(self.longest_gap)),
@@ -281,7 +305,7 @@ impl Drain {
 
     /// Time not counted as quiet because lameduck was starved (see [`crate::stall`]), and
     /// the number of sampling windows in which lameduck itself was not scheduled in time.
-    pub fn unobserved(&self) -> (Duration, u64) {
+    fn unobserved(&self) -> (Duration, u64) {
         (self.observer.unobserved, self.observer.stalls)
     }
 
@@ -391,5 +415,26 @@ mod tests {
         let mut fixed_factor = Drain::start(spec(0), vec![], now, cap);
         fixed_factor.longest_gap = Duration::from_secs(5);
         assert_eq!(fixed_factor.quiet_needed(), Duration::from_secs(1));
+    }
+
+    #[test]
+    fn the_first_gap_includes_the_silence_before_the_drain() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let now = Instant::now();
+        let mut drain =
+            Drain::start(DrainSpec::default(), vec![port], now, now + Duration::from_secs(60));
+        // The latest request came 0.5 s before the drain, the next 1.5 s into it.
+        drain.silence_before = Duration::from_millis(500);
+        drain.quiet_observed = Duration::from_millis(1500);
+        let _client = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        assert_eq!(drain.poll(Instant::now()), None);
+        assert_eq!(drain.longest_gap, Duration::from_secs(2));
+        assert_eq!(drain.quiet_needed(), Duration::from_secs(4));
+        // Counted once: the next gap starts at that request.
+        drain.quiet_observed = Duration::from_millis(300);
+        let _second = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        drain.poll(Instant::now());
+        assert_eq!(drain.longest_gap, Duration::from_secs(2));
     }
 }

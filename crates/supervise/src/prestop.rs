@@ -106,32 +106,11 @@ fn drain(settings: &PrestopSettings, deadline: Instant, log: &Logger) {
     };
     let now = Instant::now();
     let mut drain = Drain::start(settings.drain.clone(), ports, now, deadline);
-    let ports: Vec<String> = drain.ports().iter().map(u16::to_string).collect();
-    log.phase(
-        "drain",
-        "begin",
-        &[("mode", settings.drain.to_string()), ("ports", ports.join(","))]
-            .into_iter()
-            .chain(drain.gap_fields())
-            .collect::<Vec<_>>(),
-    );
+    log.phase("drain", "begin", &drain.begin_fields());
     loop {
         let now = Instant::now();
         if let Some(end) = drain.poll(now) {
-            log.phase(
-                "drain",
-                "done",
-                &[
-                    ("reason", end.name().into()),
-                    ("seconds", seconds(drain.elapsed(now))),
-                    ("activity_samples", drain.events.to_string()),
-                    ("unobserved_seconds", seconds(drain.unobserved().0)),
-                    ("stalls", drain.unobserved().1.to_string()),
-                ]
-                .into_iter()
-                .chain(drain.gap_fields())
-                .collect::<Vec<_>>(),
-            );
+            log.phase("drain", "done", &drain.done_fields(end, now));
             return;
         }
         sleep(drain.next_wakeup(now).max(Duration::from_millis(1)));

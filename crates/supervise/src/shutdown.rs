@@ -64,15 +64,7 @@ impl Supervisor {
             let cap = kill_at.checked_sub(reserve.max(MIN_STOP_RESERVE)).unwrap_or(now).max(now);
             let ports = self.drain_ports();
             let drain = Drain::start(self.settings.drain.clone(), ports, now, cap);
-            let ports: Vec<String> = drain.ports().iter().map(u16::to_string).collect();
-            self.log.phase(
-                "drain",
-                "begin",
-                &[("mode", self.settings.drain.to_string()), ("ports", ports.join(","))]
-                    .into_iter()
-                    .chain(drain.gap_fields())
-                    .collect::<Vec<_>>(),
-            );
+            self.log.phase("drain", "begin", &drain.begin_fields());
             Stage::Draining(Box::new(drain))
         };
         self.shutdown = Some(Shutdown { started: now, kill_at, skip_drain, stage, killing: false });
@@ -118,22 +110,8 @@ impl Supervisor {
                 drain.poll(now)
             };
             if let Some(end) = end {
-                let elapsed = drain.elapsed(now);
-                self.status.drain_seconds = Some(elapsed.as_secs_f64());
-                self.log.phase(
-                    "drain",
-                    "done",
-                    &[
-                        ("reason", end.name().into()),
-                        ("seconds", seconds(elapsed)),
-                        ("activity_samples", drain.events.to_string()),
-                        ("unobserved_seconds", seconds(drain.unobserved().0)),
-                        ("stalls", drain.unobserved().1.to_string()),
-                    ]
-                    .into_iter()
-                    .chain(drain.gap_fields())
-                    .collect::<Vec<_>>(),
-                );
+                self.status.drain_seconds = Some(drain.elapsed(now).as_secs_f64());
+                self.log.phase("drain", "done", &drain.done_fields(end, now));
                 let stage = self.stopping_stage();
                 if let Some(shutdown) = &mut self.shutdown {
                     shutdown.stage = stage;

@@ -26,10 +26,18 @@ use crate::netstat::{TcpSocket, TCP_ESTABLISHED, TCP_TIME_WAIT};
 /// How long Linux keeps a socket in TIME_WAIT (`TCP_TIMEWAIT_LEN`, fixed at build time).
 pub const TIME_WAIT_LENGTH: Duration = Duration::from_secs(60);
 
-/// The longest silence in the recent traffic on `ports`, counting the silence from the latest
-/// activity until now; `None` when the socket table holds no trace of traffic (nothing in the
-/// last minute, or a kernel without `sock_diag`).
-pub fn longest_recent_gap(sockets: &[TcpSocket], ports: &[u16]) -> Option<Duration> {
+/// What the socket table tells of the recent traffic on some ports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecentTraffic {
+    /// Time since the latest activity.
+    pub since_latest: Duration,
+    /// The longest silence, the one since the latest activity included.
+    pub longest_gap: Duration,
+}
+
+/// The recent traffic on `ports`; `None` when the socket table holds no trace of traffic
+/// (nothing in the last minute, or a kernel without `sock_diag`).
+pub fn recent_traffic(sockets: &[TcpSocket], ports: &[u16]) -> Option<RecentTraffic> {
     let mut ages: Vec<Duration> = sockets
         .iter()
         .filter(|socket| ports.contains(&socket.local_port))
@@ -37,9 +45,9 @@ pub fn longest_recent_gap(sockets: &[TcpSocket], ports: &[u16]) -> Option<Durati
         .filter(|age| *age <= TIME_WAIT_LENGTH)
         .collect();
     ages.sort_unstable();
-    let latest = *ages.first()?;
+    let since_latest = *ages.first()?;
     let between = ages.windows(2).map(|pair| pair[1] - pair[0]);
-    Some(between.fold(latest, Duration::max))
+    Some(RecentTraffic { since_latest, longest_gap: between.fold(since_latest, Duration::max) })
 }
 
 /// How long ago `socket` last showed activity, if it tells.
@@ -80,18 +88,20 @@ mod tests {
             // Another port is not watched.
             socket(TCP_ESTABLISHED, 9000, 1_000, 0),
         ];
-        assert_eq!(longest_recent_gap(&sockets, &[80]), Some(ms(2000)));
+        let traffic = recent_traffic(&sockets, &[80]).unwrap();
+        assert_eq!(traffic, RecentTraffic { since_latest: ms(300), longest_gap: ms(2000) });
     }
 
     #[test]
     fn the_current_silence_counts_and_no_trace_means_unknown() {
         let ms = Duration::from_millis;
         let sockets = [socket(TCP_ESTABLISHED, 80, 4_000, 0)];
-        assert_eq!(longest_recent_gap(&sockets, &[80]), Some(ms(4000)));
-        assert_eq!(longest_recent_gap(&sockets, &[443]), None);
+        let traffic = recent_traffic(&sockets, &[80]).unwrap();
+        assert_eq!(traffic, RecentTraffic { since_latest: ms(4000), longest_gap: ms(4000) });
+        assert_eq!(recent_traffic(&sockets, &[443]), None);
         // A listener carries no activity time.
         let listener = socket(crate::netstat::TCP_LISTEN, 80, 10, 0);
-        assert_eq!(longest_recent_gap(&[listener], &[80]), None);
+        assert_eq!(recent_traffic(&[listener], &[80]), None);
     }
 
     #[test]
@@ -110,7 +120,8 @@ mod tests {
         let sockets = crate::netstat::tcp_sockets_with_time_wait().unwrap();
         let ours: Vec<_> = sockets.iter().filter(|s| s.local_port == port).collect();
         assert!(ours.iter().any(|s| s.state == TCP_TIME_WAIT), "{ours:?}");
-        let gap = longest_recent_gap(&sockets, &[port]).expect("the TIME_WAIT socket is dated");
+        let gap =
+            recent_traffic(&sockets, &[port]).expect("the TIME_WAIT socket is dated").longest_gap;
         assert!(gap < Duration::from_secs(5), "closed just now, not {gap:?} ago");
     }
 }
