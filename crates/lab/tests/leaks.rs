@@ -53,8 +53,20 @@ fn namespaces(pids: &BTreeSet<u32>) -> BTreeSet<String> {
     out
 }
 
-fn namespaces_in_use() -> BTreeSet<String> {
-    namespaces(&all_pids().into_iter().collect())
+/// When `pid` started, in clock ticks since boot.
+fn start_ticks(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Field 22; the fields after the command's ')' start at field 3.
+    stat[stat.rfind(')')? + 2..].split(' ').nth(19)?.parse().ok()
+}
+
+/// The namespaces held by processes that started no later than `ticks`. The kernel reuses a
+/// freed namespace's number at once, so a namespace created after the lab died (another test
+/// runs alongside) may carry the number of one of the lab's: only an older process can be a
+/// leftover holding the lab's own.
+fn namespaces_held_by_processes_started_by(ticks: u64) -> BTreeSet<String> {
+    let old = all_pids().into_iter().filter(|&pid| start_ticks(pid).is_some_and(|t| t <= ticks));
+    namespaces(&old.collect())
 }
 
 fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
@@ -103,14 +115,20 @@ fn sigkill_of_the_lab_leaves_nothing_behind() {
     let lab_namespaces = namespaces(&procs);
     assert!(lab_namespaces.len() >= 8, "pods and containers have namespaces: {lab_namespaces:?}");
 
+    let before_kill = all_pids().into_iter().filter_map(start_ticks).max().unwrap();
+    assert!(
+        namespaces_held_by_processes_started_by(before_kill).is_superset(&lab_namespaces),
+        "the scan sees the lab's running processes"
+    );
     lab.kill().unwrap();
+    let killed_at = all_pids().into_iter().filter_map(start_ticks).max().unwrap();
     lab.wait().unwrap();
 
     wait_for("every lab process to be gone", Duration::from_secs(10), || {
         procs.iter().all(|p| !Path::new(&format!("/proc/{p}")).exists())
     });
     wait_for("the lab's namespaces to be released", Duration::from_secs(10), || {
-        namespaces_in_use().is_disjoint(&lab_namespaces)
+        namespaces_held_by_processes_started_by(killed_at).is_disjoint(&lab_namespaces)
     });
     let mounts_after = std::fs::read_to_string("/proc/self/mounts").unwrap();
     let new_mounts: Vec<&str> =
