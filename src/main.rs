@@ -12,14 +12,11 @@ use clap::{Parser, Subcommand};
 /// Reproduce, measure, fix and prevent the 502s that nginx + php-fpm pods return while they
 /// terminate on Kubernetes.
 ///
-/// lab      reproduce pod termination with real nginx and php-fpm on one machine
-/// load     open-loop HTTP load with a per-second timeline of every failure
-/// run      PID-1 entrypoint that turns SIGTERM into an ordered, drain-aware stop
-/// prestop  preStop hook for two-container pods: drain, then stop in the right order
-/// check    find shutdown bugs in manifests, Dockerfiles and server configs
-/// report   render an HTML report from a saved timeline or lab result
+/// Start with `lameduck lab seeds` to watch the failures happen, `lameduck check .` to find their
+/// causes in your manifests, and `lameduck run` or `lameduck prestop` to fix them. Every
+/// subcommand has its own --help; the same pages are in docs/cli/ and as man pages in docs/man/.
 #[derive(Parser)]
-#[command(name = "lameduck", version = env!("LAMEDUCK_VERSION"), about, long_about, verbatim_doc_comment)]
+#[command(name = "lameduck", version = env!("LAMEDUCK_VERSION"), about, long_about)]
 pub(crate) struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -33,6 +30,16 @@ enum Command {
     Prestop(lameduck_supervise::cli::PrestopArgs),
     Check(lameduck_check::cli::Args),
     Report(lameduck_report::cli::Args),
+    /// Print a shell completion script (bash, zsh, fish, elvish or powershell) to stdout.
+    ///
+    /// bash:  lameduck completions bash > ~/.local/share/bash-completion/completions/lameduck
+    /// zsh:   lameduck completions zsh > "${fpath[1]}/_lameduck"
+    /// fish:  lameduck completions fish > ~/.config/fish/completions/lameduck.fish
+    #[command(verbatim_doc_comment)]
+    Completions {
+        /// The shell to write the script for.
+        shell: clap_complete::Shell,
+    },
     /// Writes the command-line reference (one Markdown page per subcommand) into a directory.
     #[command(hide = true)]
     GenerateReference {
@@ -48,6 +55,7 @@ fn main() -> ExitCode {
         Command::Prestop(args) => lameduck_supervise::cli::prestop(args),
         Command::Check(args) => lameduck_check::cli::execute(args),
         Command::Report(args) => lameduck_report::cli::execute(args),
+        Command::Completions { shell } => reference::write_completions(shell),
         Command::GenerateReference { out_dir } => reference::write_all(&out_dir),
     }
 }
