@@ -3,16 +3,18 @@ SHELL := /bin/bash
 CARGO ?= cargo
 BIN := target/release/lameduck
 
-.PHONY: demo test bench deps release static fuzz
+.PHONY: demo test bench deps lab-deps release static fuzz
 
-deps:
-	@if [[ $$(id -u) -eq 0 ]]; then scripts/install-deps; else sudo scripts/install-deps; fi
+# deps: what the tests and benchmarks need; lab-deps: only what `lameduck lab` needs (the demo).
+deps lab-deps: SET = $(if $(filter lab-deps,$@),lab,test)
+deps lab-deps:
+	@if [[ $$(id -u) -eq 0 ]]; then scripts/install-deps $(SET); else sudo scripts/install-deps $(SET); fi
 
 release:
 	$(CARGO) build --release --locked
 
 ## demo: the main job, using the built-in default scenario.
-demo: deps release
+demo: lab-deps release
 	scripts/demo
 
 ## test: the whole test suite, as CI runs it.
