@@ -130,6 +130,10 @@ pub struct PrestopArgs {
     /// Signal the process in this pidfile instead of PID 1.
     #[arg(long, value_name = "FILE")]
     pidfile: Option<PathBuf>,
+    /// Also accept a target running this program (its name in /proc/PID/comm or its command's
+    /// first word); without it, the target must be nginx, php-fpm or lameduck. Repeatable.
+    #[arg(long = "target-program", value_name = "NAME")]
+    target_programs: Vec<String>,
     /// The pod's terminationGracePeriodSeconds.
     #[arg(long, env = "LAMEDUCK_GRACE_PERIOD", default_value = "30s", value_parser = duration::parse, value_name = "DURATION")]
     grace_period: Duration,
@@ -170,6 +174,7 @@ pub fn prestop(args: PrestopArgs) -> ExitCode {
         fastcgi,
         signal: args.signal,
         pidfile: args.pidfile,
+        target_programs: args.target_programs,
         grace_period: args.grace_period,
         safety_margin: args.safety_margin,
         log_format: args.log_format,

@@ -184,15 +184,21 @@ impl Settings {
         apply_process_overrides(&mut processes, overrides)?;
         check_names(&processes)?;
 
-        let file_duration = |value: &Option<DurationValue>| -> Result<Option<Duration>, _> {
-            value.as_ref().map(duration_value).transpose().map_err(in_file)
-        };
+        let file_duration =
+            |key: &str, value: &Option<DurationValue>| -> Result<Option<Duration>, _> {
+                value.as_ref().map(|value| duration_value(key, value)).transpose().map_err(in_file)
+            };
         let (file_grace, file_margin) = match &file {
-            Some(file) => (file_duration(&file.grace_period)?, file_duration(&file.safety_margin)?),
+            Some(file) => (
+                file_duration("grace_period", &file.grace_period)?,
+                file_duration("safety_margin", &file.safety_margin)?,
+            ),
             None => (None, None),
         };
         let file_drain = match file.as_ref().and_then(|file| file.drain.as_deref()) {
-            Some(text) => Some(text.parse::<DrainSpec>().map_err(in_file)?),
+            Some(text) => {
+                Some(text.parse::<DrainSpec>().map_err(|e| in_file(format!("drain: {e}")))?)
+            }
             None => None,
         };
         let file_health = match file.as_ref().and_then(|file| file.health_listen.as_deref()) {
@@ -228,6 +234,14 @@ impl Settings {
     /// Time from the shutdown signal to lameduck's own SIGKILL of whatever is left.
     pub fn budget(&self) -> Duration {
         self.grace_period.saturating_sub(self.safety_margin)
+    }
+
+    /// The configured stop timeouts added up (saturating: no combination can panic).
+    pub fn stop_timeouts_total(&self) -> Duration {
+        self.processes
+            .iter()
+            .filter_map(|p| p.stop_timeout)
+            .fold(Duration::ZERO, Duration::saturating_add)
     }
 
     /// Indexes of the processes in the order they are stopped: reverse start order, except that
@@ -309,11 +323,13 @@ fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
         .map_err(|e| ConfigError::File { path: path.to_path_buf(), message: e.to_string() })
 }
 
-fn duration_value(value: &DurationValue) -> Result<Duration, String> {
+/// A duration from the file; errors name `key` (and are bounded like flags, see [`duration::MAX`]).
+fn duration_value(key: &str, value: &DurationValue) -> Result<Duration, String> {
     match value {
-        DurationValue::Seconds(seconds) => Ok(Duration::from_secs(*seconds)),
+        DurationValue::Seconds(seconds) => duration::from_whole_seconds(*seconds),
         DurationValue::Text(text) => duration::parse(text),
     }
+    .map_err(|e| format!("{key}: {e}"))
 }
 
 fn process_from_file(process: &FileProcess) -> Result<ProcessSpec, String> {
@@ -331,11 +347,12 @@ fn process_from_file(process: &FileProcess) -> Result<ProcessSpec, String> {
         spec.stop_signal = signals::parse(text).map_err(|e| format!("{}: {e}", process.name))?;
         spec.stop_signal_origin = SignalOrigin::Configured;
     }
+    let key = |key: &str| format!("process {:?}: {key}", process.name);
     if let Some(value) = &process.stop_timeout {
-        spec.stop_timeout = Some(duration_value(value)?);
+        spec.stop_timeout = Some(duration_value(&key("stop_timeout"), value)?);
     }
     if let Some(value) = &process.start_timeout {
-        spec.start_timeout = Some(duration_value(value)?);
+        spec.start_timeout = Some(duration_value(&key("start_timeout"), value)?);
     }
     spec.stop_after = process.stop_after.clone();
     for (incoming, outgoing) in &process.forward {

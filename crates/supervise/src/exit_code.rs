@@ -16,8 +16,6 @@
 use std::io;
 use std::process::ExitCode;
 
-use nix::sys::wait::WaitStatus;
-
 /// A command was found but could not be executed (permissions, bad format).
 pub const EXEC_NOT_EXECUTABLE: u8 = 126;
 /// A command was not found.
@@ -29,12 +27,17 @@ pub const FAILURE: u8 = 1;
 /// Base added to a signal number when a signal killed the process.
 pub const SIGNAL_BASE: u8 = 128;
 
-/// The shell-convention exit code of a reaped child, or `None` for statuses that are not a death.
-pub fn from_wait_status(status: WaitStatus) -> Option<u8> {
-    match status {
-        WaitStatus::Exited(_, code) => Some(code as u8),
-        WaitStatus::Signaled(_, signal, _) => Some(SIGNAL_BASE.wrapping_add(signal as u8)),
-        _ => None,
+/// The shell-convention exit code for a raw `waitpid` status, or `None` for statuses that are not
+/// a death (stopped, continued). Decoded from the raw status rather than through nix's
+/// `WaitStatus`, whose `Signal` cannot hold real-time signals (34–64): nix turns such a death
+/// into an error after the kernel has already reaped the process, and the exit would be lost.
+pub fn from_raw_wait_status(status: libc::c_int) -> Option<u8> {
+    if libc::WIFEXITED(status) {
+        Some(libc::WEXITSTATUS(status) as u8)
+    } else if libc::WIFSIGNALED(status) {
+        Some(SIGNAL_BASE.wrapping_add(libc::WTERMSIG(status) as u8))
+    } else {
+        None
     }
 }
 
@@ -54,15 +57,22 @@ pub fn exit(code: u8) -> ExitCode {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use nix::sys::signal::Signal;
-    use nix::unistd::Pid;
+
+    /// A raw wait status as the kernel encodes it (see `wait(2)`).
+    fn killed_by(signal: i32) -> i32 {
+        signal & 0x7f
+    }
 
     #[test]
     fn signal_deaths_are_128_plus_the_signal_number() {
-        let pid = Pid::from_raw(1);
-        assert_eq!(from_wait_status(WaitStatus::Signaled(pid, Signal::SIGKILL, false)), Some(137));
-        assert_eq!(from_wait_status(WaitStatus::Signaled(pid, Signal::SIGTERM, true)), Some(143));
-        assert_eq!(from_wait_status(WaitStatus::Exited(pid, 42)), Some(42));
+        assert_eq!(from_raw_wait_status(killed_by(9)), Some(137));
+        assert_eq!(from_raw_wait_status(killed_by(15) | 0x80), Some(143), "with a core dump");
+        // Real-time signals, which nix's Signal cannot represent.
+        assert_eq!(from_raw_wait_status(killed_by(34)), Some(162));
+        assert_eq!(from_raw_wait_status(killed_by(64)), Some(192));
+        assert_eq!(from_raw_wait_status(42 << 8), Some(42));
+        // Stopped by SIGSTOP: not a death.
+        assert_eq!(from_raw_wait_status((19 << 8) | 0x7f), None);
     }
 
     #[test]

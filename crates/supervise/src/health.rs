@@ -1,12 +1,17 @@
 //! The health listener: `/readyz` (200 once every process is up, until shutdown begins, then 503
 //! — the "lame duck" signal for readiness probes and load balancers), `/livez` (200 while lameduck runs) and `/metrics`
 //! (Prometheus text). A tiny HTTP/1.0 responder served from the supervisor's poll loop, so it
-//! needs no thread and no runtime.
+//! needs no thread and no runtime; its connections never block that loop
+//! ([`crate::health_clients`]).
 use std::fmt::Write as _;
-use std::io::{self, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::os::fd::{AsFd, BorrowedFd};
-use std::time::Duration;
+use std::io;
+use std::net::{SocketAddr, TcpListener};
+use std::os::fd::AsFd;
+use std::time::Instant;
+
+use nix::poll::{PollFd, PollFlags};
+
+use crate::health_clients::{Clients, MAX_CLIENTS};
 
 /// The shutdown phases, in order, as exported in `lameduck_shutdown_phase`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -57,21 +62,22 @@ impl Default for Status {
     }
 }
 
-/// A bound, non-blocking health listener.
+/// A bound, non-blocking health listener and its open connections.
 #[derive(Debug)]
 pub struct HealthServer {
     listener: TcpListener,
+    clients: Clients,
 }
 
-/// A client that sends nothing for this long gets no answer; the loop must not stall.
-const CLIENT_TIMEOUT: Duration = Duration::from_millis(200);
+/// Connections accepted per wake-up at most, so that a flood of them cannot hold the loop.
+const ACCEPTS_PER_WAKEUP: usize = 2 * MAX_CLIENTS;
 
 impl HealthServer {
     /// Binds `addr`.
     pub fn bind(addr: SocketAddr) -> io::Result<HealthServer> {
         let listener = TcpListener::bind(addr)?;
         listener.set_nonblocking(true)?;
-        Ok(HealthServer { listener })
+        Ok(HealthServer { listener, clients: Clients::default() })
     }
 
     /// The bound address (useful with port 0).
@@ -79,37 +85,35 @@ impl HealthServer {
         self.listener.local_addr()
     }
 
-    /// The descriptor to poll for incoming connections.
-    pub fn fd(&self) -> BorrowedFd<'_> {
-        self.listener.as_fd()
+    /// The descriptors to poll: the listener and every open connection.
+    pub fn poll_fds(&self) -> Vec<PollFd<'_>> {
+        let listener = PollFd::new(self.listener.as_fd(), PollFlags::POLLIN);
+        std::iter::once(listener).chain(self.clients.poll_fds()).collect()
     }
 
-    /// Answers every connection waiting to be accepted.
-    pub fn serve_pending(&self, status: &Status) {
-        while let Ok((stream, _)) = self.listener.accept() {
-            // One slow or broken client must not affect the shutdown; ignore its errors.
-            let _ = answer(stream, status);
+    /// When the loop must wake up at the latest to close a connection past its deadline.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        self.clients.next_deadline()
+    }
+
+    /// Open connections (for tests and logs).
+    pub fn open_connections(&self) -> usize {
+        self.clients.open_count()
+    }
+
+    /// Accepts waiting connections and moves every open one on, without blocking.
+    pub fn serve(&mut self, status: &Status, now: Instant) {
+        for _ in 0..ACCEPTS_PER_WAKEUP {
+            let Ok((stream, _)) = self.listener.accept() else { break };
+            self.clients.add(stream, now);
         }
+        self.clients.serve(now, |request| answer(request, status));
     }
 }
 
-fn answer(mut stream: TcpStream, status: &Status) -> io::Result<()> {
-    stream.set_nonblocking(false)?;
-    stream.set_read_timeout(Some(CLIENT_TIMEOUT))?;
-    stream.set_write_timeout(Some(CLIENT_TIMEOUT))?;
-    let mut request = [0u8; 1024];
-    let mut length = 0;
-    while length < request.len() {
-        let read = stream.read(&mut request[length..])?;
-        if read == 0 {
-            break;
-        }
-        length += read;
-        if request[..length].windows(2).any(|w| w == b"\r\n" || w == b"\n\n") {
-            break;
-        }
-    }
-    let first_line = String::from_utf8_lossy(&request[..length]);
+/// The whole HTTP/1.0 response to `request`.
+fn answer(request: &[u8], status: &Status) -> Vec<u8> {
+    let first_line = String::from_utf8_lossy(request);
     let path = first_line.split_whitespace().nth(1).unwrap_or("/");
     let path = path.split('?').next().unwrap_or(path);
     let (code, body) = respond(path, status);
@@ -119,11 +123,11 @@ fn answer(mut stream: TcpStream, status: &Status) -> io::Result<()> {
         _ => "Not Found",
     };
     let content_type = if path == "/metrics" { "text/plain; version=0.0.4" } else { "text/plain" };
-    let response = format!(
+    format!(
         "HTTP/1.0 {code} {reason}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
-    );
-    stream.write_all(response.as_bytes())
+    )
+    .into_bytes()
 }
 
 /// Status code and body for `path`.
@@ -184,21 +188,48 @@ mod tests {
 
     #[test]
     fn serves_over_a_real_socket() {
-        let server = HealthServer::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        use std::io::{Read, Write};
+        let mut server = HealthServer::bind("127.0.0.1:0".parse().unwrap()).unwrap();
         let addr = server.local_addr().unwrap();
         let client = std::thread::spawn(move || {
-            let mut stream = TcpStream::connect(addr).unwrap();
+            let mut stream = std::net::TcpStream::connect(addr).unwrap();
             stream.write_all(b"GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
             let mut response = String::new();
             stream.read_to_string(&mut response).unwrap();
             response
         });
         let status = Status::default();
-        let deadline = std::time::Instant::now() + Duration::from_secs(10);
-        while !client.is_finished() && std::time::Instant::now() < deadline {
-            server.serve_pending(&status);
-            std::thread::sleep(Duration::from_millis(5));
+        let deadline = Instant::now() + std::time::Duration::from_secs(10);
+        while !client.is_finished() && Instant::now() < deadline {
+            server.serve(&status, Instant::now());
+            std::thread::sleep(std::time::Duration::from_millis(5));
         }
         assert!(client.join().unwrap().starts_with("HTTP/1.0 200 OK"));
+    }
+
+    #[test]
+    fn idle_and_slow_clients_are_capped_and_timed_out_without_blocking() {
+        use crate::health_clients::CLIENT_DEADLINE;
+        use std::io::Write;
+        let mut server = HealthServer::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let addr = server.local_addr().unwrap();
+        let status = Status::default();
+        let mut slow = std::net::TcpStream::connect(addr).unwrap();
+        slow.write_all(b"GE").unwrap();
+        let started = Instant::now();
+        // Served after each connection, or the listen backlog would fill and connect() block.
+        let idle: Vec<_> = (0..MAX_CLIENTS + 50)
+            .map(|_| {
+                let stream = std::net::TcpStream::connect(addr).unwrap();
+                server.serve(&status, Instant::now());
+                stream
+            })
+            .collect();
+        // Hundreds of passes over hundreds of silent clients: nothing waits on any of them.
+        assert!(started.elapsed() < std::time::Duration::from_secs(5), "{:?}", started.elapsed());
+        assert_eq!(server.open_connections(), MAX_CLIENTS);
+        server.serve(&status, Instant::now() + CLIENT_DEADLINE);
+        assert_eq!(server.open_connections(), 0);
+        drop(idle);
     }
 }

@@ -17,6 +17,7 @@ use crate::duration::seconds;
 use crate::exit_code;
 use crate::log::{LogFormat, Logger};
 use crate::phpfpm::{self, Listen};
+use crate::target::{self, Target};
 use crate::{netstat, procfs, signals};
 
 /// How often conditions are re-checked.
@@ -32,6 +33,8 @@ pub struct PrestopSettings {
     pub fastcgi: Vec<Listen>,
     pub signal: Signal,
     pub pidfile: Option<PathBuf>,
+    /// Programs besides nginx, php-fpm and lameduck that may be the target.
+    pub target_programs: Vec<String>,
     pub grace_period: Duration,
     pub safety_margin: Duration,
     pub log_format: LogFormat,
@@ -44,13 +47,14 @@ pub fn prestop(settings: PrestopSettings) -> u8 {
     log.mirror_to_pid1_stderr();
     let started = Instant::now();
     let deadline = started + settings.grace_period.saturating_sub(settings.safety_margin);
-    let pid = match target_pid(&settings) {
-        Ok(pid) => pid,
+    let target = match find_target(&settings) {
+        Ok(target) => target,
         Err(message) => {
             log.phase("target", "failed", &[("error", message)]);
             return exit_code::USAGE;
         }
     };
+    let pid = target.pid;
     let fastcgi =
         if settings.fastcgi.is_empty() { fastcgi_of(pid) } else { settings.fastcgi.clone() };
     log.phase(
@@ -58,6 +62,7 @@ pub fn prestop(settings: PrestopSettings) -> u8 {
         "found",
         &[
             ("pid", pid.to_string()),
+            ("program", target.comm),
             ("fastcgi", fastcgi.iter().map(ToString::to_string).collect::<Vec<_>>().join(",")),
         ],
     );
@@ -69,11 +74,14 @@ pub fn prestop(settings: PrestopSettings) -> u8 {
     wait_for_exit(pid, deadline, started, &log)
 }
 
-fn target_pid(settings: &PrestopSettings) -> Result<i32, String> {
-    let Some(path) = &settings.pidfile else { return Ok(1) };
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("{}: cannot read pidfile: {e}", path.display()))?;
-    text.trim().parse().map_err(|_| format!("{}: does not contain a process id", path.display()))
+/// The process to stop: PID 1 of this container, or the one in `--pidfile`, checked to be one a
+/// preStop hook may signal (see [`crate::target`]).
+fn find_target(settings: &PrestopSettings) -> Result<Target, String> {
+    let pid = match &settings.pidfile {
+        Some(path) => target::read_pidfile(path)?,
+        None => 1,
+    };
+    target::identify(pid, &settings.target_programs)
 }
 
 /// php-fpm's listen addresses when `pid` is a php-fpm master. php-fpm rewrites its command line

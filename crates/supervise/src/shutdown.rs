@@ -59,8 +59,7 @@ impl Supervisor {
         let stage = if skip_drain {
             self.stopping_stage()
         } else {
-            let reserve: Duration =
-                self.settings.processes.iter().filter_map(|p| p.stop_timeout).sum();
+            let reserve = self.settings.stop_timeouts_total();
             let cap = kill_at.checked_sub(reserve.max(MIN_STOP_RESERVE)).unwrap_or(now).max(now);
             let ports = self.drain_ports();
             let drain = Drain::start(self.settings.drain.clone(), ports, now, cap);

@@ -20,7 +20,14 @@ pub const FORWARDED: [Signal; 4] =
 pub fn parse(text: &str) -> Result<Signal, String> {
     let trimmed = text.trim();
     if let Ok(number) = trimmed.parse::<i32>() {
-        return Signal::try_from(number).map_err(|_| format!("`{text}` is not a signal number"));
+        return Signal::try_from(number).map_err(|_| match number {
+            // nix's Signal, used for every signal lameduck sends, has no real-time signals.
+            32..=64 => format!(
+                "`{text}` is a real-time signal, which lameduck cannot send or forward; use a \
+                 standard signal such as QUIT, TERM or USR1"
+            ),
+            _ => format!("`{text}` is not a signal number"),
+        });
     }
     let upper = trimmed.to_ascii_uppercase();
     let name = if upper.starts_with("SIG") { upper } else { format!("SIG{upper}") };
@@ -60,6 +67,8 @@ mod tests {
         assert_eq!(parse("sigusr2").unwrap(), Signal::SIGUSR2);
         assert_eq!(parse("15").unwrap(), Signal::SIGTERM);
         assert!(parse("NOPE").is_err());
+        assert!(parse("34").unwrap_err().contains("real-time"));
+        assert!(parse("65").unwrap_err().contains("not a signal number"));
         assert_eq!(short_name(Signal::SIGWINCH), "WINCH");
     }
 }

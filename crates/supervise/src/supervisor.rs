@@ -9,7 +9,6 @@ use std::time::{Duration, Instant};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::signal::Signal;
 use nix::sys::signalfd::SignalFd;
-use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
 
 use crate::child::Child;
@@ -227,8 +226,13 @@ impl Supervisor {
     /// Waits for a signal, a health request or `timeout`, and handles what came.
     fn poll_once(&mut self, signal_fd: &SignalFd, timeout: Option<Duration>) {
         let mut fds = vec![PollFd::new(signal_fd.as_fd(), PollFlags::POLLIN)];
+        let mut timeout = timeout;
         if let Some(health) = &self.health {
-            fds.push(PollFd::new(health.fd(), PollFlags::POLLIN));
+            fds.extend(health.poll_fds());
+            if let Some(deadline) = health.next_deadline() {
+                let until = deadline.saturating_duration_since(Instant::now());
+                timeout = Some(timeout.map_or(until, |timeout| timeout.min(until)));
+            }
         }
         let timeout = match timeout {
             None => PollTimeout::NONE,
@@ -237,9 +241,11 @@ impl Supervisor {
         };
         // EINTR cannot happen for blocked signals; other errors just mean "look again".
         let _ = poll(&mut fds, timeout);
+        drop(fds);
+        // Signals first: a shutdown or a reap never waits behind a health client.
         self.read_signals(signal_fd);
-        if let Some(health) = &self.health {
-            health.serve_pending(&self.status);
+        if let Some(health) = &mut self.health {
+            health.serve(&self.status, Instant::now());
         }
     }
 
@@ -304,14 +310,14 @@ impl Supervisor {
     /// Reaps every exited child, supervised or orphan, so that no zombie is left.
     fn reap(&mut self, now: Instant) {
         loop {
-            let status = match waitpid(Pid::from_raw(-1), Some(WaitPidFlag::WNOHANG)) {
-                Ok(WaitStatus::StillAlive) | Err(_) => return,
-                Ok(status) => status,
-            };
-            let (Some(pid), Some(code)) = (status.pid(), exit_code::from_wait_status(status))
-            else {
-                continue;
-            };
+            let mut status: libc::c_int = 0;
+            // SAFETY: waitpid writes only to `status`. Raw, not nix's: see exit_code.
+            let reaped = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) };
+            if reaped <= 0 {
+                return; // No child left (ECHILD), or none has exited yet (0).
+            }
+            let pid = Pid::from_raw(reaped);
+            let Some(code) = exit_code::from_raw_wait_status(status) else { continue };
             let Some(index) = self.children.iter().position(|c| c.pid == pid && c.running()) else {
                 continue;
             };

@@ -1,5 +1,4 @@
 //! Start-up warnings: configurations that will drop requests or overrun the grace period.
-use std::time::Duration;
 
 use crate::config::Settings;
 use crate::duration::seconds;
@@ -10,8 +9,8 @@ use crate::phpfpm;
 /// Every warning for `settings`, as sentences that say what to do.
 pub fn startup_warnings(settings: &Settings) -> Vec<String> {
     let mut warnings = Vec::new();
-    let stops: Duration = settings.processes.iter().filter_map(|p| p.stop_timeout).sum();
-    let needed = settings.drain.max() + stops;
+    let stops = settings.stop_timeouts_total();
+    let needed = settings.drain.max().saturating_add(stops);
     if needed > settings.budget() {
         warnings.push(format!(
             "drain max ({}s) plus stop timeouts ({}s) exceed the grace period minus the safety \
@@ -73,6 +72,7 @@ pub fn log_startup_warnings(settings: &Settings, log: &Logger) {
 mod tests {
     use super::*;
     use crate::config::Overrides;
+    use std::time::Duration;
 
     #[test]
     fn warns_about_shells_and_budgets() {
