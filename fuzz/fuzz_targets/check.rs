@@ -13,7 +13,9 @@ const NAMES: &[&str] =
 fuzz_target!(|data: &[u8]| {
     let Some((&pick, rest)) = data.split_first() else { return };
     let name = NAMES[pick as usize % NAMES.len()];
-    let text = String::from_utf8_lossy(rest);
+    // Decoded as files are (BOM, NUL, UTF-16, invalid UTF-8); what fails is still checked, lossily.
+    let text = lameduck_check::read::decode(rest.to_vec())
+        .unwrap_or_else(|_| String::from_utf8_lossy(rest).into_owned());
     let project = Project::from_text(name, &text, Config::default());
     for format in [Format::Human, Format::Json, Format::Sarif, Format::Github] {
         let _ = lameduck_check::run(&project, format, Severity::Warning, false);

@@ -100,15 +100,22 @@ pub fn execute(args: Args) -> ExitCode {
             None => usage(&format!("no rule {id}; `lameduck check --list-rules` lists them")),
         };
     }
-    let config_path = args.config.clone().or_else(|| {
-        let default = PathBuf::from(config::FILE_NAME);
-        default.exists().then_some(default)
-    });
-    let config = match config_path {
-        Some(path) => match Config::load(&path) {
-            Ok(c) => c,
-            Err(e) => return usage(&e.to_string()),
-        },
+    let default = PathBuf::from(config::FILE_NAME);
+    let loaded =
+        match &args.config {
+            Some(path) => Some(Config::load(path).map_err(|e| e.to_string())),
+            // symlink_metadata: a dangling symlink is still a config file that cannot be read.
+            None if default.symlink_metadata().is_ok() => {
+                let here = std::env::current_dir().and_then(std::fs::canonicalize);
+                Some(here.map_err(|e| e.to_string()).and_then(|root| {
+                    Config::load_found(&default, &root).map_err(|e| e.to_string())
+                }))
+            }
+            None => None,
+        };
+    let config = match loaded {
+        Some(Ok(c)) => c,
+        Some(Err(e)) => return usage(&e),
         None => Config::default(),
     };
     let fail_level = args.fail_level.or(config.fail_level).unwrap_or(Severity::Warning);
@@ -122,6 +129,9 @@ pub fn execute(args: Args) -> ExitCode {
         _ => std::io::stdout().is_terminal(),
     };
     let outcome = crate::run(&project, args.format, fail_level, color);
+    if args.format == Format::Human {
+        eprint!("{}", crate::output::human::skipped_notes(&project));
+    }
     print(&outcome.output);
     exit::code(outcome.exit)
 }

@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::finding::Severity;
+use crate::read::{self, Reach};
 
 /// The name looked for in the current directory when `--config` is not given.
 pub const FILE_NAME: &str = ".lameduck.toml";
@@ -46,18 +47,29 @@ struct RawConfig {
 /// A config file that cannot be used, with what to do about it.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read {path}: {source}")]
-    Read { path: String, source: std::io::Error },
+    #[error("cannot read {path}: {message}")]
+    Read { path: String, message: String },
     #[error("{path}: {message}")]
     Invalid { path: String, message: String },
 }
 
 impl Config {
-    /// Reads a config file.
+    /// Reads a config file named on the command line.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        Config::read(path, Reach::Named)
+    }
+
+    /// Reads the config file found in the current directory, which may be an untrusted
+    /// checkout: it must be a regular file that resolves inside `root`.
+    pub fn load_found(path: &Path, root: &Path) -> Result<Config, ConfigError> {
+        Config::read(path, Reach::Walked { root })
+    }
+
+    fn read(path: &Path, reach: Reach) -> Result<Config, ConfigError> {
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| ConfigError::Read { path: shown.clone(), source })?;
+        let text = read::read(path, reach)
+            .map_err(|e| ConfigError::Read { path: shown.clone(), message: e.to_string() })?
+            .text;
         let base = path.parent().unwrap_or(Path::new("."));
         Config::parse(&text, base).map_err(|message| ConfigError::Invalid { path: shown, message })
     }

@@ -88,19 +88,37 @@ pub struct Origin {
     pub label: String,
 }
 
+/// The offsets where the lines of a config's text start, so mapping many spans out of a big
+/// ConfigMap value stays linear.
+pub struct TextLines(Vec<usize>);
+
+impl TextLines {
+    pub fn new(text: &str) -> TextLines {
+        TextLines(std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect())
+    }
+
+    /// 0-based line and byte column of an offset.
+    fn line_col(&self, offset: usize) -> (usize, usize) {
+        let line = self.0.partition_point(|&start| start <= offset).saturating_sub(1);
+        (line, offset - self.0[line])
+    }
+}
+
 impl Origin {
     /// Maps a byte range of the config text to a span in the file.
-    pub fn span(&self, source: &SourceFile, text: &str, range: std::ops::Range<usize>) -> Span {
+    pub fn span(
+        &self,
+        source: &SourceFile,
+        text: &str,
+        lines: &TextLines,
+        range: std::ops::Range<usize>,
+    ) -> Span {
         let to_file = |offset: usize| -> usize {
             match &self.map {
                 TextMap::Identity => offset,
                 TextMap::Inline { start } => start + 1 + offset,
                 TextMap::Block { first_line, indent } => {
-                    let offset = offset.min(text.len());
-                    let before = &text.as_bytes()[..offset];
-                    let line = before.iter().filter(|&&b| b == b'\n').count();
-                    let col =
-                        offset - before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+                    let (line, col) = lines.line_col(offset.min(text.len()));
                     let line_start = source.line_start(first_line + line);
                     (line_start + indent + col).min(source.line_end(line_start))
                 }
@@ -216,9 +234,10 @@ pub fn parse(
     origin: Origin,
     source: &SourceFile,
 ) -> Result<Parsed, ConfigError> {
-    let span = |r: std::ops::Range<usize>| origin.span(source, text, r);
+    let lines = TextLines::new(text);
+    let span = |r: std::ops::Range<usize>| origin.span(source, text, &lines, r);
     let fail = |offset: usize, message: String| ConfigError {
-        span: origin.span(source, text, offset..offset),
+        span: origin.span(source, text, &lines, offset..offset),
         message,
     };
     match kind {

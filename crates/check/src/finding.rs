@@ -47,4 +47,6 @@ pub struct Finding {
 pub struct ParseFailure {
     pub span: Span,
     pub message: String,
+    /// The file could not be read or decoded at all (as opposed to a syntax error in it).
+    pub unreadable: bool,
 }

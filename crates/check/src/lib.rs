@@ -19,6 +19,7 @@ pub mod output;
 pub mod parse;
 pub mod pods;
 pub mod project;
+pub mod read;
 pub mod rules;
 pub mod shell;
 pub mod source;

@@ -56,9 +56,8 @@ pub fn frame(project: &Project, span: Span) -> Frame<'_> {
 }
 
 fn helm_section(project: &Project, span: Span) -> Option<&crate::parse::yaml::HelmSection> {
-    project
-        .helm
-        .get(&span.file)?
-        .iter()
-        .find(|s| s.start <= span.start && span.start < s.end.max(s.start + 1))
+    // Sections are in file order: a binary search keeps many findings in big output linear.
+    let sections = project.helm.get(&span.file)?;
+    let after = sections.partition_point(|s| s.start <= span.start);
+    sections[..after].last().filter(|s| span.start < s.end.max(s.start + 1))
 }

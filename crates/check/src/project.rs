@@ -1,7 +1,6 @@
 //! Reads the inputs (files, directories, stdin), parses each file once, and keeps everything the
 //! rules need: Kubernetes objects, Dockerfiles, server configs, and parse failures.
-use std::collections::HashMap;
-use std::io::Read;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use crate::config::Config;
@@ -13,6 +12,7 @@ use crate::includes::{self, Includes};
 use crate::k8s::{self, Objects};
 use crate::parse::dockerfile::{self, Dockerfile};
 use crate::parse::yaml::{self, HelmSection, Node, Value};
+use crate::read::{self, Reach, ReadError, Skipped};
 use crate::source::{FileId, Sources, Span};
 
 /// A Dockerfile in the scanned tree.
@@ -73,6 +73,8 @@ pub struct Project {
     pub includes: Includes,
     /// `# Source:` sections of helm output, per file.
     pub helm: HashMap<FileId, Vec<HelmSection>>,
+    /// Files deliberately not read (special files, symlinks out of the tree, too big).
+    pub skipped: Vec<Skipped>,
     pub config: Config,
 }
 
@@ -130,9 +132,7 @@ impl Project {
         let mut project = Project { config, ..Project::default() };
         for input in inputs {
             if input == "-" {
-                let mut text = String::new();
-                std::io::stdin()
-                    .read_to_string(&mut text)
+                let text = read::read_stdin()
                     .map_err(|e| InputError { path: "-".into(), message: e.to_string() })?;
                 let kind = sniff_kind("-", &text);
                 project.add_file("-".into(), text, kind, None);
@@ -142,11 +142,14 @@ impl Project {
             let meta = std::fs::metadata(path)
                 .map_err(|e| InputError { path: input.clone(), message: e.to_string() })?;
             if meta.is_dir() {
-                let mut files = Vec::new();
-                walk(path, &mut files);
-                files.sort_by(|a, b| a.0.cmp(&b.0));
-                for (file, kind) in files {
-                    project.read_file(&file, Some(kind));
+                let root = std::fs::canonicalize(path)
+                    .map_err(|e| InputError { path: input.clone(), message: e.to_string() })?;
+                let mut walk = Walk { root: &root, files: Vec::new(), skipped: Vec::new() };
+                walk.dir(path, &mut HashSet::new());
+                walk.files.sort_by(|a, b| a.0.cmp(&b.0));
+                project.skipped.append(&mut walk.skipped);
+                for (file, kind) in walk.files {
+                    project.read_file(&file, Some(kind), Reach::Walked { root: &root });
                 }
             } else if path
                 .file_name()
@@ -156,7 +159,7 @@ impl Project {
                 // Named explicitly (`lameduck check deploy/*`): an ignore list, not an input.
                 continue;
             } else {
-                project.read_file(path, kind_by_name(path));
+                project.read_file(path, kind_by_name(path), Reach::Named);
             }
         }
         project.includes = includes::resolve(&project);
@@ -172,20 +175,23 @@ impl Project {
         project
     }
 
-    fn read_file(&mut self, path: &Path, kind: Option<FileKind>) {
+    fn read_file(&mut self, path: &Path, kind: Option<FileKind>, reach: Reach) {
         let shown = path.display().to_string();
-        match std::fs::read(path) {
-            Ok(bytes) => {
-                let text = String::from_utf8_lossy(&bytes).into_owned();
+        match read::read(path, reach) {
+            Ok(read::Text { text, canonical }) => {
+                if kind == Some(FileKind::Yaml) && is_helm_template(path, &text) {
+                    return;
+                }
                 let kind = kind.unwrap_or_else(|| sniff_kind(&shown, &text));
-                let absolute = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-                self.add_file(shown, text, kind, Some(absolute));
+                self.add_file(shown, text, kind, Some(canonical));
             }
-            Err(e) => {
+            Err(ReadError::Skip(reason)) => self.skipped.push(Skipped { path: shown, reason }),
+            Err(ReadError::Fail(message)) => {
                 let file = self.sources.add(shown, String::new());
                 self.failures.push(ParseFailure {
                     span: Span::new(file, 0, 0),
-                    message: format!("cannot read: {e}"),
+                    message,
+                    unreadable: true,
                 });
             }
         }
@@ -268,7 +274,11 @@ impl Project {
                 Some(ConfigRef::Supervisord(self.supervisord.len() - 1))
             }
             Err(e) => {
-                self.failures.push(ParseFailure { span: e.span, message: e.message });
+                self.failures.push(ParseFailure {
+                    span: e.span,
+                    message: e.message,
+                    unreadable: false,
+                });
                 None
             }
         }
@@ -277,7 +287,11 @@ impl Project {
     fn fail(&mut self, file: FileId, offset: usize, message: String) {
         let source = self.sources.get(file);
         let end = source.line_end(offset);
-        self.failures.push(ParseFailure { span: Span::new(file, offset, end), message });
+        self.failures.push(ParseFailure {
+            span: Span::new(file, offset, end),
+            message,
+            unreadable: false,
+        });
     }
 
     /// Configs by group, built once by the rules that compare settings across files.
@@ -344,28 +358,64 @@ fn sniff_kind(name: &str, text: &str) -> FileKind {
     FileKind::Yaml
 }
 
-/// Collects the files under a directory that the checker reads. Helm chart templates (YAML with
-/// `{{`) are skipped: they are not YAML until `helm template` renders them.
-fn walk(dir: &Path, out: &mut Vec<(PathBuf, FileKind)>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        let Ok(kind) = entry.file_type() else { continue };
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if kind.is_dir() {
-            if !skip_dir(&name) {
-                walk(&path, out);
+/// Collects the files under a directory that the checker reads, and says which it will not.
+struct Walk<'a> {
+    /// The canonical directory the user named: symlinks must resolve inside it.
+    root: &'a Path,
+    files: Vec<(PathBuf, FileKind)>,
+    skipped: Vec<Skipped>,
+}
+
+impl Walk<'_> {
+    /// Walks `dir`; `seen` holds the canonical directories walked, so symlinked directories
+    /// (inside the root) are walked once and a symlink loop ends.
+    fn dir(&mut self, dir: &Path, seen: &mut HashSet<PathBuf>) {
+        if !std::fs::canonicalize(dir).is_ok_and(|c| seen.insert(c)) {
+            return;
+        }
+        let Ok(entries) = std::fs::read_dir(dir) else { return };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let Ok(kind) = entry.file_type() else { continue };
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let is_dir = if kind.is_symlink() {
+                // Followed here only when it is a directory inside the root; files are checked
+                // when read.
+                let target = std::fs::canonicalize(&path).ok().filter(|c| c.is_dir());
+                match target {
+                    Some(target) if !target.starts_with(self.root) => {
+                        let reason = format!(
+                            "a symlink to {}, outside {}",
+                            target.display(),
+                            self.root.display()
+                        );
+                        self.skipped.push(Skipped { path: path.display().to_string(), reason });
+                        continue;
+                    }
+                    target => target.is_some(),
+                }
+            } else {
+                kind.is_dir()
+            };
+            if is_dir {
+                if !skip_dir(&name) {
+                    self.dir(&path, seen);
+                }
+            } else if let Some(file_kind) = kind_by_name(&path) {
+                if kind.is_file() || kind.is_symlink() {
+                    self.files.push((path, file_kind));
+                } else {
+                    let reason = "not a regular file (a FIFO, socket or device)".to_string();
+                    self.skipped.push(Skipped { path: path.display().to_string(), reason });
+                }
             }
-        } else if let Some(file_kind) = kind_by_name(&path) {
-            if file_kind == FileKind::Yaml && is_helm_template(&path) {
-                continue;
-            }
-            out.push((path, file_kind));
         }
     }
 }
 
-fn is_helm_template(path: &Path) -> bool {
+/// Helm chart templates (YAML under `templates/` with `{{`) are not YAML until `helm template`
+/// renders them.
+fn is_helm_template(path: &Path, text: &str) -> bool {
     let in_templates = path.parent().and_then(|d| d.file_name()).is_some_and(|d| d == "templates");
-    in_templates && std::fs::read_to_string(path).is_ok_and(|t| t.contains("{{"))
+    in_templates && text.contains("{{")
 }

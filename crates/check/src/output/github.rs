@@ -18,12 +18,20 @@ pub fn render(project: &Project, findings: &[Finding], failures: &[ParseFailure]
     let mut out = String::new();
     for e in failures {
         let loc = locate(project, e.span);
+        let title = if e.unreadable { "cannot read" } else { "parse error" };
         out.push_str(&format!(
-            "::error file={},line={},col={},title=parse error::{}\n",
+            "::error file={},line={},col={},title={title}::{}\n",
             escape_property(&loc.file),
             loc.start.line,
             loc.start.column,
             escape_data(&e.message)
+        ));
+    }
+    for s in &project.skipped {
+        out.push_str(&format!(
+            "::notice file={},title=lameduck skipped a file::{}\n",
+            escape_property(&s.path),
+            escape_data(&format!("skipped {}: {}", s.path, s.reason))
         ));
     }
     for f in findings {

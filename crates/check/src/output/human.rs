@@ -10,12 +10,19 @@ use miette::{
 use crate::finding::{Finding, ParseFailure, Severity};
 use crate::location::{frame, locate};
 use crate::project::Project;
-use crate::source::Span;
+use crate::source::{SourceFile, Span};
 
 /// Source text with a display name, borrowed instead of copied per report.
+///
+/// miette finds a span's line by scanning its source from the first byte; handed the whole file,
+/// that made every report cost the size of the file (quadratic over a file's findings). Each
+/// read is given only the lines around the span, found with the file's line index.
 struct Framed<'a> {
     name: String,
-    text: &'a str,
+    source: &'a SourceFile,
+    /// The framed text is `source.text[base..base + len]` (a helm section, or the whole file).
+    base: usize,
+    len: usize,
 }
 
 impl SourceCode for Framed<'_> {
@@ -25,14 +32,36 @@ impl SourceCode for Framed<'_> {
         before: usize,
         after: usize,
     ) -> Result<Box<dyn SpanContents<'b> + 'b>, MietteError> {
-        let inner = self.text.read_span(span, before, after)?;
+        let (base, end) = (self.base, self.base + self.len);
+        let start = base + span.offset();
+        if start > end {
+            return Err(MietteError::OutOfBounds);
+        }
+        let first_line = self.source.line_col(base).line;
+        let start_line = self.source.line_col(start).line;
+        let end_line = self.source.line_col((start + span.len()).min(end)).line;
+        // One line more on each side than asked: miette decides itself where the context starts.
+        let window_line = start_line.saturating_sub(before + 1).max(first_line);
+        let window_start = self.source.line_start(window_line).max(base);
+        let last = self.source.line_start(end_line + after + 2);
+        let window_end = last.clamp(window_start, end);
+        let window = &self.source.text[window_start..window_end];
+        let inner = window.read_span(
+            &SourceSpan::new((start - window_start).into(), span.len()),
+            before,
+            after,
+        )?;
+        let lines_above = window_line - first_line;
         Ok(Box::new(miette::MietteSpanContents::new_named(
             self.name.clone(),
             inner.data(),
-            *inner.span(),
-            inner.line(),
+            SourceSpan::new(
+                (inner.span().offset() + window_start - base).into(),
+                inner.span().len(),
+            ),
+            inner.line() + lines_above,
             inner.column(),
-            inner.line_count(),
+            inner.line_count() + lines_above,
         )))
     }
 }
@@ -126,15 +155,28 @@ pub fn render(
             .into_iter()
             .collect();
         reports.push(Report {
-            message: format!(
-                "{}:{}:{}: cannot parse: {}",
-                loc.file, loc.start.line, loc.start.column, failure.message
-            ),
+            message: if failure.unreadable {
+                format!("{}: cannot read: {}", loc.file, failure.message)
+            } else {
+                format!(
+                    "{}:{}:{}: cannot parse: {}",
+                    loc.file, loc.start.line, loc.start.column, failure.message
+                )
+            },
             code: Some("parse-error".into()),
             severity: miette::Severity::Error,
-            source: Framed { name: f.name, text: f.text },
+            source: Framed {
+                name: f.name,
+                source: project.sources.get(failure.span.file),
+                base: f.base,
+                len: f.text.len(),
+            },
             labels,
-            help: Some("fix the syntax; the other files were still checked".into()),
+            help: Some(if failure.unreadable {
+                "the other files were still checked".into()
+            } else {
+                "fix the syntax; the other files were still checked".into()
+            }),
         });
     }
     for finding in findings {
@@ -179,7 +221,12 @@ pub fn render(
                 Severity::Warning => miette::Severity::Warning,
                 Severity::Info => miette::Severity::Advice,
             },
-            source: Framed { name: f.name, text: f.text },
+            source: Framed {
+                name: f.name,
+                source: project.sources.get(finding.span.file),
+                base: f.base,
+                len: f.text.len(),
+            },
             labels,
             help: Some(help),
         });
@@ -190,8 +237,23 @@ pub fn render(
         }
         out.push('\n');
     }
-    out.push_str(&summary(findings, failures, project.sources.len()));
+    let mut last = summary(findings, failures, project.sources.len());
+    if !project.skipped.is_empty() {
+        last.pop();
+        let n = project.skipped.len();
+        last.push_str(&format!("; {n} skipped (see stderr)\n"));
+    }
+    out.push_str(&last);
     out
+}
+
+/// The notes printed on stderr for the files that were not read.
+pub fn skipped_notes(project: &Project) -> String {
+    project
+        .skipped
+        .iter()
+        .map(|s| format!("lameduck check: note: skipped {}: {}\n", s.path, s.reason))
+        .collect()
 }
 
 /// `3 findings (2 errors, 1 warning) in 4 files; 1 file could not be parsed`.

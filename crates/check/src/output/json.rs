@@ -1,9 +1,11 @@
-//! JSON output: `{"findings": [...], "errors": [...]}`, positions 1-based.
+//! JSON output: `{"findings": [...], "errors": [...], "skipped": [...]}` (`skipped` only when a
+//! file was skipped), positions 1-based.
 use serde::Serialize;
 
 use crate::finding::{Finding, ParseFailure, Severity};
 use crate::location::{locate, Location};
 use crate::project::Project;
+use crate::read::Skipped;
 
 #[derive(Serialize)]
 struct JsonFinding<'a> {
@@ -31,6 +33,9 @@ struct JsonError {
 struct Document<'a> {
     findings: Vec<JsonFinding<'a>>,
     errors: Vec<JsonError>,
+    /// Files not read on purpose (special files, symlinks out of the tree, too big).
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    skipped: &'a [Skipped],
 }
 
 /// Renders findings and parse failures as pretty JSON.
@@ -55,6 +60,7 @@ pub fn render(project: &Project, findings: &[Finding], failures: &[ParseFailure]
             .iter()
             .map(|e| JsonError { message: e.message.clone(), location: locate(project, e.span) })
             .collect(),
+        skipped: &project.skipped,
     };
     let mut out =
         serde_json::to_string_pretty(&doc).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));

@@ -73,8 +73,18 @@ pub fn render(project: &Project, findings: &[Finding], failures: &[ParseFailure]
         .iter()
         .map(|e| {
             let loc = locate(project, e.span);
-            json!({ "level": "error", "message": { "text": format!("cannot parse: {}", e.message) }, "locations": [physical(&loc)] })
+            let what = if e.unreadable { "cannot read" } else { "cannot parse" };
+            json!({ "level": "error", "message": { "text": format!("{what}: {}", e.message) }, "locations": [physical(&loc)] })
         })
+        .chain(project.skipped.iter().map(|s| {
+            json!({
+                "level": "note",
+                "message": { "text": format!("skipped {}: {}", s.path, s.reason) },
+                "locations": [{ "physicalLocation": {
+                    "artifactLocation": { "uri": s.path.trim_start_matches("./") }
+                }}],
+            })
+        }))
         .collect();
     let log = json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",

@@ -108,6 +108,9 @@ pub fn parse_documents(file: FileId, source: &SourceFile) -> Result<Vec<Node>, Y
         docs: Vec::new(),
         anchors: HashMap::new(),
         alias_nodes: 0,
+        alias_bytes: 0,
+        alias_byte_budget: alias_byte_budget(source.text.len()),
+        overflow_at: 0,
         cursor: Cell::new((1, 0, 0)),
     };
     let mut parser = Parser::new_from_str(&source.text);
@@ -126,12 +129,6 @@ pub fn parse_documents(file: FileId, source: &SourceFile) -> Result<Vec<Node>, Y
                 if event == Event::StreamEnd {
                     return Ok(());
                 }
-                if builder.alias_nodes > MAX_ALIAS_NODES {
-                    return Err(YamlError {
-                        offset: builder.offset(mark),
-                        message: format!("aliases expand to more than {MAX_ALIAS_NODES} nodes"),
-                    });
-                }
                 if builder.stack.len() >= MAX_DEPTH {
                     return Err(YamlError {
                         offset: builder.offset(mark),
@@ -139,6 +136,9 @@ pub fn parse_documents(file: FileId, source: &SourceFile) -> Result<Vec<Node>, Y
                     });
                 }
                 builder.on_event(event, mark);
+                if let Some(message) = builder.alias_overflow() {
+                    return Err(YamlError { offset: builder.overflow_at, message });
+                }
             }
         }));
     match outcome {
@@ -154,13 +154,33 @@ const MAX_DEPTH: usize = 200;
 /// More alias expansion than any manifest needs ("billion laughs" guard).
 const MAX_ALIAS_NODES: usize = 1_000_000;
 
-fn node_count(node: &Node) -> usize {
+/// The floor of the alias byte budget: generous for any real manifest's anchors.
+const MIN_ALIAS_BYTES: usize = 16 << 20;
+
+/// Bytes of scalar text aliases may copy in a file of `input_len` bytes: ten times the file, at
+/// least 16 MiB. Counting nodes alone lets one huge scalar, aliased many times, take gigabytes.
+pub fn alias_byte_budget(input_len: usize) -> usize {
+    input_len.saturating_mul(10).max(MIN_ALIAS_BYTES)
+}
+
+/// What an anchored node costs each time an alias copies it.
+#[derive(Debug, Clone, Copy)]
+struct Size {
+    nodes: usize,
+    /// Bytes of scalar text (keys and values).
+    bytes: usize,
+}
+
+fn size_of(node: &Node) -> Size {
+    let add = |a: Size, b: Size| Size { nodes: a.nodes + b.nodes, bytes: a.bytes + b.bytes };
+    let one = Size { nodes: 1, bytes: 0 };
     match &node.value {
-        Value::Seq(items) => 1 + items.iter().map(node_count).sum::<usize>(),
+        Value::Seq(items) => items.iter().map(size_of).fold(one, add),
         Value::Map(entries) => {
-            1 + entries.iter().map(|(k, v)| node_count(k) + node_count(v)).sum::<usize>()
+            entries.iter().map(|(k, v)| add(size_of(k), size_of(v))).fold(one, add)
         }
-        _ => 1,
+        Value::Str { text, .. } => Size { nodes: 1, bytes: text.len() },
+        Value::Null => one,
     }
 }
 
@@ -174,15 +194,34 @@ struct Builder<'a> {
     source: &'a SourceFile,
     stack: Vec<Frame>,
     docs: Vec<Node>,
-    anchors: HashMap<usize, (Node, usize)>,
-    /// Nodes copied by aliases so far; capped so an alias bomb cannot exhaust memory.
+    anchors: HashMap<usize, (Node, Size)>,
+    /// Nodes and scalar bytes copied by aliases so far; capped so an alias bomb cannot exhaust
+    /// memory.
     alias_nodes: usize,
+    alias_bytes: usize,
+    alias_byte_budget: usize,
+    /// Where the alias that went over a budget is.
+    overflow_at: usize,
     /// The last (line, char column, byte offset) converted: events come in order, so walking on
     /// from here keeps long lines linear instead of quadratic.
     cursor: Cell<(usize, usize, usize)>,
 }
 
 impl Builder<'_> {
+    /// Why alias expansion must stop, once it has gone past a budget.
+    fn alias_overflow(&self) -> Option<String> {
+        if self.alias_nodes > MAX_ALIAS_NODES {
+            return Some(format!("aliases expand to more than {MAX_ALIAS_NODES} nodes"));
+        }
+        (self.alias_bytes > self.alias_byte_budget).then(|| {
+            format!(
+                "aliases expand to more than {} MiB of text (the limit is 10 times the file, at \
+                 least 16 MiB): an alias bomb, or anchors worth writing out",
+                self.alias_byte_budget >> 20
+            )
+        })
+    }
+
     fn offset(&self, mark: Marker) -> usize {
         let (line, col, byte) = self.cursor.get();
         let offset = if mark.line() == line && mark.col() >= col {
@@ -197,7 +236,7 @@ impl Builder<'_> {
 
     fn push_node(&mut self, node: Node, anchor: usize) {
         if anchor > 0 {
-            let size = node_count(&node);
+            let size = size_of(&node);
             self.anchors.insert(anchor, (node.clone(), size));
         }
         match self.stack.last_mut() {
@@ -258,14 +297,19 @@ impl MarkedEventReceiver for Builder<'_> {
                 self.push_node(node, anchor);
             }
             Event::Alias(id) => {
-                let (node, size) = self.anchors.get(&id).cloned().unwrap_or((
-                    Node { value: Value::Null, span: Span::new(self.file, start, start) },
-                    1,
-                ));
-                self.alias_nodes += size;
-                if self.alias_nodes > MAX_ALIAS_NODES {
+                let size =
+                    self.anchors.get(&id).map_or(Size { nodes: 1, bytes: 0 }, |(_, size)| *size);
+                self.alias_nodes = self.alias_nodes.saturating_add(size.nodes);
+                self.alias_bytes = self.alias_bytes.saturating_add(size.bytes);
+                // Counted before the copy is made: the copy is what would exhaust memory.
+                if self.alias_overflow().is_some() {
+                    self.overflow_at = start;
                     return;
                 }
+                let node = self.anchors.get(&id).map_or(
+                    Node { value: Value::Null, span: Span::new(self.file, start, start) },
+                    |(node, _)| node.clone(),
+                );
                 self.push_node(node, 0);
             }
             Event::DocumentStart => self.anchors.clear(),
@@ -353,6 +397,23 @@ mod tests {
         }
         let bomb = SourceFile::new("b.yaml".into(), bomb);
         assert!(parse_documents(0, &bomb).unwrap_err().message.contains("aliases"));
+    }
+
+    #[test]
+    fn one_big_scalar_aliased_many_times_hits_the_byte_budget() {
+        // 1 MiB aliased 100 times is 100 MiB of copies from 1 MiB of file: over 16 MiB; the node
+        // count (100) is far below its own guard.
+        let big = "x".repeat(1 << 20);
+        let refs = vec!["*s"; 100].join(",");
+        let text = format!("k: &s \"{big}\"\nl: [{refs}]\n");
+        let src = SourceFile::new("b.yaml".into(), text);
+        let err = parse_documents(0, &src).unwrap_err();
+        assert!(err.message.contains("MiB of text"), "{}", err.message);
+        assert_eq!(src.line_col(err.offset).line, 2, "points at the alias that went over");
+        // Within the budget, aliases are copied as before.
+        let small = SourceFile::new("s.yaml".into(), "k: &s abc\nl: [*s, *s]\n".into());
+        let docs = parse_documents(0, &small).unwrap();
+        assert_eq!(docs[0].get("l").unwrap().str_items().len(), 2);
     }
 
     #[test]
