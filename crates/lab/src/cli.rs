@@ -7,7 +7,7 @@ use anyhow::{bail, Context, Result};
 use lameduck_load::StopHandle;
 
 use crate::pod::LabEnv;
-use crate::result::{table, Summary, INTERRUPTED, NOT_REPRODUCED};
+use crate::result::{table, Summary, INTERRUPTED, LAB_ERROR, NOT_REPRODUCED};
 use crate::sandbox::{self, INNER_ENV};
 use crate::scenario::{for_manifest_dir, images, load_file, Scenario};
 use crate::seeds;
@@ -16,11 +16,11 @@ use crate::sys::netns::NetNs;
 /// Reproduce Kubernetes pod termination on this machine, with real nginx and php-fpm.
 ///
 /// Each pod gets its own network namespace (its containers share its 127.0.0.1); each container
-/// its own PID namespace (the program is PID 1) and mount namespace (the pod's files mounted
-/// where `volumeMounts` say, private /run and /tmp). A kubelet terminates pods as Kubernetes
-/// does (preStop, stop signal, grace period, SIGKILL), an ingress (`alb` or `nginx` model)
-/// stands in front with a configurable endpoint propagation delay, and the lameduck load
-/// engine sends traffic through it.
+/// its own PID namespace (the program is PID 1) and mount namespace (the host's files
+/// read-only, the pod's files where `volumeMounts` say, private /run and /tmp). A kubelet
+/// terminates pods as Kubernetes does (preStop, stop signal, grace period, SIGKILL), an
+/// ingress (`alb` or `nginx` model) stands in front with a configurable endpoint propagation
+/// delay, and the lameduck load engine sends traffic through it.
 ///
 ///   lameduck lab seeds                   run the articles' experiments, print a table
 ///   lameduck lab seeds --only fpm        the php-fpm ones (an exact name picks just that one)
@@ -72,29 +72,50 @@ pub enum Output {
     Json,
 }
 
+/// Standard output could not be written (other than a closed pipe).
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write to standard output: {0}")]
+struct StdoutError(std::io::Error);
+
+/// Writes `text` to standard output. A reader that went away (`| head`) is not an error: the
+/// rest is dropped quietly, as other command-line tools do.
+fn emit(text: &str) -> Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(StdoutError(e).into()),
+        _ => Ok(()),
+    }
+}
+
 /// Runs `lameduck lab`.
 pub fn execute(args: Args) -> ExitCode {
     match run(args) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("lameduck lab: {e:#}");
-            ExitCode::from(2)
+            // Usage and scenario errors are 2; a full disk under stdout is not the user's typo.
+            if e.downcast_ref::<StdoutError>().is_some() {
+                ExitCode::from(1)
+            } else {
+                ExitCode::from(2)
+            }
         }
     }
 }
 
 fn run(args: Args) -> Result<ExitCode> {
     if args.list {
-        for s in seeds::all() {
-            println!("{:<28} {}", s.name, s.description);
-        }
+        let list: String =
+            seeds::all().iter().map(|s| format!("{:<28} {}\n", s.name, s.description)).collect();
+        emit(&list)?;
         return Ok(ExitCode::SUCCESS);
     }
     if let Some(name) = &args.dump {
         let Some(text) = seeds::yaml(name) else {
             bail!("no built-in scenario `{name}`; `lameduck lab --list` shows them");
         };
-        print!("{text}");
+        emit(&text)?;
         return Ok(ExitCode::SUCCESS);
     }
     let scenarios = load_scenarios(&args)?;
@@ -102,6 +123,8 @@ fn run(args: Args) -> Result<ExitCode> {
         return inner(&args, scenarios, PathBuf::from(dir));
     }
     check_programs(&scenarios)?;
+    crate::capacity::check(&scenarios, args.jobs as usize, &crate::capacity::Machine::read())
+        .map_err(anyhow::Error::msg)?;
     let run_dir = create_run_dir(args.run_dir.as_deref())?;
     eprintln!("lameduck lab: run directory {}", run_dir.display());
     let code = sandbox::run_outer(&run_dir)?;
@@ -227,6 +250,7 @@ fn create_run_dir(chosen: Option<&Path>) -> Result<PathBuf> {
 
 fn inner(args: &Args, scenarios: Vec<Scenario>, run_dir: PathBuf) -> Result<ExitCode> {
     let self_exe = std::fs::read_link("/proc/self/exe").context("find this executable")?;
+    crate::panics::install();
     let stage_dir = sandbox::setup_inner(&self_exe)?;
     let home_ns = NetNs::current()?;
     // Containers may hide the executable's real path (a private /tmp): use its bind mount.
@@ -238,7 +262,7 @@ fn inner(args: &Args, scenarios: Vec<Scenario>, run_dir: PathBuf) -> Result<Exit
     let jobs = args.jobs as usize;
     let results = runtime.block_on(run_all(scenarios, env, jobs));
     let mut ok = true;
-    let mut done = Vec::new();
+    let mut done: Vec<crate::result::ScenarioResult> = Vec::new();
     for (name, result) in results {
         match result {
             Ok(r) => {
@@ -251,25 +275,37 @@ fn inner(args: &Args, scenarios: Vec<Scenario>, run_dir: PathBuf) -> Result<Exit
             }
         }
     }
+    if crate::panics::any() {
+        // Something in the lab failed; no verdict of this run can be trusted.
+        ok = false;
+        eprintln!("lameduck lab: internal error: a task of the lab panicked (message above); the run failed");
+        for r in &mut done {
+            r.verdict = LAB_ERROR.into();
+            r.reason = "a task of the lab panicked during the run".into();
+        }
+    }
     let dir_text = run_dir.display().to_string();
     let full = serde_json::json!({ "run_dir": dir_text, "scenarios": done });
     std::fs::write(run_dir.join("result.json"), serde_json::to_vec_pretty(&full)?)
         .context("write result.json")?;
-    match args.output {
+    let text = match args.output {
         Output::Json => {
-            println!("{}", serde_json::to_string_pretty(&Summary::of(&dir_text, &done))?)
+            format!("{}\n", serde_json::to_string_pretty(&Summary::of(&dir_text, &done))?)
         }
         Output::Human => {
-            print!("{}", table(&done));
+            let mut text = table(&done);
             for r in done.iter().filter(|r| !r.reason.is_empty()) {
-                println!("{}: {}", r.name, r.reason);
+                text.push_str(&format!("{}: {}\n", r.name, r.reason));
             }
-            println!(
-                "\nrun directory: {dir_text} (events.log and pod logs per scenario, result.json)"
-            );
+            text.push_str(&format!(
+                "\nrun directory: {dir_text} (events.log and pod logs per scenario, result.json)\n"
+            ));
+            text
         }
-    }
+    };
+    let printed = emit(&text);
     runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    printed?;
     Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 

@@ -52,7 +52,8 @@ pub struct PodPhases {
     pub containers: Vec<ContainerPhases>,
 }
 
-/// Terminates `pod`, deleted at `deleted`, and returns its phases.
+/// Terminates `pod`, deleted at `deleted`, and returns its phases; an error if a container's
+/// stop task failed (a panic in the lab).
 pub async fn terminate(
     pod: Arc<PodRt>,
     deleted: Instant,
@@ -60,7 +61,7 @@ pub async fn terminate(
     rng: &mut Rng,
     env: LabEnv,
     log: Arc<EventLog>,
-) -> PodPhases {
+) -> Result<PodPhases, String> {
     let deadline = deleted + grace;
     let watched: Vec<Watched> =
         pod.containers.iter().filter_map(|c| Watched::new(&c.spec.name, c.pid)).collect();
@@ -86,12 +87,9 @@ pub async fn terminate(
         tasks
             .push(tokio::spawn(async move { stop_container(&pod, i, deadline, &env, &log).await }));
     }
-    let mut phases: Vec<ContainerPhases> = Vec::new();
-    for t in tasks {
-        if let Ok(p) = t.await {
-            phases.push(p);
-        }
-    }
+    let stopped =
+        crate::panics::join_all(tasks, &format!("pod {}: stop a container", pod.name)).await;
+    let mut phases = stopped?;
     let sidecars: Vec<usize> = pod
         .containers
         .iter()
@@ -124,14 +122,14 @@ pub async fn terminate(
             gone.duration_since(deleted).as_secs_f64()
         ),
     );
-    PodPhases {
+    Ok(PodPhases {
         pod: pod.name.clone(),
         deleted_ms: log.ms(deleted),
         endpoint_removed_ms: None,
         gone_ms: log.ms(gone),
         termination_seconds: gone.saturating_duration_since(deleted).as_secs_f64(),
         containers: phases,
-    }
+    })
 }
 
 async fn stop_container(

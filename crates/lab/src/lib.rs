@@ -4,11 +4,13 @@
 //! mount namespace per container), a kubelet that terminates them as Kubernetes does, an
 //! ingress (`alb` or `nginx` model) in front, and the `lameduck-load` engine driving traffic
 //! through it. See docs/lab.md.
+pub mod capacity;
 pub mod cli;
 pub mod events;
 pub mod http;
 pub mod ingress;
 pub mod kubelet;
+pub mod panics;
 pub mod pod;
 pub mod probe;
 pub mod procwatch;

@@ -149,17 +149,76 @@ fn cstr(p: impl AsRef<Path>) -> Result<CString> {
     Ok(CString::new(p.as_ref().as_os_str().as_encoded_bytes())?)
 }
 
-/// The container's mount plan: private /run and /tmp, the image's scratch dirs, then volumes.
+/// Directories every container gets as a private tmpfs: the host's root is read-only in a
+/// container, and these are where nginx, php-fpm and supervisord write pid files, sockets,
+/// logs and temporary files.
+const PRIVATE_DIRS: &[&str] =
+    &["/run", "/tmp", "/var/tmp", "/var/log", "/var/lib/nginx", "/var/lib/php", "/var/cache/nginx"];
+
+/// The device nodes a container may open, as under a container runtime.
+const DEVICES: &[&str] =
+    &["/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty"];
+
+/// Private tmpfs on `dirs` that exist here, shallowest first; a directory inside one already
+/// planned is created in it instead (it is writable there). Returns the ops and the directories.
+fn private_dirs(dirs: &[PathBuf]) -> Result<(Vec<MountOp>, Vec<PathBuf>)> {
+    let mut sorted = dirs.to_vec();
+    sorted.sort_by_key(|d| d.components().count());
+    sorted.dedup();
+    let (mut ops, mut planned) = (Vec::new(), Vec::<PathBuf>::new());
+    for dir in sorted {
+        if let Some(root) = planned.iter().find(|p| dir.starts_with(p)).cloned() {
+            ops.extend(mkdirs_below(&root, &dir)?);
+        } else if dir.is_dir() {
+            ops.push(MountOp::Tmpfs(cstr(&dir)?));
+        } else {
+            continue;
+        }
+        planned.push(dir);
+    }
+    Ok((ops, planned))
+}
+
+/// `mkdir` of every directory from below `root` down to `dir`.
+fn mkdirs_below(root: &Path, dir: &Path) -> Result<Vec<MountOp>> {
+    let mut chain: Vec<&Path> =
+        dir.ancestors().take_while(|a| a.starts_with(root) && *a != root).collect();
+    chain.reverse();
+    chain.into_iter().map(|d| cstr(d).map(MountOp::Mkdir)).collect()
+}
+
+/// `/dev` with only [`DEVICES`] openable, and a private `/dev/shm`.
+fn device_plan() -> Result<Vec<MountOp>> {
+    let devices: Vec<&str> = DEVICES.iter().copied().filter(|d| Path::new(d).exists()).collect();
+    let mut ops: Vec<MountOp> =
+        devices.iter().map(|d| cstr(d).map(MountOp::SelfBind)).collect::<Result<_>>()?;
+    ops.push(MountOp::NoDevices(cstr("/dev")?));
+    for d in &devices {
+        ops.push(MountOp::AllowDevice(cstr(d)?));
+    }
+    if Path::new("/dev/shm").is_dir() {
+        ops.push(MountOp::Tmpfs(cstr("/dev/shm")?));
+    }
+    Ok(ops)
+}
+
+/// The container's mount plan: the device nodes it may open, private tmpfs on the usual
+/// writable directories and the image's scratch dirs, then volumes.
 fn mount_plan(
     scenario: &Scenario,
     spec: &Container,
     image: &images::Image,
     stage: &Path,
 ) -> Result<Vec<MountOp>> {
-    let mut tmpfs: Vec<PathBuf> = vec!["/run".into(), "/tmp".into()];
-    tmpfs.extend(image.scratch.iter().map(PathBuf::from).filter(|p| p.is_dir()));
-    let mut ops: Vec<MountOp> =
-        tmpfs.iter().map(|p| cstr(p).map(MountOp::Tmpfs)).collect::<Result<_>>()?;
+    let dirs: Vec<PathBuf> = PRIVATE_DIRS
+        .iter()
+        .copied()
+        .chain(image.scratch.iter().map(|s| s.as_str()))
+        .map(PathBuf::from)
+        .collect();
+    let (private, tmpfs) = private_dirs(&dirs)?;
+    let mut ops = device_plan()?;
+    ops.extend(private);
     let mut mounts = spec.volume_mounts.clone();
     mounts.sort_by_key(|m| m.mount_path.len());
     for m in &mounts {
@@ -180,15 +239,7 @@ fn mount_plan(
                     if is_file { "file" } else { "directory" }
                 )
             })?;
-            let parent = dst.parent().unwrap_or(root);
-            let mut chain: Vec<&Path> = parent
-                .ancestors()
-                .take_while(|a| a.starts_with(root) && *a != root.as_path())
-                .collect();
-            chain.reverse();
-            for dir in chain {
-                ops.push(MountOp::Mkdir(cstr(dir)?));
-            }
+            ops.extend(mkdirs_below(root, dst.parent().unwrap_or(root))?);
             ops.push(if is_file {
                 MountOp::Touch(cstr(&dst)?)
             } else {

@@ -97,6 +97,8 @@ impl<'a> Summary<'a> {
 pub const REPRODUCED: &str = "reproduced";
 pub const NOT_REPRODUCED: &str = "NOT reproduced";
 pub const INTERRUPTED: &str = "interrupted";
+/// The lab itself failed during the run (a panicked task): nothing was shown either way.
+pub const LAB_ERROR: &str = "lab error";
 
 pub fn expected_text(s: &Scenario) -> String {
     let Some(e) = &s.expect else { return String::new() };

@@ -30,7 +30,7 @@ struct Cluster {
     live: Mutex<Vec<Arc<PodRt>>>,
     all: Mutex<Vec<Arc<PodRt>>>,
     next_index: Mutex<u32>,
-    terminations: Mutex<Vec<JoinHandle<PodPhases>>>,
+    terminations: Mutex<Vec<JoinHandle<Result<PodPhases, String>>>>,
 }
 
 impl Cluster {
@@ -278,18 +278,19 @@ pub async fn run(scenario: Scenario, env: LabEnv, stop: StopHandle) -> Result<Sc
     // Whatever happened, no pod outlives its scenario.
     let terminations: Vec<_> =
         std::mem::take(&mut *cluster.terminations.lock().unwrap_or_else(|e| e.into_inner()));
-    let mut phases = Vec::new();
-    for t in terminations {
-        if let Ok(p) = t.await {
-            phases.push(p);
-        }
-    }
+    let terminated = crate::panics::join_all(terminations, "pod termination").await;
     let pods = cluster.all.lock().unwrap_or_else(|e| e.into_inner()).clone();
     for pod in &pods {
         pod.kill_all(&log).await;
     }
     server.abort();
     let (report, load_started) = outcome?;
+    // A termination that failed inside the lab leaves the run without its evidence.
+    let mut phases = terminated
+        .map_err(|e| anyhow!(e))?
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| anyhow!(e))?;
     let events = log.snapshot();
     for p in &mut phases {
         p.endpoint_removed_ms =

@@ -52,8 +52,16 @@ pub fn parse(text: &str) -> Result<Duration, String> {
 }
 
 fn to_duration(seconds: f64, text: &str, hint: &str) -> Result<Duration, String> {
-    if !seconds.is_finite() || !(0.0..=1e7).contains(&seconds) {
+    if !seconds.is_finite() || seconds < 0.0 {
         return Err(format!("bad duration `{text}`: out of range ({hint})"));
+    }
+    // Every duration in a scenario is a delay, timeout or point in a run of minutes; the bound
+    // keeps `Instant` arithmetic far from overflow.
+    let max = super::limits::MAX_DURATION.as_secs_f64();
+    if seconds > max {
+        return Err(format!(
+            "bad duration `{text}`: more than the lab's limit of 1h ({max:.0}s) for any duration"
+        ));
     }
     Ok(Duration::from_secs_f64(seconds))
 }
@@ -103,5 +111,8 @@ mod tests {
         assert_eq!(parse("2").unwrap(), Duration::from_secs(2));
         assert!(parse("5x").unwrap_err().contains("unknown unit"));
         assert!(parse("s").is_err());
+        assert!(parse("1h").is_ok());
+        assert!(parse("1h1s").unwrap_err().contains("limit of 1h"));
+        assert!(parse("18446744073709551615").is_err());
     }
 }

@@ -35,6 +35,22 @@ fn files_of(path: &Path) -> Result<Vec<PathBuf>, String> {
     }
 }
 
+/// Reads a text file of at most `limits::MAX_FILE_BYTES` (16 MiB): a scenario or manifest is
+/// never that large, and a device or huge file named by mistake must not fill the memory.
+pub fn read_bounded(path: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let max = super::limits::MAX_FILE_BYTES;
+    let mut text = String::new();
+    std::fs::File::open(path)?.take(max + 1).read_to_string(&mut text)?;
+    if text.len() as u64 > max {
+        return Err(std::io::Error::other(format!(
+            "larger than the lab's limit of {} MiB",
+            max >> 20
+        )));
+    }
+    Ok(text)
+}
+
 /// Fills `pod`, `replicas` and `configMaps` of a raw scenario from its `manifests:` (paths
 /// relative to `base`), and removes `manifests`. Returns the Deployment's file, so errors in
 /// the pod template can point there. Errors are messages for the scenario file.
@@ -50,8 +66,8 @@ pub fn expand(doc: &mut Value, base: &Path) -> Result<Option<PathBuf>, String> {
     let mut config_maps = Mapping::new();
     for p in &paths {
         for file in files_of(&base.join(p))? {
-            let text = std::fs::read_to_string(&file)
-                .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+            let text =
+                read_bounded(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
             for d in serde_yaml::Deserializer::from_str(&text) {
                 let v = Value::deserialize(d)
                     .map_err(|e| format!("{}: not valid YAML: {e}", file.display()))?;

@@ -5,7 +5,9 @@
 //! Unknown fields are errors, reported with file, line and the list of valid fields.
 pub mod duration;
 pub mod images;
+pub mod limits;
 pub mod manifests;
+pub mod names;
 pub mod parse;
 
 use std::collections::BTreeMap;

@@ -34,7 +34,7 @@ impl fmt::Display for ScenarioError {
 
 /// Reads and checks a scenario file.
 pub fn load_file(path: &Path) -> Result<Scenario, ScenarioError> {
-    let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
+    let text = super::manifests::read_bounded(path).map_err(|e| ScenarioError {
         file: path.display().to_string(),
         line: None,
         column: None,
@@ -51,7 +51,7 @@ pub fn for_manifest_dir(dir: &Path) -> Result<Scenario, ScenarioError> {
     let absolute = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
     let name = absolute
         .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
+        .map(|n| object_name(&n.to_string_lossy()))
         .filter(|n| !n.is_empty())
         .unwrap_or_else(|| "manifests".into());
     let quoted = serde_yaml::to_string(&absolute.display().to_string()).unwrap_or_default();
@@ -82,6 +82,16 @@ actions: [{{at: 2s, scale: 1}}]
     Ok(scenario)
 }
 
+/// A directory name as an object name: lowercase letters, digits and `-` (`My_Shop` → `my-shop`).
+fn object_name(dir: &str) -> String {
+    let mapped: String = dir
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+        .take(63)
+        .collect();
+    mapped.trim_matches('-').to_string()
+}
+
 /// Parses and checks scenario text; `file` names it in errors, and `manifests:` paths are
 /// relative to its directory.
 pub fn parse_str(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
@@ -95,7 +105,7 @@ pub fn parse_str(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
         hint: Some("list Kubernetes manifest files or directories holding one Deployment and its ConfigMaps, relative to the scenario file".into()),
     })?;
     // Where a mistake is: the scenario file, or else the Deployment's file it came from.
-    let manifest_text = manifest.as_ref().and_then(|m| std::fs::read_to_string(m).ok());
+    let manifest_text = manifest.as_ref().and_then(|m| super::manifests::read_bounded(m).ok());
     let locate = |needle: Option<String>| -> (String, Option<usize>) {
         let Some(needle) = needle else { return (file.into(), None) };
         if let Some(line) = line_of(text, &needle) {
@@ -158,9 +168,12 @@ fn line_of(text: &str, needle: &str) -> Option<usize> {
     text.lines().position(|l| l.contains(needle)).map(|i| i + 1)
 }
 
-type Invalid = (String, Option<String>, String);
+/// A problem found in a loaded scenario: message, text to find its line by, and what to do.
+pub(crate) type Invalid = (String, Option<String>, String);
 
 fn validate(s: &Scenario) -> Result<(), Invalid> {
+    super::names::check(s)?;
+    super::limits::check(s)?;
     if s.pod.containers.is_empty() {
         return Err((
             "pod has no containers".into(),
@@ -239,13 +252,6 @@ fn validate(s: &Scenario) -> Result<(), Invalid> {
                         ));
                     }
                 }
-            }
-            if !m.mount_path.starts_with('/') {
-                return Err((
-                    format!("mountPath `{}` is not absolute", m.mount_path),
-                    Some(m.mount_path.clone()),
-                    "use an absolute path".into(),
-                ));
             }
         }
     }

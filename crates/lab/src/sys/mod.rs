@@ -1,5 +1,6 @@
 //! Thin, safe-ish wrappers over the Linux system calls the lab needs: namespaces, process
 //! creation inside them, reaping and signals.
+pub mod confine;
 pub mod netns;
 pub mod reaper;
 pub mod rootfs;

@@ -8,6 +8,8 @@ use std::ffi::{c_char, CString};
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
+use super::confine;
+
 /// What a child does to its private mount namespace before `exec`.
 #[derive(Debug, Clone)]
 pub enum MountOp {
@@ -19,6 +21,12 @@ pub enum MountOp {
     Touch(CString),
     /// Bind `src` (in the lab's staging tmpfs) onto `dst`, read-only.
     Bind(CString, CString),
+    /// Bind a path onto itself: its own mount, so its flags can differ from its directory's.
+    SelfBind(CString),
+    /// No device node in this tree (mounts below included) can be opened.
+    NoDevices(CString),
+    /// The self-bind at this path may be opened as a device again.
+    AllowDevice(CString),
 }
 
 /// The program to execute and where its output goes.
@@ -41,6 +49,8 @@ const STEPS: &[&str] = &[
     "exec the program",
     "join the container's namespaces",
     "fork inside the container's PID namespace",
+    "make the host's files read-only",
+    "drop capabilities",
 ];
 
 fn raw_clone(flags: libc::c_long) -> libc::c_long {
@@ -144,6 +154,9 @@ fn redirect_and_exec(exec: &ExecSpec, prepared: &Prepared, pipe: RawFd) -> ! {
             fail(pipe, 4);
         }
         libc::chdir(c"/".as_ptr());
+        if !confine::drop_capabilities() {
+            fail(pipe, 9);
+        }
         libc::execve(exec.path.as_ptr(), prepared.argv.as_ptr(), prepared.env.as_ptr());
     }
     fail(pipe, 5)
@@ -173,6 +186,17 @@ fn apply_mount(op: &MountOp) -> bool {
                 );
                 fd >= 0 && libc::close(fd) == 0
             }
+            MountOp::SelfBind(path) => {
+                libc::mount(
+                    path.as_ptr(),
+                    path.as_ptr(),
+                    std::ptr::null(),
+                    libc::MS_BIND,
+                    std::ptr::null(),
+                ) == 0
+            }
+            MountOp::NoDevices(dir) => confine::no_devices_tree(dir),
+            MountOp::AllowDevice(path) => confine::allow_device(path),
             MountOp::Bind(src, dst) => {
                 libc::mount(
                     src.as_ptr(),
@@ -194,8 +218,9 @@ fn apply_mount(op: &MountOp) -> bool {
 }
 
 /// Starts a container: a new PID namespace (the program is its PID 1) and a private mount
-/// namespace with its own /proc, `/run`, `/tmp` and the pod's files, inside the pod's network
-/// namespace. Returns the program's PID as the lab sees it.
+/// namespace with its own read-only /proc, the host's files read-only, `mounts` (private tmpfs,
+/// the pod's files, the device nodes it may open) on top, inside the pod's network namespace,
+/// with a container runtime's default capabilities (see `confine`). Returns the program's PID as the lab sees it.
 pub fn spawn_container(netns: RawFd, mounts: &[MountOp], exec: &ExecSpec) -> io::Result<i32> {
     let prepared = prepare(exec);
     let (read, write) = error_pipe()?;
@@ -222,11 +247,15 @@ pub fn spawn_container(netns: RawFd, mounts: &[MountOp], exec: &ExecSpec) -> io:
             {
                 fail(pipe, 1);
             }
+            // The host's files, read-only; what the container may write is mounted after.
+            if !confine::read_only_tree() {
+                fail(pipe, 8);
+            }
             if libc::mount(
                 c"proc".as_ptr(),
                 c"/proc".as_ptr(),
                 c"proc".as_ptr(),
-                libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC,
+                libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC | libc::MS_RDONLY,
                 std::ptr::null(),
             ) != 0
             {
@@ -261,7 +290,8 @@ impl ContainerNamespaces {
 }
 
 /// Runs a program inside a running container (as the kubelet's exec hook does): joins its
-/// network, PID and mount namespaces. Returns the PID of a small intermediate process that
+/// network, PID and mount namespaces (so it sees what the container sees, read-only host files
+/// included) and has the same capabilities. Returns the PID of a small intermediate process that
 /// exits with the program's status (joining a PID namespace only affects children).
 pub fn spawn_in_container(ns: &ContainerNamespaces, exec: &ExecSpec) -> io::Result<i32> {
     let prepared = prepare(exec);
