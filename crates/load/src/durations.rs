@@ -4,6 +4,12 @@
 //! One parser for all of them so the same text means the same time everywhere.
 use std::time::Duration;
 
+/// Longest duration accepted anywhere (and longest schedule): ten years is far beyond any load
+/// run, and keeps every later sum of durations and instants far from overflowing.
+pub const MAX_DURATION: Duration = Duration::from_secs(315_360_000);
+/// [`MAX_DURATION`] in words, for messages.
+pub const MAX_DURATION_TEXT: &str = "ten years (315360000s)";
+
 /// Parses a duration. A bare number is seconds; otherwise a run of `<number><unit>` pairs with
 /// units `h`, `m`, `s`, `ms`, `us`. Returns a message saying what was expected on failure.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
@@ -61,9 +67,8 @@ fn seconds_to_duration(seconds: f64, text: &str) -> Result<Duration, String> {
     if !seconds.is_finite() || seconds < 0.0 {
         return Err(format!("duration `{text}` must be a finite, non-negative time"));
     }
-    // Ten years is far beyond any load run and keeps every later addition of Durations safe.
-    if seconds > 315_360_000.0 {
-        return Err(format!("duration `{text}` is too long (at most ten years)"));
+    if seconds > MAX_DURATION.as_secs_f64() {
+        return Err(format!("duration `{text}` is too long (at most {MAX_DURATION_TEXT})"));
     }
     Ok(Duration::from_secs_f64(seconds))
 }

@@ -73,6 +73,9 @@ impl Plan {
         if self.max_in_flight == 0 {
             return Err("max_in_flight must be at least 1".into());
         }
+        if self.schedule.total_requests() == 0 {
+            return Err("the schedule sends no requests".into());
+        }
         if self.timeout.is_zero() {
             return Err("the timeout must be greater than 0".into());
         }

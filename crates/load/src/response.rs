@@ -2,14 +2,27 @@
 //! framed by Content-Length, chunked encoding, or the end of the connection.
 //!
 //! The reader consumes bytes from the front of the connection's buffer as it goes, so a body
-//! of any size needs only one read buffer.
+//! of any size needs only one read buffer. Everything a server can make it keep is bounded:
+//! status lines, header and trailer fields share one byte budget (as hyper and curl bound
+//! them), chunk-size lines have a length limit, and whatever does not fit the grammar of
+//! RFC 9112 is the outcome `other:bad-response` rather than a guess. A server that stays
+//! within the limits but never finishes is ended by the request's `--timeout`.
 use std::mem::MaybeUninit;
 
 use crate::outcome::NetError;
 
-/// Largest status line plus headers accepted; more is treated as a broken response.
-const MAX_HEAD: usize = 64 * 1024;
-const MAX_HEADERS: usize = 100;
+/// Most bytes of status lines (interim 1xx responses included), header fields and trailer
+/// fields of one response, together. More is treated as a broken response.
+pub(crate) const MAX_HEAD_BYTES: usize = 64 * 1024;
+/// Most header fields in one response head, and separately in its trailer section.
+const MAX_FIELDS: usize = 100;
+/// Longest chunk-size line (size, extensions, CRLF).
+const MAX_CHUNK_LINE: usize = 1024;
+/// Most hex digits in a chunk size: 16 digits hold any size up to [`MAX_CHUNK_SIZE`].
+const MAX_CHUNK_DIGITS: usize = 16;
+/// Largest chunk accepted; as curl does, sizes that do not fit a signed 64-bit length are
+/// treated as an overflow.
+const MAX_CHUNK_SIZE: u64 = i64::MAX as u64;
 
 /// Progress after feeding more bytes.
 #[derive(Debug, PartialEq, Eq)]
@@ -21,9 +34,15 @@ pub(crate) enum Step {
 #[derive(Debug)]
 enum State {
     Head,
-    Length { remaining: u64 },
+    Length {
+        remaining: u64,
+    },
     ChunkSize,
-    ChunkData { remaining: u64 },
+    ChunkData {
+        remaining: u64,
+    },
+    /// The CRLF that must follow each chunk's data.
+    ChunkEnd,
     Trailers,
     UntilEof,
 }
@@ -35,6 +54,25 @@ pub(crate) struct ResponseReader {
     state: State,
     status: u16,
     keepalive: bool,
+    /// What is left of [`MAX_HEAD_BYTES`].
+    head_budget: usize,
+}
+
+/// How the body of a response is delimited, from its header fields.
+#[derive(Debug, PartialEq, Eq)]
+enum Framing {
+    Chunked,
+    Length(u64),
+    UntilEof,
+}
+
+/// The framing header fields of one response.
+#[derive(Debug, Default)]
+struct FramingFields {
+    content_length: Option<u64>,
+    /// The last transfer coding named, if any Transfer-Encoding field was present.
+    final_coding: Option<Vec<u8>>,
+    close: Option<bool>,
 }
 
 fn bad(reason: &str) -> NetError {
@@ -44,65 +82,24 @@ fn bad(reason: &str) -> NetError {
 
 impl ResponseReader {
     pub fn new(head_request: bool) -> ResponseReader {
-        ResponseReader { head_request, state: State::Head, status: 0, keepalive: false }
+        ResponseReader {
+            head_request,
+            state: State::Head,
+            status: 0,
+            keepalive: false,
+            head_budget: MAX_HEAD_BYTES,
+        }
     }
 
-    /// Consumes what it can from `buffer`.
+    /// Consumes what it can from `buffer`. When it asks for more, at most [`MAX_HEAD_BYTES`]
+    /// bytes are left in `buffer`.
     pub fn advance(&mut self, buffer: &mut Vec<u8>) -> Result<Step, NetError> {
         loop {
             match self.state {
                 State::Head => {
-                    // Uninitialised: zeroing 100 headers for every response shows in profiles.
-                    let mut headers =
-                        [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; MAX_HEADERS];
-                    let mut response = httparse::Response::new(&mut []);
-                    let parsed = match httparse::ParserConfig::default()
-                        .parse_response_with_uninit_headers(&mut response, buffer, &mut headers)
-                    {
-                        Ok(httparse::Status::Complete(n)) => n,
-                        Ok(httparse::Status::Partial) if buffer.len() > MAX_HEAD => {
-                            return Err(bad("response head too large"))
-                        }
-                        Ok(httparse::Status::Partial) => return Ok(Step::NeedMore),
-                        Err(_) => return Err(bad("unparsable status line or header")),
-                    };
-                    let status = response.code.unwrap_or(0);
-                    let http11 = response.version == Some(1);
-                    let mut content_length = None;
-                    let mut chunked = false;
-                    let mut close = !http11;
-                    for header in response.headers.iter() {
-                        let name = header.name;
-                        if name.eq_ignore_ascii_case("content-length") {
-                            let value = std::str::from_utf8(header.value).ok();
-                            let length = value.and_then(|v| v.trim().parse::<u64>().ok());
-                            content_length = Some(length.ok_or_else(|| bad("bad Content-Length"))?);
-                        } else if name.eq_ignore_ascii_case("transfer-encoding") {
-                            chunked = contains_token(header.value, b"chunked");
-                        } else if name.eq_ignore_ascii_case("connection") {
-                            if contains_token(header.value, b"close") {
-                                close = true;
-                            } else if contains_token(header.value, b"keep-alive") {
-                                close = false;
-                            }
-                        }
+                    if let Some(step) = self.head(buffer)? {
+                        return Ok(step);
                     }
-                    buffer.drain(..parsed);
-                    if (100..200).contains(&status) && status != 101 {
-                        continue; // 100 Continue and friends precede the real response.
-                    }
-                    self.status = status;
-                    self.keepalive = !close;
-                    self.state = if self.head_request || status == 204 || status == 304 {
-                        return Ok(self.done());
-                    } else if chunked {
-                        State::ChunkSize
-                    } else if let Some(remaining) = content_length {
-                        State::Length { remaining }
-                    } else {
-                        self.keepalive = false;
-                        State::UntilEof
-                    };
                 }
                 State::Length { remaining } => {
                     let take = remaining.min(buffer.len() as u64);
@@ -115,24 +112,15 @@ impl ResponseReader {
                     return Ok(Step::NeedMore);
                 }
                 State::ChunkSize => {
-                    let Some(line_end) = find_crlf(buffer) else {
-                        return if buffer.len() > 1024 {
-                            Err(bad("chunk size line too long"))
-                        } else {
-                            Ok(Step::NeedMore)
-                        };
+                    let Some(line_end) = find_line_end(buffer, MAX_CHUNK_LINE)? else {
+                        return Ok(Step::NeedMore);
                     };
-                    let line = &buffer[..line_end];
-                    let digits = line.split(|b| *b == b';').next().unwrap_or(b"");
-                    let size = std::str::from_utf8(digits)
-                        .ok()
-                        .and_then(|d| u64::from_str_radix(d.trim(), 16).ok())
-                        .ok_or_else(|| bad("bad chunk size"))?;
+                    let size = chunk_size(&buffer[..line_end])?;
                     buffer.drain(..line_end + 2);
                     self.state = if size == 0 {
                         State::Trailers
                     } else {
-                        State::ChunkData { remaining: size + 2 }
+                        State::ChunkData { remaining: size }
                     };
                 }
                 State::ChunkData { remaining } => {
@@ -143,17 +131,22 @@ impl ResponseReader {
                         self.state = State::ChunkData { remaining };
                         return Ok(Step::NeedMore);
                     }
+                    self.state = State::ChunkEnd;
+                }
+                State::ChunkEnd => {
+                    if buffer.len() < 2 {
+                        return match buffer.first() {
+                            None | Some(b'\r') => Ok(Step::NeedMore),
+                            Some(_) => Err(bad("chunk data not followed by CRLF")),
+                        };
+                    }
+                    if buffer[..2] != *b"\r\n" {
+                        return Err(bad("chunk data not followed by CRLF"));
+                    }
+                    buffer.drain(..2);
                     self.state = State::ChunkSize;
                 }
-                State::Trailers => {
-                    let Some(line_end) = find_crlf(buffer) else {
-                        return Ok(Step::NeedMore);
-                    };
-                    buffer.drain(..line_end + 2);
-                    if line_end == 0 {
-                        return Ok(self.done());
-                    }
-                }
+                State::Trailers => return self.trailers(buffer),
                 State::UntilEof => {
                     buffer.clear();
                     return Ok(Step::NeedMore);
@@ -168,8 +161,169 @@ impl ResponseReader {
         matches!(self.state, State::UntilEof).then_some(self.status)
     }
 
+    /// Parses a status line and header fields. `None` when the body (or the next head, after
+    /// a 1xx) follows.
+    fn head(&mut self, buffer: &mut Vec<u8>) -> Result<Option<Step>, NetError> {
+        // Uninitialised: zeroing 100 headers for every response shows in profiles.
+        let mut headers = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; MAX_FIELDS];
+        let mut response = httparse::Response::new(&mut []);
+        let parsed = match httparse::ParserConfig::default().parse_response_with_uninit_headers(
+            &mut response,
+            buffer,
+            &mut headers,
+        ) {
+            Ok(httparse::Status::Complete(n)) if n <= self.head_budget => n,
+            Ok(httparse::Status::Complete(_)) => return Err(bad("response head too large")),
+            Ok(httparse::Status::Partial) if buffer.len() >= self.head_budget => {
+                return Err(bad("response head too large"))
+            }
+            Ok(httparse::Status::Partial) => return Ok(Some(Step::NeedMore)),
+            // Including more than MAX_FIELDS header fields (TooManyHeaders).
+            Err(_) => return Err(bad("unparsable status line or header")),
+        };
+        self.head_budget -= parsed;
+        let status = response.code.unwrap_or(0);
+        let http11 = response.version == Some(1);
+        let fields = FramingFields::read(response.headers)?;
+        buffer.drain(..parsed);
+        if (100..200).contains(&status) && status != 101 {
+            return Ok(None); // 100 Continue and friends precede the real response.
+        }
+        self.status = status;
+        self.keepalive = fields.close.map_or(http11, |close| !close);
+        if self.head_request || status == 204 || status == 304 {
+            return Ok(Some(self.done()));
+        }
+        if fields.final_coding.is_some() {
+            if !http11 {
+                // RFC 9112 §6.1: HTTP/1.0 with Transfer-Encoding has faulty framing.
+                return Err(bad("Transfer-Encoding in an HTTP/1.0 response"));
+            }
+            if fields.content_length.is_some() {
+                // RFC 9112 §6.3: Transfer-Encoding overrides Content-Length, but the pair may
+                // be an attempt at response splitting: the connection is not trusted again.
+                self.keepalive = false;
+            }
+        }
+        self.state = match fields.framing() {
+            Framing::Chunked => State::ChunkSize,
+            Framing::Length(remaining) => State::Length { remaining },
+            Framing::UntilEof => {
+                self.keepalive = false;
+                State::UntilEof
+            }
+        };
+        Ok(None)
+    }
+
+    /// The trailer section after the last chunk: field lines and an empty line, within what
+    /// is left of the head budget.
+    fn trailers(&mut self, buffer: &mut Vec<u8>) -> Result<Step, NetError> {
+        let mut fields = [httparse::EMPTY_HEADER; MAX_FIELDS];
+        match httparse::parse_headers(buffer, &mut fields) {
+            Ok(httparse::Status::Complete((n, _))) if n <= self.head_budget => {
+                self.head_budget -= n;
+                buffer.drain(..n);
+                Ok(self.done())
+            }
+            Ok(httparse::Status::Complete(_)) => Err(bad("trailers too large")),
+            Ok(httparse::Status::Partial) if buffer.len() >= self.head_budget => {
+                Err(bad("trailers too large"))
+            }
+            Ok(httparse::Status::Partial) => Ok(Step::NeedMore),
+            Err(_) => Err(bad("unparsable or too many trailer fields")),
+        }
+    }
+
     fn done(&self) -> Step {
         Step::Done { status: self.status, reusable: self.keepalive }
+    }
+}
+
+impl FramingFields {
+    fn read(headers: &[httparse::Header<'_>]) -> Result<FramingFields, NetError> {
+        let mut fields = FramingFields::default();
+        for header in headers {
+            let name = header.name;
+            if name.eq_ignore_ascii_case("content-length") {
+                // RFC 9110 §8.6: identical values (repeated or as a list) may be accepted;
+                // anything else is an invalid length, never a guess.
+                for value in header.value.split(|b| *b == b',') {
+                    let length = content_length(value.trim_ascii())?;
+                    if fields.content_length.is_some_and(|seen| seen != length) {
+                        return Err(bad("conflicting Content-Length values"));
+                    }
+                    fields.content_length = Some(length);
+                }
+            } else if name.eq_ignore_ascii_case("transfer-encoding") {
+                let codings = header.value.split(|b| *b == b',').map(<[u8]>::trim_ascii);
+                if let Some(last) = codings.filter(|c| !c.is_empty()).last() {
+                    fields.final_coding = Some(last.to_vec());
+                }
+            } else if name.eq_ignore_ascii_case("connection") {
+                if contains_token(header.value, b"close") {
+                    fields.close = Some(true);
+                } else if contains_token(header.value, b"keep-alive") {
+                    fields.close = Some(false);
+                }
+            }
+        }
+        Ok(fields)
+    }
+
+    /// RFC 9112 §6.3: chunked only if it is the final transfer coding; any other transfer
+    /// coding runs until the server closes; otherwise Content-Length, or until close.
+    fn framing(&self) -> Framing {
+        match (&self.final_coding, self.content_length) {
+            (Some(coding), _) if coding.eq_ignore_ascii_case(b"chunked") => Framing::Chunked,
+            (Some(_), _) => Framing::UntilEof,
+            (None, Some(length)) => Framing::Length(length),
+            (None, None) => Framing::UntilEof,
+        }
+    }
+}
+
+/// `1*DIGIT` that fits in a u64 (`+5`, `0x10`, ` ` and overflows are not lengths).
+fn content_length(value: &[u8]) -> Result<u64, NetError> {
+    if value.is_empty() || !value.iter().all(u8::is_ascii_digit) {
+        return Err(bad("Content-Length is not a number"));
+    }
+    std::str::from_utf8(value)
+        .ok()
+        .and_then(|digits| digits.parse::<u64>().ok())
+        .ok_or_else(|| bad("Content-Length overflows"))
+}
+
+/// `chunk-size [ chunk-ext ]` (the line without its CRLF): 1 to 16 hex digits, then optional
+/// whitespace and `;extensions`, which are ignored.
+fn chunk_size(line: &[u8]) -> Result<u64, NetError> {
+    let digits = line.iter().take_while(|b| b.is_ascii_hexdigit()).count();
+    if digits == 0 || digits > MAX_CHUNK_DIGITS {
+        return Err(bad("chunk size is not 1 to 16 hex digits"));
+    }
+    let rest = line[digits..].trim_ascii_start();
+    if !rest.is_empty() && rest[0] != b';' {
+        return Err(bad("chunk size followed by something other than an extension"));
+    }
+    let size = std::str::from_utf8(&line[..digits])
+        .ok()
+        .and_then(|hex| u64::from_str_radix(hex, 16).ok())
+        .ok_or_else(|| bad("chunk size is not hex"))?;
+    if size > MAX_CHUNK_SIZE {
+        return Err(bad("chunk size overflows"));
+    }
+    Ok(size)
+}
+
+/// Position of the CRLF ending the line at the front of `buffer`, looking at most `limit`
+/// bytes in. A bare LF, or no line end within the limit, is a broken response.
+fn find_line_end(buffer: &[u8], limit: usize) -> Result<Option<usize>, NetError> {
+    let window = &buffer[..buffer.len().min(limit)];
+    match window.iter().position(|b| *b == b'\n') {
+        Some(lf) if lf > 0 && window[lf - 1] == b'\r' => Ok(Some(lf - 1)),
+        Some(_) => Err(bad("line ends in a bare LF")),
+        None if buffer.len() >= limit => Err(bad("line too long")),
+        None => Ok(None),
     }
 }
 
@@ -181,147 +335,10 @@ fn consume(buffer: &mut Vec<u8>, n: usize) {
     }
 }
 
-fn find_crlf(buffer: &[u8]) -> Option<usize> {
-    buffer.windows(2).position(|w| w == b"\r\n")
-}
-
 fn contains_token(value: &[u8], token: &[u8]) -> bool {
     value.split(|b| *b == b',').any(|part| part.trim_ascii().eq_ignore_ascii_case(token))
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Feeds `input` in pieces of `piece` bytes; returns the step and leftover bytes.
-    fn feed(input: &[u8], piece: usize, head: bool) -> (Result<Step, NetError>, Option<u16>) {
-        let mut reader = ResponseReader::new(head);
-        let mut buffer = Vec::new();
-        for chunk in input.chunks(piece) {
-            buffer.extend_from_slice(chunk);
-            match reader.advance(&mut buffer) {
-                Ok(Step::NeedMore) => continue,
-                other => return (other, None),
-            }
-        }
-        (Ok(Step::NeedMore), reader.at_eof())
-    }
-
-    #[test]
-    fn content_length_in_any_split() {
-        let input = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
-        for piece in 1..input.len() {
-            assert_eq!(feed(input, piece, false).0, Ok(Step::Done { status: 200, reusable: true }));
-        }
-    }
-
-    #[test]
-    fn chunked_with_trailers_in_any_split() {
-        let input = b"HTTP/1.1 502 Bad Gateway\r\nTransfer-Encoding: chunked\r\n\r\n\
-                      5;x=y\r\nhello\r\n0\r\nX-T: 1\r\n\r\n";
-        for piece in 1..input.len() {
-            assert_eq!(feed(input, piece, false).0, Ok(Step::Done { status: 502, reusable: true }));
-        }
-    }
-
-    #[test]
-    fn connection_close_http10_and_until_eof() {
-        let close = b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n";
-        assert_eq!(feed(close, 7, false).0, Ok(Step::Done { status: 200, reusable: false }));
-        let http10 = b"HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n";
-        assert_eq!(feed(http10, 7, false).0, Ok(Step::Done { status: 200, reusable: false }));
-        let eof = b"HTTP/1.1 200 OK\r\n\r\nbody until close";
-        assert_eq!(feed(eof, 7, false), (Ok(Step::NeedMore), Some(200)));
-        let cut = b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc";
-        assert_eq!(feed(cut, 7, false), (Ok(Step::NeedMore), None));
-    }
-
-    #[test]
-    fn head_204_and_100_continue_have_no_body() {
-        let head = b"HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n";
-        assert_eq!(feed(head, 5, true).0, Ok(Step::Done { status: 200, reusable: true }));
-        let cont = b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n";
-        assert_eq!(feed(cont, 3, false).0, Ok(Step::Done { status: 204, reusable: true }));
-    }
-
-    #[test]
-    fn garbage_is_a_bad_response() {
-        let (step, _) = feed(b"SSH-2.0-OpenSSH\r\n\r\n", 100, false);
-        assert_eq!(step, Err(NetError::Other("bad-response".into())));
-        let (step, _) = feed(b"HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n", 100, false);
-        assert_eq!(step, Err(NetError::Other("bad-response".into())));
-    }
-}
-
-#[cfg(test)]
-mod properties {
-    use proptest::prelude::*;
-
-    use super::*;
-
-    fn chunked(body: &[u8], sizes: &[usize]) -> Vec<u8> {
-        let mut out = Vec::new();
-        let mut rest = body;
-        for size in sizes.iter().cycle() {
-            if rest.is_empty() {
-                break;
-            }
-            let take = (*size).clamp(1, rest.len());
-            out.extend_from_slice(format!("{take:x}\r\n").as_bytes());
-            out.extend_from_slice(&rest[..take]);
-            out.extend_from_slice(b"\r\n");
-            rest = &rest[take..];
-        }
-        out.extend_from_slice(b"0\r\n\r\n");
-        out
-    }
-
-    proptest! {
-        /// However the bytes arrive, a framed response completes exactly at its last byte.
-        #[test]
-        fn completes_exactly_at_the_end_in_any_split(
-            body in proptest::collection::vec(any::<u8>(), 0..300),
-            sizes in proptest::collection::vec(1usize..40, 1..5),
-            piece in 1usize..64,
-            use_chunked: bool,
-            status in 200u16..600,
-        ) {
-            let mut input = format!("HTTP/1.1 {status} X\r\n").into_bytes();
-            if use_chunked {
-                input.extend_from_slice(b"Transfer-Encoding: chunked\r\n\r\n");
-                input.extend_from_slice(&chunked(&body, &sizes));
-            } else {
-                input.extend_from_slice(format!("Content-Length: {}\r\n\r\n", body.len()).as_bytes());
-                input.extend_from_slice(&body);
-            }
-            let no_body = status == 204 || status == 304;
-            let mut reader = ResponseReader::new(false);
-            let mut buffer = Vec::new();
-            let mut fed = 0;
-            let mut done = None;
-            for chunk in input.chunks(piece) {
-                buffer.extend_from_slice(chunk);
-                fed += chunk.len();
-                match reader.advance(&mut buffer) {
-                    Ok(Step::NeedMore) => {}
-                    Ok(step) => { done = Some((step, fed)); break; }
-                    Err(e) => prop_assert!(false, "{e:?}"),
-                }
-            }
-            let (step, at) = done.expect("the response never completed");
-            prop_assert_eq!(step, Step::Done { status, reusable: true });
-            if !no_body {
-                // Completion is seen in the piece holding the last byte, not before.
-                prop_assert_eq!(at, input.len());
-                prop_assert!(buffer.is_empty());
-            }
-        }
-
-        #[test]
-        fn garbage_never_panics(input in proptest::collection::vec(any::<u8>(), 0..200)) {
-            let mut reader = ResponseReader::new(false);
-            let mut buffer = input;
-            let _ = reader.advance(&mut buffer);
-        }
-    }
-}
+#[path = "response_tests.rs"]
+mod tests;

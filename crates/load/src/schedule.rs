@@ -6,7 +6,7 @@
 //! asks it for the next instant and sends then, whatever the server is doing (open loop).
 use std::time::Duration;
 
-use crate::durations::{format_duration, parse_duration};
+use crate::durations::{format_duration, parse_duration, MAX_DURATION, MAX_DURATION_TEXT};
 
 /// A parsed load schedule: consecutive segments, each a constant or linearly changing rate.
 #[derive(Debug, Clone, PartialEq)]
@@ -54,11 +54,17 @@ impl ScheduleError {
 
 /// Highest rate accepted, far above what one core can send; it catches typos like `const(1e9,1)`.
 const MAX_RPS: f64 = 10_000_000.0;
+/// Most segments in a schedule, `step(...)` levels included: segments are kept in a list.
+pub const MAX_SEGMENTS: usize = 10_000;
+/// Most sends a schedule may plan (a day at the highest rate is below 10^12). Send instants
+/// are computed in f64, which stays exact far beyond this.
+pub const MAX_REQUESTS: u64 = 1_000_000_000_000;
 
 impl Schedule {
     /// Parses Tank's schedule grammar, e.g. `line(1,100,30s) const(100,5m)`.
     pub fn parse(text: &str) -> Result<Schedule, ScheduleError> {
         let mut segments = Vec::new();
+        let mut totals = Totals::default();
         let bytes = text.as_bytes();
         let mut i = 0;
         loop {
@@ -104,6 +110,7 @@ impl Schedule {
             };
             let args = split_args(text, args_start, close);
             let whole = (name_start, close + 1);
+            let segments_before = segments.len();
             match name {
                 "const" => {
                     expect_arity(text, whole, name, &args, 2, "const(RPS,DURATION)")?;
@@ -128,6 +135,19 @@ impl Schedule {
                         let (s, e) = args[2];
                         return Err(ScheduleError::new(text, s, e, "step must be greater than 0"));
                     }
+                    let levels = (to - from).abs() / step + 1.0;
+                    if levels > (MAX_SEGMENTS - segments.len()) as f64 {
+                        return Err(ScheduleError::new(
+                            text,
+                            whole.0,
+                            whole.1,
+                            format!(
+                                "`{}` has {levels:.0} levels; a schedule has at most \
+                                 {MAX_SEGMENTS} segments (use a larger step, or line(...))",
+                                &text[whole.0..whole.1]
+                            ),
+                        ));
+                    }
                     push_steps(&mut segments, from, to, step, duration);
                 }
                 other => {
@@ -139,6 +159,7 @@ impl Schedule {
                     ))
                 }
             }
+            totals.add(text, whole, &segments[segments_before..])?;
             i = close + 1;
             if i < bytes.len() && !bytes[i].is_ascii_whitespace() {
                 return Err(ScheduleError::new(
@@ -152,7 +173,16 @@ impl Schedule {
         if segments.is_empty() {
             return Err(ScheduleError::new(text, 0, text.len(), "the schedule is empty"));
         }
-        Ok(Schedule { segments })
+        let schedule = Schedule { segments };
+        if schedule.total_requests() == 0 {
+            return Err(ScheduleError::new(
+                text,
+                0,
+                text.len(),
+                "the schedule sends no requests (every rate is 0, or too low to send once)",
+            ));
+        }
+        Ok(schedule)
     }
 
     /// A single constant-rate segment, for callers that build schedules in code.
@@ -278,6 +308,41 @@ fn push_steps(segments: &mut Vec<Segment>, from: f64, to: f64, step: f64, durati
     for n in 0..=levels {
         let rps = from + direction * step * n as f64;
         segments.push(Segment::Const { rps, duration });
+    }
+}
+
+/// Running totals of a schedule being parsed, kept within [`MAX_SEGMENTS`], [`MAX_DURATION`]
+/// and [`MAX_REQUESTS`] so that nothing later overflows or grows huge.
+#[derive(Default)]
+struct Totals {
+    segments: usize,
+    duration: Duration,
+    requests: u64,
+}
+
+impl Totals {
+    /// Adds the segments one part produced; an error points at that part.
+    fn add(
+        &mut self,
+        text: &str,
+        (start, end): (usize, usize),
+        new: &[Segment],
+    ) -> Result<(), ScheduleError> {
+        self.segments += new.len();
+        self.duration += new.iter().map(Segment::duration).sum::<Duration>();
+        // Saturating: one step(...) may hold thousands of segments at the highest rate.
+        self.requests = new.iter().map(Segment::count).fold(self.requests, u64::saturating_add);
+        let part = &text[start..end];
+        let crossed = if self.segments > MAX_SEGMENTS {
+            format!("at `{part}` the schedule has more than {MAX_SEGMENTS} segments")
+        } else if self.duration > MAX_DURATION {
+            format!("at `{part}` the schedule lasts longer than {MAX_DURATION_TEXT} in total")
+        } else if self.requests > MAX_REQUESTS {
+            format!("at `{part}` the schedule plans more than {MAX_REQUESTS} requests")
+        } else {
+            return Ok(());
+        };
+        Err(ScheduleError::new(text, start, end, crossed))
     }
 }
 

@@ -103,3 +103,37 @@ proptest! {
         prop_assert!(per_second.iter().all(|&n| n == rps));
     }
 }
+
+#[test]
+fn a_schedule_that_sends_nothing_is_an_error() {
+    for text in ["const(0,10s)", "const(0,1s) line(0,0,5s)", "step(0,0,1,3s)"] {
+        let err = Schedule::parse(text).unwrap_err();
+        assert!(err.message.contains("sends no requests"), "{text}: {err:?}");
+        assert_eq!(err.span(), 0..text.len());
+    }
+    // A pause is fine as long as something is sent.
+    assert_eq!(Schedule::parse("const(0,2s) const(1,1s)").unwrap().total_requests(), 1);
+}
+
+#[test]
+fn steps_segments_duration_and_requests_are_bounded_at_the_offending_part() {
+    let text = "const(1,1s) step(1,10000000,0.0000001,1s)";
+    let err = Schedule::parse(text).unwrap_err();
+    assert!(err.message.contains("at most 10000 segments"), "{err:?}");
+    assert_eq!(&text[err.span()], "step(1,10000000,0.0000001,1s)");
+
+    let many = "const(1,1s) ".repeat(MAX_SEGMENTS + 1);
+    let err = Schedule::parse(&many).unwrap_err();
+    assert!(err.message.contains("more than 10000 segments"), "{err:?}");
+    assert_eq!(err.span().start, 12 * MAX_SEGMENTS);
+
+    let text = "const(1,315360000s) const(1,1s)";
+    let err = Schedule::parse(text).unwrap_err();
+    assert!(err.message.contains("longer than ten years"), "{err:?}");
+    assert_eq!(&text[err.span()], "const(1,1s)");
+
+    let text = "const(10000000,1h) const(10000000,1000000s)";
+    let err = Schedule::parse(text).unwrap_err();
+    assert!(err.message.contains("more than 1000000000000 requests"), "{err:?}");
+    assert_eq!(&text[err.span()], "const(10000000,1000000s)");
+}

@@ -31,19 +31,59 @@ pub struct TankError {
     pub message: String,
 }
 
+/// Largest load.yaml read: real ones are a few hundred bytes.
+const MAX_FILE_BYTES: u64 = 1024 * 1024;
+/// Most `[` and `{` in a load.yaml. The YAML parser takes time quadratic in the nesting depth
+/// of flow collections (24 s for 100,000 levels); the depth can be no more than their count,
+/// which, unlike the depth, a scan cannot be fooled about by quotes.
+const MAX_FLOW_OPENERS: usize = 1000;
+
 const SUPPORTED: &[&str] =
     &["address", "uris", "headers", "header_http", "load_profile", "timeout", "ssl", "enabled"];
 
 /// Reads and interprets `path`.
 pub fn load(path: &Path) -> Result<TankConfig, TankError> {
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| TankError { file: file.clone(), message: format!("cannot read: {e}") })?;
+    let text = read_bounded(path).map_err(|message| TankError { file: file.clone(), message })?;
     parse(&text).map_err(|message| TankError { file, message })
+}
+
+/// Reads at most [`MAX_FILE_BYTES`] (a named pipe or /dev/zero must not fill memory).
+fn read_bounded(path: &Path) -> Result<String, String> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot read: {e}"))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read: {e}"))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(format!(
+            "larger than {} KiB; a load.yaml is a few hundred bytes",
+            MAX_FILE_BYTES / 1024
+        ));
+    }
+    String::from_utf8(bytes).map_err(|e| format!("not UTF-8 text: {e}"))
+}
+
+/// Rejects text with more than [`MAX_FLOW_OPENERS`] flow-collection openers, naming where the
+/// limit was crossed, before the YAML parser sees it.
+fn check_flow_openers(text: &str) -> Result<(), String> {
+    let Some((at, _)) = text.match_indices(['[', '{']).nth(MAX_FLOW_OPENERS) else {
+        return Ok(());
+    };
+    let line = text[..at].matches('\n').count() + 1;
+    let line_start = text[..at].rfind('\n').map_or(0, |n| n + 1);
+    let column = text[line_start..at].chars().count() + 1;
+    Err(format!(
+        "line {line}, column {column}: more than {MAX_FLOW_OPENERS} `[` and `{{` in the file; \
+         flow collections nested this deep would make the YAML parser crawl (a load.yaml needs \
+         a few)"
+    ))
 }
 
 /// Interprets load.yaml text; errors name the key at fault.
 pub fn parse(text: &str) -> Result<TankConfig, String> {
+    check_flow_openers(text)?;
     let root: Value = serde_yaml::from_str(text).map_err(|e| match e.location() {
         Some(at) => format!("line {}, column {}: invalid YAML: {e}", at.line(), at.column()),
         None => format!("invalid YAML: {e}"),
@@ -188,5 +228,34 @@ mod tests {
             let err = parse(text).unwrap_err();
             assert!(err.contains(message), "{text}: {err}");
         }
+    }
+
+    #[test]
+    fn deep_nesting_is_rejected_before_parsing() {
+        // 100,000 levels took the YAML parser 24 s to reject.
+        for (open, close) in [("[", "]"), ("{a: ", "}")] {
+            let text =
+                format!("phantom:\n  uris: {}{}\n", open.repeat(100_000), close.repeat(100_000));
+            let err = parse(&text).unwrap_err();
+            let column = "  uris: ".len() + open.len() * MAX_FLOW_OPENERS + 1;
+            assert!(err.starts_with(&format!("line 2, column {column}: more than 1000")), "{err}");
+        }
+        let headers = (0..100).map(|i| format!("\"[X-{i}: v]\", ")).collect::<String>();
+        let text = format!(
+            "phantom:\n  address: h\n  headers: [{headers}]\n  load_profile: \
+             {{load_type: rps, schedule: 'const(1,1s)'}}\n"
+        );
+        assert_eq!(parse(&text).unwrap().headers.len(), 100);
+    }
+
+    #[test]
+    fn files_over_a_mebibyte_are_not_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("load.yaml");
+        std::fs::write(&path, format!("phantom:\n  address: h\n#{}\n", "x".repeat(1 << 20)))
+            .unwrap();
+        let err = load(&path).unwrap_err();
+        assert!(err.message.contains("larger than 1024 KiB"), "{err}");
+        assert!(err.to_string().starts_with(&path.display().to_string()), "{err}");
     }
 }

@@ -5,7 +5,7 @@
 //! `http(CODE|Nxx|any)`, `net(NAME|any)`, `p50`, `p90`, `p99` or `max`. OP is `>`, `>=`, `<`
 //! or `<=`. VALUE is a count, a percentage of requests (`0.1%`), or for latencies a duration
 //! (`500ms`, `1s`; a bare number is milliseconds).
-use crate::durations::parse_duration;
+use crate::durations::{parse_duration, MAX_DURATION, MAX_DURATION_TEXT};
 use crate::report::Report;
 
 /// A parsed threshold.
@@ -259,6 +259,13 @@ fn parse_value(text: &str, start: usize, metric: &Metric) -> Result<Value, Thres
                 text,
                 at,
                 "expected a non-negative latency such as 500ms",
+            ));
+        }
+        if millis > MAX_DURATION.as_secs_f64() * 1000.0 {
+            return Err(ThresholdError::new(
+                text,
+                at,
+                format!("latency `{value}` is too long (at most {MAX_DURATION_TEXT})"),
             ));
         }
         return Ok(Value::Millis(millis));

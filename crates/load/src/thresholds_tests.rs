@@ -58,6 +58,8 @@ fn errors_point_at_the_offending_part() {
         ("failed>150%", "150%", "percentage"),
         ("p99>5 parsecs", "5 parsecs", "unit"),
         ("failed>", "", "value"),
+        ("p99>1e300", "1e300", "at most ten years"),
+        ("max>99999999h", "99999999h", "at most ten years"),
     ];
     for (text, offending, message) in cases {
         let err = Threshold::parse(text).unwrap_err();

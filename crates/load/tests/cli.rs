@@ -54,6 +54,10 @@ fn exit_code_2_and_the_offending_text_for_bad_input() {
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (vec![url, "-s", "const(10,5x)"], "unknown unit `x`"),
         (vec![url, "-s", "cosnt(10,5s)"], "unknown schedule `cosnt`"),
+        (vec![url, "-s", "const(0,10s)"], "the schedule sends no requests"),
+        (vec![url, "-s", "step(1,10000000,0.0000001,1s)"], "at most 10000 segments"),
+        (vec![url, "-s", "const(1,1)", "--timeout", "11y"], "unknown unit `y`"),
+        (vec![url, "-s", "const(1,1)", "--timeout", "99999999999"], "at most ten years"),
         (vec!["ftp://h/", "-s", "const(1,1)"], "`ftp://h/`: expected it to start with http://"),
         (vec![url, "-s", "const(1,1)", "-H", "NoColon"], "`NoColon`: expected `Name: value`"),
         (vec![url, "-s", "const(1,1)", "--fail-on", "p99>>1"], "p99>>1"),

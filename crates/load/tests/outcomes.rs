@@ -104,3 +104,57 @@ fn stopping_twice_aborts_what_is_in_flight_and_still_reports_every_request() {
     assert_eq!((records.get(), aborted_records.get()), (report.requests, report.requests));
     assert!(report.requests < 100, "the stop did not end scheduling: {report:#?}");
 }
+
+/// A server that answers every request with `head`, then `filler` up to `total` bytes.
+fn responding(head: &'static [u8], filler: &'static [u8], total: usize) -> MisbehavingServer {
+    let pause = Duration::ZERO;
+    MisbehavingServer::start(Misbehaving::Respond { head, filler, total, pause }).unwrap()
+}
+
+#[test]
+fn endless_trailers_are_a_bad_response_long_before_the_timeout() {
+    let chunked = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nbody\r\n0\r\n";
+    for filler in [&b"x"[..], b"X-Trailer: 1\r\n"] {
+        let server = responding(chunked, filler, 1 << 20);
+        let report = load(&server.url("/"), "const(10,1s)", Duration::from_secs(10));
+        only_outcome(&report, "other:bad-response");
+        // Generous: far below the timeout, which is what ended such requests before.
+        assert!(report.latency_ms.max < 5000.0, "{filler:?}: {:?}", report.latency_ms);
+    }
+}
+
+#[test]
+fn hostile_framing_is_a_bad_response() {
+    let cases: [&'static [u8]; 4] = [
+        b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 50\r\n\r\nhello",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffff\r\n",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n00000000000000005\r\nhello\r\n",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhelloXX0\r\n\r\n",
+    ];
+    for head in cases {
+        let server = responding(head, b"", 0);
+        let report = load(&server.url("/"), "const(10,1s)", Duration::from_secs(5));
+        assert_eq!(report.net.get("other:bad-response"), Some(&10), "{head:?}: {report:#?}");
+    }
+}
+
+#[test]
+fn identical_duplicate_content_lengths_are_accepted() {
+    // The server answers once per connection: `Connection: close` keeps them from being reused.
+    let head = b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\nhello";
+    let server = responding(head, b"", 0);
+    let report = load(&server.url("/"), "const(10,1s)", Duration::from_secs(5));
+    assert_eq!(report.codes.get(&200), Some(&10), "{report:#?}");
+}
+
+#[test]
+fn the_timeout_bounds_a_response_whose_trailers_trickle_in() {
+    let head = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n";
+    let (filler, pause) = (&b"X: 1\r\n"[..], Duration::from_millis(50));
+    let server =
+        MisbehavingServer::start(Misbehaving::Respond { head, filler, total: 4096, pause })
+            .unwrap();
+    let report = load(&server.url("/"), "const(10,1s)", Duration::from_millis(500));
+    only_outcome(&report, "timeout");
+    assert!(report.latency_ms.max < 5000.0, "{:?}", report.latency_ms);
+}

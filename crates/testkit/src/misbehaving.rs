@@ -5,6 +5,7 @@ use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use crate::{io_error, Error};
 
@@ -20,6 +21,11 @@ pub enum Misbehaving {
     CloseBeforeResponding,
     /// Accepts and reads the request, then never answers; connections stay open until drop.
     Hang,
+    /// Reads the request, writes `head`, then `filler` again and again (waiting `pause` before
+    /// each) until `total` bytes are written or the client goes away, then holds the
+    /// connection open without another byte until drop. Each connection is served on a
+    /// thread of its own, so one slow response does not hold up the next connection.
+    Respond { head: &'static [u8], filler: &'static [u8], total: usize, pause: Duration },
 }
 
 /// A running misbehaving server on 127.0.0.1. Stops (and closes every connection) on drop.
@@ -28,6 +34,13 @@ pub struct MisbehavingServer {
     stop: Arc<AtomicBool>,
     accepted: Arc<Mutex<Vec<TcpStream>>>,
     thread: Option<JoinHandle<()>>,
+}
+
+/// What the accept loop shares with the server and its connection threads.
+struct Shared {
+    stop: Arc<AtomicBool>,
+    accepted: Arc<Mutex<Vec<TcpStream>>>,
+    connections: Mutex<Vec<JoinHandle<()>>>,
 }
 
 impl MisbehavingServer {
@@ -42,8 +55,12 @@ impl MisbehavingServer {
             return Ok(MisbehavingServer { addr, stop, accepted, thread: None });
         }
         let thread = {
-            let (stop, accepted) = (stop.clone(), accepted.clone());
-            std::thread::spawn(move || accept_loop(listener, behaviour, &stop, &accepted))
+            let shared = Shared {
+                stop: stop.clone(),
+                accepted: accepted.clone(),
+                connections: Mutex::default(),
+            };
+            std::thread::spawn(move || accept_loop(listener, behaviour, &shared))
         };
         Ok(MisbehavingServer { addr, stop, accepted, thread: Some(thread) })
     }
@@ -58,19 +75,20 @@ impl MisbehavingServer {
     }
 }
 
-fn accept_loop(
-    listener: TcpListener,
-    behaviour: Misbehaving,
-    stop: &AtomicBool,
-    accepted: &Mutex<Vec<TcpStream>>,
-) {
+fn accept_loop(listener: TcpListener, behaviour: Misbehaving, shared: &Shared) {
     for stream in listener.incoming() {
-        if stop.load(Ordering::SeqCst) {
-            return;
+        if shared.stop.load(Ordering::SeqCst) {
+            break;
         }
         let Ok(mut stream) = stream else { continue };
         // A client that connects and never sends must not block the loop (or drop) forever.
-        let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(2)));
+        let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+        if let Misbehaving::Respond { .. } = behaviour {
+            let (stop, accepted) = (shared.stop.clone(), shared.accepted.clone());
+            let thread = std::thread::spawn(move || respond(stream, behaviour, &stop, &accepted));
+            lock(&shared.connections).push(thread);
+            continue;
+        }
         read_request_head(&mut stream);
         match behaviour {
             Misbehaving::Refuse => unreachable!("refusing servers have no listener"),
@@ -79,9 +97,45 @@ fn accept_loop(
                 reset(stream);
             }
             Misbehaving::CloseBeforeResponding => drop(stream),
-            Misbehaving::Hang => accepted.lock().unwrap_or_else(|e| e.into_inner()).push(stream),
+            Misbehaving::Hang => lock(&shared.accepted).push(stream),
+            Misbehaving::Respond { .. } => unreachable!("served on a thread of its own"),
         }
     }
+    for thread in std::mem::take(&mut *lock(&shared.connections)) {
+        let _ = thread.join();
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Serves one connection of [`Misbehaving::Respond`].
+fn respond(
+    mut stream: TcpStream,
+    behaviour: Misbehaving,
+    stop: &AtomicBool,
+    accepted: &Mutex<Vec<TcpStream>>,
+) {
+    let Misbehaving::Respond { head, filler, total, pause } = behaviour else { return };
+    // A client that stops reading must not keep this thread (and the server's drop) waiting.
+    let _ = stream.set_write_timeout(Some(Duration::from_secs(2)));
+    read_request_head(&mut stream);
+    if stream.write_all(head).is_err() {
+        return;
+    }
+    let mut written = head.len();
+    while written < total && !filler.is_empty() && !stop.load(Ordering::SeqCst) {
+        if !pause.is_zero() {
+            std::thread::sleep(pause);
+        }
+        let piece = &filler[..filler.len().min(total - written)];
+        if stream.write_all(piece).is_err() {
+            return;
+        }
+        written += piece.len();
+    }
+    lock(accepted).push(stream);
 }
 
 /// Reads until the blank line that ends the request head (or EOF).
@@ -120,6 +174,6 @@ impl Drop for MisbehavingServer {
             let _ = TcpStream::connect(self.addr);
             let _ = thread.join();
         }
-        self.accepted.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        lock(&self.accepted).clear();
     }
 }
