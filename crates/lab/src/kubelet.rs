@@ -1,21 +1,27 @@
-//! Pod termination as the kubelet does it (Kubernetes "Termination of Pods"):
+//! Pod termination as the kubelet does it, following `pkg/kubelet/kuberuntime` (see
+//! docs/lab.md for the sources):
 //!
-//! 1. the grace period starts at deletion (the caller publishes the endpoint removal at the
-//!    same instant);
-//! 2. every main container is handled concurrently, started in a seeded random order: its
-//!    preStop hook runs first (`exec` inside the container, or `sleep`);
-//! 3. then its stop signal (`lifecycle.stopSignal`, else the image's STOPSIGNAL) goes to its
-//!    PID 1, with what is left of the grace period — at least 2 seconds, which is the extra time
-//!    a hook still running at the end of the grace period gets;
-//! 4. what is still running after that gets SIGKILL (killing PID 1 of a PID namespace kills every
-//!    process in it);
-//! 5. native sidecars get the same treatment only after every main container has exited.
+//! 1. the grace period, in whole seconds, starts at deletion (the caller publishes the endpoint
+//!    removal at the same instant);
+//! 2. every container, main or native sidecar, is stopped concurrently (in a seeded random
+//!    order), as `killContainersWithSyncResult` runs one `killContainer` per container:
+//! 3. its preStop hook runs first (`exec` inside the container, or `sleep`), unless the grace
+//!    period is 0; the kubelet waits for it at most the grace period and subtracts the whole
+//!    seconds it took (`executePreStopHook`); a hook still running then is abandoned;
+//! 4. a native sidecar then waits for its turn (`terminationOrdering.waitForTurn`): every main
+//!    container, then every sidecar declared after it, must have exited — for at most the
+//!    grace left, whose whole seconds waited are subtracted too;
+//! 5. the stop signal (`lifecycle.stopSignal` when the API server kept it, else the image's
+//!    STOPSIGNAL) goes to PID 1 with what is left, at least `minimumGracePeriodInSeconds` = 2;
+//! 6. what is still running after that gets SIGKILL (killing PID 1 of a PID namespace kills
+//!    every process in it).
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
+use tokio::sync::watch;
 
 use crate::events::EventLog;
 use crate::pod::{exec_spec, ContainerRt, LabEnv, PodRt};
@@ -25,8 +31,8 @@ use crate::scenario::{images, Container};
 use crate::signals;
 use crate::sys::{self, reaper, spawn};
 
-/// Kubernetes gives a hook that outlives the grace period this much more time.
-const MIN_GRACE_AFTER_HOOK: Duration = Duration::from_secs(2);
+/// `minimumGracePeriodInSeconds`: the least time between stop signal and SIGKILL.
+const MINIMUM_GRACE_PERIOD_SECONDS: i64 = 2;
 
 /// Per-container phases for a Gantt view (ms on the scenario's time axis).
 #[derive(Debug, Clone, Serialize, Default)]
@@ -52,17 +58,68 @@ pub struct PodPhases {
     pub containers: Vec<ContainerPhases>,
 }
 
-/// Terminates `pod`, deleted at `deleted`, and returns its phases; an error if a container's
-/// stop task failed (a panic in the lab).
+/// Which containers must have exited before a container gets its stop signal, as
+/// `newTerminationOrdering` (kuberuntime_termination_order.go) builds it: a native sidecar
+/// waits for every main container and for the sidecar declared right after it.
+struct TerminationOrder {
+    terminated: Vec<watch::Sender<bool>>,
+    prereqs: Vec<Vec<usize>>,
+}
+
+impl TerminationOrder {
+    fn new(pod: &PodRt) -> Self {
+        let terminated: Vec<watch::Sender<bool>> = pod
+            .containers
+            .iter()
+            // A container that is not running is not waited for.
+            .map(|c| watch::channel(c.exited().is_some()).0)
+            .collect();
+        let mains: Vec<usize> =
+            (0..pod.containers.len()).filter(|&i| !pod.containers[i].spec.is_sidecar()).collect();
+        let mut prereqs = vec![Vec::new(); pod.containers.len()];
+        let mut later_sidecar: Option<usize> = None;
+        for i in (0..pod.containers.len()).rev().filter(|&i| pod.containers[i].spec.is_sidecar()) {
+            prereqs[i] = mains.iter().copied().chain(later_sidecar).collect();
+            later_sidecar = Some(i);
+        }
+        Self { terminated, prereqs }
+    }
+
+    /// Waits until every prerequisite of container `index` has exited, for at most
+    /// `grace_seconds`; returns the seconds waited (`waitForTurn`).
+    async fn wait_for_turn(&self, index: usize, grace_seconds: i64) -> f64 {
+        if grace_seconds <= 0 {
+            return 0.0;
+        }
+        let start = Instant::now();
+        let all = async {
+            for &p in &self.prereqs[index] {
+                let _ = self.terminated[p].subscribe().wait_for(|done| *done).await;
+            }
+        };
+        let _ = tokio::time::timeout(Duration::from_secs(grace_seconds as u64), all).await;
+        start.elapsed().as_secs_f64()
+    }
+
+    fn container_terminated(&self, index: usize) {
+        self.terminated[index].send_replace(true);
+    }
+
+    fn waits(&self, index: usize) -> bool {
+        !self.prereqs[index].is_empty()
+    }
+}
+
+/// Terminates `pod`, deleted at `deleted` with a grace period of `grace_seconds`, and returns
+/// its phases; an error if a container's stop task failed (a panic in the lab).
 pub async fn terminate(
     pod: Arc<PodRt>,
     deleted: Instant,
-    grace: Duration,
+    grace_seconds: u64,
     rng: &mut Rng,
     env: LabEnv,
     log: Arc<EventLog>,
 ) -> Result<PodPhases, String> {
-    let deadline = deleted + grace;
     let watched: Vec<Watched> =
         pod.containers.iter().filter_map(|c| Watched::new(&c.spec.name, c.pid)).collect();
     let watching = Arc::new(AtomicBool::new(false));
@@ -73,34 +130,21 @@ pub async fn terminate(
             .spawn(move || procwatch::watch(name, watched, log, done))
             .ok()
     };
-    let mut order: Vec<usize> = pod
-        .containers
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| !c.spec.is_sidecar())
-        .map(|(i, _)| i)
-        .collect();
-    rng.shuffle(&mut order);
+    let order = Arc::new(TerminationOrder::new(&pod));
+    let mut indices: Vec<usize> = (0..pod.containers.len()).collect();
+    rng.shuffle(&mut indices);
     let mut tasks = Vec::new();
-    for i in order {
-        let (pod, env, log) = (pod.clone(), env.clone(), log.clone());
-        tasks
-            .push(tokio::spawn(async move { stop_container(&pod, i, deadline, &env, &log).await }));
+    for i in indices {
+        let (pod, env, log, order) = (pod.clone(), env.clone(), log.clone(), order.clone());
+        let grace = grace_seconds as i64;
+        tasks.push(tokio::spawn(async move {
+            kill_container(&pod, i, grace, &order, &env, &log).await
+        }));
     }
     let stopped =
         crate::panics::join_all(tasks, &format!("pod {}: stop a container", pod.name)).await;
     let mut phases = stopped?;
-    let sidecars: Vec<usize> = pod
-        .containers
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| c.spec.is_sidecar())
-        .map(|(i, _)| i)
-        .rev()
-        .collect();
-    for i in sidecars {
-        phases.push(stop_container(&pod, i, deadline, &env, &log).await);
-    }
+    phases.sort_by_key(|p| pod.containers.iter().position(|c| c.spec.name == p.container));
     watching.store(true, Ordering::SeqCst);
     if let Some(w) = watcher {
         let _ = tokio::task::spawn_blocking(move || w.join()).await;
@@ -132,67 +176,115 @@ pub async fn terminate(
     })
 }
 
-async fn stop_container(
+/// One container's `killContainer`: preStop, its turn (sidecars), stop signal, SIGKILL.
+async fn kill_container(
     pod: &PodRt,
     index: usize,
-    deadline: Instant,
+    mut grace: i64,
+    order: &TerminationOrder,
     env: &LabEnv,
     log: &EventLog,
 ) -> ContainerPhases {
     let c = &pod.containers[index];
     let name = &c.spec.name;
     let mut phases = ContainerPhases { container: name.clone(), ..Default::default() };
-    if c.exited().is_none() {
-        if let Some(hook) = c.spec.lifecycle.as_ref().and_then(|l| l.pre_stop.as_ref()) {
-            phases.prestop_start_ms = Some(log.ms(Instant::now()));
-            let outcome = run_hook(pod, c, hook, deadline, env, log).await;
-            phases.prestop_end_ms = Some(log.ms(Instant::now()));
-            log.record(&pod.name, name, "prestop-end", outcome);
-        }
-    }
-    if c.exited().is_none() {
-        let remaining =
-            deadline.saturating_duration_since(Instant::now()).max(MIN_GRACE_AFTER_HOOK);
-        let sig = signals::name(c.stop_signal);
-        phases.signal = Some(sig.clone());
-        let at = Instant::now();
-        phases.signal_ms = Some(log.ms(at));
-        let sent = sys::kill(c.pid, c.stop_signal);
-        log.record_at(
-            at,
+    let hook = c.spec.lifecycle.as_ref().and_then(|l| l.pre_stop.as_ref());
+    if let (Some(hook), true, None) = (hook, grace > 0, c.exited()) {
+        let start = Instant::now();
+        phases.prestop_start_ms = Some(log.ms(start));
+        let outcome = run_hook(pod, c, hook, Duration::from_secs(grace as u64), env, log).await;
+        phases.prestop_end_ms = Some(log.ms(Instant::now()));
+        // `int64(metav1.Now().Sub(start.Time).Seconds())`: whole seconds, truncated.
+        grace -= start.elapsed().as_secs() as i64;
+        log.record(
             &pod.name,
             name,
-            "signal",
-            format!(
-                "{sig} → PID 1 (lab pid {}){}; {:.1}s left before SIGKILL",
-                c.pid,
-                sent.err().map(|e| format!(" failed: {e}")).unwrap_or_default(),
-                remaining.as_secs_f64()
-            ),
+            "prestop-end",
+            format!("{outcome}; {}s of grace left", grace.max(0)),
         );
-        if tokio::time::timeout(remaining, c.wait_exit()).await.is_err() {
-            let at = Instant::now();
-            phases.sigkill_ms = Some(log.ms(at));
-            log.record_at(at, &pod.name, name, "sigkill", format!("grace period over: SIGKILL → every process in the container (PID 1 = lab pid {})", c.pid));
-            let _ = sys::kill(c.pid, libc::SIGKILL);
-        }
+    } else if hook.is_some() && grace <= 0 {
+        log.record(
+            &pod.name,
+            name,
+            "prestop-skipped",
+            "grace period 0: the kubelet skips the preStop hook",
+        );
+    }
+    if grace > 0 && order.waits(index) {
+        let waited = order.wait_for_turn(index, grace).await;
+        grace -= waited as i64;
+        log.record(
+            &pod.name,
+            name,
+            "turn",
+            format!("native sidecar: waited {waited:.3}s for the main containers and later sidecars to exit; {}s of grace left", grace.max(0)),
+        );
+    }
+    // "always give containers a minimal shutdown window to avoid unnecessary SIGKILLs"
+    let grace = Duration::from_secs(grace.max(MINIMUM_GRACE_PERIOD_SECONDS) as u64);
+    if c.exited().is_none() {
+        stop_container(pod, c, grace, &mut phases, log).await;
     }
     let exit = c.wait_exit().await;
+    order.container_terminated(index);
     phases.exit_ms = Some(log.ms(exit.at));
     phases.exit = Some(exit.describe());
     phases
 }
 
-/// Runs a preStop hook until it ends or the grace period does; returns what happened.
+/// The runtime's StopContainer: the stop signal, `grace` to exit, then SIGKILL.
+async fn stop_container(
+    pod: &PodRt,
+    c: &ContainerRt,
+    grace: Duration,
+    phases: &mut ContainerPhases,
+    log: &EventLog,
+) {
+    let name = &c.spec.name;
+    let sig = signals::name(c.stop_signal);
+    phases.signal = Some(sig.clone());
+    let at = Instant::now();
+    phases.signal_ms = Some(log.ms(at));
+    let sent = sys::kill(c.pid, c.stop_signal);
+    log.record_at(
+        at,
+        &pod.name,
+        name,
+        "signal",
+        format!(
+            "{sig} → PID 1 (lab pid {}){}; {}s before SIGKILL",
+            c.pid,
+            sent.err().map(|e| format!(" failed: {e}")).unwrap_or_default(),
+            grace.as_secs()
+        ),
+    );
+    if tokio::time::timeout(grace, c.wait_exit()).await.is_err() {
+        let at = Instant::now();
+        phases.sigkill_ms = Some(log.ms(at));
+        log.record_at(
+            at,
+            &pod.name,
+            name,
+            "sigkill",
+            format!(
+                "grace period over: SIGKILL → every process in the container (PID 1 = lab pid {})",
+                c.pid
+            ),
+        );
+        let _ = sys::kill(c.pid, libc::SIGKILL);
+    }
+}
+
+/// Runs a preStop hook until it ends or `limit` passes (`executePreStopHook`); returns what
+/// happened. A hook still running then is abandoned, not killed.
 async fn run_hook(
     pod: &PodRt,
     c: &ContainerRt,
     hook: &crate::scenario::Handler,
-    deadline: Instant,
+    limit: Duration,
     env: &LabEnv,
     log: &EventLog,
 ) -> String {
-    let left = deadline.saturating_duration_since(Instant::now());
     if let Some(sleep) = &hook.sleep {
         log.record(
             &pod.name,
@@ -201,8 +293,8 @@ async fn run_hook(
             format!("sleep {}s (kubelet sleep action)", sleep.seconds),
         );
         let wanted = Duration::from_secs(sleep.seconds);
-        tokio::time::sleep(wanted.min(left)).await;
-        return if wanted > left {
+        tokio::time::sleep(wanted.min(limit)).await;
+        return if wanted > limit {
             "sleep cut short by the end of the grace period".into()
         } else {
             "sleep done".into()
@@ -229,12 +321,10 @@ async fn run_hook(
         Err(e) => return format!("FailedPreStopHook: {e}"),
     };
     let exit_rx = reaper::watch(pid);
-    match tokio::time::timeout(left, exit_rx).await {
+    match tokio::time::timeout(limit, exit_rx).await {
         Ok(Ok(exit)) => format!("exec hook {}", exit.describe()),
         Ok(Err(_)) => "exec hook: exit status lost".into(),
-        Err(_) => {
-            "hook still running at the end of the grace period: 2 more seconds, then SIGKILL".into()
-        }
+        Err(_) => "hook still running at the end of the grace period: abandoned".into(),
     }
 }
 

@@ -271,7 +271,11 @@ fn start_container(
     log: &Arc<EventLog>,
 ) -> Result<ContainerRt> {
     let image = images::lookup(&spec.image, &scenario.images).map_err(|e| anyhow!(e))?;
-    let stop_signal = match spec.lifecycle.as_ref().and_then(|l| l.stop_signal.as_deref()) {
+    let (field, dropped) = scenario.kubernetes.stop_signal(spec);
+    if let Some(message) = dropped {
+        log.record(pod, &spec.name, "field-dropped", message);
+    }
+    let stop_signal = match field {
         Some(s) => crate::signals::parse(s).ok_or_else(|| anyhow!("unknown stopSignal {s}"))?,
         None => image.stop_signal,
     };

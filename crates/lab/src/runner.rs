@@ -85,9 +85,12 @@ impl Cluster {
         Ok(())
     }
 
-    /// Keeps running the pod's readiness probes every `periodSeconds` while it is live: after
-    /// `failureThreshold` failures in a row it leaves the endpoints, after `successThreshold`
-    /// successes it comes back.
+    /// Keeps running the pod's readiness probes every `periodSeconds` until its containers are
+    /// gone: after `failureThreshold` failures in a row it leaves the endpoints, after
+    /// `successThreshold` successes it comes back. After deletion the probes go on, as the
+    /// kubelet's prober worker stops only liveness and startup probes then (`doProbe`), but
+    /// a terminating pod never rejoins the endpoints (EndpointSlice `ready` is
+    /// `serving && !terminating`) and its removal keeps its own delay.
     fn keep_probing(self: &Arc<Self>, pod: Arc<PodRt>) {
         let checks: Vec<_> = readiness(&pod)
             .into_iter()
@@ -105,9 +108,11 @@ impl Cluster {
             let (mut ready, mut streak) = (true, 0u32);
             loop {
                 tokio::time::sleep(Duration::from_secs(period)).await;
-                if !me.live_pods().iter().any(|p| p.name == pod.name) {
+                let terminating = !me.live_pods().iter().any(|p| p.name == pod.name);
+                if pod.containers.iter().all(|c| c.exited().is_some()) {
                     return;
                 }
+                let when = if terminating { " while terminating" } else { "" };
                 let mut ok = true;
                 for (port, probe) in &checks {
                     ok &= probe_once(&pod, &me.env.home_ns, *port, Some(probe)).await;
@@ -119,11 +124,17 @@ impl Cluster {
                         &pod.name,
                         "",
                         "unready",
-                        format!("readiness probe failed {failure_threshold} times in a row"),
+                        format!("readiness probe failed {failure_threshold} times in a row{when}"),
                     );
-                    me.ingress.remove_endpoint(&pod.name);
+                    if !terminating {
+                        me.ingress.remove_endpoint(&pod.name);
+                    }
                 } else if !ready && streak >= success_threshold {
                     (ready, streak) = (true, 0);
+                    if terminating {
+                        me.log.record(&pod.name, "", "ready", "readiness probe passes again while terminating; a terminating pod stays out of the endpoints");
+                        continue;
+                    }
                     // Under the `live` lock, so a deletion cannot slip in between the check
                     // and the add (its endpoint removal would then miss this add).
                     let live = me.live.lock().unwrap_or_else(|e| e.into_inner());
@@ -171,8 +182,9 @@ impl Cluster {
         }
         let mut rng = Rng::new(self.rng.lock().unwrap_or_else(|e| e.into_inner()).next_u64());
         let (env, log) = (self.env.clone(), self.log.clone());
+        let grace_seconds = self.scenario.grace_seconds();
         let task = tokio::spawn(async move {
-            kubelet::terminate(pod, deleted, grace, &mut rng, env, log).await
+            kubelet::terminate(pod, deleted, grace_seconds, &mut rng, env, log).await
         });
         self.terminations.lock().unwrap_or_else(|e| e.into_inner()).push(task);
     }

@@ -229,3 +229,21 @@ fn a_closed_pipe_on_stdout_ends_quietly() {
     assert!(out.status.success(), "{stderr}");
     assert!(stderr.is_empty(), "{stderr}");
 }
+
+#[test]
+fn config_maps_are_bounded() {
+    let big = "x".repeat(1 << 20);
+    let err = error_for("    nginx.conf: 'events {}'", &format!("    nginx.conf: '{big}'"));
+    assert!(err.starts_with("s.yaml:5: configMap `web`") && err.contains("1 MiB"), "{err}");
+    // 120 pods (60, replaced by a rollout) × 3 volumes of the same 900 KiB ConfigMap.
+    let file = "y".repeat(900 << 10);
+    let text = GOOD
+        .replace("name: t\n", "name: t\nreplicas: 60\nactions: [{at: 1s, rollout: {}}]\n")
+        .replace("    nginx.conf: 'events {}'", &format!("    nginx.conf: '{file}'"))
+        .replace(
+            "    - {name: web, configMap: {name: web}}\n",
+            "    - {name: web, configMap: {name: web}}\n    - {name: b, configMap: {name: web}}\n    - {name: c, configMap: {name: web}}\n",
+        );
+    let err = parse_str("s.yaml", &text).unwrap_err().to_string();
+    assert!(err.contains("would stage") && err.contains("256 MiB"), "{err}");
+}

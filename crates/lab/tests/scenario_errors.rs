@@ -168,3 +168,17 @@ spec:
     assert!(err.contains("deployment.yaml:9") && err.contains("unknown image `a/b`"), "{err}");
     assert!(err.contains("manifests: [DIR]"), "says how to map the image: {err}");
 }
+
+#[test]
+fn a_feature_gate_needs_its_release() {
+    let text = GOOD.replace(
+        "load:\n",
+        "kubernetes:\n  version: \"1.32\"\n  featureGates:\n    ContainerStopSignals: true\nload:\n",
+    );
+    let err = parse_str("t.yaml", &text).unwrap_err().to_string();
+    assert!(err.starts_with("t.yaml:5:") && err.contains("from Kubernetes 1.33"), "{err}");
+    let text = GOOD.replace("load:\n", "kubernetes: {featureGates: {StopSignals: true}}\nload:\n");
+    let err = parse_str("t.yaml", &text).unwrap_err().to_string();
+    assert!(err.contains("unknown feature gate `StopSignals`"), "{err}");
+    assert!(err.contains("ContainerStopSignals"), "{err}");
+}

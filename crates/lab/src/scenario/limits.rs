@@ -24,6 +24,10 @@ pub const MAX_REQUESTS: u64 = 1_000_000;
 pub const MAX_URIS: usize = 1000;
 /// Bytes of a scenario or manifest file.
 pub const MAX_FILE_BYTES: u64 = 16 << 20;
+/// Bytes of one ConfigMap's data: Kubernetes' own limit.
+pub const MAX_CONFIG_MAP_BYTES: u64 = 1 << 20;
+/// Bytes of ConfigMap files the lab stages (in memory) for all the pods a scenario starts.
+pub const MAX_STAGED_BYTES: u64 = 256 << 20;
 
 use super::parse::Invalid as Exceeded;
 
@@ -69,6 +73,7 @@ pub fn pod_counts(s: &Scenario) -> PodCounts {
 /// Checks every bounded count and duration of `s`.
 pub fn check(s: &Scenario) -> Result<(), Exceeded> {
     check_pods(s)?;
+    check_config_maps(s)?;
     check_pod_seconds(&s.pod)?;
     check_load(s)
 }
@@ -122,6 +127,40 @@ fn check_pods(s: &Scenario) -> Result<(), Exceeded> {
             ),
             Some("replicas".into()),
             "lower replicas or put fewer containers in the pod".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Each pod gets its own copy of every ConfigMap volume, on the lab's tmpfs (memory).
+fn check_config_maps(s: &Scenario) -> Result<(), Exceeded> {
+    let size = |name: &str| -> u64 {
+        s.config_maps.get(name).into_iter().flatten().map(|(k, v)| (k.len() + v.len()) as u64).sum()
+    };
+    for name in s.config_maps.keys() {
+        if size(name) > MAX_CONFIG_MAP_BYTES {
+            return Err((
+                format!(
+                    "configMap `{name}` holds {} bytes; Kubernetes' limit is 1 MiB",
+                    size(name)
+                ),
+                Some(format!("{name}:")),
+                "keep ConfigMaps small; mount large files another way".into(),
+            ));
+        }
+    }
+    let per_pod: u64 =
+        s.pod.volumes.iter().filter_map(|v| v.config_map.as_ref()).map(|cm| size(&cm.name)).sum();
+    let staged = per_pod.saturating_mul(pod_counts(s).started);
+    if staged > MAX_STAGED_BYTES {
+        return Err((
+            format!(
+                "the pods of this scenario would stage {} MiB of ConfigMap files; the lab's limit is {} MiB",
+                staged >> 20,
+                MAX_STAGED_BYTES >> 20
+            ),
+            Some("configMaps".into()),
+            "use smaller ConfigMaps or fewer pods".into(),
         ));
     }
     Ok(())

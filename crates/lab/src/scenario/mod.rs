@@ -5,6 +5,7 @@
 //! Unknown fields are errors, reported with file, line and the list of valid fields.
 pub mod duration;
 pub mod images;
+pub mod kubernetes;
 pub mod limits;
 pub mod manifests;
 pub mod names;
@@ -48,6 +49,9 @@ pub struct Scenario {
     /// consumed while loading (see `manifests.rs`), so never set on a loaded scenario.
     #[serde(default, skip_serializing)]
     pub manifests: Vec<String>,
+    /// The Kubernetes release and feature gates the lab behaves like (default: newest).
+    #[serde(default)]
+    pub kubernetes: kubernetes::KubernetesSpec,
     pub pod: PodSpec,
 }
 
@@ -250,7 +254,8 @@ pub struct EnvVar {
 pub struct Lifecycle {
     #[serde(default)]
     pub pre_stop: Option<Handler>,
-    /// Kubernetes 1.33+: overrides the image's STOPSIGNAL.
+    /// Kubernetes 1.33+ behind the `ContainerStopSignals` gate (off by default): overrides the
+    /// image's STOPSIGNAL; dropped when the gate is off (see `kubernetes.rs`).
     #[serde(default)]
     pub stop_signal: Option<String>,
 }

@@ -174,6 +174,7 @@ pub(crate) type Invalid = (String, Option<String>, String);
 fn validate(s: &Scenario) -> Result<(), Invalid> {
     super::names::check(s)?;
     super::limits::check(s)?;
+    s.kubernetes.check()?;
     if s.pod.containers.is_empty() {
         return Err((
             "pod has no containers".into(),
