@@ -35,6 +35,8 @@ pub mod durations;
 mod engine;
 mod exec;
 pub mod exit;
+#[doc(hidden)]
+pub mod fuzzing;
 mod hooks;
 mod insecure;
 pub mod outcome;
