@@ -19,6 +19,7 @@
 //! The crate reads the JSON through its own view types ([`model`]) rather than depending on
 //! `lameduck-load` or `lameduck-lab`, which depend on it.
 pub mod cli;
+pub mod clock;
 pub mod html;
 pub mod input;
 pub mod live;
@@ -48,6 +49,17 @@ pub enum ReportError {
         #[source]
         source: std::io::Error,
     },
+}
+
+/// The achieved send rate of a load run: requests sent per second of the time spent sending
+/// (the schedule's duration, or until the run was stopped). The one definition used by the
+/// load report, the summary line and reports rebuilt from a timeline.
+pub fn achieved_rate(sent: u64, sending_s: f64) -> f64 {
+    if sending_s > 0.0 {
+        sent as f64 / sending_s
+    } else {
+        0.0
+    }
 }
 
 /// The HTML report of a load run. `report_json` is the load `Report` serialized (what
