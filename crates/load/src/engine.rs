@@ -113,7 +113,7 @@ pub(crate) async fn drive(
     // Scheduled offsets of the requests in flight, so that requests abandoned by a stop still
     // get their line in `--raw` (a multiset: several sends may share an offset).
     let mut outstanding: BTreeMap<Duration, u32> = BTreeMap::new();
-    let mut offsets = plan.schedule.offsets();
+    let mut offsets = plan.send_offsets();
     let mut next_send = offsets.next();
     let schedule_end = start + plan.schedule.duration();
 
@@ -325,6 +325,7 @@ pub(crate) async fn drive(
     Ok(Report {
         schedule: plan.schedule.to_string(),
         targets: plan.targets.iter().map(Target::url).collect(),
+        shard: plan.shard.map(|s| s.to_string()),
         started_unix_ms: started_unix_ms as u64,
         duration_s: (end - start).as_secs_f64(),
         stopped_early: stop_level > 0,

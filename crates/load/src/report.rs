@@ -40,6 +40,11 @@ pub struct SecondRecord {
     pub dropped: u64,
     /// Latency of the requests that finished in this second.
     pub latency_ms: LatencyMs,
+    /// The same latencies as a sparse histogram, `[[value_us, count], ...]` (each bucket that
+    /// holds one, named by the highest value it stands for), so that seconds of several runs
+    /// merge exactly (see `lameduck report merge`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub latency_hist_us: Vec<[u64; 2]>,
 }
 
 /// Something that happened during the run at a point on its time axis, such as an `--exec-at`
@@ -78,6 +83,9 @@ pub struct Report {
     /// The target URLs, in the order requests go to them.
     #[serde(default)]
     pub targets: Vec<String>,
+    /// `I/N` when this run sent one shard of the schedule (`--shard`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<String>,
     /// Wall-clock start of the run, milliseconds since the Unix epoch.
     pub started_unix_ms: u64,
     /// Seconds from the start to the last completion.

@@ -422,3 +422,56 @@ fn report_flag_writes_a_self_contained_html_report_with_the_failures_drawn() {
     assert!(html.contains("502"), "the 502s are not in the report");
     assert!(!html.contains("<script"), "the report must not need scripts");
 }
+
+#[test]
+fn three_shards_merge_into_the_counts_of_one_run() {
+    let stack = Stack::start(StackOptions::default()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    // Sends only in the first half of each second: a completion cannot slip into the next
+    // second in one run and not in another, however loaded the machine is.
+    let schedule = "const(20,0.5s) const(0,0.5s) ".repeat(3);
+    let url = stack.url("/ok");
+    let run = |name: &str, shard: Option<&str>| {
+        let timeline = dir.path().join(name);
+        let mut command = lameduck_load();
+        command.args([&url, "-s", &schedule, "-q", "--timeline", timeline.to_str().unwrap()]);
+        if let Some(shard) = shard {
+            command.args(["--shard", shard]);
+        }
+        (command.stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap(), timeline)
+    };
+    let shards: Vec<_> =
+        (0..3).map(|i| run(&format!("shard-{i}.jsonl"), Some(&format!("{i}/3")))).collect();
+    let mut timelines = Vec::new();
+    for (child, timeline) in shards {
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        timelines.push(timeline);
+    }
+    let (single, single_timeline) = run("single.jsonl", None);
+    let out = single.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+
+    let merged = lameduck_report::merge_files(&timelines).unwrap();
+    let lameduck_report::input::Input::Load(single) =
+        lameduck_report::input::parse("single", &std::fs::read_to_string(single_timeline).unwrap())
+            .unwrap()
+    else {
+        panic!("not a load report")
+    };
+    let counts = |report: &lameduck_report::model::LoadReport| {
+        let seconds: Vec<_> = report
+            .seconds
+            .iter()
+            .map(|s| (s.t, s.sent, s.completed, s.codes.clone(), s.net.clone(), s.dropped))
+            .collect();
+        (report.requests, report.codes.clone(), report.net.clone(), report.dropped, seconds)
+    };
+    assert_eq!(counts(&merged), counts(&single));
+    assert_eq!(merged.requests, 30);
+    let in_histograms: u64 =
+        merged.seconds.iter().flat_map(|s| &s.latency_hist_us).map(|[_, n]| n).sum();
+    assert_eq!(in_histograms, 30);
+    assert!(merged.latency_ms.p50 > 0.0 && (merged.rps - single.rps).abs() < 1e-9, "{merged:?}");
+    assert_eq!(merged.shard.as_deref(), Some("merged 3 runs: shards 0/3, 1/3, 2/3"));
+}

@@ -22,7 +22,9 @@ pub mod cli;
 pub mod clock;
 pub mod html;
 pub mod input;
+pub mod latency;
 pub mod live;
+pub mod merge;
 pub mod model;
 pub mod outcome;
 pub mod svg;
@@ -87,6 +89,17 @@ pub fn render_lab_html(result_json: &serde_json::Value) -> Result<String, Report
 /// The HTML report of whatever `path` holds: a load report, a `--timeline` file or a lab
 /// `result.json` (a lab run directory stands for its `result.json`, and `-` for stdin).
 pub fn render_file(path: &Path) -> Result<(input::Input, String), ReportError> {
+    let parsed = read_input(path)?;
+    let html = match &parsed {
+        input::Input::Load(report) => html::load::render(report),
+        input::Input::Lab(result) => html::lab::render(result),
+    };
+    Ok((parsed, html))
+}
+
+/// Reads and recognises the input at `path` (a lab run directory stands for its
+/// `result.json`, and `-` for stdin).
+fn read_input(path: &Path) -> Result<input::Input, ReportError> {
     let (name, text) = if path.as_os_str() == "-" {
         let mut text = String::new();
         std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
@@ -98,12 +111,30 @@ pub fn render_file(path: &Path) -> Result<(input::Input, String), ReportError> {
             .map_err(|source| ReportError::Read { path: path.clone(), source })?;
         (path.display().to_string(), text)
     };
-    let parsed = input::parse(&name, &text)?;
-    let html = match &parsed {
-        input::Input::Load(report) => html::load::render(report),
-        input::Input::Lab(result) => html::lab::render(result),
-    };
-    Ok((parsed, html))
+    input::parse(&name, &text)
+}
+
+/// The merged report of the load runs saved at `paths` (see [`merge`]).
+pub fn merge_files(paths: &[PathBuf]) -> Result<model::LoadReport, ReportError> {
+    let mut reports = Vec::new();
+    for path in paths {
+        let name = path.display().to_string();
+        match read_input(path)? {
+            input::Input::Load(report) => reports.push((name, *report)),
+            input::Input::Lab(_) => {
+                return Err(ReportError::Input {
+                    source_name: name,
+                    line: 1,
+                    message: "a lab result cannot be merged; give load --timeline files".into(),
+                })
+            }
+        }
+    }
+    merge::merge(&reports).map_err(|message| ReportError::Input {
+        source_name: "merge".into(),
+        line: 0,
+        message,
+    })
 }
 
 /// Writes `html` to `path` through a temporary file in the same directory, so a reader never

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 /// Latency percentiles in milliseconds.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Latency {
     pub p50: f64,
@@ -19,7 +19,7 @@ pub struct Latency {
 }
 
 /// One second of a load timeline (the load `SecondRecord`).
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Second {
     pub t: u64,
@@ -32,10 +32,12 @@ pub struct Second {
     pub net: BTreeMap<String, u64>,
     pub dropped: u64,
     pub latency_ms: Latency,
+    /// The second's latencies as `[value_us, count]` buckets (see [`crate::latency`]).
+    pub latency_hist_us: Vec<[u64; 2]>,
 }
 
 /// A load event (`exec_start`, `exec_exit`, ...).
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct LoadEvent {
     pub t_ms: u64,
@@ -45,7 +47,7 @@ pub struct LoadEvent {
 }
 
 /// One `--fail-on` verdict, as `--output json` adds them under `thresholds`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Verdict {
     pub threshold: String,
@@ -54,7 +56,7 @@ pub struct Verdict {
 }
 
 /// What became of one `--exec-at` command (the load `ExecResult`).
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ExecResult {
     pub at_ms: u64,
@@ -81,6 +83,9 @@ pub struct TimelineHeader {
     pub started_unix_ms: u64,
     /// How long the schedule lasts, in seconds.
     pub planned_duration_s: f64,
+    /// `I/N` when the run sent one shard of the schedule (`lameduck load --shard`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shard: Option<String>,
 }
 
 /// The version of the `--timeline` records: 1 adds the header and summary records.
@@ -88,11 +93,13 @@ pub const TIMELINE_SCHEMA_VERSION: u32 = 1;
 
 /// The load `Report` (plus the `thresholds`, `failures` and `exec_may_fail` that
 /// `--output json` adds).
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct LoadReport {
     pub schedule: String,
     pub targets: Vec<String>,
+    /// `I/N` for one shard's run; `merged N shards` for a merge.
+    pub shard: Option<String>,
     pub started_unix_ms: u64,
     pub duration_s: f64,
     pub stopped_early: bool,
@@ -146,6 +153,7 @@ impl LoadReport {
             report.rps = crate::achieved_rate(sent, sending_s);
             report.schedule = header.schedule;
             report.targets = header.targets;
+            report.shard = header.shard;
             report.started_unix_ms = header.started_unix_ms;
         }
         report

@@ -109,6 +109,12 @@ pub struct Args {
     #[arg(long = "exec-at", num_args = 2, value_names = ["OFFSET", "COMMAND"])]
     pub exec_at: Vec<String>,
 
+    /// Send only shard I of N of the schedule (I from 0 to N-1): send k of the schedule goes
+    /// to shard k mod N. N processes (on one machine or several), each with its own I,
+    /// together send the schedule; `lameduck report merge` combines their --timeline files.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+
     /// Let the run pass even if an --exec-at command fails (exits non-zero, is killed, or
     /// cannot start). Without it such a command fails the run (exit 1): a disruption that
     /// never happened must not look like one the service survived.

@@ -141,6 +141,7 @@ pub(super) fn timeline_header(plan: &Plan, thresholds: &[Threshold]) -> Timeline
         targets: plan.targets.iter().map(crate::Target::url).collect(),
         thresholds: thresholds.iter().map(|t| t.text.clone()).collect(),
         planned_duration_s: plan.schedule.duration().as_secs_f64(),
+        shard: plan.shard.map(|s| s.to_string()),
         ..TimelineHeader::default()
     }
 }
