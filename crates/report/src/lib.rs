@@ -37,6 +37,9 @@ pub enum ReportError {
     /// The input is not something a report can be made of.
     #[error("{source_name}:{line}: {message}")]
     Input { source_name: String, line: usize, message: String },
+    /// The inputs of `lameduck report merge` cannot be merged.
+    #[error("{0}")]
+    Merge(String),
     /// The input file could not be read.
     #[error("cannot read {path}: {source}")]
     Read {
@@ -130,11 +133,7 @@ pub fn merge_files(paths: &[PathBuf]) -> Result<model::LoadReport, ReportError> 
             }
         }
     }
-    merge::merge(&reports).map_err(|message| ReportError::Input {
-        source_name: "merge".into(),
-        line: 0,
-        message,
-    })
+    merge::merge(&reports).map_err(ReportError::Merge)
 }
 
 /// Writes `html` to `path` through a temporary file in the same directory, so a reader never
