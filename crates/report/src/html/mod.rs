@@ -148,20 +148,8 @@ pub fn ms(value: f64) -> String {
 
 /// `2026-11-21 12:05:09 UTC` from milliseconds since the Unix epoch.
 pub fn utc(unix_ms: u64) -> String {
-    let secs = unix_ms / 1000;
-    let days = (secs / 86_400) as i64;
-    let (h, m, s) = (secs / 3600 % 24, secs / 60 % 60, secs % 60);
-    // Howard Hinnant's days-to-civil algorithm.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02} {h:02}:{m:02}:{s:02} UTC")
+    let (date, (h, m, s, _)) = crate::clock::civil(unix_ms);
+    format!("{date} {h:02}:{m:02}:{s:02} UTC")
 }
 
 #[cfg(test)]
