@@ -73,6 +73,8 @@ pub struct Project {
     pub includes: Includes,
     /// `# Source:` sections of helm output, per file.
     pub helm: HashMap<FileId, Vec<HelmSection>>,
+    /// docker-compose services with `build:` and `image:`: image → Dockerfile path.
+    pub compose_images: Vec<(String, PathBuf)>,
     /// Files deliberately not read (special files, symlinks out of the tree, too big).
     pub skipped: Vec<Skipped>,
     pub config: Config,
@@ -236,6 +238,7 @@ impl Project {
     }
 
     fn add_document(&mut self, file: FileId, doc: &Node) {
+        self.add_compose(file, doc);
         let before = self.objects.config_maps.len();
         k8s::extract(doc, &mut self.objects);
         // Server configs inside the ConfigMaps just added are parsed now, once.
@@ -254,6 +257,34 @@ impl Project {
                         .or_default()
                         .push((key.clone(), config));
                 }
+            }
+        }
+    }
+
+    /// A docker-compose file's services that build an image and name it.
+    fn add_compose(&mut self, file: FileId, doc: &Node) {
+        if doc.get("kind").is_some() {
+            return;
+        }
+        let Some(services) = doc.get("services") else { return };
+        let path = &self.sources.get(file).path;
+        let dir = Path::new(path).parent().unwrap_or(Path::new("."));
+        for (_, service) in services.as_map() {
+            let (Some(image), Some(build)) =
+                (service.get("image").and_then(Node::as_str), service.get("build"))
+            else {
+                continue;
+            };
+            let (context, dockerfile) = match build.as_str() {
+                Some(context) => (context, "Dockerfile"),
+                None => (
+                    build.get("context").and_then(Node::as_str).unwrap_or("."),
+                    build.get("dockerfile").and_then(Node::as_str).unwrap_or("Dockerfile"),
+                ),
+            };
+            let joined = dir.join(context).join(dockerfile);
+            if let Ok(resolved) = std::fs::canonicalize(&joined) {
+                self.compose_images.push((image.to_string(), resolved));
             }
         }
     }

@@ -77,6 +77,8 @@ pub fn parse(text: &str) -> Result<Dockerfile, DockerfileError> {
         let trimmed = line.trim_start();
         if let Some(comment) = trimmed.strip_prefix('#') {
             if let Some(images) = comment.trim().strip_prefix("lameduck:image") {
+                // `lameduck:image NAME` and `lameduck:image=NAME` both name images.
+                let images = images.strip_prefix('=').unwrap_or(images);
                 out.declared_images
                     .extend(images.split([' ', ',']).filter(|s| !s.is_empty()).map(str::to_string));
             }
