@@ -89,3 +89,29 @@ fn config_kind_comes_from_content_and_parent_folder_not_a_path_substring() {
         out.output
     );
 }
+
+#[test]
+fn one_missing_delay_is_one_finding_with_the_others_related() {
+    let out = check("one-cause", Format::Sarif);
+    let log: serde_json::Value = serde_json::from_str(&out.output).unwrap();
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    let ld003: Vec<_> = results.iter().filter(|r| r["ruleId"] == "LD003").collect();
+    assert_eq!(ld003.len(), 1, "{}", out.output);
+    assert!(results.iter().all(|r| r["ruleId"] != "LD005"), "same cause as LD003");
+    let related = ld003[0]["relatedLocations"].as_array().unwrap();
+    assert_eq!(related.len(), 1);
+    assert_eq!(related[0]["physicalLocation"]["region"]["startLine"], 25, "the php-fpm container");
+    let text = ld003[0]["message"]["text"].as_str().unwrap();
+    assert!(text.contains("lameduck prestop"), "{text}");
+    // php-fpm is not what Service shop targets (port `http` is nginx's): it is worded so.
+    let ld012 = results.iter().find(|r| r["ruleId"] == "LD012").unwrap();
+    let text = ld012["message"]["text"].as_str().unwrap();
+    assert!(text.contains("through `nginx`") && !text.contains("is behind"), "{text}");
+    snapshot("one-cause");
+}
+
+#[test]
+fn lameduck_makes_a_zero_process_control_timeout_safe() {
+    let found = findings("lameduck-safe");
+    assert!(!has(&found, "LD002"), "{found:?}");
+}

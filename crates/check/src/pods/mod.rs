@@ -170,6 +170,29 @@ impl<'a> PodView<'a> {
     pub fn role(&self, role: Role) -> impl Iterator<Item = &ContainerView<'a>> {
         self.containers.iter().filter(move |c| c.role == Some(role) && !c.container.plain_init)
     }
+
+    /// Whether `c` serves traffic and stops the moment the pod terminates: no preStop delay, no
+    /// draining PID 1, not ordered after another container, and no hook that signals at once
+    /// (LD004's case). LD003 reports these; LD005 leaves the pod to LD003 when nginx is one.
+    pub fn needs_delay(&self, c: &ContainerView<'a>) -> bool {
+        if !c.serves() || (c.container.native_sidecar && self.has_main_container_besides(c)) {
+            return false;
+        }
+        if self.after_port_holds(c) {
+            return false;
+        }
+        let zero = match c.delay {
+            Delay::Absent => true,
+            Delay::Seconds(s) => s <= 0.0,
+            Delay::Unknown => false,
+        };
+        let signals_now = c
+            .hook
+            .as_ref()
+            .and_then(|h| h.first_signal())
+            .is_some_and(|(s, _, _)| matches!(s, shell::Signal::Quit | shell::Signal::Fast(_)));
+        zero && !signals_now
+    }
 }
 
 /// Builds the view of every workload's pod.

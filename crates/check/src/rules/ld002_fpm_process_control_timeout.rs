@@ -1,6 +1,8 @@
 //! LD002: php-fpm's `process_control_timeout` is 0 or missing.
+use std::collections::HashSet;
+
 use super::{Ctx, Sink};
-use crate::pods::Role;
+use crate::pods::{ContainerView, Pid1, PodView, Role};
 use crate::project::ConfigRef;
 use crate::source::Span;
 
@@ -21,6 +23,12 @@ declare_rule! {
     /// 0, and on a php-fpm container none of whose linked configs (mounted ConfigMap keys, or
     /// config files beside the Dockerfile that builds its image) set it.
     ///
+    /// Not reported where lameduck makes a timeout of 0 safe (docs/guide.md, step 6): a php-fpm
+    /// container whose PID 1 is `lameduck run`, or whose preStop is `lameduck prestop
+    /// --after-port N` waiting for another container (nginx): php-fpm is told to stop only once
+    /// no FastCGI request is left, so there is no busy worker to kill. A config linked only to
+    /// such containers is not reported either.
+    ///
     /// ### Before
     ///
     /// ```ini
@@ -38,8 +46,33 @@ declare_rule! {
     pub static RULE = { id: "LD002", name: "fpm-process-control-timeout", severity: Error, check: check };
 }
 
+/// Whether lameduck makes `process_control_timeout = 0` safe for this php-fpm container: as PID 1
+/// (`lameduck run` signals php-fpm only once no FastCGI connection is left) or through a
+/// `lameduck prestop --after-port` hook that waits for another container (nginx) to stop first.
+fn lameduck_drains(pod: &PodView<'_>, c: &ContainerView<'_>) -> bool {
+    matches!(c.pid1, Pid1::Lameduck(_)) || pod.waits_for(c).is_some()
+}
+
+/// php-fpm configs (by index) whose every linked container is made safe by lameduck.
+fn covered_by_lameduck(ctx: &Ctx<'_>) -> HashSet<usize> {
+    let (mut safe, mut unsafe_) = (HashSet::new(), HashSet::new());
+    for pod in ctx.pods.iter().filter(|p| !p.workload.is_batch()) {
+        for c in pod.role(Role::PhpFpm) {
+            let set = if lameduck_drains(pod, c) { &mut safe } else { &mut unsafe_ };
+            for config in &c.fpm {
+                if let Some(i) = ctx.project.fpm.iter().position(|f| std::ptr::eq(f, *config)) {
+                    set.insert(i);
+                }
+            }
+        }
+    }
+    safe.retain(|i| !unsafe_.contains(i));
+    safe
+}
+
 fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
     let project = ctx.project;
+    let covered = covered_by_lameduck(ctx);
     let groups = project.configs_by_group();
     let mut refs: Vec<_> = project.groups.iter().collect();
     refs.sort_by_key(|(r, _)| match r {
@@ -48,6 +81,9 @@ fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
     });
     for (config, group) in refs {
         let ConfigRef::PhpFpm(i) = config else { continue };
+        if covered.contains(i) {
+            continue;
+        }
         let fpm = &project.fpm[*i];
         if let Some((seconds, span)) = fpm.process_control_timeout {
             if seconds == 0.0 {
@@ -85,6 +121,9 @@ fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
     }
     for pod in ctx.pods.iter().filter(|p| !p.workload.is_batch()) {
         for c in pod.role(Role::PhpFpm) {
+            if lameduck_drains(pod, c) {
+                continue;
+            }
             if c.fpm.iter().any(|f| f.process_control_timeout.is_some() || f.global.is_some()) {
                 continue; // set, or reported on the config itself above
             }
