@@ -75,8 +75,11 @@ pub struct Project {
     pub helm: HashMap<FileId, Vec<HelmSection>>,
     /// docker-compose services with `build:` and `image:`: image → Dockerfile path.
     pub compose_images: Vec<(String, PathBuf)>,
-    /// Files deliberately not read (special files, symlinks out of the tree, too big).
+    /// Files deliberately not read (special files, symlinks out of the tree, too big, not a
+    /// kind lameduck checks, Helm templates).
     pub skipped: Vec<Skipped>,
+    /// Helm charts whose templates were not rendered: chart directory → templates skipped.
+    pub unrendered_charts: std::collections::BTreeMap<String, usize>,
     pub config: Config,
 }
 
@@ -164,6 +167,10 @@ impl Project {
                 project.read_file(path, kind_by_name(path), Reach::Named);
             }
         }
+        for (chart, count) in &project.unrendered_charts {
+            let reason = helm_note(chart, *count);
+            project.skipped.push(Skipped { path: chart.clone(), reason });
+        }
         project.includes = includes::resolve(&project);
         Ok(project)
     }
@@ -182,9 +189,16 @@ impl Project {
         match read::read(path, reach) {
             Ok(read::Text { text, canonical }) => {
                 if kind == Some(FileKind::Yaml) && is_helm_template(path, &text) {
+                    self.skip_helm_template(path);
                     return;
                 }
-                let kind = kind.unwrap_or_else(|| sniff_kind(&shown, &text));
+                let Some(kind) = kind.or_else(|| sniff_file_kind(&shown, &text)) else {
+                    // Named on the command line (a pre-commit run over changed files passes
+                    // scripts and templates too): said, not an "invalid YAML" error.
+                    let reason = "not a Kubernetes manifest, Dockerfile or server config".into();
+                    self.skipped.push(Skipped { path: shown, reason });
+                    return;
+                };
                 self.add_file(shown, text, kind, Some(canonical));
             }
             Err(ReadError::Skip(reason)) => self.skipped.push(Skipped { path: shown, reason }),
@@ -315,6 +329,13 @@ impl Project {
         }
     }
 
+    /// Counts a Helm chart template that was not read; [`Project::load`] names each chart once.
+    fn skip_helm_template(&mut self, path: &Path) {
+        let templates = path.parent().unwrap_or(Path::new("."));
+        let chart = templates.parent().unwrap_or(Path::new(".")).display().to_string();
+        *self.unrendered_charts.entry(chart).or_default() += 1;
+    }
+
     fn fail(&mut self, file: FileId, offset: usize, message: String) {
         let source = self.sources.get(file);
         let end = source.line_end(offset);
@@ -370,6 +391,17 @@ fn text_map(sources: &Sources, file: FileId, node: &Node) -> TextMap {
     }
     let at = source.line_col(start);
     TextMap::Block { first_line: at.line, indent: start - source.line_start(at.line) }
+}
+
+/// The kind of a file named on the command line whose name does not say: its content's, or
+/// none when it looks like neither a Dockerfile, a config nor a Kubernetes manifest.
+fn sniff_file_kind(name: &str, text: &str) -> Option<FileKind> {
+    if text.starts_with("#!") {
+        return None; // a script
+    }
+    let kind = sniff_kind(name, text);
+    let manifest = text.lines().any(|l| l.starts_with("apiVersion:") || l.starts_with("kind:"));
+    (kind != FileKind::Yaml || manifest).then_some(kind)
 }
 
 /// Guesses the kind of a file whose name does not say (stdin, explicit odd names).
@@ -446,6 +478,13 @@ impl Walk<'_> {
 
 /// Helm chart templates (YAML under `templates/` with `{{`) are not YAML until `helm template`
 /// renders them.
+fn helm_note(chart: &str, count: usize) -> String {
+    let templates = if count == 1 { "Helm template" } else { "Helm templates" };
+    format!(
+        "{count} {templates} not rendered: run `helm template {chart} | lameduck check -` to check them"
+    )
+}
+
 fn is_helm_template(path: &Path, text: &str) -> bool {
     let in_templates = path.parent().and_then(|d| d.file_name()).is_some_and(|d| d == "templates");
     in_templates && text.contains("{{")

@@ -115,3 +115,31 @@ fn lameduck_makes_a_zero_process_control_timeout_safe() {
     let found = findings("lameduck-safe");
     assert!(!has(&found, "LD002"), "{found:?}");
 }
+
+#[test]
+fn files_that_are_not_inputs_are_named_and_skipped() {
+    // A pre-commit run passes whatever changed: a script, a jq template, a chart template.
+    let dir = format!("{REAL}/not-inputs");
+    let named = [
+        format!("{dir}/docker/docker-entrypoint.sh"),
+        format!("{dir}/docker/env.jq"),
+        format!("{dir}/chart/templates/deployment.yaml"),
+    ];
+    let project = Project::load(&named, Config::default()).unwrap();
+    let out = lameduck_check::run(&project, Format::Json, Severity::Warning, false);
+    assert_eq!(out.exit, 0, "{}", out.output);
+    assert!(project.failures.is_empty(), "{:?}", project.failures);
+    let skipped: Vec<_> = project.skipped.iter().map(|s| s.reason.as_str()).collect();
+    assert_eq!(skipped.len(), 3, "{skipped:?}");
+    assert!(skipped[..2].iter().all(|r| r.contains("not a Kubernetes manifest")), "{skipped:?}");
+    assert!(skipped[2].contains("1 Helm template not rendered"), "{skipped:?}");
+    // A chart walked as a directory: its templates are counted once, with what to run.
+    let project = Project::load(&[format!("{dir}/chart")], Config::default()).unwrap();
+    assert_eq!(project.skipped.len(), 1, "{:?}", project.skipped);
+    assert!(project.skipped[0]
+        .reason
+        .contains("2 Helm templates not rendered: run `helm template"));
+    let json = lameduck_check::run(&project, Format::Json, Severity::Warning, false).output;
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert!(json["skipped"][0]["reason"].as_str().unwrap().contains("helm template"));
+}
