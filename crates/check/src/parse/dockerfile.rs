@@ -39,6 +39,8 @@ pub struct Stage {
     pub stop_signal: Option<(String, Range<usize>)>,
     pub cmd: Option<Command>,
     pub entrypoint: Option<Command>,
+    /// `RUN` instructions (continuation lines joined), for what a stage installs.
+    pub runs: Vec<(String, Range<usize>)>,
 }
 
 /// What the checker needs from a Dockerfile.
@@ -53,6 +55,18 @@ impl Dockerfile {
     /// The stage that becomes the image (the last one).
     pub fn final_stage(&self) -> Option<&Stage> {
         self.stages.last()
+    }
+
+    /// `stage`, then the stages of this file it is built `FROM`, in order.
+    pub fn stage_chain<'s>(&'s self, stage: &'s Stage) -> impl Iterator<Item = &'s Stage> + 's {
+        let mut next = Some(stage);
+        let mut left = self.stages.len();
+        std::iter::from_fn(move || {
+            let current = next.take()?;
+            left = left.checked_sub(1)?;
+            next = self.stage_named(&current.base).filter(|p| !std::ptr::eq(*p, current));
+            Some(current)
+        })
     }
 
     pub fn stage_named(&self, alias: &str) -> Option<&Stage> {
@@ -120,6 +134,7 @@ pub fn parse(text: &str) -> Result<Dockerfile, DockerfileError> {
                 stop_signal: None,
                 cmd: None,
                 entrypoint: None,
+                runs: Vec::new(),
             });
             continue;
         }
@@ -138,6 +153,7 @@ pub fn parse(text: &str) -> Result<Dockerfile, DockerfileError> {
             "STOPSIGNAL" => stage.stop_signal = Some((rest.to_string(), range)),
             "CMD" => stage.cmd = Some(Command { form: form_of(rest), range }),
             "ENTRYPOINT" => stage.entrypoint = Some(Command { form: form_of(rest), range }),
+            "RUN" => stage.runs.push((rest.to_string(), range)),
             _ => {}
         }
     }

@@ -195,6 +195,30 @@ impl<'a> PodView<'a> {
     }
 }
 
+/// What the image a scanned Dockerfile builds stops with and runs, following `FROM` through its
+/// stages, other linked Dockerfiles and the image table: for rules about Dockerfiles alone.
+pub struct ImageFacts {
+    pub stop_signal: Option<StopSignal>,
+    /// ENTRYPOINT + CMD.
+    pub argv: Vec<String>,
+    /// The image the chain ends in.
+    pub root: Option<ImageRef>,
+}
+
+/// [`ImageFacts`] of Dockerfile `df`'s final stage.
+pub fn image_facts(project: &Project, links: &Links, df: usize) -> Option<ImageFacts> {
+    let stage = project.dockerfiles[df].parsed.final_stage()?;
+    let resolved = resolve_stage(project, links, df, stage, 0);
+    let mut argv: Vec<String> = resolved.entrypoint.map(|(w, _, _)| w).unwrap_or_default();
+    argv.extend(resolved.cmd.map(|(w, _, _)| w).unwrap_or_default());
+    Some(ImageFacts { stop_signal: resolved.stop_signal, argv, root: resolved.root })
+}
+
+/// Whether a scanned workload runs the image Dockerfile `df` builds (its rules then speak for it).
+pub fn dockerfile_in_use(pods: &[PodView<'_>], df: usize) -> bool {
+    pods.iter().flat_map(|p| &p.containers).any(|c| c.dockerfile.is_some_and(|(d, _)| d == df))
+}
+
 /// Builds the view of every workload's pod.
 pub fn pods<'a>(project: &'a Project) -> Vec<PodView<'a>> {
     let links = Links::new(project);
