@@ -22,6 +22,17 @@ pub struct DockerfileEntry {
     /// Absolute path when it could be resolved (for `[images]` in `.lameduck.toml`).
     pub path: PathBuf,
     pub parsed: Dockerfile,
+    /// The directory files it refers to (entrypoint scripts) must stay inside: the walked
+    /// directory, or the Dockerfile's own when it was named. None for stdin and text.
+    pub root: Option<PathBuf>,
+}
+
+/// An entrypoint script a Dockerfile copies in and runs as PID 1, read from the build context.
+#[derive(Debug)]
+pub struct EntrypointScript {
+    /// Index in [`Project::dockerfiles`].
+    pub dockerfile: usize,
+    pub file: FileId,
 }
 
 impl DockerfileEntry {
@@ -78,6 +89,10 @@ pub struct Project {
     /// Files deliberately not read (special files, symlinks out of the tree, too big, not a
     /// kind lameduck checks, Helm templates).
     pub skipped: Vec<Skipped>,
+    /// Entrypoint scripts of the scanned Dockerfiles.
+    pub scripts: Vec<EntrypointScript>,
+    /// The walked directory while its files are read.
+    reading_root: Option<PathBuf>,
     /// Helm charts whose templates were not rendered: chart directory → templates skipped.
     pub unrendered_charts: std::collections::BTreeMap<String, usize>,
     pub config: Config,
@@ -153,9 +168,11 @@ impl Project {
                 walk.dir(path, &mut HashSet::new());
                 walk.files.sort_by(|a, b| a.0.cmp(&b.0));
                 project.skipped.append(&mut walk.skipped);
+                project.reading_root = Some(root.clone());
                 for (file, kind) in walk.files {
                     project.read_file(&file, Some(kind), Reach::Walked { root: &root });
                 }
+                project.reading_root = None;
             } else if path
                 .file_name()
                 .and_then(|n| n.to_str())
@@ -167,6 +184,7 @@ impl Project {
                 project.read_file(path, kind_by_name(path), Reach::Named);
             }
         }
+        project.read_entrypoint_scripts();
         for (chart, count) in &project.unrendered_charts {
             let reason = helm_note(chart, *count);
             project.skipped.push(Skipped { path: chart.clone(), reason });
@@ -220,7 +238,12 @@ impl Project {
         match kind {
             FileKind::Dockerfile => match dockerfile::parse(&source.text) {
                 Ok(parsed) => {
-                    self.dockerfiles.push(DockerfileEntry { file, path: absolute, parsed })
+                    let root = match &self.reading_root {
+                        Some(root) => Some(root.clone()),
+                        None => absolute.parent().map(Path::to_path_buf),
+                    }
+                    .filter(|_| absolute.is_absolute());
+                    self.dockerfiles.push(DockerfileEntry { file, path: absolute, parsed, root })
                 }
                 Err(e) => self.fail(file, e.offset, e.message),
             },
@@ -325,6 +348,34 @@ impl Project {
                     unreadable: false,
                 });
                 None
+            }
+        }
+    }
+
+    /// Reads the script each Dockerfile's ENTRYPOINT (or CMD) runs when the Dockerfile copies it
+    /// in from the build context (its directory or one of the two above, inside the root).
+    fn read_entrypoint_scripts(&mut self) {
+        for index in 0..self.dockerfiles.len() {
+            let entry = &self.dockerfiles[index];
+            let Some(root) = entry.root.clone() else { continue };
+            let Some(source) = script_source(&entry.parsed) else { continue };
+            let dir = entry.path.parent().unwrap_or(Path::new("/"));
+            let found = dir
+                .ancestors()
+                .take(3)
+                .enumerate()
+                .filter(|(_, context)| context.starts_with(&root))
+                .map(|(up, context)| (up, context.join(&source)))
+                .find(|(_, path)| path.symlink_metadata().is_ok());
+            let Some((up, path)) = found else { continue };
+            // Shown the way the Dockerfile was: its shown directory, `up` levels up, + source.
+            let shown_dir = Path::new(&self.sources.get(entry.file).path).parent();
+            let shown = shown_dir
+                .map(|d| (0..up).fold(d, |d, _| d.parent().unwrap_or(d)).join(&source))
+                .unwrap_or_else(|| path.clone());
+            if let Ok(read::Text { text, .. }) = read::read(&path, Reach::Walked { root: &root }) {
+                let file = self.sources.add(shown.display().to_string(), text);
+                self.scripts.push(EntrypointScript { dockerfile: index, file });
             }
         }
     }
@@ -478,6 +529,34 @@ impl Walk<'_> {
 
 /// Helm chart templates (YAML under `templates/` with `{{`) are not YAML until `helm template`
 /// renders them.
+/// The build-context path of the script a Dockerfile's final stage runs as PID 1: the first word
+/// of its exec-form ENTRYPOINT (or CMD), or the script a shell there runs, when a COPY/ADD put
+/// it at that path.
+fn script_source(parsed: &Dockerfile) -> Option<String> {
+    let stage = parsed.final_stage()?;
+    let words = stage.entrypoint.as_ref().or(stage.cmd.as_ref())?.words();
+    let mut program = words.iter().find(|w| !w.starts_with('-'))?;
+    if crate::shell::is_shell(program) {
+        program = words.iter().skip(1).find(|w| !w.starts_with('-'))?;
+    }
+    let name = crate::shell::basename(program);
+    parsed
+        .stages
+        .iter()
+        .flat_map(|s| &s.copies)
+        .find_map(|(sources, dest)| {
+            sources.iter().find(|src| {
+                let src_name = crate::shell::basename(src);
+                dest == program
+                    || (src_name == name
+                        && (dest.ends_with('/')
+                            || dest == "."
+                            || dest == program.trim_end_matches(name)))
+            })
+        })
+        .map(|src| src.trim_start_matches("./").to_string())
+}
+
 fn helm_note(chart: &str, count: usize) -> String {
     let templates = if count == 1 { "Helm template" } else { "Helm templates" };
     format!(

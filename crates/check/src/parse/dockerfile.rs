@@ -41,6 +41,8 @@ pub struct Stage {
     pub entrypoint: Option<Command>,
     /// `RUN` instructions (continuation lines joined), for what a stage installs.
     pub runs: Vec<(String, Range<usize>)>,
+    /// `COPY`/`ADD` from the build context (not `--from`): sources and destination.
+    pub copies: Vec<(Vec<String>, String)>,
 }
 
 /// What the checker needs from a Dockerfile.
@@ -135,6 +137,7 @@ pub fn parse(text: &str) -> Result<Dockerfile, DockerfileError> {
                 cmd: None,
                 entrypoint: None,
                 runs: Vec::new(),
+                copies: Vec::new(),
             });
             continue;
         }
@@ -154,6 +157,19 @@ pub fn parse(text: &str) -> Result<Dockerfile, DockerfileError> {
             "CMD" => stage.cmd = Some(Command { form: form_of(rest), range }),
             "ENTRYPOINT" => stage.entrypoint = Some(Command { form: form_of(rest), range }),
             "RUN" => stage.runs.push((rest.to_string(), range)),
+            "COPY" | "ADD" if !rest.contains("--from") => {
+                let mut words: Vec<String> = match form_of(rest) {
+                    Form::Exec(words) => words,
+                    Form::Shell(text) => text
+                        .split_whitespace()
+                        .filter(|w| !w.starts_with("--"))
+                        .map(str::to_string)
+                        .collect(),
+                };
+                if let Some(dest) = words.pop().filter(|_| !words.is_empty()) {
+                    stage.copies.push((words, dest));
+                }
+            }
             _ => {}
         }
     }

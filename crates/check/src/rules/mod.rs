@@ -122,6 +122,7 @@ mod ld016_mistyped_kill;
 mod ld017_alb_keepalive;
 mod ld018_distro_nginx_stopsignal;
 mod ld019_s6_stop_signal;
+mod ld020_entrypoint_without_exec;
 mod packages;
 
 /// Every rule, in ID order.
@@ -145,6 +146,7 @@ pub static ALL: &[&Rule] = &[
     &ld017_alb_keepalive::RULE,
     &ld018_distro_nginx_stopsignal::RULE,
     &ld019_s6_stop_signal::RULE,
+    &ld020_entrypoint_without_exec::RULE,
 ];
 
 /// Looks a rule up by ID (case-insensitive).
