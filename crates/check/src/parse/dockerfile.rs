@@ -71,6 +71,33 @@ impl Dockerfile {
         })
     }
 
+    /// The build-context path of the script the final stage runs as PID 1: the first word of its
+    /// exec-form ENTRYPOINT (or CMD), or the script a shell there runs, when a COPY/ADD put it at
+    /// that path.
+    pub fn entrypoint_script(&self) -> Option<String> {
+        let stage = self.final_stage()?;
+        let words = stage.entrypoint.as_ref().or(stage.cmd.as_ref())?.words();
+        let mut program = words.iter().find(|w| !w.starts_with('-'))?;
+        if crate::shell::is_shell(program) {
+            program = words.iter().skip(1).find(|w| !w.starts_with('-'))?;
+        }
+        let name = crate::shell::basename(program);
+        self.stages
+            .iter()
+            .flat_map(|s| &s.copies)
+            .find_map(|(sources, dest)| {
+                sources.iter().find(|src| {
+                    let src_name = crate::shell::basename(src);
+                    dest == program
+                        || (src_name == name
+                            && (dest.ends_with('/')
+                                || dest == "."
+                                || dest == program.trim_end_matches(name)))
+                })
+            })
+            .map(|src| src.trim_start_matches("./").to_string())
+    }
+
     pub fn stage_named(&self, alias: &str) -> Option<&Stage> {
         self.stages
             .iter()
