@@ -67,19 +67,23 @@ pub struct CutShort {
 impl CutShort {
     /// The warning, with the numbers and what to do.
     pub fn warning(&self) -> String {
+        let remedy = if self.reason == "max" {
+            "Drop the drain's max= (the default drains as long as the grace period allows) or \
+             raise it above the load balancer's deregistration time"
+        } else {
+            "Raise terminationGracePeriodSeconds and --grace-period above the load balancer's \
+             deregistration time plus the longest request"
+        };
         format!(
             "drain cut short at its {} after {}s (budget {}s) with traffic still arriving: {} new \
-             connections and {} requests in the last {}s. The load balancer was still routing to \
-             this pod; requests it sends from now on are refused. Raise \
-             terminationGracePeriodSeconds and --grace-period above the load balancer's \
-             deregistration time plus the longest request{}",
+             connections and {} requests on open connections in the last {}s. The load balancer \
+             was still routing to this pod; requests it sends from now on are refused. {remedy}",
             self.reason,
             seconds(self.drain),
             seconds(self.budget),
             self.last_second.new_connections,
             self.last_second.requests,
             WINDOW.as_secs(),
-            if self.reason == "max" { ", or drop the drain's max=" } else { "" }
         )
     }
 
@@ -117,5 +121,8 @@ mod tests {
         let warning = cut.warning();
         assert!(warning.contains("after 23.000s (budget 23.000s)"), "{warning}");
         assert!(warning.contains("1 new connections and 5 requests"), "{warning}");
+        assert!(warning.contains("Raise terminationGracePeriodSeconds"), "{warning}");
+        let at_max = CutShort { reason: "max", ..cut };
+        assert!(at_max.warning().contains("Drop the drain's max="), "{}", at_max.warning());
     }
 }
