@@ -10,13 +10,15 @@ use crate::phpfpm;
 pub fn startup_warnings(settings: &Settings) -> Vec<String> {
     let mut warnings = Vec::new();
     let stops = settings.stop_timeouts_total();
-    let needed = settings.drain.max().saturating_add(stops);
+    // A drain without a max of its own fits by construction: it ends before the stops' reserve.
+    let drain_max = settings.drain.max().unwrap_or_default();
+    let needed = drain_max.saturating_add(stops);
     if needed > settings.budget() {
         warnings.push(format!(
             "drain max ({}s) plus stop timeouts ({}s) exceed the grace period minus the safety \
              margin ({}s); lameduck will cut the drain short and SIGKILL at the deadline. Raise \
              terminationGracePeriodSeconds and --grace-period, or lower them",
-            seconds(settings.drain.max()),
+            seconds(drain_max),
             seconds(stops),
             seconds(settings.budget())
         ));
