@@ -24,6 +24,7 @@ pub mod input;
 pub mod live;
 pub mod model;
 pub mod outcome;
+pub mod stops;
 pub mod svg;
 
 use std::path::{Path, PathBuf};
