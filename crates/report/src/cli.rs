@@ -16,8 +16,9 @@ use std::process::ExitCode;
 /// Examples:
 ///   lameduck load http://127.0.0.1:8080/ --schedule 'const(100,30s)' --timeline run.jsonl
 ///   lameduck report run.jsonl -o report.html
-///   lameduck report ./lameduck-runs/lab-20261121-120500-4242/ -o lab.html
-///   lameduck load http://127.0.0.1:8080/ -s 'const(50,10s)' --output json | lameduck report - -o r.html
+///   lameduck report ./lameduck-runs/lab-1795089909-4242/ -o lab.html
+///   lameduck load http://127.0.0.1:8080/ -s 'const(50,10s)' --output json \
+///       | lameduck report - -o r.html
 ///   lameduck report merge shard-0.jsonl shard-1.jsonl shard-2.jsonl -o whole.html
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment, args_conflicts_with_subcommands = true)]

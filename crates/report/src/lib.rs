@@ -27,6 +27,7 @@ pub mod live;
 pub mod merge;
 pub mod model;
 pub mod outcome;
+pub mod stops;
 pub mod svg;
 
 use std::path::{Path, PathBuf};

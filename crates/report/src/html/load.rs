@@ -67,7 +67,12 @@ pub fn render(report: &LoadReport) -> String {
             series.name
         );
     }
-    body.push_str("</ul>");
+    let _ = write!(
+        body,
+        "<li>{}<span class='name'>a second with failed responses: its percentiles mix OK and \
+         failed responses, so they are points off the line</span></li></ul>",
+        latency::mixed_sample()
+    );
     body.push_str(&latency::chart(
         &bars,
         &axis,
@@ -75,7 +80,8 @@ pub fn render(report: &LoadReport) -> String {
         "latency p50, p90, p99 and max per second",
     ));
     body.push_str(
-        "<p class='note'>Measured from each request's scheduled send time, log scale. When seconds \
+        "<p class='note'>Measured from each request's scheduled send time, log scale. The lines are \
+         OK-response latency: they run only through seconds whose responses all succeeded. When seconds \
          are merged, p50 and p90 are averaged and p99 and max are the largest.</p></figure>",
     );
 

@@ -48,6 +48,14 @@ ul.legend .count { color: #555; font-variant-numeric: tabular-nums; }
 svg.swatch, svg.sample { flex: none; }
 tr.verdict-bad td.verdict { color: #8a3300; font-weight: 600; }
 tr.verdict-good td.verdict { color: #00573f; font-weight: 600; }
+.failed-count { display: inline-block; padding: 0 6px; border-radius: 3px; font-weight: 700; color: #fff;
+  border: 1px solid #8a3300; white-space: nowrap;
+  background: repeating-linear-gradient(135deg, #d55e00 0 5px, #a84a00 5px 8px); }
+.failed-none { color: #555; white-space: nowrap; }
+.explain { color: #00573f; }
+svg.chart text.row-label, svg.chart text.by-bar { paint-order: stroke; stroke: #fff; stroke-width: 3px;
+  stroke-linejoin: round; }
+svg.chart text.by-bar { font-size: 10px; fill: #000; font-weight: 600; }
 details { margin: 4px 0 10px; }
 footer { margin-top: 28px; color: #666; font-size: 12px; }
 @media print {
