@@ -325,7 +325,8 @@ fn inner(args: &Args, scenarios: Vec<Scenario>, run_dir: PathBuf) -> Result<Exit
             format!("{}\n", serde_json::to_string_pretty(&Summary::of(&dir_text, &done))?)
         }
         Output::Human => {
-            let mut text = table(&done);
+            // Without a finished scenario there is no table to show, only the errors above.
+            let mut text = if done.is_empty() { String::new() } else { table(&done) };
             for r in done.iter().filter(|r| !r.reason.is_empty()) {
                 text.push_str(&format!("{}: {}\n", r.name, r.reason));
             }
@@ -372,7 +373,10 @@ async fn run_all(scenarios: Vec<Scenario>, env: LabEnv, jobs: usize) -> Vec<Outc
                     "lameduck lab: ■ {name}: {} requests, {} failed — {}",
                     r.requests, r.failed, r.verdict
                 ),
-                Err(e) => eprintln!("lameduck lab: ■ {name}: error: {e:#}"),
+                // The error itself is printed once, with the others, when every scenario ended.
+                Err(_) => eprintln!(
+                    "lameduck lab: ■ {name}: could not run (the error follows at the end)"
+                ),
             }
             (name, result)
         }));
