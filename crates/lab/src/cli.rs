@@ -9,7 +9,7 @@ use lameduck_load::StopHandle;
 use crate::pod::LabEnv;
 use crate::result::{table, Summary, INTERRUPTED, LAB_ERROR, NOT_REPRODUCED};
 use crate::sandbox::{self, INNER_ENV};
-use crate::scenario::{for_manifest_dir, images, load_file, Scenario};
+use crate::scenario::{for_manifest_dir, images, load_file, ExtraImages, ImageSpec, Scenario};
 use crate::seeds;
 use crate::sys::netns::NetNs;
 
@@ -60,10 +60,32 @@ pub struct Args {
     /// List the built-in scenarios, and exit.
     #[arg(long)]
     pub list: bool,
+    /// Run the image IMAGE as the lab's PROGRAM does its official image (command and
+    /// STOPSIGNAL), e.g. `--image mycorp/shop-php:1.4=php-fpm`; repeatable. PROGRAM is one of
+    /// nginx, php-fpm, supervisord, lameduck, sh. In a scenario file: `images: {IMAGE: PROGRAM}`.
+    #[arg(long, value_name = "IMAGE=PROGRAM", value_parser = parse_image_mapping)]
+    pub image: Vec<(String, String)>,
     /// Also write a self-contained HTML report (inline SVG, no scripts, no network) of the run:
     /// per scenario, the request timeline with the pods' termination events.
     #[arg(long, value_name = "FILE.html")]
     pub report: Option<PathBuf>,
+}
+
+/// `IMAGE=PROGRAM` of `--image`, with PROGRAM one the lab knows.
+fn parse_image_mapping(text: &str) -> Result<(String, String), String> {
+    let Some((image, program)) =
+        text.rsplit_once('=').filter(|(i, p)| !i.is_empty() && !p.is_empty())
+    else {
+        return Err(format!("`{text}` is not IMAGE=PROGRAM, e.g. mycorp/shop-php:1.4=php-fpm"));
+    };
+    if images::program_image(program).is_none() {
+        return Err(format!(
+            "unknown program `{program}`{}; the lab knows {}",
+            crate::suggest::did_you_mean(program, images::PROGRAMS.iter().map(|(p, _)| *p)),
+            images::program_names()
+        ));
+    }
+    Ok((image.to_string(), program.to_string()))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -151,6 +173,11 @@ fn write_html_report(run_dir: &Path, path: &Path) -> Result<()> {
 }
 
 fn load_scenarios(args: &Args) -> Result<Vec<Scenario>> {
+    let extra: ExtraImages = args
+        .image
+        .iter()
+        .map(|(image, program)| (image.clone(), ImageSpec::Program(program.clone())))
+        .collect();
     let mut out: Vec<Scenario> = Vec::new();
     for item in &args.scenarios {
         if item == "seeds" {
@@ -166,8 +193,11 @@ fn load_scenarios(args: &Args) -> Result<Vec<Scenario>> {
                         }
                     })
             };
-            let chosen: Vec<Scenario> =
+            let mut chosen: Vec<Scenario> =
                 seeds::all().into_iter().filter(|s| wanted(&s.name)).collect();
+            for s in &mut chosen {
+                s.images.extend(extra.clone());
+            }
             if chosen.is_empty() {
                 bail!(
                     "--only {:?} matches no built-in scenario; `lameduck lab --list` shows them",
@@ -176,9 +206,11 @@ fn load_scenarios(args: &Args) -> Result<Vec<Scenario>> {
             }
             out.extend(chosen);
         } else if Path::new(item).is_dir() {
-            out.push(for_manifest_dir(Path::new(item)).map_err(|e| anyhow::anyhow!("{e}"))?);
+            out.push(
+                for_manifest_dir(Path::new(item), &extra).map_err(|e| anyhow::anyhow!("{e}"))?,
+            );
         } else {
-            out.push(load_file(Path::new(item)).map_err(|e| anyhow::anyhow!("{e}"))?);
+            out.push(load_file(Path::new(item), &extra).map_err(|e| anyhow::anyhow!("{e}"))?);
         }
     }
     if let Some(seed) = args.seed {
@@ -293,7 +325,8 @@ fn inner(args: &Args, scenarios: Vec<Scenario>, run_dir: PathBuf) -> Result<Exit
             format!("{}\n", serde_json::to_string_pretty(&Summary::of(&dir_text, &done))?)
         }
         Output::Human => {
-            let mut text = table(&done);
+            // Without a finished scenario there is no table to show, only the errors above.
+            let mut text = if done.is_empty() { String::new() } else { table(&done) };
             for r in done.iter().filter(|r| !r.reason.is_empty()) {
                 text.push_str(&format!("{}: {}\n", r.name, r.reason));
             }
@@ -340,7 +373,10 @@ async fn run_all(scenarios: Vec<Scenario>, env: LabEnv, jobs: usize) -> Vec<Outc
                     "lameduck lab: ■ {name}: {} requests, {} failed — {}",
                     r.requests, r.failed, r.verdict
                 ),
-                Err(e) => eprintln!("lameduck lab: ■ {name}: error: {e:#}"),
+                // The error itself is printed once, with the others, when every scenario ended.
+                Err(_) => eprintln!(
+                    "lameduck lab: ■ {name}: could not run (the error follows at the end)"
+                ),
             }
             (name, result)
         }));

@@ -21,4 +21,5 @@ pub mod sandbox;
 pub mod scenario;
 pub mod seeds;
 pub mod signals;
+pub mod suggest;
 pub mod sys;

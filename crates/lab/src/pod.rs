@@ -60,6 +60,46 @@ impl ContainerRt {
     }
 }
 
+/// How many lines of a container's log a start-up failure quotes.
+const LOG_TAIL_LINES: usize = 10;
+
+impl ContainerRt {
+    /// Why the pod could not start: which container exited how, and the end of its log.
+    pub fn startup_failure(&self, pod: &str, exit: &Exit) -> String {
+        let mut text = format!(
+            "pod {pod}: container `{}` exited during start-up ({})",
+            self.spec.name,
+            exit.describe()
+        );
+        let path = self.log_path.display();
+        match log_tail(&self.log_path, LOG_TAIL_LINES) {
+            Ok(lines) if lines.is_empty() => text.push_str(&format!("; its log {path} is empty")),
+            Ok(lines) => {
+                text.push_str(&format!("; the end of its log {path}:"));
+                for line in lines {
+                    text.push_str(&format!("\n    {line}"));
+                }
+            }
+            Err(e) => text.push_str(&format!("; its log {path} cannot be read: {e}")),
+        }
+        text
+    }
+}
+
+/// The last `count` lines of a file, reading at most its last 64 KiB (a log can be large).
+fn log_tail(path: &Path, count: usize) -> std::io::Result<Vec<String>> {
+    use std::io::{Read, Seek, SeekFrom};
+    const MAX: u64 = 64 * 1024;
+    let mut file = std::fs::File::open(path)?;
+    let len = file.metadata()?.len();
+    file.seek(SeekFrom::Start(len.saturating_sub(MAX)))?;
+    let mut bytes = Vec::new();
+    file.take(MAX).read_to_end(&mut bytes)?;
+    let text = String::from_utf8_lossy(&bytes);
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    Ok(lines[lines.len().saturating_sub(count)..].iter().map(|l| l.to_string()).collect())
+}
+
 /// A running pod.
 #[derive(Debug)]
 pub struct PodRt {

@@ -79,11 +79,10 @@ pub async fn wait_ready(pod: &PodRt, home: &NetNs, limit: Duration) -> io::Resul
         }
         let mut successes = 0;
         loop {
-            if pod.containers.iter().any(|c| c.exited().is_some()) {
-                return Err(io::Error::other(format!(
-                    "pod {}: a container exited during start-up (see its log)",
-                    pod.name
-                )));
+            if let Some((c, exit)) =
+                pod.containers.iter().find_map(|c| c.exited().map(|exit| (c, exit)))
+            {
+                return Err(io::Error::other(c.startup_failure(&pod.name, &exit)));
             }
             if probe_once(pod, home, port, probe.as_ref()).await {
                 successes += 1;

@@ -97,6 +97,8 @@ impl<'a> Summary<'a> {
 pub const REPRODUCED: &str = "reproduced";
 pub const NOT_REPRODUCED: &str = "NOT reproduced";
 pub const INTERRUPTED: &str = "interrupted";
+/// The verdict of a scenario without `expect`.
+pub const NO_EXPECTATION: &str = "no expectation";
 /// The lab itself failed during the run (a panicked task): nothing was shown either way.
 pub const LAB_ERROR: &str = "lab error";
 
@@ -114,7 +116,7 @@ pub fn expected_text(s: &Scenario) -> String {
 
 /// `reproduced` when the run shows what the scenario expects; the reason says why not.
 pub fn verdict(s: &Scenario, failed: u64, termination: &[f64]) -> (String, String) {
-    let Some(e) = &s.expect else { return ("no expectation".into(), String::new()) };
+    let Some(e) = &s.expect else { return (NO_EXPECTATION.into(), String::new()) };
     let mut problems = Vec::new();
     match e.failed {
         ExpectFailed::Some if failed == 0 => {
@@ -211,7 +213,18 @@ pub fn table(results: &[ScenarioResult]) -> String {
             origins(r),
         ]);
     }
-    let widths: Vec<usize> = (0..header.len())
+    // Columns about the articles mean nothing for scenarios that state no expectation.
+    let keep = |column: &str| match column {
+        "article reports" => results.iter().any(|r| !r.article.is_empty()),
+        "verdict" => results.iter().any(|r| r.verdict != NO_EXPECTATION),
+        _ => true,
+    };
+    let kept: Vec<bool> = header.iter().map(|h| keep(h)).collect();
+    for row in &mut rows {
+        let mut column = kept.iter();
+        row.retain(|_| *column.next().unwrap_or(&true));
+    }
+    let widths: Vec<usize> = (0..rows[0].len())
         .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
         .collect();
     let mut out = String::new();
@@ -256,6 +269,43 @@ mod tests {
             "name: t\n{expect}load: {{schedule: \"const(1, 1s)\"}}\npod:\n  containers:\n    - {{name: web, image: nginx, ports: [{{containerPort: 80}}]}}\n"
         );
         crate::scenario::parse_str("t.yaml", &text).unwrap()
+    }
+
+    /// A finished run of `scenario` with `failed` of 10 requests failed.
+    fn result_of(scenario: &Scenario, failed: u64) -> ScenarioResult {
+        let (verdict, reason) = verdict(scenario, failed, &[1.0]);
+        ScenarioResult {
+            name: scenario.name.clone(),
+            description: String::new(),
+            article: scenario.article.clone(),
+            expected: expected_text(scenario),
+            requests: 10,
+            failed,
+            codes: BTreeMap::from([("200".into(), 10 - failed), ("502".into(), failed)]),
+            net: BTreeMap::new(),
+            termination_seconds: Termination::of(&[1.0]),
+            verdict,
+            reason,
+            dir: String::new(),
+            load_started_ms: 0,
+            timeline: vec![],
+            events: vec![],
+            pods: vec![],
+            upstream_failures: vec![],
+        }
+    }
+
+    #[test]
+    fn your_scenarios_show_no_article_columns() {
+        let mine = table(&[result_of(&scenario(""), 0)]);
+        assert!(!mine.contains("article") && !mine.contains("verdict"), "{mine}");
+        assert!(!mine.contains(NO_EXPECTATION), "{mine}");
+        let seed = crate::seeds::all().remove(0);
+        let seeds = table(&[result_of(&seed, 0), result_of(&scenario(""), 0)]);
+        assert!(seeds.contains("article reports") && seeds.contains("verdict"), "{seeds}");
+        assert!(seeds.contains(&seed.article), "{seeds}");
+        let expecting = table(&[result_of(&scenario("expect: {failed: none}\n"), 0)]);
+        assert!(expecting.contains("reproduced") && !expecting.contains("article"), "{expecting}");
     }
 
     #[test]

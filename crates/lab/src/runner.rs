@@ -349,9 +349,10 @@ async fn drive(
     stop: StopHandle,
 ) -> Result<(Report, Instant)> {
     let s = &cluster.scenario;
-    cluster.scale_up(s.replicas).await.with_context(|| {
-        format!("start {} pods (logs in {})", s.replicas, cluster.dir.join("pods").display())
-    })?;
+    cluster
+        .scale_up(s.replicas)
+        .await
+        .with_context(|| format!("start the {} pod(s)", s.replicas))?;
     let schedule = Schedule::parse(&s.load.schedule).map_err(|e| anyhow!("load schedule: {e}"))?;
     let urls: Vec<String> = s.load.uris.iter().map(|u| format!("http://{addr}{u}")).collect();
     let mut plan = Plan::new(&urls, schedule).map_err(|e| anyhow!("load target: {e}"))?;

@@ -1,7 +1,7 @@
 //! Scenario-file mistakes are reported with file, line and a hint, before anything starts.
 use std::process::Command;
 
-use lameduck_lab::scenario::parse_str;
+use lameduck_lab::scenario::{parse_str, ImageSpec};
 
 const GOOD: &str = "name: t
 load:
@@ -155,7 +155,8 @@ spec:
         - {name: web, image: nginx, ports: [{containerPort: 80}]}
 ";
     std::fs::write(app.join("deployment.yaml"), manifest).unwrap();
-    let s = lameduck_lab::scenario::for_manifest_dir(&app).expect("default scenario");
+    let s = lameduck_lab::scenario::for_manifest_dir(&app, &Default::default())
+        .expect("default scenario");
     assert_eq!(s.name, "shop");
     assert_eq!(s.replicas, 2, "at least one pod to delete");
     assert_eq!(s.actions.len(), 1);
@@ -164,9 +165,14 @@ spec:
 
     std::fs::write(app.join("deployment.yaml"), manifest.replace("image: nginx", "image: a/b"))
         .unwrap();
-    let err = lameduck_lab::scenario::for_manifest_dir(&app).unwrap_err().to_string();
+    let err = lameduck_lab::scenario::for_manifest_dir(&app, &Default::default())
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("deployment.yaml:9") && err.contains("unknown image `a/b`"), "{err}");
-    assert!(err.contains("manifests: [DIR]"), "says how to map the image: {err}");
+    assert!(err.contains("--image a/b=php-fpm"), "says how to map the image: {err}");
+    let mapped = [("a/b".to_string(), ImageSpec::Program("nginx".into()))].into();
+    let s = lameduck_lab::scenario::for_manifest_dir(&app, &mapped).expect("the image is mapped");
+    assert_eq!(s.pod.containers[0].image, "a/b");
 }
 
 #[test]

@@ -9,16 +9,58 @@
 //! | `lameduck`                   | this lab's own executable              | SIGTERM    |
 //! | `debian`, `busybox`, `alpine`| `sh`                                   | SIGTERM    |
 //!
-//! Any other image is a custom image: define it under `images:` (command, stopSignal, default
-//! SIGTERM as Docker does). Programs are looked up on this machine: `nginx` is Debian's
-//! nginx-light, `php-fpm` is Debian's php-fpm8.2 (run with `-R`, since the lab runs as root),
-//! and `lameduck` is the lab's own executable.
+//! Any other image is mapped by the user: to a program the lab knows (`images: {IMAGE: php-fpm}`
+//! in a scenario, `--image IMAGE=php-fpm` on the command line), which makes it run as that
+//! program's official image does, or to a command of its own (`images: {IMAGE: {command: …}}`,
+//! stopSignal default SIGTERM as Docker does). Programs are looked up on this machine: `nginx` is
+//! Debian's nginx-light, `php-fpm` is Debian's php-fpm8.2 (run with `-R`, since the lab runs as
+//! root), and `lameduck` is the lab's own executable.
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::ImageSpec;
 
-pub const HINT: &str = "known images: nginx[:TAG], php:VERSION-fpm, trafex/alpine-nginx-php7, lameduck, debian, busybox, alpine; define others under `images:` with a command and stopSignal";
+/// The programs an image can be mapped to, and the official image each one runs as.
+pub const PROGRAMS: &[(&str, &str)] = &[
+    ("nginx", "nginx"),
+    ("php-fpm", "php:fpm"),
+    ("supervisord", "trafex/php-nginx"),
+    ("lameduck", "lameduck"),
+    ("sh", "debian"),
+];
+
+/// `nginx, php-fpm, supervisord, lameduck, sh`.
+pub fn program_names() -> String {
+    PROGRAMS.iter().map(|(p, _)| *p).collect::<Vec<_>>().join(", ")
+}
+
+/// The images the table knows, by repository, for "did you mean".
+const KNOWN_REPOS: &[&str] = &[
+    "nginx",
+    "php",
+    "trafex/alpine-nginx-php7",
+    "trafex/php-nginx",
+    "lameduck",
+    "debian",
+    "ubuntu",
+    "busybox",
+    "alpine",
+];
+
+/// What to do about an image the table does not know: both ways to map it.
+pub fn unknown_hint(image: &str) -> String {
+    // The example names the likelier program for the image.
+    let program =
+        if image.contains("nginx") && !image.contains("php") { "nginx" } else { "php-fpm" };
+    format!(
+        "map it to a program the lab knows ({programs}), which runs it as that program's official image:\n    \
+         on the command line: --image {image}={program}\n    \
+         in a scenario file:  images: {{{image}: {program}}}\n  \
+         or give it a command of its own under `images:` (docs/lab.md). The built-in images: \
+         nginx[:TAG], php:VERSION-fpm, trafex/php-nginx, lameduck, debian, ubuntu, busybox, alpine",
+        programs = program_names()
+    )
+}
 
 /// What an image contributes to a container.
 #[derive(Debug, Clone)]
@@ -28,7 +70,7 @@ pub struct Image {
     pub cmd: Vec<String>,
     pub stop_signal: i32,
     pub scratch: Vec<String>,
-    /// Programs on the image's PATH that stand for a local command (see `ImageSpec::programs`).
+    /// Programs on the image's PATH that stand for a local command (see `CommandImage::programs`).
     pub programs: BTreeMap<String, Vec<String>>,
 }
 
@@ -36,67 +78,104 @@ fn strings(items: &[&str]) -> Vec<String> {
     items.iter().map(|s| s.to_string()).collect()
 }
 
-/// Looks an image up, scenario overrides first.
+/// Looks an image up, scenario (and `--image`) mappings first.
 pub fn lookup(image: &str, overrides: &BTreeMap<String, ImageSpec>) -> Result<Image, String> {
-    if let Some(spec) = overrides.get(image) {
-        let stop_signal = match &spec.stop_signal {
-            Some(s) => crate::signals::parse(s)
-                .ok_or_else(|| format!("image `{image}`: unknown stopSignal `{s}`"))?,
-            None => libc::SIGTERM,
-        };
-        return Ok(Image {
-            programs: spec.programs.clone(),
-            entrypoint: vec![],
-            cmd: spec.command.clone(),
-            stop_signal,
-            scratch: spec.scratch.clone(),
-        });
+    match overrides.get(image) {
+        Some(ImageSpec::Program(program)) => program_image(program).ok_or_else(|| {
+            format!(
+                "image `{image}`: unknown program `{program}`{}; the lab knows {}",
+                crate::suggest::did_you_mean(program, PROGRAMS.iter().map(|(p, _)| *p)),
+                program_names()
+            )
+        }),
+        Some(ImageSpec::Command(spec)) => {
+            let stop_signal = match &spec.stop_signal {
+                Some(s) => crate::signals::parse(s)
+                    .ok_or_else(|| format!("image `{image}`: unknown stopSignal `{s}`"))?,
+                None => libc::SIGTERM,
+            };
+            Ok(Image {
+                programs: spec.programs.clone(),
+                entrypoint: vec![],
+                cmd: spec.command.clone(),
+                stop_signal,
+                scratch: spec.scratch.clone(),
+            })
+        }
+        None => builtin(image).ok_or_else(|| {
+            format!("unknown image `{image}`{}", suggestion(image).unwrap_or_default())
+        }),
     }
-    let (repo, tag) = image.split_once(':').unwrap_or((image, "latest"));
-    let repo = repo.trim_start_matches("docker.io/").trim_start_matches("library/");
+}
+
+/// The image a program name stands for: its official image's command and STOPSIGNAL.
+pub fn program_image(program: &str) -> Option<Image> {
+    let (_, official) = PROGRAMS.iter().find(|(p, _)| *p == program)?;
+    builtin(official)
+}
+
+/// `; did you mean `nginx:1.25`?` for a near-known image.
+fn suggestion(image: &str) -> Option<String> {
+    let (repo, tag) = split(image);
+    let fpm = |tag: &str| {
+        let version: String = tag.chars().take_while(|c| c.is_ascii_digit() || *c == '.').collect();
+        format!(
+            "php:{}-fpm",
+            if version.is_empty() { "8.2" } else { version.trim_end_matches('.') }
+        )
+    };
+    // The official php image runs php-fpm only in its -fpm variants; `php-fpm` is no image.
+    let guess = if repo == "php" || repo == "php-fpm" {
+        fpm(tag)
+    } else {
+        let near = crate::suggest::closest(repo, KNOWN_REPOS.iter().copied())?;
+        if near == "php" {
+            fpm(tag)
+        } else {
+            format!("{near}:{tag}")
+        }
+    };
+    Some(format!("; did you mean `{guess}`?"))
+}
+
+/// Repository (without `docker.io/` and `library/`) and tag (`latest` when none).
+fn split(image: &str) -> (&str, &str) {
+    let (repo, tag) = match image.rsplit_once(':') {
+        Some((repo, tag)) if !tag.contains('/') => (repo, tag),
+        _ => (image, "latest"),
+    };
+    (repo.trim_start_matches("docker.io/").trim_start_matches("library/"), tag)
+}
+
+/// The built-in table.
+fn builtin(image: &str) -> Option<Image> {
+    let (repo, tag) = split(image);
     let nginx_scratch = strings(&["/var/log/nginx", "/var/lib/nginx"]);
+    let plain = |cmd: &[&str], stop_signal, scratch| Image {
+        programs: BTreeMap::new(),
+        entrypoint: vec![],
+        cmd: strings(cmd),
+        stop_signal,
+        scratch,
+    };
     match repo {
         "nginx" => {
             // The official image switched its STOPSIGNAL to SIGQUIT in 1.19.
             let old = nginx_version(tag).is_some_and(|v| v < (1, 19));
-            Ok(Image {
-                programs: BTreeMap::new(),
-                entrypoint: vec![],
-                cmd: strings(&["nginx", "-g", "daemon off;"]),
-                stop_signal: if old { libc::SIGTERM } else { libc::SIGQUIT },
-                scratch: nginx_scratch,
-            })
+            let signal = if old { libc::SIGTERM } else { libc::SIGQUIT };
+            Some(plain(&["nginx", "-g", "daemon off;"], signal, nginx_scratch))
         }
-        "php" if tag.contains("fpm") => Ok(Image {
-            programs: BTreeMap::new(),
-            entrypoint: vec![],
-            cmd: strings(&["php-fpm", "-F"]),
-            stop_signal: libc::SIGQUIT,
-            scratch: strings(&["/var/log"]),
-        }),
-        "trafex/alpine-nginx-php7" | "trafex/php-nginx" => Ok(Image {
-            programs: BTreeMap::new(),
-            entrypoint: vec![],
-            cmd: strings(&["supervisord", "-c", "/etc/supervisor/conf.d/supervisord.conf"]),
-            stop_signal: libc::SIGTERM,
-            scratch: [nginx_scratch, strings(&["/var/log/supervisor", "/etc/supervisor/conf.d"])]
-                .concat(),
-        }),
-        "lameduck" => Ok(Image {
-            programs: BTreeMap::new(),
-            entrypoint: vec![],
-            cmd: strings(&["lameduck"]),
-            stop_signal: libc::SIGTERM,
-            scratch: vec![],
-        }),
-        "debian" | "busybox" | "alpine" | "ubuntu" => Ok(Image {
-            programs: BTreeMap::new(),
-            entrypoint: vec![],
-            cmd: strings(&["sh"]),
-            stop_signal: libc::SIGTERM,
-            scratch: vec![],
-        }),
-        _ => Err(format!("unknown image `{image}`")),
+        "php" if tag.contains("fpm") => {
+            Some(plain(&["php-fpm", "-F"], libc::SIGQUIT, strings(&["/var/log"])))
+        }
+        "trafex/alpine-nginx-php7" | "trafex/php-nginx" => Some(plain(
+            &["supervisord", "-c", "/etc/supervisor/conf.d/supervisord.conf"],
+            libc::SIGTERM,
+            [nginx_scratch, strings(&["/var/log/supervisor", "/etc/supervisor/conf.d"])].concat(),
+        )),
+        "lameduck" => Some(plain(&["lameduck"], libc::SIGTERM, vec![])),
+        "debian" | "busybox" | "alpine" | "ubuntu" => Some(plain(&["sh"], libc::SIGTERM, vec![])),
+        _ => None,
     }
 }
 
@@ -184,6 +263,33 @@ mod tests {
         assert_eq!(lookup("nginx:1.17-alpine", &none).unwrap().stop_signal, libc::SIGTERM);
         assert_eq!(lookup("php:8.2-fpm", &none).unwrap().stop_signal, libc::SIGQUIT);
         assert!(lookup("example/app", &none).is_err());
+    }
+
+    #[test]
+    fn a_mapped_image_runs_as_its_programs_official_image() {
+        let mapped = BTreeMap::from([(
+            "mycorp/shop-php:1.4".to_string(),
+            ImageSpec::Program("php-fpm".into()),
+        )]);
+        let image = lookup("mycorp/shop-php:1.4", &mapped).unwrap();
+        assert_eq!((image.cmd[0].as_str(), image.stop_signal), ("php-fpm", libc::SIGQUIT));
+        let typo = BTreeMap::from([("x".to_string(), ImageSpec::Program("php-fmp".into()))]);
+        let err = lookup("x", &typo).unwrap_err();
+        assert!(err.contains("did you mean `php-fpm`?") && err.contains("supervisord"), "{err}");
+        for (program, _) in PROGRAMS {
+            assert!(program_image(program).is_some(), "{program} maps to a built-in image");
+        }
+    }
+
+    #[test]
+    fn a_near_known_image_gets_a_suggestion() {
+        let none = BTreeMap::new();
+        let err = |image| lookup(image, &none).unwrap_err();
+        assert!(err("ngnix:1.25").ends_with("did you mean `nginx:1.25`?"), "{}", err("ngnix:1.25"));
+        assert!(err("php:8.2").ends_with("did you mean `php:8.2-fpm`?"), "{}", err("php:8.2"));
+        assert!(err("php-fpm:8.3").ends_with("did you mean `php:8.3-fpm`?"));
+        assert!(!err("mycorp/shop-php:1.4").contains("did you mean"));
+        assert!(lookup("registry:5000/nginx", &none).is_err(), "a port is not a tag");
     }
 
     #[test]

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 pub use duration::Dur;
-pub use parse::{for_manifest_dir, load_file, parse_str, ScenarioError};
+pub use parse::{for_manifest_dir, load_file, parse_str, parse_with, ExtraImages, ScenarioError};
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -42,7 +42,7 @@ pub struct Scenario {
     /// ConfigMaps the pod's `volumes` refer to: name → file name → content.
     #[serde(default)]
     pub config_maps: BTreeMap<String, BTreeMap<String, String>>,
-    /// Overrides or extends the image table.
+    /// Overrides or extends the image table: image → program name or command.
     #[serde(default)]
     pub images: BTreeMap<String, ImageSpec>,
     /// Kubernetes manifests (files or directories) the pod, replicas and ConfigMaps come from;
@@ -167,9 +167,47 @@ fn one() -> u32 {
     1
 }
 
+/// An image under `images:`: the name of a program the lab knows (`php-fpm`: the image runs
+/// as that program's official image does), or a command of its own.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum ImageSpec {
+    Program(String),
+    Command(CommandImage),
+}
+
+/// A string is a program name, a mapping a [`CommandImage`]; decoding the mapping directly
+/// keeps its errors (unknown field, line) as precise as any other field's.
+impl<'de> Deserialize<'de> for ImageSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = ImageSpec;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                write!(
+                    f,
+                    "a program the lab knows ({}) or {{command: [...]}}",
+                    images::program_names()
+                )
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<ImageSpec, E> {
+                Ok(ImageSpec::Program(v.to_string()))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<ImageSpec, A::Error> {
+                CommandImage::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(ImageSpec::Command)
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
+}
+
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct ImageSpec {
+pub struct CommandImage {
     /// The image's ENTRYPOINT + CMD as a local command.
     pub command: Vec<String>,
     #[serde(default)]

@@ -139,6 +139,7 @@ pub fn check(s: &Scenario) -> Result<(), Invalid> {
         }
     }
     for (image, spec) in &s.images {
+        let super::ImageSpec::Command(spec) = spec else { continue };
         for dir in &spec.scratch {
             absolute_path(dir).map_err(|e| {
                 bad(&format!("image `{image}`: scratch"), dir, e, "list absolute directories")

@@ -2,8 +2,14 @@
 use std::fmt;
 use std::path::Path;
 
+use std::collections::BTreeMap;
+
 use super::images;
-use super::Scenario;
+use super::{ImageSpec, Scenario};
+
+/// Image mappings given on the command line (`--image IMAGE=PROGRAM`); they win over the
+/// scenario's own `images:`.
+pub type ExtraImages = BTreeMap<String, ImageSpec>;
 
 /// A scenario that could not be loaded: where, what, and what to do.
 #[derive(Debug, thiserror::Error)]
@@ -32,8 +38,8 @@ impl fmt::Display for ScenarioError {
     }
 }
 
-/// Reads and checks a scenario file.
-pub fn load_file(path: &Path) -> Result<Scenario, ScenarioError> {
+/// Reads and checks a scenario file, with `extra` image mappings.
+pub fn load_file(path: &Path, extra: &ExtraImages) -> Result<Scenario, ScenarioError> {
     let text = super::manifests::read_bounded(path).map_err(|e| ScenarioError {
         file: path.display().to_string(),
         line: None,
@@ -41,13 +47,13 @@ pub fn load_file(path: &Path) -> Result<Scenario, ScenarioError> {
         message: format!("cannot read scenario: {e}"),
         hint: Some("pass a YAML scenario file, or `seeds` for the built-in experiments".into()),
     })?;
-    parse_str(&path.display().to_string(), &text)
+    parse_with(&path.display().to_string(), &text, extra)
 }
 
 /// The scenario for `lameduck lab DIR`: the Deployment and ConfigMaps in DIR, scaled down to one
 /// pod under load (6 requests/s on `/` for 20 s, scale-down at 2 s) behind an ALB that learns
 /// of each endpoint removal about 2 s late, expecting no failed request.
-pub fn for_manifest_dir(dir: &Path) -> Result<Scenario, ScenarioError> {
+pub fn for_manifest_dir(dir: &Path, extra: &ExtraImages) -> Result<Scenario, ScenarioError> {
     let absolute = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
     let name = absolute
         .file_name()
@@ -69,8 +75,8 @@ actions: [{{at: 2s, scale: 1}}]
         path = quoted.trim(),
     );
     let file = dir.join("(default lab scenario)").display().to_string();
-    let mut scenario = parse_str(&file, &text).map_err(|mut e| {
-        let more = "for other images, load or actions, write a scenario file with `manifests: [DIR]` (docs/lab.md)";
+    let mut scenario = parse_with(&file, &text, extra).map_err(|mut e| {
+        let more = "for another load, other actions or an image with a command of its own, write a scenario file with `manifests: [DIR]` (docs/lab.md)";
         e.hint = Some(match e.hint.take() {
             Some(h) => format!("{h}\n  hint: {more}"),
             None => more.into(),
@@ -95,6 +101,11 @@ fn object_name(dir: &str) -> String {
 /// Parses and checks scenario text; `file` names it in errors, and `manifests:` paths are
 /// relative to its directory.
 pub fn parse_str(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
+    parse_with(file, text, &ExtraImages::new())
+}
+
+/// [`parse_str`] with image mappings from the command line.
+pub fn parse_with(file: &str, text: &str, extra: &ExtraImages) -> Result<Scenario, ScenarioError> {
     let base = Path::new(file).parent().unwrap_or(Path::new("."));
     let mut raw: serde_yaml::Value = serde_yaml::from_str(text).unwrap_or(serde_yaml::Value::Null);
     let manifest = super::manifests::expand(&mut raw, base).map_err(|message| ScenarioError {
@@ -119,7 +130,7 @@ pub fn parse_str(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
     // With manifests the merged value is parsed (its errors carry no line); else the text.
     let parsed =
         if manifest.is_some() { serde_yaml::from_value(raw) } else { serde_yaml::from_str(text) };
-    let scenario: Scenario = parsed.map_err(|e| {
+    let mut scenario: Scenario = parsed.map_err(|e| {
         let location = e.location();
         let message = e.to_string();
         // serde_yaml appends " at line X column Y"; the location is printed in front instead.
@@ -136,6 +147,7 @@ pub fn parse_str(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
             message,
         }
     })?;
+    scenario.images.extend(extra.iter().map(|(k, v)| (k.clone(), v.clone())));
     validate(&scenario).map_err(|(message, needle, hint)| {
         let (file, line) = locate(needle);
         ScenarioError { file, line, column: None, message, hint: Some(hint) }
@@ -192,7 +204,12 @@ fn validate(s: &Scenario) -> Result<(), Invalid> {
             ));
         }
         if let Err(message) = images::lookup(&c.image, &s.images) {
-            return Err((message, Some(format!("image: {}", c.image)), images::HINT.into()));
+            let hint = if s.images.contains_key(&c.image) {
+                format!("the lab knows {}", images::program_names())
+            } else {
+                images::unknown_hint(&c.image)
+            };
+            return Err((message, Some(format!("image: {}", c.image)), hint));
         }
         if let Some(sig) = c.lifecycle.as_ref().and_then(|l| l.stop_signal.as_ref()) {
             if crate::signals::parse(sig).is_none() {
