@@ -501,7 +501,10 @@ mod tests {
         // Marks at the same moment are counted, not hidden under each other.
         let twice = [failures[0].clone(), failures[0].clone()];
         let svg2 = chart(&[pod()], &TimeAxis::new(0.0, 10.0), 1_000, &[], &twice);
-        assert!(svg2.contains("class='by-bar mark-count'") && svg2.contains(">×2</text>"), "{svg2}");
+        assert!(
+            svg2.contains("class='by-bar mark-count'") && svg2.contains(">×2</text>"),
+            "{svg2}"
+        );
         // Row labels sit above the bars and marks, never on them.
         for label in svg.match_indices("class='row-label'") {
             let y: f64 = svg[label.0..]
