@@ -312,6 +312,13 @@ fn lab_tables_in_the_docs_have_the_columns_the_lab_prints() {
                 continue;
             }
             shown += 1;
+            let rule = block.body.get(1).map_or("", |(_, l)| l.as_str());
+            if !rule.starts_with('-') || !rule.chars().all(|c| c == '-' || c == ' ') {
+                problems.push(format!(
+                    "{}:{}: the lab table lacks the line of dashes the lab prints under its header",
+                    block.file, block.line
+                ));
+            }
             if columns(header) != expected {
                 problems.push(format!(
                     "{}:{}: the lab table shows columns {:?}, the lab prints {:?}",

@@ -226,19 +226,34 @@ pub fn chart(
                 &format!("{} endpoint removed at the ingress", pod.pod),
             );
         }
+        // Marks that would be drawn on top of each other get a count beside them.
+        let mut stacked: Vec<(FailureMark, f64, usize)> = Vec::new();
         for (failure, mark) in failures {
             let x = at(failure.ms);
-            if (LEFT..=WIDTH - RIGHT).contains(&x) {
-                let _ = write!(
-                    out,
-                    "<path class='{slug}' {shape}><title>{t:.3}s {pod}: {detail}</title></path>",
-                    slug = mark.slug(),
-                    shape = mark.shape(x, row_top + BAR_TOP),
-                    t = (failure.ms as f64 - start_ms as f64) / 1000.0,
-                    pod = esc(&pod.pod),
-                    detail = esc(&failure.detail)
-                );
+            if !(LEFT..=WIDTH - RIGHT).contains(&x) {
+                continue;
             }
+            let _ = write!(
+                out,
+                "<path class='{slug}' {shape}><title>{t:.3}s {pod}: {detail}</title></path>",
+                slug = mark.slug(),
+                shape = mark.shape(x, row_top + BAR_TOP),
+                t = (failure.ms as f64 - start_ms as f64) / 1000.0,
+                pod = esc(&pod.pod),
+                detail = esc(&failure.detail)
+            );
+            match stacked.iter_mut().find(|(m, at, _)| *m == mark && (x - *at).abs() < 3.0) {
+                Some(group) => group.2 += 1,
+                None => stacked.push((mark, x, 1)),
+            }
+        }
+        for (_, x, n) in stacked.into_iter().filter(|g| g.2 > 1) {
+            let _ = write!(
+                out,
+                "<text class='by-bar mark-count' x='{x:.1}' y='{y:.1}'>×{n}</text>",
+                x = x + 7.0,
+                y = row_top + BAR_TOP + 9.5
+            );
         }
         row_top += ROW;
         let deadline = stops::grace_deadline(events, &pod.pod);
@@ -483,6 +498,13 @@ mod tests {
         assert!((row(3.0)..row(4.0)).contains(&y_of("pod-5xx")), "{svg}");
         assert!(svg.contains("pod web-1 (terminated in 3.0s) — 1 failed request<"));
         assert!(svg.contains("pod web-2 (terminated in 3.0s) — 1 failed request<"));
+        // Marks at the same moment are counted, not hidden under each other.
+        let twice = [failures[0].clone(), failures[0].clone()];
+        let svg2 = chart(&[pod()], &TimeAxis::new(0.0, 10.0), 1_000, &[], &twice);
+        assert!(
+            svg2.contains("class='by-bar mark-count'") && svg2.contains(">×2</text>"),
+            "{svg2}"
+        );
         // Row labels sit above the bars and marks, never on them.
         for label in svg.match_indices("class='row-label'") {
             let y: f64 = svg[label.0..]
