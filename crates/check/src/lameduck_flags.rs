@@ -8,16 +8,30 @@ use crate::shell::basename;
 pub enum Drain {
     None,
     Fixed(f64),
-    /// Waits for the watched ports to go quiet: at least `min`, at most `max`.
+    /// Waits for the watched ports to go quiet: at least `min`, at most `max`; `max: None`
+    /// (`max=deadline`, the default) drains until the grace period's budget, see
+    /// [`drain_budget`].
     Auto {
         min: f64,
         quiet: f64,
-        max: f64,
+        max: Option<f64>,
     },
 }
 
+/// lameduck's default `--grace-period` and `--safety-margin`, in seconds.
+const DEFAULT_GRACE: f64 = 30.0;
+const DEFAULT_SAFETY_MARGIN: f64 = 2.0;
+/// What a drain always leaves before the deadline for the stops (lameduck's `STOP_RESERVE`).
+const STOP_RESERVE: f64 = 5.0;
+
+/// How long `max=deadline` lets the drain last: the grace period less the safety margin less the
+/// stops' reserve, as lameduck computes it.
+pub fn drain_budget(grace: f64, safety_margin: f64) -> f64 {
+    (grace - safety_margin - STOP_RESERVE).max(0.0)
+}
+
 impl Drain {
-    /// Parses `none`, `fixed:5s`, `auto`, `auto:quiet=1s,min=0s,max=15s,adapt=2`, exactly what
+    /// Parses `none`, `fixed:5s`, `auto`, `auto:quiet=1s,min=0s,max=15s,adapt=2`, `max=deadline`, exactly what
     /// lameduck accepts: a bare `5s`, `none:…`, `min` above `max` or an `adapt` that is not a
     /// whole number from 0 to 100 make lameduck exit with a usage error. `adapt` (how much the
     /// quiet grows with the traffic's gaps) only lengthens a drain, so the bounds below ignore it.
@@ -27,22 +41,26 @@ impl Drain {
             "none" if params.is_empty() => Some(Drain::None),
             "fixed" => parse_seconds(params).map(Drain::Fixed),
             "auto" => {
-                let (mut min, mut quiet, mut max) = (0.0, 1.0, 15.0);
+                let (mut min, mut quiet, mut max) = (0.0, 1.0, None);
                 for param in params.split(',').filter(|p| !p.is_empty()) {
                     let (key, value) = param.split_once('=')?;
                     if key == "adapt" {
                         value.parse::<u32>().ok().filter(|factor| *factor <= 100)?;
                         continue;
                     }
+                    if key == "max" && value == "deadline" {
+                        max = None;
+                        continue;
+                    }
                     let value = parse_seconds(value)?;
                     match key {
                         "min" => min = value,
                         "quiet" => quiet = value,
-                        "max" => max = value,
+                        "max" => max = Some(value),
                         _ => return None,
                     }
                 }
-                (min <= max).then_some(Drain::Auto { min, quiet, max })
+                (min <= max.unwrap_or(f64::INFINITY)).then_some(Drain::Auto { min, quiet, max })
             }
             _ => None,
         }
@@ -53,16 +71,26 @@ impl Drain {
         match self {
             Drain::None => 0.0,
             Drain::Fixed(s) => *s,
-            Drain::Auto { min, quiet, max } => min.max(*quiet).min(*max),
+            Drain::Auto { min, quiet, max } => min.max(*quiet).min(max.unwrap_or(f64::INFINITY)),
         }
     }
 
-    /// The longest time it can take.
+    /// The longest time it can take (unbounded for `max=deadline` until [`Drain::within`]).
     pub fn most(&self) -> f64 {
         match self {
             Drain::None => 0.0,
             Drain::Fixed(s) => *s,
-            Drain::Auto { max, .. } => *max,
+            Drain::Auto { max, .. } => max.unwrap_or(f64::INFINITY),
+        }
+    }
+
+    /// The drain with `max=deadline` replaced by the budget it gets from `budget` seconds.
+    fn within(self, budget: f64) -> Drain {
+        match self {
+            Drain::Auto { min, quiet, max: None } => {
+                Drain::Auto { min: min.min(budget), quiet, max: Some(budget) }
+            }
+            other => other,
         }
     }
 }
@@ -74,12 +102,14 @@ pub struct LameduckCall {
     /// `run` or `prestop`.
     pub subcommand: String,
     pub grace_period: Option<f64>,
+    /// `--safety-margin`: how long before the grace period ends lameduck kills what is left.
+    pub safety_margin: Option<f64>,
     /// The grace period came from `LAMEDUCK_GRACE_PERIOD`, not the flag.
     pub grace_period_from_env: bool,
-    /// Defaults to `auto` (quiet=1s, min=0s, max=15s) when absent.
+    /// Defaults to `auto` (quiet=1s, min=0s, max=deadline) when absent.
     pub drain: Option<Drain>,
     pub drain_text: Option<String>,
-    /// `prestop --signal`: the graceful signal it sends (QUIT by default).
+    /// `prestop --stop-signal` (or `--signal`): the graceful signal it sends (QUIT by default).
     pub signal: Option<String>,
     /// `run --stop-signal [NAME=]SIGNAL`, each as written.
     pub stop_signals: Vec<String>,
@@ -144,7 +174,11 @@ impl LameduckCall {
         if self.fails() {
             return Drain::None;
         }
-        self.drain.clone().unwrap_or(Drain::Auto { min: 0.0, quiet: 1.0, max: 15.0 })
+        let drain = self.drain.clone().unwrap_or(Drain::Auto { min: 0.0, quiet: 1.0, max: None });
+        drain.within(drain_budget(
+            self.grace_period.unwrap_or(DEFAULT_GRACE),
+            self.safety_margin.unwrap_or(DEFAULT_SAFETY_MARGIN),
+        ))
     }
 }
 
@@ -174,8 +208,9 @@ pub fn lameduck_call(words: &[String]) -> Option<LameduckCall> {
                 call.drain = v.as_deref().and_then(Drain::parse);
                 call.drain_text = v;
             }
-            // `--signal` is prestop's; `run` names it `--stop-signal`, per process or for all.
-            "--signal" if call.subcommand == "prestop" => call.signal = value(),
+            // prestop's `--stop-signal` (`--signal` is its older, still accepted name); `run`'s
+            // `--stop-signal` may name a process.
+            "--signal" | "--stop-signal" if call.subcommand == "prestop" => call.signal = value(),
             "--stop-signal" if call.subcommand == "run" => call.stop_signals.extend(value()),
             "--process" => call.processes.extend(value()),
             "--after-port" => call.after_ports.extend(
@@ -187,8 +222,9 @@ pub fn lameduck_call(words: &[String]) -> Option<LameduckCall> {
             ),
             "--pidfile" => call.pidfile = value(),
             "--config" => call.config = value(),
-            "--safety-margin" | "--drain-port" | "--fastcgi" | "--health-listen"
-            | "--log-format" | "--stop-timeout" => {
+            "--safety-margin" => call.safety_margin = value().and_then(|v| parse_seconds(&v)),
+            "--drain-port" | "--fastcgi" | "--health-listen" | "--log-format"
+            | "--stop-timeout" => {
                 value();
             }
             _ => {}
@@ -232,6 +268,27 @@ mod tests {
     }
 
     #[test]
+    fn the_default_drain_lasts_until_the_grace_periods_budget() {
+        // lameduck's default auto drain has no max of its own: grace − safety margin − 5 s.
+        let c = lameduck_call(&argv(&["lameduck", "run", "--", "php-fpm", "-F"])).unwrap();
+        assert_eq!(c.drain_or_default().most(), 23.0);
+        let c = lameduck_call(&argv(&[
+            "lameduck",
+            "prestop",
+            "--grace-period",
+            "60s",
+            "--safety-margin=3s",
+            "--drain",
+            "auto:quiet=2s,max=deadline",
+        ]))
+        .unwrap();
+        assert!(!c.fails(), "max=deadline is what lameduck accepts");
+        assert_eq!(c.drain_or_default().most(), 52.0);
+        let c = lameduck_call(&argv(&["lameduck", "prestop", "--grace-period", "4s"])).unwrap();
+        assert_eq!(c.drain_or_default(), Drain::Auto { min: 0.0, quiet: 1.0, max: Some(0.0) });
+    }
+
+    #[test]
     fn after_ports_signals_and_value_flags() {
         let c = lameduck_call(&argv(&[
             "/lameduck",
@@ -249,6 +306,8 @@ mod tests {
             "TERM",
         ]))
         .unwrap();
+        let renamed = lameduck_call(&argv(&["lameduck", "prestop", "--stop-signal=TERM"])).unwrap();
+        assert_eq!(renamed.signal.as_deref(), Some("TERM"));
         assert_eq!(c.drain, Some(Drain::None));
         assert_eq!(c.after_ports, argv(&["80", "8080", "443"]));
         assert_eq!(c.pidfile.as_deref(), Some("/run/php-fpm.pid"));
@@ -268,7 +327,11 @@ mod tests {
         // What lameduck rejects: the hook fails before it drains.
         assert_eq!(
             Drain::parse("auto:quiet=2s,adapt=0"),
-            Some(Drain::Auto { min: 0.0, quiet: 2.0, max: 15.0 })
+            Some(Drain::Auto { min: 0.0, quiet: 2.0, max: None })
+        );
+        assert_eq!(
+            Drain::parse("auto:max=20s,max=deadline"),
+            Some(Drain::Auto { min: 0.0, quiet: 1.0, max: None })
         );
         for bad in [
             "5s",

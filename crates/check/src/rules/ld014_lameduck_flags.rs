@@ -10,8 +10,9 @@ declare_rule! {
     /// lameduck plans its drain against `--grace-period` (default 30s, Kubernetes' default). If
     /// the pod's `terminationGracePeriodSeconds` is shorter, the kubelet's SIGKILL arrives before
     /// lameduck's plan ends; a drain whose maximum (`--drain fixed:Ns`, or `max=` of
-    /// `--drain auto`, 15s by default) reaches the grace period leaves no time for the servers
-    /// to finish; `prestop --signal` other than QUIT, and `run --stop-signal` TERM or INT for
+    /// `--drain auto`, by default the grace period less the safety margin and 5 s for the stops)
+    /// reaches the grace period leaves no time for the servers to finish; `prestop
+    /// --stop-signal` other than QUIT, and `run --stop-signal` TERM or INT for
     /// all processes or for an nginx or php-fpm `--process`, make nginx and php-fpm stop fast.
     ///
     /// `prestop --after-port N` waits, before signalling, until nothing in the pod listens on
@@ -23,8 +24,8 @@ declare_rule! {
     /// not ordered after the web server at all. A value that is not a port makes lameduck exit
     /// with a usage error.
     ///
-    /// Recognised forms: `lameduck run [--grace-period D] [--drain none|fixed:D|auto[:quiet=D,min=D,max=D,adapt=N]] [--stop-signal [NAME=]SIG] [--process NAME=CMD] -- cmd`
-    /// and `lameduck prestop [--drain …] [--grace-period D] [--signal SIG] [--after-port N[,N]] [--fastcgi A] [--pidfile P]`,
+    /// Recognised forms: `lameduck run [--grace-period D] [--drain none|fixed:D|auto[:quiet=D,min=D,max=D|deadline,adapt=N]] [--stop-signal [NAME=]SIG] [--process NAME=CMD] -- cmd`
+    /// and `lameduck prestop [--drain …] [--grace-period D] [--stop-signal SIG] [--after-port N[,N]] [--fastcgi A] [--pidfile P]`,
     /// with `--flag value` or `--flag=value`, in `command`/`args`, in the image's ENTRYPOINT/CMD,
     /// or in an exec preStop hook (also inside `sh -c`). Unknown flags are ignored. As lameduck
     /// does, the container's `LAMEDUCK_DRAIN` and `LAMEDUCK_GRACE_PERIOD` stand in for absent
@@ -82,7 +83,7 @@ fn problems(call: &LameduckCall, grace: f64) -> Vec<String> {
     if let Some(signal) = &call.signal {
         if Signal::parse(signal) != Signal::Quit {
             out.push(format!(
-                "--signal {signal} is a fast shutdown for nginx and php-fpm; use --signal QUIT"
+                "--stop-signal {signal} is a fast shutdown for nginx and php-fpm; use --stop-signal QUIT (or leave it out)"
             ));
         }
     }
@@ -101,7 +102,7 @@ fn problems(call: &LameduckCall, grace: f64) -> Vec<String> {
     }
     if call.drain_text.is_some() && call.drain.is_none() {
         out.push(format!(
-            "--drain {} is not a drain lameduck understands (none, fixed:5s, auto, auto:quiet=1s,min=0s,max=15s,adapt=2, with min at most max and adapt a whole number from 0 to 100): lameduck exits with a usage error, so nothing drains",
+            "--drain {} is not a drain lameduck understands (none, fixed:5s, auto, auto:quiet=1s,min=0s,max=15s,adapt=2, max=deadline, with min at most max and adapt a whole number from 0 to 100): lameduck exits with a usage error, so nothing drains",
             call.drain_text.as_deref().unwrap_or("")
         ));
     }
