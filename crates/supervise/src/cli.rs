@@ -35,11 +35,8 @@ use crate::{duration, exit_code, signals};
 ///
 /// Settings come from lameduck.toml (--config, or ./lameduck.toml when no process is given),
 /// overridden by LAMEDUCK_* environment variables, overridden by flags.
-///
-/// Exit code: the main (first) process's code, 128+N if signal N killed it, 127/126 when a
-/// command cannot be found/executed, 2 for a bad configuration.
 #[derive(Debug, clap::Args)]
-#[command(verbatim_doc_comment)]
+#[command(verbatim_doc_comment, after_help = exit_code::help_section(exit_code::RUN))]
 pub struct RunArgs {
     /// lameduck.toml with [[process]] tables and the settings below.
     #[arg(long, env = "LAMEDUCK_CONFIG", value_name = "FILE")]
@@ -103,7 +100,7 @@ pub struct RunArgs {
 ///   nginx container:   ["/lameduck", "prestop", "--drain", "auto"]
 ///   php-fpm container: ["/lameduck", "prestop", "--drain", "none", "--after-port", "80"]
 #[derive(Debug, clap::Args)]
-#[command(verbatim_doc_comment)]
+#[command(verbatim_doc_comment, after_help = exit_code::help_section(exit_code::PRESTOP))]
 pub struct PrestopArgs {
     /// How to wait for the load balancer: `auto[:quiet=1s,min=0s,max=deadline,adapt=2]`,
     /// `fixed:5s`, `none`. `auto` waits for silence on the watched ports: `quiet`, or `adapt`
@@ -127,9 +124,15 @@ pub struct PrestopArgs {
     /// target's php-fpm config when the target is php-fpm]. Repeatable.
     #[arg(long = "fastcgi", value_name = "PORT|PATH")]
     fastcgi: Vec<String>,
-    /// Graceful signal to send.
-    #[arg(long, default_value = "QUIT", value_parser = signals::parse, value_name = "SIGNAL")]
-    signal: Signal,
+    /// Graceful signal to send, as `lameduck run --stop-signal` (`--signal` is an older name).
+    #[arg(
+        long = "stop-signal",
+        alias = "signal",
+        default_value = "QUIT",
+        value_parser = signals::parse,
+        value_name = "SIGNAL"
+    )]
+    stop_signal: Signal,
     /// Signal the process in this pidfile instead of PID 1.
     #[arg(long, value_name = "FILE")]
     pidfile: Option<PathBuf>,
@@ -175,7 +178,7 @@ pub fn prestop(args: PrestopArgs) -> ExitCode {
         drain_ports: args.drain_ports,
         after_ports: args.after_ports,
         fastcgi,
-        signal: args.signal,
+        stop_signal: args.stop_signal,
         pidfile: args.pidfile,
         target_programs: args.target_programs,
         grace_period: args.grace_period,
@@ -242,7 +245,52 @@ fn split_name(text: &str) -> (Option<String>, String) {
 
 #[cfg(test)]
 mod tests {
-    use super::split_name;
+    use super::{split_name, PrestopArgs, RunArgs};
+    use clap::{CommandFactory, Parser};
+    use nix::sys::signal::Signal;
+
+    #[derive(clap::Parser)]
+    enum Cli {
+        Run(RunArgs),
+        Prestop(PrestopArgs),
+    }
+
+    fn long_help(name: &str) -> String {
+        let mut command = Cli::command();
+        command.build();
+        command.find_subcommand_mut(name).unwrap().render_long_help().to_string()
+    }
+
+    #[test]
+    fn prestop_names_its_signal_stop_signal_and_still_accepts_signal() {
+        for flag in ["--stop-signal", "--signal"] {
+            let Cli::Prestop(args) = Cli::try_parse_from(["x", "prestop", flag, "TERM"]).unwrap()
+            else {
+                panic!("parsed as another subcommand")
+            };
+            assert_eq!(args.stop_signal, Signal::SIGTERM, "{flag}");
+        }
+        let help = long_help("prestop");
+        assert!(help.contains("--stop-signal <SIGNAL>"), "{help}");
+        assert!(!help.contains("--signal <"), "the old name must stay hidden:\n{help}");
+    }
+
+    #[test]
+    fn both_helps_end_with_the_exit_code_table() {
+        for (name, codes) in [
+            ("run", &["0-255", "128+N", "127", "126", "2", "1"][..]),
+            ("prestop", &["0", "1", "2"][..]),
+        ] {
+            let help = long_help(name);
+            let section = help
+                .split_once("\nExit codes:\n")
+                .map(|(_, s)| s)
+                .unwrap_or_else(|| panic!("{name} --help has no \"Exit codes:\" section:\n{help}"));
+            let listed: Vec<&str> =
+                section.lines().filter_map(|line| line.split_whitespace().next()).collect();
+            assert_eq!(listed, codes, "{name}:\n{section}");
+        }
+    }
 
     #[test]
     fn names_are_plain_words_before_the_equals_sign() {

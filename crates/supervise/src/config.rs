@@ -7,11 +7,13 @@ use std::time::Duration;
 
 use nix::sys::signal::Signal;
 use serde::Deserialize;
+use toml::Spanned;
 
+use crate::config_values::{CommandValue, DurationValue};
 use crate::drain::DrainSpec;
 use crate::known::Program;
 use crate::log::LogFormat;
-use crate::{duration, signals, words};
+use crate::{signals, words};
 
 /// A configuration problem, reported before anything starts (exit code 2).
 #[derive(Debug, thiserror::Error)]
@@ -92,24 +94,10 @@ pub const DEFAULT_SAFETY_MARGIN: Duration = Duration::from_secs(2);
 pub const DEFAULT_CONFIG_FILE: &str = "lameduck.toml";
 
 #[derive(Debug, Deserialize)]
-#[serde(untagged)]
-enum DurationValue {
-    Seconds(u64),
-    Text(String),
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-enum CommandValue {
-    Words(Vec<String>),
-    Line(String),
-}
-
-#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileConfig {
-    grace_period: Option<DurationValue>,
-    safety_margin: Option<DurationValue>,
+    grace_period: Option<Spanned<DurationValue>>,
+    safety_margin: Option<Spanned<DurationValue>>,
     drain: Option<String>,
     #[serde(default)]
     drain_ports: Vec<u16>,
@@ -125,8 +113,8 @@ struct FileProcess {
     name: String,
     command: CommandValue,
     stop_signal: Option<String>,
-    stop_timeout: Option<DurationValue>,
-    start_timeout: Option<DurationValue>,
+    stop_timeout: Option<Spanned<DurationValue>>,
+    start_timeout: Option<Spanned<DurationValue>>,
     #[serde(default)]
     stop_after: Vec<String>,
     #[serde(default)]
@@ -147,9 +135,12 @@ impl Settings {
             }
             None => None,
         };
-        let file = match &file_path {
-            Some(path) => Some(read_file(path)?),
-            None => None,
+        let (file, text) = match &file_path {
+            Some(path) => {
+                let (file, text) = read_file(path)?;
+                (Some(file), text)
+            }
+            None => (None, String::new()),
         };
         let in_file = |message: String| match &file_path {
             Some(path) => ConfigError::File { path: path.clone(), message },
@@ -159,7 +150,7 @@ impl Settings {
         let mut processes = Vec::new();
         if let Some(file) = &file {
             for process in &file.processes {
-                processes.push(process_from_file(process).map_err(in_file)?);
+                processes.push(process_from_file(process, &text).map_err(in_file)?);
             }
         }
         if !overrides.processes.is_empty() || !overrides.command.is_empty() {
@@ -185,8 +176,12 @@ impl Settings {
         check_names(&processes)?;
 
         let file_duration =
-            |key: &str, value: &Option<DurationValue>| -> Result<Option<Duration>, _> {
-                value.as_ref().map(|value| duration_value(key, value)).transpose().map_err(in_file)
+            |key: &str, value: &Option<Spanned<DurationValue>>| -> Result<Option<Duration>, _> {
+                value
+                    .as_ref()
+                    .map(|value| duration_value(key, value, &text))
+                    .transpose()
+                    .map_err(in_file)
             };
         let (file_grace, file_margin) = match &file {
             Some(file) => (
@@ -314,25 +309,28 @@ impl ProcessSpec {
     }
 }
 
-fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
+/// The parsed file and its text (which error messages turn spans into line numbers with).
+fn read_file(path: &Path) -> Result<(FileConfig, String), ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|e| ConfigError::File {
         path: path.to_path_buf(),
         message: format!("cannot read: {e}"),
     })?;
-    toml::from_str(&text)
-        .map_err(|e| ConfigError::File { path: path.to_path_buf(), message: e.to_string() })
+    let config = toml::from_str(&text)
+        .map_err(|e| ConfigError::File { path: path.to_path_buf(), message: e.to_string() })?;
+    Ok((config, text))
 }
 
-/// A duration from the file; errors name `key` (and are bounded like flags, see [`duration::MAX`]).
-fn duration_value(key: &str, value: &DurationValue) -> Result<Duration, String> {
-    match value {
-        DurationValue::Seconds(seconds) => duration::from_whole_seconds(*seconds),
-        DurationValue::Text(text) => duration::parse(text),
-    }
-    .map_err(|e| format!("{key}: {e}"))
+/// A duration from the file, `text`; errors name the line and `key`.
+fn duration_value(
+    key: &str,
+    value: &Spanned<DurationValue>,
+    text: &str,
+) -> Result<Duration, String> {
+    let line = text.get(..value.span().start).map_or(0, |before| before.lines().count().max(1));
+    value.get_ref().resolve(key).map_err(|e| format!("line {line}: {e}"))
 }
 
-fn process_from_file(process: &FileProcess) -> Result<ProcessSpec, String> {
+fn process_from_file(process: &FileProcess, text: &str) -> Result<ProcessSpec, String> {
     let argv = match &process.command {
         CommandValue::Words(words) if words.is_empty() => {
             return Err(format!("process {:?}: command is empty", process.name))
@@ -349,10 +347,10 @@ fn process_from_file(process: &FileProcess) -> Result<ProcessSpec, String> {
     }
     let key = |key: &str| format!("process {:?}: {key}", process.name);
     if let Some(value) = &process.stop_timeout {
-        spec.stop_timeout = Some(duration_value(&key("stop_timeout"), value)?);
+        spec.stop_timeout = Some(duration_value(&key("stop_timeout"), value, text)?);
     }
     if let Some(value) = &process.start_timeout {
-        spec.start_timeout = Some(duration_value(&key("start_timeout"), value)?);
+        spec.start_timeout = Some(duration_value(&key("start_timeout"), value, text)?);
     }
     spec.stop_after = process.stop_after.clone();
     for (incoming, outgoing) in &process.forward {

@@ -93,3 +93,33 @@ fn a_command_gets_known_defaults() {
     assert_eq!(process.stop_signal_origin, SignalOrigin::KnownProgram(Program::Nginx));
     assert_eq!(settings.budget(), Duration::from_secs(28));
 }
+
+#[test]
+fn wrongly_shaped_durations_and_commands_say_what_to_write() {
+    let cases = [
+        ("# a comment\ngrace_period = -5\n", "line 2: grace_period: -5 is negative"),
+        ("safety_margin = -0.5\n", "line 1: safety_margin: -0.5 is negative"),
+        (
+            "[[process]]\nname = \"a\"\ncommand = \"x\"\nstop_timeout = -3\n",
+            "line 4: process \"a\": stop_timeout: -3 is negative",
+        ),
+        ("grace_period = true\n", "expected a duration"),
+        ("[[process]]\nname = \"a\"\ncommand = 5\n", "expected a command"),
+    ];
+    for (text, expected) in cases {
+        let (_file, overrides) =
+            with_file(&format!("{text}[[process]]\nname = \"b\"\ncommand = \"y\"\n"));
+        let message = Settings::resolve(&overrides).unwrap_err().to_string();
+        assert!(message.contains(expected), "{text:?} gave: {message}");
+        assert!(!message.contains("variant"), "{text:?} gave: {message}");
+        assert!(!message.contains("Value"), "{text:?} names an internal type: {message}");
+    }
+    let (_file, overrides) = with_file("[[process]]\nname = \"a\"\ncommand = \"x\"\n");
+    let (_file, mut with_fraction) = with_file("grace_period = 1.5\n");
+    with_fraction.processes = vec![(None, "x".into())];
+    assert!(Settings::resolve(&overrides).is_ok());
+    assert_eq!(
+        Settings::resolve(&with_fraction).unwrap().grace_period,
+        Duration::from_millis(1500)
+    );
+}

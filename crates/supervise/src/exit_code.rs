@@ -1,18 +1,9 @@
 //! Every exit code `lameduck run` and `lameduck prestop` can return, in one place.
 //!
 //! `lameduck run` is a container's PID 1, so its exit code is what Kubernetes records as the
-//! container's. It follows the shell convention that tini and dumb-init also use:
-//!
-//! | code      | meaning                                                                  |
-//! |-----------|--------------------------------------------------------------------------|
-//! | 0..=255   | the main process's own exit code (the first process, or the one that   |
-//! |           | exited on its own)                                                       |
-//! | 128 + n   | the main process was killed by signal `n` (137 = SIGKILL at the deadline) |
-//! | 127       | a command was not found                                                  |
-//! | 126       | a command was found but could not be executed                          |
-//! | 2         | bad command line or configuration (nothing was started)                 |
-//! | 1         | lameduck itself failed, or a process exited with 0 on its own while     |
-//! |           | others still ran (a supervised server must not stop by itself)           |
+//! container's. It follows the shell convention that tini and dumb-init also use. The tables
+//! below ([`RUN`], [`PRESTOP`]) are the "Exit codes:" sections of each command's `--help` (and
+//! so of docs/cli/), rendered by [`help_section`].
 use std::io;
 use std::process::ExitCode;
 
@@ -26,6 +17,56 @@ pub const USAGE: u8 = 2;
 pub const FAILURE: u8 = 1;
 /// Base added to a signal number when a signal killed the process.
 pub const SIGNAL_BASE: u8 = 128;
+
+/// One line of an exit-code table: the code (or a range, written as in the help) and its meaning.
+pub struct Row {
+    pub code: &'static str,
+    pub meaning: &'static str,
+}
+
+/// What `lameduck run` exits with. The codes are written out because they are spelled in the
+/// help; the test `tables_match_the_constants` ties them to the constants.
+pub const RUN: &[Row] = &[
+    Row {
+        code: "0-255",
+        meaning: "the main process's own code (the first one, or the one that exited by itself)",
+    },
+    Row {
+        code: "128+N",
+        meaning: "the main process was killed by signal N, 1-64 (137: SIGKILL at the deadline)",
+    },
+    Row { code: "127", meaning: "a command was not found" },
+    Row { code: "126", meaning: "a command was found but could not be executed" },
+    Row { code: "2", meaning: "bad command line or configuration; nothing was started" },
+    Row {
+        code: "1",
+        meaning: "lameduck failed, or a process exited with 0 by itself while others still ran",
+    },
+];
+
+/// What `lameduck prestop` exits with.
+pub const PRESTOP: &[Row] = &[
+    Row { code: "0", meaning: "the target exited before the deadline" },
+    Row {
+        code: "1",
+        meaning: "the target was still running at --grace-period minus --safety-margin",
+    },
+    Row {
+        code: "2",
+        meaning: "bad command line, unreadable pidfile, or a target that is not the server",
+    },
+];
+
+/// The "Exit codes:" section of a command's `--help`, one code per line.
+pub fn help_section(rows: &[Row]) -> String {
+    let width = rows.iter().map(|row| row.code.len()).max().unwrap_or(0);
+    let mut text = String::from("Exit codes:\n");
+    for row in rows {
+        text.push_str(&format!("  {:<width$}  {}\n", row.code, row.meaning));
+    }
+    text.pop();
+    text
+}
 
 /// The shell-convention exit code for a raw `waitpid` status, or `None` for statuses that are not
 /// a death (stopped, continued). Decoded from the raw status rather than through nix's
@@ -73,6 +114,31 @@ mod tests {
         assert_eq!(from_raw_wait_status(42 << 8), Some(42));
         // Stopped by SIGSTOP: not a death.
         assert_eq!(from_raw_wait_status((19 << 8) | 0x7f), None);
+    }
+
+    #[test]
+    fn tables_match_the_constants() {
+        let codes = |rows: &[Row]| rows.iter().map(|row| row.code.to_string()).collect::<Vec<_>>();
+        let run = codes(RUN);
+        for code in [EXEC_NOT_FOUND, EXEC_NOT_EXECUTABLE, USAGE, FAILURE] {
+            assert!(run.contains(&code.to_string()), "run's table lacks {code}");
+        }
+        assert!(run.contains(&format!("{SIGNAL_BASE}+N")));
+        let sigkill = SIGNAL_BASE + libc::SIGKILL as u8;
+        assert!(RUN[1].meaning.contains(&format!("{sigkill}: SIGKILL")));
+        assert_eq!(codes(PRESTOP), ["0", &FAILURE.to_string(), &USAGE.to_string()]);
+    }
+
+    #[test]
+    fn help_section_aligns_the_meanings() {
+        let text = help_section(PRESTOP);
+        assert!(text.starts_with("Exit codes:\n  0  the target exited"), "{text}");
+        // clap wraps longer lines without their indentation.
+        for rows in [RUN, PRESTOP] {
+            let text = help_section(rows);
+            assert!(text.lines().all(|line| line.len() <= 90), "{text}");
+        }
+        assert!(help_section(RUN).contains("\n  126    a command was found"));
     }
 
     #[test]

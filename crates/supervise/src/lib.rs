@@ -9,6 +9,7 @@
 mod child;
 pub mod cli;
 pub mod config;
+mod config_values;
 pub mod cut_short;
 pub mod drain;
 pub mod duration;

@@ -31,7 +31,7 @@ pub struct PrestopSettings {
     pub after_ports: Vec<u16>,
     /// FastCGI addresses to wait for; empty = read from the target's php-fpm config, if it is one.
     pub fastcgi: Vec<Listen>,
-    pub signal: Signal,
+    pub stop_signal: Signal,
     pub pidfile: Option<PathBuf>,
     /// Programs besides nginx, php-fpm and lameduck that may be the target.
     pub target_programs: Vec<String>,
@@ -70,7 +70,7 @@ pub fn prestop(settings: PrestopSettings) -> u8 {
     drain(&settings, deadline, &log);
     wait_until_not_listening(&settings.after_ports, deadline, &log);
     wait_for_fastcgi(&fastcgi, deadline, &log);
-    send_signal(pid, settings.signal, &log);
+    send_signal(pid, settings.stop_signal, &log);
     wait_for_exit(pid, deadline, started, &log)
 }
 

@@ -201,7 +201,7 @@ fn prestop_refuses_a_target_that_is_not_the_server() {
     // Named explicitly, it is stopped.
     let (code, log) = prestop_in_sandbox(
         setup,
-        "--drain none --pidfile x.pid --signal TERM --target-program sleep",
+        "--drain none --pidfile x.pid --stop-signal TERM --target-program sleep",
     );
     assert_eq!(code, Some(0), "log:\n{log}");
     assert!(log.contains("stop exited"), "{log}");
