@@ -135,7 +135,7 @@ fn run(args: Args) -> Result<ExitCode> {
     }
     if let Some(name) = &args.dump {
         let Some(text) = seeds::yaml(name) else {
-            bail!("no built-in scenario `{name}`; `lameduck lab --list` shows them");
+            bail!("{}", unknown_seed("--dump", name));
         };
         emit(&text)?;
         return Ok(ExitCode::SUCCESS);
@@ -172,6 +172,16 @@ fn write_html_report(run_dir: &Path, path: &Path) -> Result<()> {
     Ok(())
 }
 
+/// `--only nginx-sigtem matches no built-in scenario; did you mean nginx-sigterm?` and the names.
+fn unknown_seed(flag: &str, typed: &str) -> String {
+    let names = seeds::names();
+    format!(
+        "{flag} {typed} matches no built-in scenario{}\n  the built-in scenarios: {}",
+        crate::suggest::did_you_mean(typed, names.iter().copied()),
+        names.join(", ")
+    )
+}
+
 fn load_scenarios(args: &Args) -> Result<Vec<Scenario>> {
     let extra: ExtraImages = args
         .image
@@ -193,16 +203,16 @@ fn load_scenarios(args: &Args) -> Result<Vec<Scenario>> {
                         }
                     })
             };
+            // Every --only must pick something: a typo would silently drop an experiment.
+            if let Some(typo) =
+                args.only.iter().find(|o| !names.iter().any(|n| n.contains(o.as_str())))
+            {
+                bail!("{}", unknown_seed("--only", typo));
+            }
             let mut chosen: Vec<Scenario> =
                 seeds::all().into_iter().filter(|s| wanted(&s.name)).collect();
             for s in &mut chosen {
                 s.images.extend(extra.clone());
-            }
-            if chosen.is_empty() {
-                bail!(
-                    "--only {:?} matches no built-in scenario; `lameduck lab --list` shows them",
-                    args.only
-                );
             }
             out.extend(chosen);
         } else if Path::new(item).is_dir() {
