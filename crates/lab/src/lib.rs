@@ -6,6 +6,7 @@
 //! through it. See docs/lab.md.
 pub mod capacity;
 pub mod cli;
+pub mod color;
 pub mod events;
 pub mod http;
 pub mod ingress;

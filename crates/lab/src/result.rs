@@ -162,8 +162,8 @@ fn count(map: &BTreeMap<String, u64>, key: &str) -> u64 {
     map.get(key).copied().unwrap_or(0)
 }
 
-/// The human table.
-pub fn table(results: &[ScenarioResult]) -> String {
+/// The table printed for `--format text`; `color` colours the verdicts.
+pub fn table(results: &[ScenarioResult], color: bool) -> String {
     let header = [
         "scenario",
         "article reports",
@@ -227,10 +227,22 @@ pub fn table(results: &[ScenarioResult]) -> String {
     let widths: Vec<usize> = (0..rows[0].len())
         .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
         .collect();
+    let verdict_column = rows[0].iter().position(|h| h == "verdict");
     let mut out = String::new();
     for (n, row) in rows.iter().enumerate() {
-        let cells: Vec<String> =
-            row.iter().enumerate().map(|(i, c)| format!("{c:<w$}", w = widths[i])).collect();
+        let cells: Vec<String> = row
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                // Padding outside the escape codes, which take no width.
+                let padding = " ".repeat(widths[i] - c.chars().count());
+                if n > 0 && Some(i) == verdict_column {
+                    format!("{}{padding}", crate::color::verdict(c, c, color))
+                } else {
+                    format!("{c}{padding}")
+                }
+            })
+            .collect();
         out.push_str(cells.join("  ").trim_end());
         out.push('\n');
         if n == 0 {
@@ -297,14 +309,14 @@ mod tests {
 
     #[test]
     fn your_scenarios_show_no_article_columns() {
-        let mine = table(&[result_of(&scenario(""), 0)]);
+        let mine = table(&[result_of(&scenario(""), 0)], false);
         assert!(!mine.contains("article") && !mine.contains("verdict"), "{mine}");
         assert!(!mine.contains(NO_EXPECTATION), "{mine}");
         let seed = crate::seeds::all().remove(0);
-        let seeds = table(&[result_of(&seed, 0), result_of(&scenario(""), 0)]);
+        let seeds = table(&[result_of(&seed, 0), result_of(&scenario(""), 0)], false);
         assert!(seeds.contains("article reports") && seeds.contains("verdict"), "{seeds}");
         assert!(seeds.contains(&seed.article), "{seeds}");
-        let expecting = table(&[result_of(&scenario("expect: {failed: none}\n"), 0)]);
+        let expecting = table(&[result_of(&scenario("expect: {failed: none}\n"), 0)], false);
         assert!(expecting.contains("reproduced") && !expecting.contains("article"), "{expecting}");
     }
 

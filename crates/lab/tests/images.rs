@@ -69,7 +69,7 @@ fn the_image_flag_runs_your_image_as_the_program() {
     std::fs::write(&file, SHOP).unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_lameduck-lab"))
         .arg(&file)
-        .args(["--image", "mycorp/shop-nginx:1.4=nginx", "--output", "json", "--run-dir"])
+        .args(["--image", "mycorp/shop-nginx:1.4=nginx", "--format", "json", "--run-dir"])
         .arg(dir.path().join("run"))
         .output()
         .unwrap();
