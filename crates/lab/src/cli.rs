@@ -31,7 +31,7 @@ use crate::sys::netns::NetNs;
 ///
 /// Logs of every container, the event log and result.json land in the run directory, whose
 /// path is printed. Needs root (or unprivileged user namespaces); nginx and php-fpm come from
-/// scripts/install-deps. Scenario format: docs/lab.md.
+/// `scripts/install-deps lab`. Scenario format: docs/lab.md.
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
@@ -285,7 +285,7 @@ fn check_programs(scenarios: &[Scenario]) -> Result<()> {
                 .map_err(|e| anyhow::anyhow!("scenario {}: container {}: {e}", s.name, c.name))?;
             if !program.is_file() {
                 bail!(
-                    "scenario {}: container {}: {} does not exist; run scripts/install-deps",
+                    "scenario {}: container {}: {} does not exist; install what the lab needs with `sudo scripts/install-deps lab`",
                     s.name,
                     c.name,
                     program.display()

@@ -230,7 +230,7 @@ pub fn resolve_program(argv: &mut Vec<String>, self_exe: &Path) -> Result<PathBu
 }
 
 fn missing(program: &str) -> String {
-    format!("`{program}` is not installed on this machine; run scripts/install-deps (it installs nginx-light, php-fpm and supervisor)")
+    format!("`{program}` is not installed on this machine; run `sudo scripts/install-deps lab` (it installs only what the lab needs: nginx-light, php-fpm, supervisor)")
 }
 
 /// Debian installs php-fpm as php-fpmX.Y.
