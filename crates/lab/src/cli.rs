@@ -8,11 +8,12 @@ use lameduck_load::StopHandle;
 
 use crate::color::ColorChoice;
 use crate::pod::LabEnv;
-use crate::result::{table, Summary, INTERRUPTED, LAB_ERROR, NOT_REPRODUCED};
+use crate::result::{Summary, INTERRUPTED, LAB_ERROR, NOT_REPRODUCED};
 use crate::sandbox::{self, INNER_ENV};
 use crate::scenario::{for_manifest_dir, images, load_file, ExtraImages, ImageSpec, Scenario};
 use crate::seeds;
 use crate::sys::netns::NetNs;
+use crate::table::table;
 
 /// Reproduce Kubernetes pod termination on this machine, with real nginx and php-fpm.
 ///
@@ -28,6 +29,7 @@ use crate::sys::netns::NetNs;
 ///   lameduck lab --dump nginx-sigterm > my.yaml     start your own from one of them
 ///   lameduck lab my.yaml --format json   your pod template, JSON summary on stdout
 ///   lameduck lab k8s/app/                your Deployment + ConfigMaps, scaled down under load
+///   lameduck lab k8s/app/ --image mycorp/shop:1.4=php-fpm   your image runs as php-fpm
 ///
 /// Logs of every container, the event log and result.json land in the run directory, whose
 /// path is printed. Needs root (or unprivileged user namespaces); nginx and php-fpm come from

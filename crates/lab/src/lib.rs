@@ -24,3 +24,4 @@ pub mod seeds;
 pub mod signals;
 pub mod suggest;
 pub mod sys;
+pub mod table;
