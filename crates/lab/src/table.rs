@@ -46,11 +46,7 @@ fn rows(results: &[ScenarioResult], color: bool) -> String {
         if article {
             row.push(cut(&r.article, ARTICLE_WIDTH));
         }
-        row.extend([
-            r.requests.to_string(),
-            r.failed.to_string(),
-            format!("{:.1}s/{:.1}s", r.termination_seconds.median, r.termination_seconds.max),
-        ]);
+        row.extend([r.requests.to_string(), r.failed.to_string(), termination(r)]);
         if verdict {
             row.push(r.verdict.clone());
         }
@@ -87,6 +83,14 @@ fn rows(results: &[ScenarioResult], color: bool) -> String {
         }
     }
     out
+}
+
+/// `median/max` of the deleted pods' termination, `-` when no pod was deleted.
+fn termination(r: &ScenarioResult) -> String {
+    if r.pods.is_empty() {
+        return "-".into();
+    }
+    format!("{:.1}s/{:.1}s", r.termination_seconds.median, r.termination_seconds.max)
 }
 
 /// `text`, cut to `max` characters with `…`.
@@ -174,7 +178,14 @@ mod tests {
             load_started_ms: 0,
             timeline: vec![],
             events: vec![],
-            pods: vec![],
+            pods: vec![crate::kubelet::PodPhases {
+                pod: "pod-4".into(),
+                deleted_ms: 2000,
+                endpoint_removed_ms: None,
+                gone_ms: 3000,
+                termination_seconds: 1.0,
+                containers: vec![],
+            }],
             upstream_failures: vec![],
         }
     }
@@ -190,6 +201,10 @@ mod tests {
         assert!(seeds.contains(&seed.article), "{seeds}");
         let expecting = table(&[result_of(&scenario("expect: {failed: none}\n"), 0)], false);
         assert!(expecting.contains("reproduced") && !expecting.contains("article"), "{expecting}");
+        let mut nothing_deleted = result_of(&scenario(""), 0);
+        nothing_deleted.pods.clear();
+        let text = table(&[nothing_deleted], false);
+        assert!(text.lines().nth(2).unwrap().ends_with("  -"), "no termination to show: {text}");
     }
 
     #[test]
