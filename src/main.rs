@@ -3,49 +3,13 @@
 //! Nothing here does work of its own. Each subcommand's flags are defined next to the code that
 //! uses them (`lameduck_load::cli`, `lameduck_lab::cli`, …) so the `--help` text and the behaviour
 //! live in one place; this file only composes them.
+mod cli;
 mod reference;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
-
-/// Reproduce, measure, fix and prevent the 502s that nginx + php-fpm pods return while they
-/// terminate on Kubernetes.
-///
-/// Start with `lameduck lab seeds` to watch the failures happen, `lameduck check .` to find their
-/// causes in your manifests, and `lameduck run` or `lameduck prestop` to fix them. Every
-/// subcommand has its own --help; the same pages are in docs/cli/ and as man pages in docs/man/.
-#[derive(Parser)]
-#[command(name = "lameduck", version = env!("LAMEDUCK_VERSION"), about, long_about)]
-pub(crate) struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Subcommand)]
-enum Command {
-    Lab(lameduck_lab::cli::Args),
-    Load(lameduck_load::cli::Args),
-    Run(lameduck_supervise::cli::RunArgs),
-    Prestop(lameduck_supervise::cli::PrestopArgs),
-    Check(lameduck_check::cli::Args),
-    Report(lameduck_report::cli::Args),
-    /// Print a shell completion script (bash, zsh, fish, elvish or powershell) to stdout.
-    ///
-    /// bash:  lameduck completions bash > ~/.local/share/bash-completion/completions/lameduck
-    /// zsh:   lameduck completions zsh > "${fpath[1]}/_lameduck"
-    /// fish:  lameduck completions fish > ~/.config/fish/completions/lameduck.fish
-    #[command(verbatim_doc_comment)]
-    Completions {
-        /// The shell to write the script for.
-        shell: clap_complete::Shell,
-    },
-    /// Writes the command-line reference (one Markdown page per subcommand) into a directory.
-    #[command(hide = true)]
-    GenerateReference {
-        out_dir: std::path::PathBuf,
-    },
-}
+use clap::Parser;
+use cli::{Cli, Command};
 
 fn main() -> ExitCode {
     match Cli::parse().command {

@@ -23,7 +23,7 @@ pub(crate) fn write_all(out_dir: &Path) -> ExitCode {
 
 fn try_write_all(out_dir: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(out_dir)?;
-    let mut root = crate::Cli::command().term_width(WIDTH).max_term_width(WIDTH);
+    let mut root = crate::cli::Cli::command().term_width(WIDTH).max_term_width(WIDTH);
     root.build();
     let mut index = String::from(
         "# Command-line reference\n\nGenerated from the CLI definitions by \
@@ -75,7 +75,7 @@ fn write_man_pages(root: &clap::Command, man_dir: &Path) -> std::io::Result<()> 
 
 /// Writes the completion script for `shell` to stdout.
 pub(crate) fn write_completions(shell: clap_complete::Shell) -> ExitCode {
-    let mut cmd = crate::Cli::command();
+    let mut cmd = crate::cli::Cli::command();
     let mut script = Vec::new();
     clap_complete::generate(shell, &mut cmd, "lameduck", &mut script);
     match std::io::Write::write_all(&mut std::io::stdout().lock(), &script) {

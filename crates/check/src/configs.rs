@@ -15,10 +15,14 @@ pub enum ConfigKind {
 
 /// Guesses a config's kind from its name and text. `None` means "not a config we read".
 ///
-/// Names decide first (`php-fpm.conf`, `www.conf`, anything under `pool.d/` or `php-fpm.d/`,
-/// `nginx.conf`, `supervisord.conf`, anything under `supervisor/` or `nginx/`); otherwise the text:
-/// `[program:`/`[supervisord]` → supervisord; an INI section with php-fpm keys → php-fpm; a
-/// `server {` or `http {` block or `worker_processes` → nginx.
+/// A few file names are certain (`php-fpm.conf`, `www.conf`, `nginx.conf`, `supervisord*`);
+/// otherwise the text decides: `[program:`/`[supervisord]` → supervisord; a block opened with `{`
+/// at the end of a line (`server {`, `http {`, `location / {`) or `worker_processes` → nginx;
+/// INI lines with php-fpm keys (`[global]`, `[www]`, `pm =`, `listen =`,
+/// `process_control_timeout`, …) → php-fpm. Only when the text says nothing does the folder the
+/// file is in count (`pool.d/`, `php-fpm.d/` → php-fpm; `nginx/`, `sites-enabled/` → nginx): its
+/// immediate parent, never a word somewhere in the path (a checkout in `~/src/nginx-php/` holds
+/// php-fpm pools too).
 pub fn sniff(name: &str, text: &str) -> Option<ConfigKind> {
     let lower = name.to_ascii_lowercase();
     let file = basename(&lower);
@@ -28,44 +32,54 @@ pub fn sniff(name: &str, text: &str) -> Option<ConfigKind> {
     {
         return Some(ConfigKind::Supervisord);
     }
-    if file == "php-fpm.conf"
-        || lower.contains("pool.d/")
-        || lower.contains("php-fpm.d/")
-        || file == "www.conf"
-    {
-        return Some(ConfigKind::PhpFpm);
-    }
-    if file == "nginx.conf" || lower.contains("nginx/") {
-        return Some(ConfigKind::Nginx);
+    match file {
+        "php-fpm.conf" | "www.conf" => return Some(ConfigKind::PhpFpm),
+        "nginx.conf" => return Some(ConfigKind::Nginx),
+        _ => {}
     }
     let is_conf = file.ends_with(".conf") || file.ends_with(".ini") || !file.contains('.');
     if !is_conf {
         return None;
     }
-    let fpm_keys = [
-        "[global]",
-        "[www]",
-        "pm =",
-        "pm=",
+    if let Some(kind) = sniff_text(text) {
+        return Some(kind);
+    }
+    let parent = lower.rsplit('/').nth(1).unwrap_or("");
+    match parent {
+        "pool.d" | "php-fpm.d" => Some(ConfigKind::PhpFpm),
+        "nginx" | "sites-enabled" | "sites-available" => Some(ConfigKind::Nginx),
+        _ => None,
+    }
+}
+
+/// The kind the text itself shows, line by line (comments left out).
+fn sniff_text(text: &str) -> Option<ConfigKind> {
+    const FPM_KEYS: &[&str] = &[
+        "pm",
+        "pm.max_children",
+        "listen",
         "process_control_timeout",
         "request_terminate_timeout",
-        "pm.max_children",
+        "pid",
+        "include",
     ];
-    if fpm_keys.iter().any(|k| text.contains(k)) {
-        return Some(ConfigKind::PhpFpm);
+    let lines = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#') && !l.starts_with(';'));
+    let mut fpm = false;
+    for line in lines {
+        let first = line.split_whitespace().next().unwrap_or("");
+        if line.ends_with('{') || first == "worker_processes" || first == "worker_shutdown_timeout"
+        {
+            return Some(ConfigKind::Nginx);
+        }
+        let key = line.split('=').next().unwrap_or("").trim();
+        fpm |= line == "[global]"
+            || line == "[www]"
+            || (line.contains('=') && FPM_KEYS.contains(&key));
     }
-    let nginx_words = [
-        "server {",
-        "http {",
-        "events {",
-        "worker_processes",
-        "worker_shutdown_timeout",
-        "location ",
-    ];
-    if nginx_words.iter().any(|k| text.contains(k)) {
-        return Some(ConfigKind::Nginx);
-    }
-    None
+    fpm.then_some(ConfigKind::PhpFpm)
 }
 
 /// How offsets in a config's text map to offsets in the file that holds it.
@@ -352,6 +366,20 @@ mod tests {
         assert_eq!(sniff("default.conf", "server {\n listen 80;\n}\n"), Some(ConfigKind::Nginx));
         assert_eq!(sniff("s.conf", "[program:nginx]\n"), Some(ConfigKind::Supervisord));
         assert_eq!(sniff("readme.md", "server {"), None);
+        // The content decides over a folder name anywhere in the path.
+        let pool = "[www]\nuser = www-data\npm = dynamic\n";
+        assert_eq!(sniff("src/nginx-php/config/fpm-pool.conf", pool), Some(ConfigKind::PhpFpm));
+        assert_eq!(sniff("docker/nginx/fpm-pool.conf", pool), Some(ConfigKind::PhpFpm));
+        assert_eq!(
+            sniff("docker/nginx/fastcgi.conf", "fastcgi_param A b;\n"),
+            Some(ConfigKind::Nginx)
+        );
+        assert_eq!(sniff("nginx-php/config/notes.conf", "hello\n"), None);
+        assert_eq!(sniff("x/pool.d/a.conf", "user = x\n"), Some(ConfigKind::PhpFpm));
+        assert_eq!(
+            sniff("site.conf", "# [www] is php-fpm's\nlocation / {\n}\n"),
+            Some(ConfigKind::Nginx)
+        );
     }
 
     #[test]

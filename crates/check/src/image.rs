@@ -1,15 +1,9 @@
 //! Image references and what is known about well-known images without pulling them.
 //!
-//! The knowledge table (also in docs/check.md):
-//!
-//! | image | STOPSIGNAL | shell and coreutils |
-//! |---|---|---|
-//! | `nginx` (official, `docker.io/library/nginx`), tag 1.19 or later, or no version in the tag | SIGQUIT | yes; no `bash` in `-alpine` tags |
-//! | `nginx` with a version tag before 1.19 | SIGTERM | as above |
-//! | `nginxinc/nginx-unprivileged` | SIGQUIT | as above |
-//! | `php` with `fpm` in the tag | SIGQUIT | yes; no `bash` in `-alpine` tags |
-//! | `gcr.io/distroless/*`, `cgr.dev/chainguard/*` (non `-dev`), `scratch` | SIGTERM | none |
-//! | anything else | SIGTERM (Docker's default) unless a linked Dockerfile says otherwise | unknown |
+//! [`KNOWN`] is the one table of that knowledge: each entry names the Dockerfile it was read
+//! from (docs/check.md shows the same table). Images built `FROM` an official image inherit its
+//! `STOPSIGNAL`: wordpress, nextcloud, drupal, joomla and the like are `FROM php:*-fpm` in their
+//! `fpm` tags (SIGQUIT) and `FROM php:*-apache` otherwise (SIGWINCH, Apache's graceful stop).
 
 /// A parsed `registry/repository:tag@digest` reference.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,6 +56,11 @@ impl ImageRef {
         self.repository.rsplit('/').next().unwrap_or(&self.repository)
     }
 
+    /// An official nginx tag with a version before 1.19, which set no STOPSIGNAL.
+    fn nginx_before_1_19(&self) -> bool {
+        self.tag.as_deref().and_then(leading_version).is_some_and(|v| v < (1, 19))
+    }
+
     fn is_docker_hub(&self) -> bool {
         self.registry.as_deref().is_none_or(|r| r == "docker.io" || r == "index.docker.io")
     }
@@ -82,6 +81,134 @@ impl ImageRef {
     }
 }
 
+/// One row of the knowledge table.
+pub struct KnownImage {
+    /// Which images the row is about, for people.
+    pub about: &'static str,
+    matches: fn(&ImageRef) -> bool,
+    /// The STOPSIGNAL the image sets (SIGTERM when it sets none).
+    pub signal: &'static str,
+    /// The server it runs, when it is one the checker knows how to stop.
+    pub server: Option<Server>,
+    /// The Dockerfile the entry was read from.
+    pub source: &'static str,
+}
+
+/// The servers the image table knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Server {
+    Nginx,
+    PhpFpm,
+}
+
+/// Official images of PHP applications, built `FROM php:*-fpm` or `FROM php:*-apache`.
+const PHP_APPS: &[&str] =
+    &["wordpress", "nextcloud", "drupal", "joomla", "matomo", "mediawiki", "backdrop", "friendica"];
+
+fn is_php_app(image: &ImageRef) -> bool {
+    image.is_docker_hub() && PHP_APPS.contains(&image.repository.as_str())
+}
+
+/// What lameduck knows about images no scanned Dockerfile builds. First match wins.
+pub static KNOWN: &[KnownImage] = &[
+    KnownImage {
+        about: "official `nginx` with a version tag before 1.19",
+        matches: |i| i.is_official_nginx() && i.nginx_before_1_19(),
+        signal: "SIGTERM",
+        server: Some(Server::Nginx),
+        source: "https://github.com/nginxinc/docker-nginx/blob/1.18.0/stable/buster/Dockerfile",
+    },
+    KnownImage {
+        about: "official `nginx` 1.19+ or no version in the tag (`latest`, `alpine`, `stable`)",
+        matches: |i| i.is_docker_hub() && i.repository == "nginx",
+        signal: "SIGQUIT",
+        server: Some(Server::Nginx),
+        source: "https://github.com/nginxinc/docker-nginx/blob/master/mainline/debian/Dockerfile",
+    },
+    KnownImage {
+        about: "`nginxinc/nginx-unprivileged`",
+        matches: |i| i.repository == "nginxinc/nginx-unprivileged",
+        signal: "SIGQUIT",
+        server: Some(Server::Nginx),
+        source: "https://github.com/nginxinc/docker-nginx-unprivileged/blob/main/mainline/debian/Dockerfile",
+    },
+    KnownImage {
+        about: "`openresty/openresty`",
+        matches: |i| i.repository == "openresty/openresty",
+        signal: "SIGQUIT",
+        server: Some(Server::Nginx),
+        source: "https://github.com/openresty/docker-openresty/blob/master/bookworm/Dockerfile",
+    },
+    KnownImage {
+        about: "`bitnami/nginx` (no STOPSIGNAL; its run.sh execs nginx)",
+        matches: |i| i.repository == "bitnami/nginx",
+        signal: "SIGTERM",
+        server: Some(Server::Nginx),
+        source: "https://github.com/bitnami/containers/blob/main/bitnami/nginx/1.25/debian-12/Dockerfile",
+    },
+    KnownImage {
+        about: "official `php` with `fpm` in the tag",
+        matches: |i| i.is_official_php_fpm(),
+        signal: "SIGQUIT",
+        server: Some(Server::PhpFpm),
+        source: "https://github.com/docker-library/php/blob/master/8.3/bookworm/fpm/Dockerfile",
+    },
+    KnownImage {
+        about: "official PHP applications with `fpm` in the tag (`wordpress`, `nextcloud`, `drupal`, `joomla`, `matomo`, `mediawiki`, …): `FROM php:*-fpm`",
+        matches: |i| is_php_app(i) && i.tag_has("fpm"),
+        signal: "SIGQUIT",
+        server: Some(Server::PhpFpm),
+        source: "https://github.com/docker-library/wordpress/blob/master/latest/php8.3/fpm/Dockerfile",
+    },
+    KnownImage {
+        about: "`bitnami/php-fpm` (no STOPSIGNAL; CMD php-fpm -F)",
+        matches: |i| i.repository == "bitnami/php-fpm",
+        signal: "SIGTERM",
+        server: Some(Server::PhpFpm),
+        source: "https://github.com/bitnami/containers/blob/main/bitnami/php-fpm/8.3/debian-12/Dockerfile",
+    },
+    KnownImage {
+        about: "official `php` with `apache` in the tag",
+        matches: |i| i.is_docker_hub() && i.repository == "php" && i.tag_has("apache"),
+        signal: "SIGWINCH",
+        server: None,
+        source: "https://github.com/docker-library/php/blob/master/8.3/bookworm/apache/Dockerfile",
+    },
+    KnownImage {
+        about: "official PHP applications without `fpm` or `cli` in the tag (Apache variants): `FROM php:*-apache`",
+        matches: |i| is_php_app(i) && !i.tag_has("cli"),
+        signal: "SIGWINCH",
+        server: None,
+        source: "https://github.com/docker-library/wordpress/blob/master/latest/php8.3/apache/Dockerfile",
+    },
+    KnownImage {
+        about: "official `httpd`",
+        matches: |i| i.is_docker_hub() && i.repository == "httpd",
+        signal: "SIGWINCH",
+        server: None,
+        source: "https://github.com/docker-library/httpd/blob/master/2.4/Dockerfile",
+    },
+    KnownImage {
+        about: "official `caddy` (no STOPSIGNAL; Caddy stops gracefully on SIGTERM)",
+        matches: |i| i.is_docker_hub() && i.repository == "caddy",
+        signal: "SIGTERM",
+        server: None,
+        source: "https://github.com/caddyserver/caddy-docker/blob/master/2.8/alpine/Dockerfile",
+    },
+    KnownImage {
+        about: "`scratch`, `gcr.io/distroless/*`, `cgr.dev/chainguard/*` (not `-dev`)",
+        matches: lacks_shell,
+        signal: "SIGTERM",
+        server: None,
+        source: "https://github.com/GoogleContainerTools/distroless/blob/main/base/README.md",
+    },
+];
+
+/// The table's row for an image.
+pub fn known(image: &ImageRef) -> Option<&'static KnownImage> {
+    KNOWN.iter().find(|k| (k.matches)(image))
+}
+
 /// What the knowledge table says about an image's stop signal.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KnownSignal {
@@ -93,33 +220,16 @@ pub enum KnownSignal {
 
 /// The STOPSIGNAL of a well-known image.
 pub fn known_stop_signal(image: &ImageRef) -> KnownSignal {
-    if image.is_official_nginx() {
-        if let Some(version) = image.tag.as_deref().and_then(leading_version) {
-            if version < (1, 19) {
-                return KnownSignal::Known(
-                    "SIGTERM",
-                    format!(
-                        "official nginx images before 1.19 set no STOPSIGNAL (tag {})",
-                        image.tag.as_deref().unwrap_or("")
-                    ),
-                );
-            }
+    let tag = image.tag.as_deref().map(|t| format!(" (tag {t})")).unwrap_or_default();
+    match known(image) {
+        Some(k) if k.signal == "SIGTERM" => {
+            KnownSignal::Known("SIGTERM", format!("{} sets no STOPSIGNAL{tag}", k.about))
         }
-        return KnownSignal::Known(
-            "SIGQUIT",
-            "official nginx images set STOPSIGNAL SIGQUIT since 1.19".into(),
-        );
+        Some(k) => {
+            KnownSignal::Known(k.signal, format!("{} sets STOPSIGNAL {}{tag}", k.about, k.signal))
+        }
+        None => KnownSignal::Unknown,
     }
-    if image.is_official_php_fpm() {
-        return KnownSignal::Known(
-            "SIGQUIT",
-            "official php fpm images set STOPSIGNAL SIGQUIT".into(),
-        );
-    }
-    if lacks_shell(image) {
-        return KnownSignal::Known("SIGTERM", "this base image sets no STOPSIGNAL".into());
-    }
-    KnownSignal::Unknown
 }
 
 /// Whether the image has no `/bin/sh` and no `sleep`.
@@ -170,7 +280,17 @@ mod tests {
         assert_eq!(sig("nginx:1.25.3"), "SIGQUIT");
         assert_eq!(sig("nginx:stable-alpine"), "SIGQUIT");
         assert_eq!(sig("php:8.2-fpm-alpine"), "SIGQUIT");
-        assert_eq!(sig("php:8.2-apache"), "?");
+        assert_eq!(sig("php:8.2-apache"), "SIGWINCH");
+        assert_eq!(sig("wordpress:6-php8.3-fpm-alpine"), "SIGQUIT");
+        assert_eq!(sig("nextcloud:29-fpm"), "SIGQUIT");
+        assert_eq!(sig("wordpress:6.5"), "SIGWINCH");
+        assert_eq!(sig("wordpress:cli"), "?");
+        assert_eq!(sig("openresty/openresty:1.25.3.1-alpine"), "SIGQUIT");
+        assert_eq!(sig("nginxinc/nginx-unprivileged:1.27"), "SIGQUIT");
+        assert_eq!(sig("bitnami/nginx:1.25"), "SIGTERM");
+        assert_eq!(sig("bitnami/php-fpm:8.3"), "SIGTERM");
+        assert_eq!(sig("httpd:2.4"), "SIGWINCH");
+        assert_eq!(sig("caddy:2"), "SIGTERM");
         assert_eq!(sig("myrepo/app:1"), "?");
         assert_eq!(sig("gcr.io/distroless/static"), "SIGTERM");
     }

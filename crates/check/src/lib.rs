@@ -23,6 +23,7 @@ pub mod read;
 pub mod rules;
 pub mod shell;
 pub mod source;
+pub mod walk;
 
 use finding::{Finding, Severity};
 use output::Format;

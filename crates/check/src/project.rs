@@ -14,6 +14,9 @@ use crate::parse::dockerfile::{self, Dockerfile};
 use crate::parse::yaml::{self, HelmSection, Node, Value};
 use crate::read::{self, Reach, ReadError, Skipped};
 use crate::source::{FileId, Sources, Span};
+use crate::walk::{
+    helm_note, is_helm_template, kind_by_name, sniff_file_kind, sniff_kind, FileKind, Walk,
+};
 
 /// A Dockerfile in the scanned tree.
 #[derive(Debug)]
@@ -22,6 +25,17 @@ pub struct DockerfileEntry {
     /// Absolute path when it could be resolved (for `[images]` in `.lameduck.toml`).
     pub path: PathBuf,
     pub parsed: Dockerfile,
+    /// The directory files it refers to (entrypoint scripts) must stay inside: the walked
+    /// directory, or the Dockerfile's own when it was named. None for stdin and text.
+    pub root: Option<PathBuf>,
+}
+
+/// An entrypoint script a Dockerfile copies in and runs as PID 1, read from the build context.
+#[derive(Debug)]
+pub struct EntrypointScript {
+    /// Index in [`Project::dockerfiles`].
+    pub dockerfile: usize,
+    pub file: FileId,
 }
 
 impl DockerfileEntry {
@@ -73,8 +87,17 @@ pub struct Project {
     pub includes: Includes,
     /// `# Source:` sections of helm output, per file.
     pub helm: HashMap<FileId, Vec<HelmSection>>,
-    /// Files deliberately not read (special files, symlinks out of the tree, too big).
+    /// docker-compose services with `build:` and `image:`: image → Dockerfile path.
+    pub compose_images: Vec<(String, PathBuf)>,
+    /// Files deliberately not read (special files, symlinks out of the tree, too big, not a
+    /// kind lameduck checks, Helm templates).
     pub skipped: Vec<Skipped>,
+    /// Entrypoint scripts of the scanned Dockerfiles.
+    pub scripts: Vec<EntrypointScript>,
+    /// The walked directory while its files are read.
+    reading_root: Option<PathBuf>,
+    /// Helm charts whose templates were not rendered: chart directory → templates skipped.
+    pub unrendered_charts: std::collections::BTreeMap<String, usize>,
     pub config: Config,
 }
 
@@ -84,46 +107,6 @@ pub struct Project {
 pub struct InputError {
     pub path: String,
     pub message: String,
-}
-
-/// What a file is, judged by its name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum FileKind {
-    Yaml,
-    Dockerfile,
-    Config,
-}
-
-fn kind_by_name(path: &Path) -> Option<FileKind> {
-    let name = path.file_name()?.to_str()?.to_ascii_lowercase();
-    if name == "dockerfile"
-        || name == "containerfile"
-        || name.ends_with(".dockerfile")
-        || (name.starts_with("dockerfile.") && !is_beside_a_dockerfile(&name))
-    {
-        return Some(FileKind::Dockerfile);
-    }
-    if name.ends_with(".yaml") || name.ends_with(".yml") {
-        return Some(FileKind::Yaml);
-    }
-    if name.ends_with(".conf") || name.ends_with(".ini") {
-        return Some(FileKind::Config);
-    }
-    None
-}
-
-/// Names that start like a Dockerfile's but are files kept beside one: BuildKit's per-Dockerfile
-/// ignore file (`Dockerfile.dockerignore`, `web.Dockerfile.dockerignore`), notes, and editor or
-/// patch leftovers. Read as Dockerfiles they would be parse errors or phantom images.
-fn is_beside_a_dockerfile(lower_name: &str) -> bool {
-    const SUFFIXES: &[&str] =
-        &[".dockerignore", ".md", ".txt", ".orig", ".rej", ".bak", ".swp", "~"];
-    SUFFIXES.iter().any(|s| lower_name.ends_with(s))
-}
-
-/// Directories never worth walking.
-fn skip_dir(name: &str) -> bool {
-    name.starts_with('.') || matches!(name, "target" | "node_modules" | "vendor")
 }
 
 impl Project {
@@ -148,9 +131,11 @@ impl Project {
                 walk.dir(path, &mut HashSet::new());
                 walk.files.sort_by(|a, b| a.0.cmp(&b.0));
                 project.skipped.append(&mut walk.skipped);
+                project.reading_root = Some(root.clone());
                 for (file, kind) in walk.files {
                     project.read_file(&file, Some(kind), Reach::Walked { root: &root });
                 }
+                project.reading_root = None;
             } else if path
                 .file_name()
                 .and_then(|n| n.to_str())
@@ -161,6 +146,11 @@ impl Project {
             } else {
                 project.read_file(path, kind_by_name(path), Reach::Named);
             }
+        }
+        project.read_entrypoint_scripts();
+        for (chart, count) in &project.unrendered_charts {
+            let reason = helm_note(chart, *count);
+            project.skipped.push(Skipped { path: chart.clone(), reason });
         }
         project.includes = includes::resolve(&project);
         Ok(project)
@@ -180,9 +170,16 @@ impl Project {
         match read::read(path, reach) {
             Ok(read::Text { text, canonical }) => {
                 if kind == Some(FileKind::Yaml) && is_helm_template(path, &text) {
+                    self.skip_helm_template(path);
                     return;
                 }
-                let kind = kind.unwrap_or_else(|| sniff_kind(&shown, &text));
+                let Some(kind) = kind.or_else(|| sniff_file_kind(&shown, &text)) else {
+                    // Named on the command line (a pre-commit run over changed files passes
+                    // scripts and templates too): said, not an "invalid YAML" error.
+                    let reason = "not a Kubernetes manifest, Dockerfile or server config".into();
+                    self.skipped.push(Skipped { path: shown, reason });
+                    return;
+                };
                 self.add_file(shown, text, kind, Some(canonical));
             }
             Err(ReadError::Skip(reason)) => self.skipped.push(Skipped { path: shown, reason }),
@@ -204,7 +201,12 @@ impl Project {
         match kind {
             FileKind::Dockerfile => match dockerfile::parse(&source.text) {
                 Ok(parsed) => {
-                    self.dockerfiles.push(DockerfileEntry { file, path: absolute, parsed })
+                    let root = match &self.reading_root {
+                        Some(root) => Some(root.clone()),
+                        None => absolute.parent().map(Path::to_path_buf),
+                    }
+                    .filter(|_| absolute.is_absolute());
+                    self.dockerfiles.push(DockerfileEntry { file, path: absolute, parsed, root })
                 }
                 Err(e) => self.fail(file, e.offset, e.message),
             },
@@ -236,6 +238,7 @@ impl Project {
     }
 
     fn add_document(&mut self, file: FileId, doc: &Node) {
+        self.add_compose(file, doc);
         let before = self.objects.config_maps.len();
         k8s::extract(doc, &mut self.objects);
         // Server configs inside the ConfigMaps just added are parsed now, once.
@@ -254,6 +257,34 @@ impl Project {
                         .or_default()
                         .push((key.clone(), config));
                 }
+            }
+        }
+    }
+
+    /// A docker-compose file's services that build an image and name it.
+    fn add_compose(&mut self, file: FileId, doc: &Node) {
+        if doc.get("kind").is_some() {
+            return;
+        }
+        let Some(services) = doc.get("services") else { return };
+        let path = &self.sources.get(file).path;
+        let dir = Path::new(path).parent().unwrap_or(Path::new("."));
+        for (_, service) in services.as_map() {
+            let (Some(image), Some(build)) =
+                (service.get("image").and_then(Node::as_str), service.get("build"))
+            else {
+                continue;
+            };
+            let (context, dockerfile) = match build.as_str() {
+                Some(context) => (context, "Dockerfile"),
+                None => (
+                    build.get("context").and_then(Node::as_str).unwrap_or("."),
+                    build.get("dockerfile").and_then(Node::as_str).unwrap_or("Dockerfile"),
+                ),
+            };
+            let joined = dir.join(context).join(dockerfile);
+            if let Ok(resolved) = std::fs::canonicalize(&joined) {
+                self.compose_images.push((image.to_string(), resolved));
             }
         }
     }
@@ -282,6 +313,41 @@ impl Project {
                 None
             }
         }
+    }
+
+    /// Reads the script each Dockerfile's ENTRYPOINT (or CMD) runs when the Dockerfile copies it
+    /// in from the build context (its directory or one of the two above, inside the root).
+    fn read_entrypoint_scripts(&mut self) {
+        for index in 0..self.dockerfiles.len() {
+            let entry = &self.dockerfiles[index];
+            let Some(root) = entry.root.clone() else { continue };
+            let Some(source) = entry.parsed.entrypoint_script() else { continue };
+            let dir = entry.path.parent().unwrap_or(Path::new("/"));
+            let found = dir
+                .ancestors()
+                .take(3)
+                .enumerate()
+                .filter(|(_, context)| context.starts_with(&root))
+                .map(|(up, context)| (up, context.join(&source)))
+                .find(|(_, path)| path.symlink_metadata().is_ok());
+            let Some((up, path)) = found else { continue };
+            // Shown the way the Dockerfile was: its shown directory, `up` levels up, + source.
+            let shown_dir = Path::new(&self.sources.get(entry.file).path).parent();
+            let shown = shown_dir
+                .map(|d| (0..up).fold(d, |d, _| d.parent().unwrap_or(d)).join(&source))
+                .unwrap_or_else(|| path.clone());
+            if let Ok(read::Text { text, .. }) = read::read(&path, Reach::Walked { root: &root }) {
+                let file = self.sources.add(shown.display().to_string(), text);
+                self.scripts.push(EntrypointScript { dockerfile: index, file });
+            }
+        }
+    }
+
+    /// Counts a Helm chart template that was not read; [`Project::load`] names each chart once.
+    fn skip_helm_template(&mut self, path: &Path) {
+        let templates = path.parent().unwrap_or(Path::new("."));
+        let chart = templates.parent().unwrap_or(Path::new(".")).display().to_string();
+        *self.unrendered_charts.entry(chart).or_default() += 1;
     }
 
     fn fail(&mut self, file: FileId, offset: usize, message: String) {
@@ -339,83 +405,4 @@ fn text_map(sources: &Sources, file: FileId, node: &Node) -> TextMap {
     }
     let at = source.line_col(start);
     TextMap::Block { first_line: at.line, indent: start - source.line_start(at.line) }
-}
-
-/// Guesses the kind of a file whose name does not say (stdin, explicit odd names).
-fn sniff_kind(name: &str, text: &str) -> FileKind {
-    let first =
-        text.lines().map(str::trim).find(|l| !l.is_empty() && !l.starts_with('#')).unwrap_or("");
-    let word = first.split_whitespace().next().unwrap_or("").to_ascii_uppercase();
-    if word == "FROM"
-        || (word == "ARG"
-            && text.lines().any(|l| l.trim_start().to_ascii_uppercase().starts_with("FROM ")))
-    {
-        return FileKind::Dockerfile;
-    }
-    if configs::sniff(name, text).is_some() && !text.contains("apiVersion:") {
-        return FileKind::Config;
-    }
-    FileKind::Yaml
-}
-
-/// Collects the files under a directory that the checker reads, and says which it will not.
-struct Walk<'a> {
-    /// The canonical directory the user named: symlinks must resolve inside it.
-    root: &'a Path,
-    files: Vec<(PathBuf, FileKind)>,
-    skipped: Vec<Skipped>,
-}
-
-impl Walk<'_> {
-    /// Walks `dir`; `seen` holds the canonical directories walked, so symlinked directories
-    /// (inside the root) are walked once and a symlink loop ends.
-    fn dir(&mut self, dir: &Path, seen: &mut HashSet<PathBuf>) {
-        if !std::fs::canonicalize(dir).is_ok_and(|c| seen.insert(c)) {
-            return;
-        }
-        let Ok(entries) = std::fs::read_dir(dir) else { return };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            let Ok(kind) = entry.file_type() else { continue };
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let is_dir = if kind.is_symlink() {
-                // Followed here only when it is a directory inside the root; files are checked
-                // when read.
-                let target = std::fs::canonicalize(&path).ok().filter(|c| c.is_dir());
-                match target {
-                    Some(target) if !target.starts_with(self.root) => {
-                        let reason = format!(
-                            "a symlink to {}, outside {}",
-                            target.display(),
-                            self.root.display()
-                        );
-                        self.skipped.push(Skipped { path: path.display().to_string(), reason });
-                        continue;
-                    }
-                    target => target.is_some(),
-                }
-            } else {
-                kind.is_dir()
-            };
-            if is_dir {
-                if !skip_dir(&name) {
-                    self.dir(&path, seen);
-                }
-            } else if let Some(file_kind) = kind_by_name(&path) {
-                if kind.is_file() || kind.is_symlink() {
-                    self.files.push((path, file_kind));
-                } else {
-                    let reason = "not a regular file (a FIFO, socket or device)".to_string();
-                    self.skipped.push(Skipped { path: path.display().to_string(), reason });
-                }
-            }
-        }
-    }
-}
-
-/// Helm chart templates (YAML under `templates/` with `{{`) are not YAML until `helm template`
-/// renders them.
-fn is_helm_template(path: &Path, text: &str) -> bool {
-    let in_templates = path.parent().and_then(|d| d.file_name()).is_some_and(|d| d == "templates");
-    in_templates && text.contains("{{")
 }

@@ -175,3 +175,16 @@ fn a_config_found_in_the_tree_must_be_a_file_inside_it() {
     let err = Config::load(&found).unwrap_err().to_string();
     assert!(err.contains("TOPSECRET"), "{err}");
 }
+
+#[test]
+fn a_symlink_loop_inside_the_tree_is_walked_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let tree = dir.path().join("t");
+    std::fs::create_dir_all(tree.join("k8s")).unwrap();
+    std::fs::write(tree.join("k8s/pod.yaml"), POD).unwrap();
+    symlink(&tree, tree.join("k8s/loop")).unwrap();
+    symlink(tree.join("k8s"), tree.join("again")).unwrap();
+    let (project, out) = check(&[&tree], Format::Json);
+    assert_eq!(out.findings.len(), 1, "the pod is read once: {}", out.output);
+    assert!(project.skipped.is_empty(), "{:?}", project.skipped);
+}

@@ -120,7 +120,12 @@ fn an_ambiguous_directory_name_links_nothing() {
     let out = run(&["ambiguous"], Config::default(), Format::Json);
     let ld001: Vec<_> = out.findings.iter().filter(|f| f.rule == "LD001").collect();
     assert_eq!(ld001.len(), 1, "{}", out.output);
-    assert!(ld001[0].message.contains("no scanned Dockerfile builds it"), "{}", ld001[0].message);
+    assert!(
+        ld001[0].message.contains("no scanned Dockerfile builds image"),
+        "{}",
+        ld001[0].message
+    );
+    assert_eq!(ld001[0].severity, Severity::Info, "an unknown image is not asserted SIGTERM");
 }
 
 #[test]

@@ -19,6 +19,7 @@ use crate::hooks::{RequestRecord, RunHooks};
 use crate::outcome::{NetError, Outcome};
 use crate::prepare::Prepared;
 use crate::report::{Report, SecondRecord};
+use crate::target::Target;
 use crate::timeline::{micros_histogram, percentiles, record, Tally, Timeline};
 use crate::Plan;
 
@@ -93,16 +94,26 @@ pub(crate) async fn drive(
         on_start(start);
     }
 
+    let mut on_exec_output = hooks.on_exec_output.take();
+    // Bounded: a command printing faster than the loop passes its lines on waits for it.
+    let (output_sender, mut exec_output) = tokio::sync::mpsc::channel(64);
     let mut exec: FuturesUnordered<_> = plan
         .exec_at
         .iter()
-        .map(|e| run_exec_at(start, e, &events, exec_cancelled.clone()))
+        .enumerate()
+        .map(|(index, e)| {
+            let output = on_exec_output.is_some().then(|| output_sender.clone());
+            run_exec_at(start, e, &events, exec_cancelled.clone(), output)
+                .map(move |result| (index, result))
+        })
         .collect();
+    drop(output_sender);
+    let mut exec_results = vec![None; plan.exec_at.len()];
     let mut in_flight = FuturesUnordered::new();
     // Scheduled offsets of the requests in flight, so that requests abandoned by a stop still
     // get their line in `--raw` (a multiset: several sends may share an offset).
     let mut outstanding: BTreeMap<Duration, u32> = BTreeMap::new();
-    let mut offsets = plan.schedule.offsets();
+    let mut offsets = plan.send_offsets();
     let mut next_send = offsets.next();
     let schedule_end = start + plan.schedule.duration();
 
@@ -281,13 +292,23 @@ pub(crate) async fn drive(
                 result?;
             }
             _ = &mut tick => {}
-            _ = exec.next(), if !exec.is_empty() => {}
+            Some((index, result)) = exec.next(), if !exec.is_empty() => exec_results[index] = Some(result),
+            Some(line) = exec_output.recv(), if on_exec_output.is_some() => {
+                if let Some(on_exec_output) = on_exec_output.as_mut() {
+                    on_exec_output(&line);
+                }
+            }
             _ = sleep_until(abort_at.unwrap_or(now).into()), if abort_at.is_some() && !in_flight.is_empty() => {}
             _ = sleep_until(exec_cancel_at.unwrap_or(now).into()), if exec_cancel_at.is_some_and(|at| at > now) => {}
         }
     }
 
     let end = Instant::now();
+    if let Some(on_exec_output) = on_exec_output.as_mut() {
+        while let Ok(line) = exec_output.try_recv() {
+            on_exec_output(&line);
+        }
+    }
     timeline.close_until(end - start, &mut emit);
     if timeline.has_activity() || timeline.current() == 0 {
         timeline.finish(&mut emit);
@@ -301,10 +322,10 @@ pub(crate) async fn drive(
         Some(at) => at.min(schedule_end) - start,
         None => plan.schedule.duration(),
     };
-    let rps =
-        if sending_time.is_zero() { 0.0 } else { totals.sent as f64 / sending_time.as_secs_f64() };
     Ok(Report {
         schedule: plan.schedule.to_string(),
+        targets: plan.targets.iter().map(Target::url).collect(),
+        shard: plan.shard.map(|s| s.to_string()),
         started_unix_ms: started_unix_ms as u64,
         duration_s: (end - start).as_secs_f64(),
         stopped_early: stop_level > 0,
@@ -314,10 +335,11 @@ pub(crate) async fn drive(
         codes: totals.codes.clone(),
         net: totals.net.clone(),
         dropped: totals.dropped,
-        rps,
+        rps: lameduck_report::achieved_rate(totals.sent, sending_time.as_secs_f64()),
         latency_ms: percentiles(&totals.latency),
         send_lag_ms: percentiles(&send_lag),
         seconds,
         events: events.snapshot(),
+        exec: exec_results.into_iter().flatten().collect(),
     })
 }

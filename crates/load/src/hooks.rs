@@ -4,6 +4,7 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+use crate::exec::ExecLine;
 use crate::outcome::Outcome;
 use crate::report::{Event, SecondRecord};
 
@@ -13,6 +14,8 @@ pub type OnSecond<'a> = Box<dyn FnMut(&SecondRecord) + 'a>;
 pub type OnEvent<'a> = Box<dyn FnMut(&Event) + 'a>;
 /// Callback for each finished request.
 pub type OnRequest<'a> = Box<dyn FnMut(&RequestRecord<'_>) + 'a>;
+/// Callback for each line an `--exec-at` command prints.
+pub type OnExecOutput<'a> = Box<dyn FnMut(&ExecLine) + 'a>;
 
 /// Callbacks and handles for [`crate::run`]. Every field is optional; `RunHooks::default()`
 /// runs silently to completion.
@@ -28,6 +31,9 @@ pub struct RunHooks<'a> {
     pub on_event: Option<OnEvent<'a>>,
     /// Called for every finished request (this is what `--raw` writes).
     pub on_request: Option<OnRequest<'a>>,
+    /// Called with each line an `--exec-at` command prints on stdout or stderr. Without it,
+    /// the commands' output goes straight to this process's stderr.
+    pub on_exec_output: Option<OnExecOutput<'a>>,
     /// Stops the run early when triggered; the report is still complete.
     pub stop: Option<StopHandle>,
     /// Events the caller records during the run; they are merged into the report.

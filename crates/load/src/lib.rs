@@ -35,6 +35,8 @@ pub mod durations;
 mod engine;
 mod exec;
 pub mod exit;
+#[doc(hidden)]
+pub mod fuzzing;
 mod hooks;
 mod insecure;
 pub mod outcome;
@@ -50,10 +52,13 @@ pub mod thresholds;
 mod timeline;
 mod timer;
 
-pub use hooks::{EventLog, OnEvent, OnRequest, OnSecond, RequestRecord, RunHooks, StopHandle};
+pub use exec::ExecLine;
+pub use hooks::{
+    EventLog, OnEvent, OnExecOutput, OnRequest, OnSecond, RequestRecord, RunHooks, StopHandle,
+};
 pub use outcome::{NetError, Outcome};
-pub use plan::{ExecAt, Plan, DEFAULT_MAX_IN_FLIGHT, DEFAULT_TIMEOUT};
-pub use report::{Event, LatencyMs, Report, SecondRecord};
+pub use plan::{ExecAt, Plan, Shard, DEFAULT_MAX_IN_FLIGHT, DEFAULT_TIMEOUT};
+pub use report::{Event, ExecResult, LatencyMs, Report, SecondRecord};
 pub use schedule::{Schedule, ScheduleError};
 pub use target::{Target, TargetError};
 

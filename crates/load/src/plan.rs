@@ -37,6 +37,38 @@ pub struct Plan {
     pub insecure: bool,
     /// Shell commands run at offsets into the run; their start and exit become events.
     pub exec_at: Vec<ExecAt>,
+    /// Send only this slice of the schedule (see [`Shard`]); `None` sends all of it.
+    pub shard: Option<Shard>,
+}
+
+/// One of `count` interleaved slices of a schedule: send k (from 0) belongs to shard
+/// `k % count`, so `count` processes, each given its own `index`, together send exactly the
+/// schedule, and each of them sends it evenly spread.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    pub index: u32,
+    pub count: u32,
+}
+
+impl Shard {
+    /// Parses `I/N` (`0/3`, `1/3`, `2/3`): I from 0 to N-1.
+    pub fn parse(text: &str) -> Result<Shard, String> {
+        let parsed = text.split_once('/').and_then(|(i, n)| {
+            Some(Shard { index: i.trim().parse().ok()?, count: n.trim().parse().ok()? })
+        });
+        match parsed {
+            Some(shard) if shard.count > 0 && shard.index < shard.count => Ok(shard),
+            _ => Err(format!(
+                "`{text}` must be I/N with N at least 1 and I from 0 to N-1, e.g. 0/3, 1/3, 2/3"
+            )),
+        }
+    }
+}
+
+impl std::fmt::Display for Shard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
 }
 
 /// A shell command to run `at` into the run (see `--exec-at`).
@@ -62,7 +94,14 @@ impl Plan {
             timeout: DEFAULT_TIMEOUT,
             insecure: false,
             exec_at: Vec::new(),
+            shard: None,
         })
+    }
+
+    /// The send offsets this run uses: the schedule's, or its shard's slice of them.
+    pub fn send_offsets(&self) -> impl Iterator<Item = Duration> + '_ {
+        let Shard { index, count } = self.shard.unwrap_or(Shard { index: 0, count: 1 });
+        self.schedule.offsets().skip(index as usize).step_by(count as usize)
     }
 
     /// Checks the parts that parsing alone cannot.

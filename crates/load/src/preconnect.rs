@@ -39,8 +39,7 @@ pub(crate) fn connections_wanted(plan: &Plan, prepared: &Prepared) -> Vec<usize>
         return wanted;
     }
     let early_sends = plan
-        .schedule
-        .offsets()
+        .send_offsets()
         .take_while(|offset| *offset < WARM_WINDOW)
         .take(plan.max_in_flight)
         .count();

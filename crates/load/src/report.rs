@@ -40,6 +40,11 @@ pub struct SecondRecord {
     pub dropped: u64,
     /// Latency of the requests that finished in this second.
     pub latency_ms: LatencyMs,
+    /// The same latencies as a sparse histogram, `[[value_us, count], ...]` (each bucket that
+    /// holds one, named by the highest value it stands for), so that seconds of several runs
+    /// merge exactly (see `lameduck report merge`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub latency_hist_us: Vec<[u64; 2]>,
 }
 
 /// Something that happened during the run at a point on its time axis, such as an `--exec-at`
@@ -57,11 +62,30 @@ pub struct Event {
     pub exit_code: Option<i32>,
 }
 
+/// What became of one `--exec-at` command.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ExecResult {
+    /// Its offset into the run, in milliseconds.
+    pub at_ms: u64,
+    pub command: String,
+    /// `exit 0`, `exit 1`, `killed by signal 9`, `failed to start: …`, `killed: still running
+    /// when the run ended`, or `not started: the run was stopped first`.
+    pub status: String,
+    /// It ran and exited with status 0.
+    pub succeeded: bool,
+}
+
 /// Everything a run measured.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Report {
     /// The schedule as run, in Tank's grammar.
     pub schedule: String,
+    /// The target URLs, in the order requests go to them.
+    #[serde(default)]
+    pub targets: Vec<String>,
+    /// `I/N` when this run sent one shard of the schedule (`--shard`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<String>,
     /// Wall-clock start of the run, milliseconds since the Unix epoch.
     pub started_unix_ms: u64,
     /// Seconds from the start to the last completion.
@@ -80,7 +104,8 @@ pub struct Report {
     pub net: BTreeMap<String, u64>,
     /// Scheduled sends skipped because `max_in_flight` requests were outstanding.
     pub dropped: u64,
-    /// Achieved send rate: requests / scheduled duration.
+    /// Achieved send rate: requests sent / time spent sending (the schedule's duration, or
+    /// until the stop), computed by `lameduck_report::achieved_rate`.
     pub rps: f64,
     /// Latency over the whole run.
     pub latency_ms: LatencyMs,
@@ -91,6 +116,9 @@ pub struct Report {
     pub seconds: Vec<SecondRecord>,
     /// Events on the same time axis, in order.
     pub events: Vec<Event>,
+    /// Each `--exec-at` command's outcome, in the order they were given.
+    #[serde(default)]
+    pub exec: Vec<ExecResult>,
 }
 
 impl Report {

@@ -256,8 +256,8 @@ impl FramingFields {
                     fields.content_length = Some(length);
                 }
             } else if name.eq_ignore_ascii_case("transfer-encoding") {
-                let codings = header.value.split(|b| *b == b',').map(<[u8]>::trim_ascii);
-                if let Some(last) = codings.filter(|c| !c.is_empty()).last() {
+                let mut codings = header.value.split(|b| *b == b',').map(<[u8]>::trim_ascii);
+                if let Some(last) = codings.rfind(|c| !c.is_empty()) {
                     fields.final_coding = Some(last.to_vec());
                 }
             } else if name.eq_ignore_ascii_case("connection") {

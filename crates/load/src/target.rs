@@ -36,7 +36,8 @@ pub enum TargetError {
 impl Target {
     /// Parses `http[s]://host[:port][/path][?query]`. Fragments are dropped, as browsers do.
     pub fn parse(url: &str) -> Result<Target, TargetError> {
-        let fail = |reason: &str| TargetError::Url { url: url.to_string(), reason: reason.into() };
+        let fail =
+            |reason: &str| TargetError::Url { url: redact_userinfo(url), reason: reason.into() };
         let (scheme, rest) = if let Some(rest) = url.strip_prefix("http://") {
             (Scheme::Http, rest)
         } else if let Some(rest) = url.strip_prefix("https://") {
@@ -88,6 +89,12 @@ impl Target {
         Ok(Target { scheme, host, port, path })
     }
 
+    /// The URL as requests use it: scheme, authority and path (never any userinfo).
+    pub fn url(&self) -> String {
+        let scheme = if self.scheme == Scheme::Https { "https" } else { "http" };
+        format!("{scheme}://{}{}", self.authority(), self.path)
+    }
+
     /// `host:port` as it goes in the Host header (port omitted when it is the default).
     pub fn authority(&self) -> String {
         let host =
@@ -116,6 +123,18 @@ impl Target {
 
 fn parse_port(text: &str) -> Option<u16> {
     text.parse::<u16>().ok().filter(|p| *p > 0)
+}
+
+/// `url` with any `user:password@` replaced by `***@`, so that messages and logs never show a
+/// secret given in a URL.
+pub fn redact_userinfo(url: &str) -> String {
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    let authority_end =
+        url[after_scheme..].find(['/', '?', '#']).map_or(url.len(), |i| after_scheme + i);
+    match url[after_scheme..authority_end].rfind('@') {
+        Some(at) => format!("{}***{}", &url[..after_scheme], &url[after_scheme + at..]),
+        None => url.to_string(),
+    }
 }
 
 /// Parses `Name: value` as given to `--header`.
@@ -197,11 +216,21 @@ mod tests {
             ("http://h:99999/", "port"),
             ("http://h:0/", "port"),
             ("http://h/a b", "spaces"),
-            ("http://u:p@h/", "Authorization"),
         ] {
             let err = Target::parse(url).unwrap_err().to_string();
             assert!(err.contains(url) && err.contains(reason), "{url}: {err}");
         }
+    }
+
+    #[test]
+    fn userinfo_is_rejected_without_showing_the_password() {
+        let err = Target::parse("http://user:s3cret@h/x").unwrap_err().to_string();
+        assert!(err.contains("`http://***@h/x`") && err.contains("Authorization"), "{err}");
+        assert!(!err.contains("s3cret"), "{err}");
+        assert_eq!(redact_userinfo("https://tok@h:8443/p?u=a@b"), "https://***@h:8443/p?u=a@b");
+        assert_eq!(redact_userinfo("http://h/a@b"), "http://h/a@b");
+        let t = Target::parse("http://[::1]:81/p?q").unwrap();
+        assert_eq!(t.url(), "http://[::1]:81/p?q");
     }
 
     proptest::proptest! {

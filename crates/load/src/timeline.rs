@@ -10,9 +10,7 @@ use hdrhistogram::Histogram;
 use crate::outcome::{NetError, Outcome};
 use crate::report::{LatencyMs, SecondRecord};
 
-/// Highest latency the histograms resolve, in microseconds (one hour); longer values are
-/// recorded as this maximum.
-const MAX_MICROS: u64 = 3_600_000_000;
+use lameduck_report::latency::{self, MAX_MICROS};
 
 /// Counters shared by a second and the whole run.
 #[derive(Debug)]
@@ -80,7 +78,7 @@ impl Tally {
 }
 
 pub(crate) fn micros_histogram() -> Histogram<u64> {
-    Histogram::new_with_bounds(1, MAX_MICROS, 3).expect("static histogram bounds are valid")
+    latency::histogram()
 }
 
 pub(crate) fn record(histogram: &mut Histogram<u64>, value: Duration) {
@@ -89,16 +87,8 @@ pub(crate) fn record(histogram: &mut Histogram<u64>, value: Duration) {
 }
 
 pub(crate) fn percentiles(histogram: &Histogram<u64>) -> LatencyMs {
-    if histogram.is_empty() {
-        return LatencyMs::default();
-    }
-    let ms = |micros: u64| micros as f64 / 1000.0;
-    LatencyMs {
-        p50: ms(histogram.value_at_quantile(0.50)),
-        p90: ms(histogram.value_at_quantile(0.90)),
-        p99: ms(histogram.value_at_quantile(0.99)),
-        max: ms(histogram.max()),
-    }
+    let l = latency::percentiles(histogram);
+    LatencyMs { p50: l.p50, p90: l.p90, p99: l.p99, max: l.max }
 }
 
 /// The second currently open; it closes when the clock passes its end.
@@ -155,6 +145,7 @@ impl Timeline {
             net: std::mem::take(&mut tally.net),
             dropped: tally.dropped,
             latency_ms: percentiles(&tally.latency),
+            latency_hist_us: latency::buckets(&tally.latency),
         };
         tally.reset();
         self.current += 1;

@@ -92,7 +92,7 @@ fn json_output_timeline_raw_and_exec_at_events() {
         raw.to_str().unwrap(),
         "--exec-at",
         "1s",
-        "echo from-exec; exit 3",
+        "echo from-exec",
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -102,11 +102,16 @@ fn json_output_timeline_raw_and_exec_at_events() {
     assert_eq!(report["requests"], 20);
     assert_eq!(report["codes"]["200"], 20);
     assert!(report["latency_ms"]["p99"].as_f64().unwrap() > 0.0);
+    assert_eq!(report["targets"], serde_json::json!([stack.url("/ok")]));
     let events = report["events"].as_array().unwrap();
     let kinds: Vec<&str> = events.iter().map(|e| e["kind"].as_str().unwrap()).collect();
     assert_eq!(kinds, ["exec_start", "exec_exit"], "{events:?}");
-    assert_eq!(events[1]["exit_code"], 3);
+    assert_eq!(events[1]["exit_code"], 0);
     assert!(events[0]["t_ms"].as_u64().unwrap() >= 1000);
+    assert_eq!(report["exec"][0]["status"], "exit 0", "{report}");
+    assert_eq!(report["failures"], serde_json::json!([]), "{report}");
+    // The command's own output reaches stderr, marked as its own.
+    assert!(text(&out.stderr).contains("[exec 1s stdout] from-exec\n"), "{}", text(&out.stderr));
 
     let lines: Vec<serde_json::Value> = std::fs::read_to_string(&timeline)
         .unwrap()
@@ -126,6 +131,94 @@ fn json_output_timeline_raw_and_exec_at_events() {
         assert!(fields[0].parse::<f64>().unwrap() > 1.7e9, "{line}");
         assert_eq!(fields[2], "200", "{line}");
     }
+}
+
+#[test]
+fn a_failed_exec_at_command_fails_the_run_and_its_output_is_shown() {
+    let stack = Stack::start(StackOptions::default()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let report_path = dir.path().join("run.html");
+    let command = "lameduck-no-such-command --context nope scale deploy web --replicas=1";
+    let run = |extra: &[&str]| {
+        let url = stack.url("/ok");
+        let mut args = vec![&url[..], "-s", "const(20,2s)", "--exec-at", "1s", command];
+        args.extend_from_slice(&["--fail-on", "failed>0", "--output", "json"]);
+        args.extend_from_slice(extra);
+        output(&args)
+    };
+    let out = run(&["--report", report_path.to_str().unwrap()]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains(&format!("--exec-at 1s `{command}` failed: exit 127")), "{stderr}");
+    // The shell's own complaint is not lost.
+    assert!(stderr.contains("[exec 1s stderr] ") && stderr.contains("not found"), "{stderr}");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["failed"], 0, "{report}");
+    assert_eq!(report["exec"][0]["succeeded"], false, "{report}");
+    let failures = report["failures"].as_array().unwrap();
+    assert_eq!(failures.len(), 1, "{report}");
+    assert!(failures[0].as_str().unwrap().contains("exit 127"), "{report}");
+    let html = std::fs::read_to_string(&report_path).unwrap();
+    assert!(html.contains("The run failed") && html.contains("exit 127"), "no failure shown");
+
+    let allowed = run(&["--exec-may-fail"]);
+    assert_eq!(allowed.status.code(), Some(0), "{}", text(&allowed.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&allowed.stdout).unwrap();
+    assert_eq!(
+        (report["exec_may_fail"].clone(), report["failures"].clone()),
+        (true.into(), serde_json::json!([]))
+    );
+}
+
+#[test]
+fn a_report_from_the_timeline_is_the_report_from_json() {
+    let stack = Stack::start(StackOptions::default()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let timeline = dir.path().join("t.jsonl");
+    let out = output(&[
+        &stack.url("/ok"),
+        "-s",
+        "line(10,50,2s) const(30,1s)",
+        "--fail-on",
+        "p99>10s",
+        "--exec-at",
+        "500ms",
+        "true",
+        "--output",
+        "json",
+        "--timeline",
+        timeline.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let json = text(&out.stdout);
+    let timeline_text = std::fs::read_to_string(&timeline).unwrap();
+    let header: serde_json::Value =
+        serde_json::from_str(timeline_text.lines().next().unwrap()).unwrap();
+    assert_eq!(header["type"], "header", "{header}");
+    assert_eq!(header["schema_version"], 1, "{header}");
+    assert_eq!(header["schedule"], "line(10,50,2s) const(30,1s)", "{header}");
+    assert_eq!(header["thresholds"], serde_json::json!(["p99>10s"]), "{header}");
+    assert_eq!(header["targets"], serde_json::json!([stack.url("/ok")]), "{header}");
+    assert!(header["started"].as_str().unwrap().ends_with('Z'), "{header}");
+    assert!(!header["version"].as_str().unwrap().is_empty(), "{header}");
+
+    use lameduck_report::input::{parse, Input};
+    let (Input::Load(from_json), Input::Load(from_timeline)) =
+        (parse("r.json", &json).unwrap(), parse("t.jsonl", &timeline_text).unwrap())
+    else {
+        panic!("not load reports");
+    };
+    assert_eq!(from_timeline, from_json);
+    assert!(from_json.latency_ms.p50 > 0.0 && from_json.rps > 0.0, "{from_json:?}");
+    assert_eq!(from_json.thresholds.len(), 1);
+    // Old timelines (no header or summary) still render, with the totals summed.
+    let old: String = timeline_text
+        .lines()
+        .filter(|l| !l.contains("\"type\":\"header\"") && !l.contains("\"type\":\"summary\""))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let Input::Load(old) = parse("old.jsonl", &old).unwrap() else { panic!("not load") };
+    assert_eq!((old.requests, old.ok), (from_json.requests, from_json.ok));
 }
 
 /// Starts the command, waits for its first per-second line on stderr, then sends SIGINT.
@@ -291,7 +384,9 @@ fn an_exec_at_command_still_running_at_the_end_is_killed_with_its_children() {
         "0s",
         &command,
     ]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    // Killed is a failure: the run fails, naming it.
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("killed: still running when the run ended"));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let kinds: Vec<&str> =
         report["events"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
@@ -320,8 +415,63 @@ fn report_flag_writes_a_self_contained_html_report_with_the_failures_drawn() {
         report.to_str().unwrap(),
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let wrote = format!("lameduck load: wrote {}\n", report.display());
+    assert!(text(&out.stderr).contains(&wrote), "{}", text(&out.stderr));
     let html = std::fs::read_to_string(&report).unwrap();
     assert!(html.contains("<svg"), "no chart in the report");
     assert!(html.contains("502"), "the 502s are not in the report");
     assert!(!html.contains("<script"), "the report must not need scripts");
+}
+
+#[test]
+fn three_shards_merge_into_the_counts_of_one_run() {
+    let stack = Stack::start(StackOptions::default()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    // Sends only in the first half of each second: a completion cannot slip into the next
+    // second in one run and not in another, however loaded the machine is.
+    let schedule = "const(20,0.5s) const(0,0.5s) ".repeat(3);
+    let url = stack.url("/ok");
+    let run = |name: &str, shard: Option<&str>| {
+        let timeline = dir.path().join(name);
+        let mut command = lameduck_load();
+        command.args([&url, "-s", &schedule, "-q", "--timeline", timeline.to_str().unwrap()]);
+        if let Some(shard) = shard {
+            command.args(["--shard", shard]);
+        }
+        (command.stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap(), timeline)
+    };
+    let shards: Vec<_> =
+        (0..3).map(|i| run(&format!("shard-{i}.jsonl"), Some(&format!("{i}/3")))).collect();
+    let mut timelines = Vec::new();
+    for (child, timeline) in shards {
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        timelines.push(timeline);
+    }
+    let (single, single_timeline) = run("single.jsonl", None);
+    let out = single.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+
+    let merged = lameduck_report::merge_files(&timelines).unwrap();
+    let lameduck_report::input::Input::Load(single) =
+        lameduck_report::input::parse("single", &std::fs::read_to_string(single_timeline).unwrap())
+            .unwrap()
+    else {
+        panic!("not a load report")
+    };
+    let counts = |report: &lameduck_report::model::LoadReport| {
+        let seconds: Vec<_> = report
+            .seconds
+            .iter()
+            .map(|s| (s.t, s.sent, s.completed, s.codes.clone(), s.net.clone(), s.dropped))
+            .collect();
+        (report.requests, report.codes.clone(), report.net.clone(), report.dropped, seconds)
+    };
+    assert_eq!(counts(&merged), counts(&single));
+    assert_eq!(merged.requests, 30);
+    let in_histograms: u64 =
+        merged.seconds.iter().flat_map(|s| &s.latency_hist_us).map(|[_, n]| n).sum();
+    assert_eq!(in_histograms, 30);
+    assert!(merged.latency_ms.p50 > 0.0 && (merged.rps - single.rps).abs() < 1e-9, "{merged:?}");
+    assert_eq!(merged.shard.as_deref(), Some("merged 3 runs: shards 0/3, 1/3, 2/3"));
 }

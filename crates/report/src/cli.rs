@@ -16,21 +16,57 @@ use std::process::ExitCode;
 /// Examples:
 ///   lameduck load http://127.0.0.1:8080/ --schedule 'const(100,30s)' --timeline run.jsonl
 ///   lameduck report run.jsonl -o report.html
-///   lameduck report ./lameduck-runs/lab-20261121-120500-4242/ -o lab.html
-///   lameduck load http://127.0.0.1:8080/ -s 'const(50,10s)' --output json | lameduck report - -o r.html
+///   lameduck report ./lameduck-runs/lab-1795089909-4242/ -o lab.html
+///   lameduck load http://127.0.0.1:8080/ -s 'const(50,10s)' --output json \
+///       | lameduck report - -o r.html
+///   lameduck report merge shard-0.jsonl shard-1.jsonl shard-2.jsonl -o whole.html
 #[derive(Debug, clap::Args)]
-#[command(verbatim_doc_comment)]
+#[command(verbatim_doc_comment, args_conflicts_with_subcommands = true)]
 pub struct Args {
+    #[command(subcommand)]
+    pub command: Option<Command>,
     /// The saved run: load JSON report, --timeline JSON lines, or lab result.json / run dir.
-    #[arg(value_name = "FILE")]
-    pub input: PathBuf,
+    #[arg(value_name = "FILE", required = true)]
+    pub input: Option<PathBuf>,
     /// Where to write the HTML page.
     #[arg(short = 'o', long = "output", value_name = "FILE.html", default_value = "report.html")]
     pub output: PathBuf,
 }
 
+/// Subcommands of `lameduck report`.
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Combine the --timeline files (or --output json reports) of `lameduck load --shard I/N`
+    /// runs into the report of the whole schedule: counts per second add up, and latency
+    /// percentiles are recomputed exactly from the runs' histograms added together.
+    Merge(MergeArgs),
+}
+
+/// Arguments of `lameduck report merge`.
+#[derive(Debug, clap::Args)]
+pub struct MergeArgs {
+    /// The shards' --timeline files (or --output json reports), one per shard.
+    #[arg(value_name = "FILE", required = true)]
+    pub inputs: Vec<PathBuf>,
+    /// Where to write the HTML page.
+    #[arg(short = 'o', long = "output", value_name = "FILE.html", default_value = "report.html")]
+    pub output: PathBuf,
+    /// Also write the merged report as JSON (the shape of `lameduck load --output json`).
+    #[arg(long, value_name = "FILE.json")]
+    pub json: Option<PathBuf>,
+}
+
 /// Runs `lameduck report`: 0 on success, 2 when the input cannot be read or rendered.
 pub fn execute(args: Args) -> ExitCode {
+    let input = match (args.command, args.input) {
+        (Some(Command::Merge(merge)), _) => return execute_merge(merge),
+        (None, Some(input)) => input,
+        (None, None) => {
+            eprintln!("lameduck report: give the FILE to render");
+            return ExitCode::from(2);
+        }
+    };
+    let args = SingleArgs { input, output: args.output };
     let result = crate::render_file(&args.input)
         .and_then(|(input, html)| crate::write_report(&args.output, &html).map(|()| input));
     match result {
@@ -45,6 +81,36 @@ pub fn execute(args: Args) -> ExitCode {
         }
         Err(error) => {
             eprintln!("lameduck report: {error}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+struct SingleArgs {
+    input: PathBuf,
+    output: PathBuf,
+}
+
+fn execute_merge(args: MergeArgs) -> ExitCode {
+    let result = crate::merge_files(&args.inputs).and_then(|merged| {
+        if let Some(path) = &args.json {
+            let json = crate::merge::to_json(&merged);
+            std::fs::write(path, format!("{json}\n"))
+                .map_err(|source| crate::ReportError::Write { path: path.clone(), source })?;
+        }
+        crate::write_report(&args.output, &crate::html::load::render(&merged))
+    });
+    match result {
+        Ok(()) => {
+            eprintln!(
+                "lameduck report: wrote {} (merged {} load reports)",
+                args.output.display(),
+                args.inputs.len()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("lameduck report merge: {error}");
             ExitCode::from(2)
         }
     }

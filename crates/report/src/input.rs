@@ -3,7 +3,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::model::{LabResult, LoadEvent, LoadReport, Second};
+use crate::model::{LabResult, LoadEvent, LoadReport, Second, TimelineHeader};
 use crate::ReportError;
 
 /// A parsed input, ready to render.
@@ -69,9 +69,10 @@ pub fn lab_result(value: &Value) -> Result<LabResult, String> {
     LabResult::deserialize(value).map_err(|e| format!("not a lab result: {e}"))
 }
 
-/// The records of a `--timeline` file: each line is a `SecondRecord` tagged `"type":"second"`
-/// or an `Event` tagged `"type":"event"`. Lines of other types are skipped, so later additions
-/// do not break older readers.
+/// The records of a `--timeline` file: each line is a `SecondRecord` tagged `"type":"second"`,
+/// an `Event` tagged `"type":"event"`, the header (`"type":"header"`, first) or the summary
+/// (`"type":"summary"`, last; the `--output json` report without its seconds and events).
+/// Lines of other types are skipped, so later additions do not break older readers.
 fn timeline(source: &str, text: &str, values: Vec<Value>) -> Result<Input, ReportError> {
     // Line numbers for messages: the stream gives values, so match them to non-blank lines.
     let lines: Vec<usize> = text
@@ -83,9 +84,22 @@ fn timeline(source: &str, text: &str, values: Vec<Value>) -> Result<Input, Repor
     let line_of = |i: usize| lines.get(i).copied().unwrap_or(i + 1);
     let mut seconds = Vec::new();
     let mut events = Vec::new();
+    let (mut header, mut summary) = (None, None);
     for (i, value) in values.into_iter().enumerate() {
         let kind = value.get("type").and_then(Value::as_str).map(str::to_owned);
         match kind.as_deref() {
+            Some("header") => {
+                header = Some(
+                    serde_json::from_value::<TimelineHeader>(value)
+                        .map_err(|e| at(source, line_of(i), format!("bad header record: {e}")))?,
+                )
+            }
+            Some("summary") => {
+                summary = Some(
+                    load_report(&value)
+                        .map_err(|e| at(source, line_of(i), format!("bad summary record: {e}")))?,
+                )
+            }
             Some("second") => seconds.push(
                 serde_json::from_value::<Second>(value)
                     .map_err(|e| at(source, line_of(i), format!("bad second record: {e}")))?,
@@ -110,7 +124,8 @@ fn timeline(source: &str, text: &str, values: Vec<Value>) -> Result<Input, Repor
     if seconds.is_empty() && events.is_empty() {
         return Err(at(source, 1, "the timeline has no second or event records".into()));
     }
-    Ok(Input::Load(Box::new(LoadReport::from_timeline(seconds, events))))
+    let report = LoadReport::from_timeline_records(header, summary, seconds, events);
+    Ok(Input::Load(Box::new(report)))
 }
 
 #[cfg(test)]
@@ -141,6 +156,33 @@ mod tests {
         assert_eq!((report.requests, report.ok, report.failed), (5, 4, 1));
         assert_eq!(report.net.get("refused"), Some(&1));
         assert_eq!(report.duration_s, 2.0);
+    }
+
+    #[test]
+    fn a_timeline_header_and_summary_give_the_whole_report() {
+        let header = concat!(
+            "{\"type\":\"header\",\"schema_version\":1,\"schedule\":\"const(2,2s)\",",
+            "\"targets\":[\"http://h/\"],\"thresholds\":[\"failed>0\"],",
+            "\"started\":\"2026-11-19T12:05:09.250Z\",\"started_unix_ms\":1795089909250,",
+            "\"planned_duration_s\":2.0}\n",
+        );
+        let seconds = concat!(
+            "{\"type\":\"second\",\"t\":0,\"sent\":2,\"completed\":2,\"ok\":2,\"codes\":{\"200\":2}}\n",
+            "{\"type\":\"second\",\"t\":1,\"sent\":2,\"completed\":1,\"ok\":1,\"codes\":{\"200\":1}}\n",
+            "{\"type\":\"second\",\"t\":2,\"completed\":1,\"ok\":1,\"codes\":{\"200\":1}}\n",
+        );
+        // Cut short (no summary): the header names the run, the rate is over the schedule.
+        let Input::Load(cut) = parse("t.jsonl", &format!("{header}{seconds}")).unwrap() else {
+            panic!("not load")
+        };
+        assert_eq!((cut.schedule.as_str(), cut.targets.len()), ("const(2,2s)", 1));
+        assert_eq!((cut.started_unix_ms, cut.requests, cut.rps), (1795089909250, 4, 2.0));
+        assert!(cut.from_timeline);
+        let summary = "{\"type\":\"summary\",\"schedule\":\"const(2,2s)\",\"requests\":4,\"rps\":2.0,\"latency_ms\":{\"p50\":1.5},\"failures\":[\"x\"]}\n";
+        let text = format!("{header}{seconds}{summary}");
+        let Input::Load(whole) = parse("t.jsonl", &text).unwrap() else { panic!("not load") };
+        assert_eq!((whole.latency_ms.p50, whole.failures.len(), whole.seconds.len()), (1.5, 1, 3));
+        assert!(!whole.from_timeline);
     }
 
     #[test]

@@ -19,11 +19,15 @@
 //! The crate reads the JSON through its own view types ([`model`]) rather than depending on
 //! `lameduck-load` or `lameduck-lab`, which depend on it.
 pub mod cli;
+pub mod clock;
 pub mod html;
 pub mod input;
+pub mod latency;
 pub mod live;
+pub mod merge;
 pub mod model;
 pub mod outcome;
+pub mod stops;
 pub mod svg;
 
 use std::path::{Path, PathBuf};
@@ -34,6 +38,9 @@ pub enum ReportError {
     /// The input is not something a report can be made of.
     #[error("{source_name}:{line}: {message}")]
     Input { source_name: String, line: usize, message: String },
+    /// The inputs of `lameduck report merge` cannot be merged.
+    #[error("{0}")]
+    Merge(String),
     /// The input file could not be read.
     #[error("cannot read {path}: {source}")]
     Read {
@@ -48,6 +55,17 @@ pub enum ReportError {
         #[source]
         source: std::io::Error,
     },
+}
+
+/// The achieved send rate of a load run: requests sent per second of the time spent sending
+/// (the schedule's duration, or until the run was stopped). The one definition used by the
+/// load report, the summary line and reports rebuilt from a timeline.
+pub fn achieved_rate(sent: u64, sending_s: f64) -> f64 {
+    if sending_s > 0.0 {
+        sent as f64 / sending_s
+    } else {
+        0.0
+    }
 }
 
 /// The HTML report of a load run. `report_json` is the load `Report` serialized (what
@@ -75,6 +93,17 @@ pub fn render_lab_html(result_json: &serde_json::Value) -> Result<String, Report
 /// The HTML report of whatever `path` holds: a load report, a `--timeline` file or a lab
 /// `result.json` (a lab run directory stands for its `result.json`, and `-` for stdin).
 pub fn render_file(path: &Path) -> Result<(input::Input, String), ReportError> {
+    let parsed = read_input(path)?;
+    let html = match &parsed {
+        input::Input::Load(report) => html::load::render(report),
+        input::Input::Lab(result) => html::lab::render(result),
+    };
+    Ok((parsed, html))
+}
+
+/// Reads and recognises the input at `path` (a lab run directory stands for its
+/// `result.json`, and `-` for stdin).
+fn read_input(path: &Path) -> Result<input::Input, ReportError> {
     let (name, text) = if path.as_os_str() == "-" {
         let mut text = String::new();
         std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
@@ -86,12 +115,26 @@ pub fn render_file(path: &Path) -> Result<(input::Input, String), ReportError> {
             .map_err(|source| ReportError::Read { path: path.clone(), source })?;
         (path.display().to_string(), text)
     };
-    let parsed = input::parse(&name, &text)?;
-    let html = match &parsed {
-        input::Input::Load(report) => html::load::render(report),
-        input::Input::Lab(result) => html::lab::render(result),
-    };
-    Ok((parsed, html))
+    input::parse(&name, &text)
+}
+
+/// The merged report of the load runs saved at `paths` (see [`merge`]).
+pub fn merge_files(paths: &[PathBuf]) -> Result<model::LoadReport, ReportError> {
+    let mut reports = Vec::new();
+    for path in paths {
+        let name = path.display().to_string();
+        match read_input(path)? {
+            input::Input::Load(report) => reports.push((name, *report)),
+            input::Input::Lab(_) => {
+                return Err(ReportError::Input {
+                    source_name: name,
+                    line: 1,
+                    message: "a lab result cannot be merged; give load --timeline files".into(),
+                })
+            }
+        }
+    }
+    merge::merge(&reports).map_err(ReportError::Merge)
 }
 
 /// Writes `html` to `path` through a temporary file in the same directory, so a reader never

@@ -6,10 +6,10 @@
 //! rendering.
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// Latency percentiles in milliseconds.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Latency {
     pub p50: f64,
@@ -19,7 +19,7 @@ pub struct Latency {
 }
 
 /// One second of a load timeline (the load `SecondRecord`).
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Second {
     pub t: u64,
@@ -32,10 +32,12 @@ pub struct Second {
     pub net: BTreeMap<String, u64>,
     pub dropped: u64,
     pub latency_ms: Latency,
+    /// The second's latencies as `[value_us, count]` buckets (see [`crate::latency`]).
+    pub latency_hist_us: Vec<[u64; 2]>,
 }
 
 /// A load event (`exec_start`, `exec_exit`, ...).
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct LoadEvent {
     pub t_ms: u64,
@@ -45,7 +47,7 @@ pub struct LoadEvent {
 }
 
 /// One `--fail-on` verdict, as `--output json` adds them under `thresholds`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Verdict {
     pub threshold: String,
@@ -53,11 +55,51 @@ pub struct Verdict {
     pub actual: String,
 }
 
-/// The load `Report` (plus the `thresholds` that `--output json` adds).
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+/// What became of one `--exec-at` command (the load `ExecResult`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ExecResult {
+    pub at_ms: u64,
+    pub command: String,
+    pub status: String,
+    pub succeeded: bool,
+}
+
+/// The first record of a `--timeline` file: what was run and when, written as the run starts
+/// (so even a timeline cut short by a crash says it). `lameduck load` writes this very type.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TimelineHeader {
+    /// [`TIMELINE_SCHEMA_VERSION`] when written.
+    pub schema_version: u32,
+    /// The version of lameduck that wrote it.
+    pub version: String,
+    pub schedule: String,
+    pub targets: Vec<String>,
+    /// The `--fail-on` expressions; their verdicts are in the summary record at the end.
+    pub thresholds: Vec<String>,
+    /// Wall-clock start, RFC 3339 in UTC.
+    pub started: String,
+    pub started_unix_ms: u64,
+    /// How long the schedule lasts, in seconds.
+    pub planned_duration_s: f64,
+    /// `I/N` when the run sent one shard of the schedule (`lameduck load --shard`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shard: Option<String>,
+}
+
+/// The version of the `--timeline` records: 1 adds the header and summary records.
+pub const TIMELINE_SCHEMA_VERSION: u32 = 1;
+
+/// The load `Report` (plus the `thresholds`, `failures` and `exec_may_fail` that
+/// `--output json` adds).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct LoadReport {
     pub schedule: String,
+    pub targets: Vec<String>,
+    /// `I/N` for one shard's run; `merged N shards` for a merge.
+    pub shard: Option<String>,
     pub started_unix_ms: u64,
     pub duration_s: f64,
     pub stopped_early: bool,
@@ -72,20 +114,59 @@ pub struct LoadReport {
     pub send_lag_ms: Latency,
     pub seconds: Vec<Second>,
     pub events: Vec<LoadEvent>,
+    pub exec: Vec<ExecResult>,
     pub thresholds: Vec<Verdict>,
-    /// Rebuilt from a `--timeline` file: totals are sums of the seconds, and whole-run
-    /// percentiles are unknown.
+    /// Every reason the run failed (exit status 1): crossed thresholds and failed `--exec-at`
+    /// commands.
+    pub failures: Vec<String>,
+    /// Failed `--exec-at` commands were allowed (`--exec-may-fail`).
+    pub exec_may_fail: bool,
+    /// Rebuilt from a `--timeline` file without its summary record (an older file, or a run
+    /// that did not end cleanly): totals are sums of the seconds, and whole-run percentiles
+    /// are unknown.
     #[serde(skip)]
     pub from_timeline: bool,
 }
 
 impl LoadReport {
-    /// A report rebuilt from a `--timeline` file, which has the seconds and events but no
-    /// totals: the totals are summed from the seconds.
+    /// The report a `--timeline` file holds. With its summary record (written when the run
+    /// ends) it is exactly the `--output json` report; without, the totals are summed from
+    /// the seconds and the header, if any, gives the schedule, targets and start.
+    pub fn from_timeline_records(
+        header: Option<TimelineHeader>,
+        summary: Option<LoadReport>,
+        seconds: Vec<Second>,
+        events: Vec<LoadEvent>,
+    ) -> LoadReport {
+        if let Some(mut report) = summary {
+            report.seconds = seconds;
+            report.events = events;
+            return report;
+        }
+        let mut report = LoadReport::from_timeline(seconds, events);
+        if let Some(header) = header {
+            let sent = report.seconds.iter().map(|s| s.sent).sum();
+            let sending_s = match header.planned_duration_s {
+                planned if planned > 0.0 => planned.min(report.duration_s),
+                _ => report.duration_s,
+            };
+            report.rps = crate::achieved_rate(sent, sending_s);
+            report.schedule = header.schedule;
+            report.targets = header.targets;
+            report.shard = header.shard;
+            report.started_unix_ms = header.started_unix_ms;
+        }
+        report
+    }
+
+    /// A report rebuilt from the seconds and events of a `--timeline` file alone: the totals
+    /// are summed from the seconds.
     pub fn from_timeline(seconds: Vec<Second>, events: Vec<LoadEvent>) -> LoadReport {
         let mut report = LoadReport::default();
+        let mut sent = 0;
         for s in &seconds {
-            report.requests += s.sent;
+            sent += s.sent;
+            report.requests += s.completed;
             report.ok += s.ok;
             report.failed += s.failed;
             report.dropped += s.dropped;
@@ -98,9 +179,7 @@ impl LoadReport {
             report.latency_ms.max = report.latency_ms.max.max(s.latency_ms.max);
         }
         report.duration_s = seconds.last().map_or(0.0, |s| (s.t + 1) as f64);
-        if report.duration_s > 0.0 {
-            report.rps = report.requests as f64 / report.duration_s;
-        }
+        report.rps = crate::achieved_rate(sent, report.duration_s);
         report.from_timeline = true;
         report.seconds = seconds;
         report.events = events;

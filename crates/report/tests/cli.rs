@@ -12,7 +12,11 @@ fn a_lab_run_directory_renders_its_result_json() {
     std::fs::copy(FIXTURE, dir.path().join("result.json")).expect("copy fixture");
     let output = dir.path().join("lab.html");
     assert_eq!(
-        execute(Args { input: dir.path().to_path_buf(), output: output.clone() }),
+        execute(Args {
+            command: None,
+            input: Some(dir.path().to_path_buf()),
+            output: output.clone()
+        }),
         ExitCode::SUCCESS
     );
     let html = std::fs::read_to_string(&output).expect("report written");
@@ -27,10 +31,16 @@ fn unrecognised_input_fails_without_writing() {
     let input = dir.path().join("other.json");
     std::fs::write(&input, "{\"kind\": \"something else\"}\n").expect("write input");
     let output = dir.path().join("out.html");
-    assert_eq!(execute(Args { input, output: output.clone() }), ExitCode::from(2));
+    assert_eq!(
+        execute(Args { command: None, input: Some(input), output: output.clone() }),
+        ExitCode::from(2)
+    );
     assert!(!output.exists());
     let missing = dir.path().join("missing.jsonl");
-    assert_eq!(execute(Args { input: missing, output: output.clone() }), ExitCode::from(2));
+    assert_eq!(
+        execute(Args { command: None, input: Some(missing), output: output.clone() }),
+        ExitCode::from(2)
+    );
     assert!(!output.exists());
     // No temp file is left behind either.
     let leftovers: Vec<_> =

@@ -72,7 +72,8 @@ fn real_runs_render_in_chromium_with_and_without_failures() {
     std::fs::write(&timeline, timeline_lines(&failing)).expect("write timeline");
     let out = artifacts.path("from-timeline.html");
     let code = lameduck_report::cli::execute(lameduck_report::cli::Args {
-        input: timeline,
+        command: None,
+        input: Some(timeline),
         output: out.clone(),
     });
     assert_eq!(code, std::process::ExitCode::SUCCESS);

@@ -48,9 +48,11 @@ pub struct RunArgs {
     /// Repeat for several: started in the order given, stopped in reverse.
     #[arg(long = "process", value_name = "NAME=COMMAND")]
     processes: Vec<String>,
-    /// How to wait for the load balancer: `auto[:quiet=1s,min=0s,max=15s,adapt=2]` (until the
-    /// watched ports see no new connection and no received byte for `quiet`, or for `adapt`
-    /// times the longest gap the traffic has shown if that is longer), `fixed:5s`, or `none`.
+    /// How to wait for the load balancer: `auto[:quiet=1s,min=0s,max=deadline,adapt=2]` (until
+    /// the watched ports see no new connection and no received byte for `quiet`, or for `adapt`
+    /// times the longest gap the traffic has shown if that is longer; by default for as long as
+    /// the grace period leaves after 5 s, or the stop timeouts, for the stops), `fixed:5s`, or
+    /// `none`.
     #[arg(long, env = "LAMEDUCK_DRAIN", value_name = "SPEC")]
     drain: Option<DrainSpec>,
     /// Ports the auto drain watches [default: the ports the processes listen on].
@@ -103,9 +105,10 @@ pub struct RunArgs {
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct PrestopArgs {
-    /// How to wait for the load balancer: `auto[:quiet=1s,min=0s,max=15s,adapt=2]`, `fixed:5s`,
-    /// `none`. `auto` waits for silence on the watched ports: `quiet`, or `adapt` times the
-    /// longest gap in the pod's recent traffic if that is longer.
+    /// How to wait for the load balancer: `auto[:quiet=1s,min=0s,max=deadline,adapt=2]`,
+    /// `fixed:5s`, `none`. `auto` waits for silence on the watched ports: `quiet`, or `adapt`
+    /// times the longest gap in the pod's recent traffic if that is longer; by default for as
+    /// long as --grace-period leaves after 5 s for the stop.
     #[arg(long, env = "LAMEDUCK_DRAIN", default_value = "auto", value_name = "SPEC")]
     drain: DrainSpec,
     /// Ports the auto drain watches [default: every listening port in the pod].
@@ -134,7 +137,7 @@ pub struct PrestopArgs {
     /// first word); without it, the target must be nginx, php-fpm or lameduck. Repeatable.
     #[arg(long = "target-program", value_name = "NAME")]
     target_programs: Vec<String>,
-    /// The pod's terminationGracePeriodSeconds.
+    /// The pod's terminationGracePeriodSeconds: the hook's deadline, and what bounds the drain.
     #[arg(long, env = "LAMEDUCK_GRACE_PERIOD", default_value = "30s", value_parser = duration::parse, value_name = "DURATION")]
     grace_period: Duration,
     /// Give up this long before the grace period ends.

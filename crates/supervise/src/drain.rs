@@ -18,10 +18,16 @@
 //! pod that gets a request every two seconds.
 //!
 //! The drain waits at least `min` and at most `max`, and never past the deadline it is given.
+//! By default there is no `max` of its own: behind a load balancer that takes 20 or 40 s to
+//! stop routing to a deleted pod (an AWS ALB's deregistration), any fixed cap shorter than that
+//! stops the servers under live traffic. The drain ends on quiet, or at the deadline it is given:
+//! the grace period less the time the stops need ([`STOP_RESERVE`] at least). A drain that ends
+//! at its limit with traffic still arriving is reported ([`crate::cut_short`]).
 use std::collections::HashMap;
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 
+use crate::cut_short::{Activity, CutShort, Recent};
 use crate::duration;
 use crate::netstat::{self, TcpSocket, TCP_LISTEN};
 use crate::stall::Observer;
@@ -29,35 +35,39 @@ use crate::traffic_gaps;
 
 /// How often the socket table is sampled during an auto drain.
 pub const SAMPLE_INTERVAL: Duration = Duration::from_millis(100);
+/// Time a drain always leaves before the deadline for the stops (requests in flight finishing,
+/// php-fpm's FastCGI connections), unless the configured stop timeouts add up to more.
+pub const STOP_RESERVE: Duration = Duration::from_secs(5);
 
 /// How to drain.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DrainSpec {
     /// Wait this long.
     Fixed(Duration),
-    /// Watch traffic.
-    Auto { quiet: Duration, min: Duration, max: Duration, adapt: u32 },
+    /// Watch traffic. `max: None` = until the deadline the drain is given.
+    Auto { quiet: Duration, min: Duration, max: Option<Duration>, adapt: u32 },
 }
 
 impl Default for DrainSpec {
     fn default() -> Self {
-        DrainSpec::Auto {
-            quiet: Duration::from_secs(1),
-            min: Duration::ZERO,
-            max: Duration::from_secs(15),
-            adapt: 2,
-        }
+        DrainSpec::Auto { quiet: Duration::from_secs(1), min: Duration::ZERO, max: None, adapt: 2 }
     }
 }
 
 impl DrainSpec {
-    /// The longest the drain can take.
-    pub fn max(&self) -> Duration {
+    /// The longest the drain can take by itself; `None` = until its deadline.
+    pub fn max(&self) -> Option<Duration> {
         match self {
-            DrainSpec::Fixed(duration) => *duration,
+            DrainSpec::Fixed(duration) => Some(*duration),
             DrainSpec::Auto { max, .. } => *max,
         }
     }
+}
+
+/// The latest instant a drain may end: `reserve` (at least [`STOP_RESERVE`]) before `deadline`,
+/// and not before `now`.
+pub fn cap(now: Instant, deadline: Instant, reserve: Duration) -> Instant {
+    deadline.checked_sub(reserve.max(STOP_RESERVE)).unwrap_or(now).max(now)
 }
 
 impl std::fmt::Display for DrainSpec {
@@ -66,10 +76,10 @@ impl std::fmt::Display for DrainSpec {
             DrainSpec::Fixed(d) => write!(f, "fixed:{}s", duration::seconds(*d)),
             DrainSpec::Auto { quiet, min, max, adapt } => write!(
                 f,
-                "auto:quiet={}s,min={}s,max={}s,adapt={adapt}",
+                "auto:quiet={}s,min={}s,max={},adapt={adapt}",
                 duration::seconds(*quiet),
                 duration::seconds(*min),
-                duration::seconds(*max)
+                max.map_or(MAX_DEADLINE.to_string(), |max| format!("{}s", duration::seconds(max)))
             ),
         }
     }
@@ -78,9 +88,9 @@ impl std::fmt::Display for DrainSpec {
 impl FromStr for DrainSpec {
     type Err = String;
 
-    /// `none`, `fixed:5s`, `auto`, `auto:quiet=1s,min=2s,max=20s,adapt=2`.
+    /// `none`, `fixed:5s`, `auto`, `auto:quiet=1s,min=2s,max=20s,adapt=2`, `max=deadline`.
     fn from_str(text: &str) -> Result<Self, String> {
-        let hint = "write none, fixed:5s, auto or auto:quiet=1s,min=0s,max=15s,adapt=2";
+        let hint = "write none, fixed:5s, auto or auto:quiet=1s,min=0s,max=deadline,adapt=2";
         let (kind, options) = text.split_once(':').unwrap_or((text, ""));
         match kind {
             "none" if options.is_empty() => Ok(DrainSpec::Fixed(Duration::ZERO)),
@@ -108,16 +118,20 @@ impl FromStr for DrainSpec {
                         )?;
                         continue;
                     }
+                    if key == "max" && value == MAX_DEADLINE {
+                        max = None;
+                        continue;
+                    }
                     let value =
                         duration::parse(value).map_err(|e| format!("--drain {text}: {e}"))?;
                     match key {
                         "quiet" => quiet = value,
                         "min" => min = value,
-                        "max" => max = value,
+                        "max" => max = Some(value),
                         _ => return Err(format!("--drain {text}: unknown option `{key}`; {hint}")),
                     }
                 }
-                if min > max {
+                if max.is_some_and(|max| min > max) {
                     return Err(format!("--drain {text}: min is larger than max"));
                 }
                 Ok(DrainSpec::Auto { quiet, min, max, adapt })
@@ -126,6 +140,9 @@ impl FromStr for DrainSpec {
         }
     }
 }
+
+/// `max=deadline`: the auto drain's default, no limit of its own.
+const MAX_DEADLINE: &str = "deadline";
 
 /// Why a drain ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -175,6 +192,8 @@ pub struct Drain {
     seen: HashMap<(u16, String), u64>,
     /// Count of activity events, for the log.
     events: u64,
+    /// Activity of the last second, for the warning of a drain cut short.
+    recent: Recent,
 }
 
 impl Drain {
@@ -191,17 +210,19 @@ impl Drain {
             observer: Observer::new(now, SAMPLE_INTERVAL),
             seen: HashMap::new(),
             events: 0,
+            recent: Recent::default(),
         };
         if matches!(drain.spec, DrainSpec::Auto { .. }) {
             // The first sample is the baseline: connections already open are not "new".
             if let Ok(sockets) = netstat::tcp_sockets_with_time_wait() {
-                drain.observe(&sockets);
+                drain.observe(&sockets, now);
                 if let Some(traffic) = traffic_gaps::recent_traffic(&sockets, &drain.ports) {
                     drain.longest_gap = traffic.longest_gap;
                     drain.silence_before = traffic.since_latest;
                 }
             }
             drain.events = 0;
+            drain.recent = Recent::default();
             drain.quiet_observed = Duration::ZERO;
         }
         drain
@@ -212,7 +233,7 @@ impl Drain {
         if matches!(self.spec, DrainSpec::Auto { .. }) {
             if let Ok(sockets) = netstat::tcp_sockets() {
                 let credit = self.observer.credit(now);
-                if self.observe(&sockets) {
+                if self.observe(&sockets, now).any() {
                     let gap = std::mem::take(&mut self.silence_before) + self.quiet_observed;
                     self.longest_gap = self.longest_gap.max(gap);
                     self.quiet_observed = Duration::ZERO;
@@ -227,7 +248,11 @@ impl Drain {
     /// Fields of the `drain begin` log line.
     pub fn begin_fields(&self) -> Vec<(&'static str, String)> {
         let ports: Vec<String> = self.ports.iter().map(u16::to_string).collect();
-        let mut fields = vec![("mode", self.spec.to_string()), ("ports", ports.join(","))];
+        let mut fields = vec![
+            ("mode", self.spec.to_string()),
+            ("ports", ports.join(",")),
+            ("budget", duration::seconds(self.cap.saturating_duration_since(self.started))),
+        ];
         fields.extend(self.gap_fields());
         fields
     }
@@ -265,13 +290,15 @@ impl Drain {
         }
     }
 
-    /// Records one sample; true if it shows activity since the previous one.
-    fn observe(&mut self, sockets: &[TcpSocket]) -> bool {
-        let mut active = false;
+    /// Records one sample taken at `now`: what it shows since the previous one.
+    fn observe(&mut self, sockets: &[TcpSocket], now: Instant) -> Activity {
+        let mut activity = Activity::default();
         let mut current = HashMap::with_capacity(self.seen.len());
         for socket in sockets.iter().filter(|s| self.ports.contains(&s.local_port)) {
             if socket.state == TCP_LISTEN {
-                active |= socket.receive_queue > 0;
+                // Connections waiting to be accepted are new ones, not yet in the table.
+                activity.new_connections =
+                    activity.new_connections.saturating_add(socket.receive_queue);
                 continue;
             }
             if !socket.is_connection() {
@@ -280,17 +307,37 @@ impl Drain {
             let key = (socket.local_port, socket.remote.clone());
             let counter = socket.bytes_received.unwrap_or(u64::from(socket.receive_queue));
             match self.seen.get(&key) {
-                None => active = true,
-                Some(&previous) if previous != counter && counter != 0 => active = true,
+                None => activity.new_connections = activity.new_connections.saturating_add(1),
+                Some(&previous) if previous != counter && counter != 0 => {
+                    activity.requests = activity.requests.saturating_add(1)
+                }
                 Some(_) => {}
             }
             current.insert(key, counter);
         }
         self.seen = current;
-        if active {
+        if activity.any() {
             self.events += 1;
         }
-        active
+        self.recent.record(now, activity);
+        activity
+    }
+
+    /// The figures for a warning if the drain ended (`end`, at `now`) at its limit while the
+    /// traffic had not gone quiet; `None` if it ended any other way.
+    pub fn cut_short(&self, end: DrainEnd, now: Instant) -> Option<CutShort> {
+        let reason = match end {
+            DrainEnd::Max | DrainEnd::Deadline => end.name(),
+            DrainEnd::Quiet | DrainEnd::Elapsed | DrainEnd::Skipped => return None,
+        };
+        let still_arriving = matches!(self.spec, DrainSpec::Auto { .. })
+            && self.quiet_observed < self.quiet_needed();
+        still_arriving.then(|| CutShort {
+            reason,
+            drain: self.elapsed(now),
+            budget: self.cap.saturating_duration_since(self.started),
+            last_second: self.recent.total(),
+        })
     }
 
     /// When to look again.
@@ -328,7 +375,7 @@ fn decide(
     let outcome = match spec {
         DrainSpec::Fixed(duration) if elapsed >= *duration => Some(DrainEnd::Elapsed),
         DrainSpec::Fixed(_) => None,
-        DrainSpec::Auto { max, .. } if elapsed >= *max => Some(DrainEnd::Max),
+        DrainSpec::Auto { max: Some(max), .. } if elapsed >= *max => Some(DrainEnd::Max),
         DrainSpec::Auto { min, .. } if elapsed >= *min && quiet_observed >= quiet_needed => {
             Some(DrainEnd::Quiet)
         }
@@ -354,12 +401,23 @@ mod tests {
             DrainSpec::Auto {
                 quiet: Duration::from_millis(500),
                 min: Duration::ZERO,
-                max: Duration::from_secs(20),
+                max: Some(Duration::from_secs(20)),
                 adapt: 0,
             }
         );
         assert_eq!(auto.to_string().parse::<DrainSpec>().unwrap(), auto);
         assert!("auto:min=5s,max=1s".parse::<DrainSpec>().is_err());
+        // The default has no max of its own: it drains until the deadline it is given.
+        assert_eq!("auto".parse::<DrainSpec>().unwrap(), DrainSpec::default());
+        assert_eq!(DrainSpec::default().max(), None);
+        let text = DrainSpec::default().to_string();
+        assert!(text.contains("max=deadline"), "{text}");
+        assert_eq!(text.parse::<DrainSpec>().unwrap(), DrainSpec::default());
+        assert_eq!(
+            "auto:max=5s,max=deadline,min=60s".parse::<DrainSpec>().unwrap().max(),
+            None,
+            "min has no max to exceed"
+        );
         assert!("sleep:5".parse::<DrainSpec>().is_err());
         let error = "auto:adapt=2x".parse::<DrainSpec>().unwrap_err();
         assert!(error.contains("adapt=2x is not a whole number"), "{error}");
@@ -370,7 +428,7 @@ mod tests {
         let spec = DrainSpec::Auto {
             quiet: Duration::from_secs(1),
             min: Duration::from_secs(2),
-            max: Duration::from_secs(10),
+            max: Some(Duration::from_secs(10)),
             adapt: 2,
         };
         let t0 = Instant::now();
@@ -395,6 +453,38 @@ mod tests {
             decide(&spec, t0, secs(0.1), needed, at(3.0), at(3.0)),
             Some(DrainEnd::Deadline)
         );
+        // Without a max, constant activity goes on until the deadline; quiet still ends it.
+        let until_deadline = DrainSpec::Auto {
+            quiet: Duration::from_secs(1),
+            min: Duration::from_secs(2),
+            max: None,
+            adapt: 2,
+        };
+        assert_eq!(decide(&until_deadline, t0, secs(0.1), needed, cap, at(40.0)), None);
+        assert_eq!(
+            decide(&until_deadline, t0, secs(0.1), needed, cap, at(100.0)),
+            Some(DrainEnd::Deadline)
+        );
+        assert_eq!(
+            decide(&until_deadline, t0, secs(1.0), needed, cap, at(2.0)),
+            Some(DrainEnd::Quiet)
+        );
+    }
+
+    #[test]
+    fn a_drain_that_ends_at_its_limit_before_quiet_is_cut_short() {
+        let now = Instant::now();
+        let cap = now + Duration::from_secs(23);
+        let mut drain = Drain::start(DrainSpec::default(), vec![], now, cap);
+        drain.recent.record(cap, Activity { new_connections: 2, requests: 7 });
+        let cut = drain.cut_short(DrainEnd::Deadline, cap).expect("traffic had not gone quiet");
+        assert_eq!(cut.budget, Duration::from_secs(23));
+        assert_eq!(cut.last_second, Activity { new_connections: 2, requests: 7 });
+        assert_eq!(drain.cut_short(DrainEnd::Quiet, cap), None);
+        drain.quiet_observed = drain.quiet_needed();
+        assert_eq!(drain.cut_short(DrainEnd::Deadline, cap), None, "quiet, just at the limit");
+        let fixed = Drain::start(DrainSpec::Fixed(Duration::from_secs(5)), vec![], now, cap);
+        assert_eq!(fixed.cut_short(DrainEnd::Deadline, cap), None, "a fixed drain sees nothing");
     }
 
     #[test]
@@ -402,7 +492,7 @@ mod tests {
         let spec = |adapt| DrainSpec::Auto {
             quiet: Duration::from_secs(1),
             min: Duration::ZERO,
-            max: Duration::from_secs(15),
+            max: None,
             adapt,
         };
         let now = Instant::now();

@@ -54,11 +54,18 @@ pub struct Status {
     pub drain_seconds: Option<f64>,
     /// `(process name, seconds from its stop signal to its exit)`.
     pub stop_seconds: Vec<(String, f64)>,
+    /// Drains that ended at their limit with traffic still arriving.
+    pub drain_cut_short: u64,
 }
 
 impl Default for Status {
     fn default() -> Self {
-        Status { phase: Phase::Running, drain_seconds: None, stop_seconds: Vec::new() }
+        Status {
+            phase: Phase::Running,
+            drain_seconds: None,
+            stop_seconds: Vec::new(),
+            drain_cut_short: 0,
+        }
     }
 }
 
@@ -150,6 +157,12 @@ fn metrics(status: &Status) -> String {
         let value = u8::from(phase == status.phase);
         let _ = writeln!(out, "lameduck_shutdown_phase{{phase=\"{}\"}} {value}", phase.name());
     }
+    out.push_str(
+        "# HELP lameduck_drain_cut_short_total Drains that ended at their limit while traffic \
+         still arrived.\n",
+    );
+    out.push_str("# TYPE lameduck_drain_cut_short_total counter\n");
+    let _ = writeln!(out, "lameduck_drain_cut_short_total {}", status.drain_cut_short);
     if let Some(seconds) = status.drain_seconds {
         out.push_str("# HELP lameduck_drain_seconds How long the drain took.\n");
         out.push_str("# TYPE lameduck_drain_seconds gauge\n");
@@ -183,6 +196,7 @@ mod tests {
         let (_, body) = respond("/metrics", &status);
         assert!(body.contains("lameduck_shutdown_phase{phase=\"draining\"} 1"), "{body}");
         assert!(body.contains("lameduck_drain_seconds 1.500"), "{body}");
+        assert!(body.contains("lameduck_drain_cut_short_total 0"), "{body}");
         assert!(body.contains("lameduck_process_stop_seconds{process=\"nginx\"} 0.250"), "{body}");
     }
 

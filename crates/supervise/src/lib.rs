@@ -9,6 +9,7 @@
 mod child;
 pub mod cli;
 pub mod config;
+pub mod cut_short;
 pub mod drain;
 pub mod duration;
 pub mod exit_code;

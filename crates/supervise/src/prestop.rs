@@ -113,12 +113,17 @@ fn drain(settings: &PrestopSettings, deadline: Instant, log: &Logger) {
         settings.drain_ports.clone()
     };
     let now = Instant::now();
-    let mut drain = Drain::start(settings.drain.clone(), ports, now, deadline);
+    let cap = crate::drain::cap(now, deadline, Duration::ZERO);
+    let mut drain = Drain::start(settings.drain.clone(), ports, now, cap);
     log.phase("drain", "begin", &drain.begin_fields());
     loop {
         let now = Instant::now();
         if let Some(end) = drain.poll(now) {
             log.phase("drain", "done", &drain.done_fields(end, now));
+            if let Some(cut) = drain.cut_short(end, now) {
+                log.phase("drain", "cut-short", &cut.fields());
+                log.warn(&cut.warning());
+            }
             return;
         }
         sleep(drain.next_wakeup(now).max(Duration::from_millis(1)));

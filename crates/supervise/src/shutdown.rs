@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use crate::child::Child;
-use crate::drain::{Drain, DrainEnd, DrainSpec};
+use crate::drain::{self, Drain, DrainEnd, DrainSpec};
 use crate::duration::seconds;
 use crate::health::Phase;
 use crate::supervisor::Supervisor;
@@ -13,8 +13,6 @@ use crate::{netstat, phpfpm, procfs, signals};
 
 /// How often a stop in progress is looked at (exits themselves arrive as SIGCHLD at once).
 const STOP_POLL: Duration = Duration::from_millis(50);
-/// Time the drain always leaves for the stops when no `stop_timeout` is configured.
-const MIN_STOP_RESERVE: Duration = Duration::from_secs(2);
 
 /// A shutdown in progress.
 #[derive(Debug)]
@@ -59,8 +57,7 @@ impl Supervisor {
         let stage = if skip_drain {
             self.stopping_stage()
         } else {
-            let reserve = self.settings.stop_timeouts_total();
-            let cap = kill_at.checked_sub(reserve.max(MIN_STOP_RESERVE)).unwrap_or(now).max(now);
+            let cap = drain::cap(now, kill_at, self.settings.stop_timeouts_total());
             let ports = self.drain_ports();
             let drain = Drain::start(self.settings.drain.clone(), ports, now, cap);
             self.log.phase("drain", "begin", &drain.begin_fields());
@@ -111,6 +108,11 @@ impl Supervisor {
             if let Some(end) = end {
                 self.status.drain_seconds = Some(drain.elapsed(now).as_secs_f64());
                 self.log.phase("drain", "done", &drain.done_fields(end, now));
+                if let Some(cut) = drain.cut_short(end, now) {
+                    self.status.drain_cut_short += 1;
+                    self.log.phase("drain", "cut-short", &cut.fields());
+                    self.log.warn(&cut.warning());
+                }
                 let stage = self.stopping_stage();
                 if let Some(shutdown) = &mut self.shutdown {
                     shutdown.stage = stage;

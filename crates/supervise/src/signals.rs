@@ -16,6 +16,12 @@ pub const SHUTDOWN: [Signal; 3] = [Signal::SIGTERM, Signal::SIGINT, Signal::SIGQ
 pub const FORWARDED: [Signal; 4] =
     [Signal::SIGHUP, Signal::SIGUSR1, Signal::SIGUSR2, Signal::SIGWINCH];
 
+/// Real-time signals (`SIGRTMIN..=SIGRTMAX`, 34–64 with glibc): forwarded unchanged to every
+/// process, as tini does. nix's `Signal` cannot hold them, so they travel as plain numbers.
+pub fn realtime() -> std::ops::RangeInclusive<i32> {
+    libc::SIGRTMIN()..=libc::SIGRTMAX()
+}
+
 /// Parses `QUIT`, `SIGQUIT`, `sigquit` or `3`.
 pub fn parse(text: &str) -> Result<Signal, String> {
     let trimmed = text.trim();
@@ -41,11 +47,20 @@ pub fn short_name(signal: Signal) -> &'static str {
 }
 
 /// Blocks every signal lameduck handles and returns a non-blocking `signalfd` that delivers them.
+/// Real-time signals are included: unblocked, one would kill lameduck (their default action),
+/// or be dropped when lameduck is PID 1.
 pub fn open_signalfd() -> nix::Result<SignalFd> {
     let mut set = SigSet::empty();
     for signal in SHUTDOWN.iter().chain(FORWARDED.iter()).chain([Signal::SIGCHLD].iter()) {
         set.add(*signal);
     }
+    let mut raw = *set.as_ref();
+    for number in realtime() {
+        // SAFETY: sigaddset writes to `raw` only; the numbers are valid signals.
+        unsafe { libc::sigaddset(&mut raw, number) };
+    }
+    // SAFETY: `raw` was initialised by SigSet::empty() and sigaddset.
+    let set = unsafe { SigSet::from_sigset_t_unchecked(raw) };
     set.thread_block()?;
     SignalFd::with_flags(&set, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC)
 }

@@ -263,7 +263,11 @@ impl Supervisor {
 
     fn read_signals(&mut self, signal_fd: &SignalFd) {
         while let Ok(Some(info)) = signal_fd.read_signal() {
-            let Ok(signal) = Signal::try_from(info.ssi_signo as i32) else { continue };
+            let number = info.ssi_signo as i32;
+            let Ok(signal) = Signal::try_from(number) else {
+                self.forward_realtime(number);
+                continue;
+            };
             let now = Instant::now();
             if signal == Signal::SIGCHLD {
                 self.reap(now);
@@ -304,6 +308,26 @@ impl Supervisor {
                     ],
                 );
             }
+        }
+    }
+
+    /// Passes a real-time signal on to every running process, unchanged.
+    fn forward_realtime(&self, number: i32) {
+        if !signals::realtime().contains(&number) {
+            return;
+        }
+        for child in self.children.iter().filter(|child| child.running()) {
+            // SAFETY: kill with a child's PID and a valid signal number.
+            unsafe { libc::kill(child.pid.as_raw(), number) };
+            self.log.phase(
+                "forward",
+                "sent",
+                &[
+                    ("process", child.spec.name.clone()),
+                    ("received", number.to_string()),
+                    ("sent", number.to_string()),
+                ],
+            );
         }
     }
 

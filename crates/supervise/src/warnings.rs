@@ -1,6 +1,7 @@
 //! Start-up warnings: configurations that will drop requests or overrun the grace period.
 
 use crate::config::Settings;
+use crate::drain::{DrainSpec, STOP_RESERVE};
 use crate::duration::seconds;
 use crate::known::Program;
 use crate::log::Logger;
@@ -10,15 +11,28 @@ use crate::phpfpm;
 pub fn startup_warnings(settings: &Settings) -> Vec<String> {
     let mut warnings = Vec::new();
     let stops = settings.stop_timeouts_total();
-    let needed = settings.drain.max().saturating_add(stops);
+    // A drain without a max of its own fits by construction: it ends before the stops' reserve.
+    let drain_max = settings.drain.max().unwrap_or_default();
+    let needed = drain_max.saturating_add(stops);
     if needed > settings.budget() {
         warnings.push(format!(
             "drain max ({}s) plus stop timeouts ({}s) exceed the grace period minus the safety \
              margin ({}s); lameduck will cut the drain short and SIGKILL at the deadline. Raise \
              terminationGracePeriodSeconds and --grace-period, or lower them",
-            seconds(settings.drain.max()),
+            seconds(drain_max),
             seconds(stops),
             seconds(settings.budget())
+        ));
+    }
+    let reserve = stops.max(STOP_RESERVE);
+    let watches = matches!(settings.drain, DrainSpec::Auto { .. });
+    if watches && settings.drain.max().is_none() && settings.budget() <= reserve {
+        warnings.push(format!(
+            "the grace period minus the safety margin ({}s) leaves no time to drain once the \
+             stops have their {}s; the load balancer will still route to the pod when it stops. \
+             Raise terminationGracePeriodSeconds and --grace-period",
+            seconds(settings.budget()),
+            seconds(reserve)
         ));
     }
     for process in &settings.processes {
@@ -85,6 +99,19 @@ mod tests {
         let warnings = startup_warnings(&Settings::resolve(&overrides).unwrap());
         assert!(warnings.iter().any(|w| w.contains("shell")), "{warnings:?}");
         assert!(warnings.iter().any(|w| w.contains("exceed the grace period")), "{warnings:?}");
+    }
+
+    #[test]
+    fn warns_when_the_default_drain_has_no_time_left() {
+        let overrides = |grace| Overrides {
+            command: vec!["nginx".into()],
+            grace_period: Some(Duration::from_secs(grace)),
+            ..Overrides::default()
+        };
+        let tight = startup_warnings(&Settings::resolve(&overrides(7)).unwrap());
+        assert!(tight.iter().any(|w| w.contains("leaves no time to drain")), "{tight:?}");
+        let enough = startup_warnings(&Settings::resolve(&overrides(30)).unwrap());
+        assert!(enough.is_empty(), "{enough:?}");
     }
 
     #[test]

@@ -108,6 +108,27 @@ fn deaths_by_real_time_signals_are_128_plus_the_signal() {
     assert!(log.contains("exit unexpected") && log.contains("exit_code=168"), "{log}");
 }
 
+#[test]
+fn real_time_signals_are_forwarded_not_fatal() {
+    let dir = tempfile::tempdir().unwrap();
+    let (marker, ready) = (dir.path().join("got"), dir.path().join("ready"));
+    let script = format!(
+        "trap 'echo 40 >> {m}' 40; trap 'echo 64 >> {m}' 64; touch {r}; \
+         while :; do sleep 0.05; done",
+        m = marker.display(),
+        r = ready.display()
+    );
+    let mut pid1 = Pid1::start(&["run", "--drain", "none", "--", "sh", "-c", &script]);
+    assert!(wait_until(LONG, || ready.exists()), "{}", pid1.log());
+    let read = || std::fs::read_to_string(&marker).unwrap_or_default();
+    pid1.signal(40);
+    assert!(wait_until(LONG, || read().contains("40")), "40 not forwarded:\n{}", pid1.log());
+    pid1.signal(64);
+    assert!(wait_until(LONG, || read().contains("64")), "64 not forwarded:\n{}", pid1.log());
+    pid1.signal(libc::SIGTERM);
+    assert_eq!(pid1.wait(LONG), Some(143), "{}", pid1.log());
+}
+
 /// Runs `prestop ARGS…` after `setup` (a shell snippet) inside a fresh PID namespace and
 /// session, so that whatever it signals stays inside them; returns its exit code and stderr.
 fn prestop_in_sandbox(setup: &str, args: &str) -> (Option<i32>, String) {

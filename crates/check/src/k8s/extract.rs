@@ -50,6 +50,14 @@ pub fn extract(doc: &Node, out: &mut Objects) {
             namespace,
             selector: string_pairs(doc.path(&["spec", "selector"])),
             annotations: annotations(metadata),
+            target_ports: doc
+                .path(&["spec", "ports"])
+                .map(Node::as_seq)
+                .unwrap_or(&[])
+                .iter()
+                .filter_map(|p| p.get("targetPort").or_else(|| p.get("port"))?.as_str())
+                .map(str::to_string)
+                .collect(),
         }),
         "Ingress" => {
             let mut services = Vec::new();

@@ -119,6 +119,20 @@ pub struct Service {
     pub selector: Vec<(String, String)>,
     /// The AWS Load Balancer Controller reads target group settings from the Service too.
     pub annotations: Vec<(String, String, Span)>,
+    /// Each port's `targetPort` (a number or a container port's name), else its `port`.
+    pub target_ports: Vec<String>,
+}
+
+impl Service {
+    /// Whether the Service sends traffic to a container port (by number or name). A Service
+    /// that lists no ports is taken to reach every port.
+    pub fn targets(&self, port: u16, name: Option<&str>) -> bool {
+        self.target_ports.is_empty()
+            || self
+                .target_ports
+                .iter()
+                .any(|t| t.parse::<u16>().ok() == Some(port) || Some(t.as_str()) == name)
+    }
 }
 
 /// An Ingress with its annotations and backend Service names.

@@ -39,6 +39,10 @@ pub struct Stage {
     pub stop_signal: Option<(String, Range<usize>)>,
     pub cmd: Option<Command>,
     pub entrypoint: Option<Command>,
+    /// `RUN` instructions (continuation lines joined), for what a stage installs.
+    pub runs: Vec<(String, Range<usize>)>,
+    /// `COPY`/`ADD` from the build context (not `--from`): sources and destination.
+    pub copies: Vec<(Vec<String>, String)>,
 }
 
 /// What the checker needs from a Dockerfile.
@@ -53,6 +57,45 @@ impl Dockerfile {
     /// The stage that becomes the image (the last one).
     pub fn final_stage(&self) -> Option<&Stage> {
         self.stages.last()
+    }
+
+    /// `stage`, then the stages of this file it is built `FROM`, in order.
+    pub fn stage_chain<'s>(&'s self, stage: &'s Stage) -> impl Iterator<Item = &'s Stage> + 's {
+        let mut next = Some(stage);
+        let mut left = self.stages.len();
+        std::iter::from_fn(move || {
+            let current = next.take()?;
+            left = left.checked_sub(1)?;
+            next = self.stage_named(&current.base).filter(|p| !std::ptr::eq(*p, current));
+            Some(current)
+        })
+    }
+
+    /// The build-context path of the script the final stage runs as PID 1: the first word of its
+    /// exec-form ENTRYPOINT (or CMD), or the script a shell there runs, when a COPY/ADD put it at
+    /// that path.
+    pub fn entrypoint_script(&self) -> Option<String> {
+        let stage = self.final_stage()?;
+        let words = stage.entrypoint.as_ref().or(stage.cmd.as_ref())?.words();
+        let mut program = words.iter().find(|w| !w.starts_with('-'))?;
+        if crate::shell::is_shell(program) {
+            program = words.iter().skip(1).find(|w| !w.starts_with('-'))?;
+        }
+        let name = crate::shell::basename(program);
+        self.stages
+            .iter()
+            .flat_map(|s| &s.copies)
+            .find_map(|(sources, dest)| {
+                sources.iter().find(|src| {
+                    let src_name = crate::shell::basename(src);
+                    dest == program
+                        || (src_name == name
+                            && (dest.ends_with('/')
+                                || dest == "."
+                                || dest == program.trim_end_matches(name)))
+                })
+            })
+            .map(|src| src.trim_start_matches("./").to_string())
     }
 
     pub fn stage_named(&self, alias: &str) -> Option<&Stage> {
@@ -77,6 +120,8 @@ pub fn parse(text: &str) -> Result<Dockerfile, DockerfileError> {
         let trimmed = line.trim_start();
         if let Some(comment) = trimmed.strip_prefix('#') {
             if let Some(images) = comment.trim().strip_prefix("lameduck:image") {
+                // `lameduck:image NAME` and `lameduck:image=NAME` both name images.
+                let images = images.strip_prefix('=').unwrap_or(images);
                 out.declared_images
                     .extend(images.split([' ', ',']).filter(|s| !s.is_empty()).map(str::to_string));
             }
@@ -118,6 +163,8 @@ pub fn parse(text: &str) -> Result<Dockerfile, DockerfileError> {
                 stop_signal: None,
                 cmd: None,
                 entrypoint: None,
+                runs: Vec::new(),
+                copies: Vec::new(),
             });
             continue;
         }
@@ -136,6 +183,20 @@ pub fn parse(text: &str) -> Result<Dockerfile, DockerfileError> {
             "STOPSIGNAL" => stage.stop_signal = Some((rest.to_string(), range)),
             "CMD" => stage.cmd = Some(Command { form: form_of(rest), range }),
             "ENTRYPOINT" => stage.entrypoint = Some(Command { form: form_of(rest), range }),
+            "RUN" => stage.runs.push((rest.to_string(), range)),
+            "COPY" | "ADD" if !rest.contains("--from") => {
+                let mut words: Vec<String> = match form_of(rest) {
+                    Form::Exec(words) => words,
+                    Form::Shell(text) => text
+                        .split_whitespace()
+                        .filter(|w| !w.starts_with("--"))
+                        .map(str::to_string)
+                        .collect(),
+                };
+                if let Some(dest) = words.pop().filter(|_| !words.is_empty()) {
+                    stage.copies.push((words, dest));
+                }
+            }
             _ => {}
         }
     }

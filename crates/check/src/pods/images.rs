@@ -1,18 +1,22 @@
 //! Images and Dockerfiles: which scanned Dockerfile builds an image, and what an image built
 //! from a Dockerfile stage (or a well-known base image) stops with and runs.
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 
 use super::{Link, Role, StopSignal};
 use crate::image::{self, ImageRef, KnownSignal};
+use crate::k8s::Container;
 use crate::parse::dockerfile::{Form, Stage};
 use crate::project::Project;
 use crate::source::Span;
 
-/// Links built once: images to Dockerfiles, services to pods.
+/// Links built once: images to Dockerfiles.
 pub struct Links {
     declared: HashMap<String, usize>,
     by_directory: HashMap<String, Vec<usize>>,
     by_config: HashMap<String, usize>,
+    by_compose: HashMap<String, usize>,
+    by_path: HashMap<PathBuf, usize>,
 }
 
 impl Links {
@@ -29,13 +33,38 @@ impl Links {
             }
             by_path.insert(df.path.clone(), i);
         }
-        let by_config = project
-            .config
-            .images
-            .iter()
-            .filter_map(|(image, path)| Some((ImageRef::parse(image).name(), *by_path.get(path)?)))
-            .collect();
-        Links { declared, by_directory, by_config }
+        let by_image_path = |pairs: &mut dyn Iterator<Item = (&String, &PathBuf)>| {
+            pairs
+                .filter_map(|(image, path)| {
+                    Some((ImageRef::parse(image).name(), *by_path.get(path)?))
+                })
+                .collect::<HashMap<_, _>>()
+        };
+        let by_config = by_image_path(&mut project.config.images.iter());
+        let by_compose = by_image_path(&mut project.compose_images.iter().map(|(i, p)| (i, p)));
+        Links { declared, by_directory, by_config, by_compose, by_path }
+    }
+
+    /// The Dockerfile that builds a container's image, and how we know: a
+    /// `# lameduck:image=PATH` comment on (or right above) the `image:` line first.
+    pub fn dockerfile_for_container(
+        &self,
+        project: &Project,
+        container: &Container,
+        image: &ImageRef,
+    ) -> Option<(usize, Link)> {
+        let linked = container.image.as_ref().and_then(|(_, span)| {
+            let source = project.sources.get(span.file);
+            let line = source.line_col(span.start).line;
+            let path = [line, line.saturating_sub(1)]
+                .into_iter()
+                .filter(|l| *l > 0)
+                .find_map(|l| image_comment(source.line_text(l)))?;
+            let dir = Path::new(&source.path).parent().unwrap_or(Path::new("."));
+            let resolved = std::fs::canonicalize(dir.join(path)).ok()?;
+            self.by_path.get(&resolved).map(|&i| (i, Link::ManifestComment))
+        });
+        linked.or_else(|| self.dockerfile_for(image))
     }
 
     /// The Dockerfile that builds `image`, and how we know.
@@ -47,14 +76,31 @@ impl Links {
         if let Some(&i) = self.declared.get(&name) {
             return Some((i, Link::Comment));
         }
-        if image.is_official_nginx() || image.is_official_php_fpm() || image.repository == "php" {
+        if let Some(&i) = self.by_compose.get(&name) {
+            return Some((i, Link::Compose));
+        }
+        if image::known(image).is_some() || image.repository == "php" {
             return None;
         }
-        match self.by_directory.get(&image.short_name().to_ascii_lowercase()).map(Vec::as_slice) {
-            Some([only]) => Some((*only, Link::Directory)),
+        let short = image.short_name().to_ascii_lowercase();
+        let unique = |name: &str| match self.by_directory.get(name).map(Vec::as_slice) {
+            Some([only]) => Some(*only),
             _ => None,
+        };
+        if let Some(i) = unique(&short) {
+            return Some((i, Link::Directory));
         }
+        // `acme/local-fpm` is built by `docker/fpm/Dockerfile`: the last `-` or `_` part.
+        let suffix = short.rsplit(['-', '_']).next().filter(|s| s.len() < short.len())?;
+        unique(suffix).map(|i| (i, Link::Directory))
     }
+}
+
+/// The path in a `# lameduck:image=PATH` comment.
+fn image_comment(line: &str) -> Option<&str> {
+    let at = line.find("lameduck:image=")?;
+    line[..at].contains('#').then_some(())?;
+    line[at + "lameduck:image=".len()..].split_whitespace().next()
 }
 
 /// What an image built from a Dockerfile stage resolves to.
@@ -63,7 +109,9 @@ pub(super) struct Resolved {
     pub entrypoint: Option<(Vec<String>, Span, bool)>,
     pub cmd: Option<(Vec<String>, Span, bool)>,
     pub root: Option<ImageRef>,
-    pub role: Option<Role>,
+    /// The role of what the image is built from (`Some(None)`: a known image that runs neither
+    /// server).
+    pub role: Option<Option<Role>>,
 }
 
 pub(super) fn resolve_stage(
@@ -100,6 +148,7 @@ pub(super) fn resolve_stage(
             signal: signal.clone(),
             why: format!("STOPSIGNAL in {}", project.sources.get(entry.file).path),
             span: Some(span(range)),
+            known: true,
         });
     }
     if let Some(ep) = &stage.entrypoint {
@@ -116,7 +165,7 @@ pub(super) fn resolve_stage(
         .flatten()
         .flat_map(|(w, _, _)| w.clone())
         .collect();
-    resolved.role = Role::of_words(&own_words).or(resolved.role);
+    resolved.role = Role::of_words(&own_words).map(Some).or(resolved.role);
     resolved
 }
 
@@ -124,7 +173,7 @@ pub(super) fn resolve_stage(
 pub(super) fn base_image(base: ImageRef) -> Resolved {
     let stop_signal = match image::known_stop_signal(&base) {
         KnownSignal::Known(signal, why) => {
-            Some(StopSignal { signal: signal.into(), why, span: None })
+            Some(StopSignal { signal: signal.into(), why, span: None, known: true })
         }
         KnownSignal::Unknown => None,
     };
@@ -139,7 +188,8 @@ pub(super) fn base_image(base: ImageRef) -> Resolved {
         stop_signal,
         entrypoint: None,
         cmd: cmd.map(|c| (c, Span::new(0, 0, 0), false)),
-        role: Role::of_image(&base),
+        // A base the table does not know still says something by its name (`FROM acme/nginx`).
+        role: Role::of_known_image(&base).or_else(|| Role::of_image(&base).map(Some)),
         root: Some(base),
     }
 }

@@ -4,9 +4,11 @@
 mod after_port;
 mod images;
 mod joins;
+mod role;
 
 pub use after_port::Listener;
 pub use images::Links;
+pub use role::Role;
 
 use crate::configs::{FpmConfig, NginxConfig, SupervisordConfig};
 use crate::image::{self, ImageRef};
@@ -16,61 +18,7 @@ use crate::shell::{self, basename, Hook, LameduckCall};
 use crate::source::Span;
 use images::{base_image, resolve_stage, Resolved};
 use joins::{linked_configs, ServiceIndex};
-
-/// The two servers the checker knows how to stop.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    Nginx,
-    PhpFpm,
-}
-
-impl Role {
-    pub fn label(self) -> &'static str {
-        match self {
-            Role::Nginx => "nginx",
-            Role::PhpFpm => "php-fpm",
-        }
-    }
-
-    /// From the words of a command line.
-    pub fn of_words(words: &[String]) -> Option<Role> {
-        for word in words {
-            for part in word.split_whitespace() {
-                let name = basename(part);
-                if name.starts_with("php-fpm") || name == "php-fpm" {
-                    return Some(Role::PhpFpm);
-                }
-                if name == "nginx" {
-                    return Some(Role::Nginx);
-                }
-            }
-        }
-        None
-    }
-
-    /// From a container or program name.
-    pub fn of_name(name: &str) -> Option<Role> {
-        let lower = name.to_ascii_lowercase();
-        if lower.contains("fpm") || lower == "php" {
-            Some(Role::PhpFpm)
-        } else if lower.contains("nginx") {
-            Some(Role::Nginx)
-        } else {
-            None
-        }
-    }
-
-    fn of_image(image: &ImageRef) -> Option<Role> {
-        let short = image.short_name();
-        if image.is_official_php_fpm() || short.contains("fpm") {
-            Some(Role::PhpFpm)
-        } else if short.contains("nginx") {
-            Some(Role::Nginx)
-        } else {
-            None
-        }
-    }
-}
+use role::Evidence;
 
 /// How a container's image was linked to a Dockerfile.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,8 +27,13 @@ pub enum Link {
     Config,
     /// `# lameduck:image NAME` in the Dockerfile.
     Comment,
-    /// The image's last path part equals the Dockerfile's directory (or `NAME.Dockerfile`).
+    /// The image's last path part, or its last `-` part, names the Dockerfile's directory (or
+    /// `NAME.Dockerfile`, `Dockerfile.NAME`).
     Directory,
+    /// A docker-compose service with both `build:` and `image:`.
+    Compose,
+    /// `# lameduck:image=PATH` on the container's `image:` line.
+    ManifestComment,
 }
 
 /// What PID 1 of a container is.
@@ -109,6 +62,8 @@ pub struct StopSignal {
     pub signal: String,
     pub why: String,
     pub span: Option<Span>,
+    /// False when nothing says what the image sets: SIGTERM is then Docker's default, a guess.
+    pub known: bool,
 }
 
 impl StopSignal {
@@ -215,6 +170,53 @@ impl<'a> PodView<'a> {
     pub fn role(&self, role: Role) -> impl Iterator<Item = &ContainerView<'a>> {
         self.containers.iter().filter(move |c| c.role == Some(role) && !c.container.plain_init)
     }
+
+    /// Whether `c` serves traffic and stops the moment the pod terminates: no preStop delay, no
+    /// draining PID 1, not ordered after another container, and no hook that signals at once
+    /// (LD004's case). LD003 reports these; LD005 leaves the pod to LD003 when nginx is one.
+    pub fn needs_delay(&self, c: &ContainerView<'a>) -> bool {
+        if !c.serves() || (c.container.native_sidecar && self.has_main_container_besides(c)) {
+            return false;
+        }
+        if self.after_port_holds(c) {
+            return false;
+        }
+        let zero = match c.delay {
+            Delay::Absent => true,
+            Delay::Seconds(s) => s <= 0.0,
+            Delay::Unknown => false,
+        };
+        let signals_now = c
+            .hook
+            .as_ref()
+            .and_then(|h| h.first_signal())
+            .is_some_and(|(s, _, _)| matches!(s, shell::Signal::Quit | shell::Signal::Fast(_)));
+        zero && !signals_now
+    }
+}
+
+/// What the image a scanned Dockerfile builds stops with and runs, following `FROM` through its
+/// stages, other linked Dockerfiles and the image table: for rules about Dockerfiles alone.
+pub struct ImageFacts {
+    pub stop_signal: Option<StopSignal>,
+    /// ENTRYPOINT + CMD.
+    pub argv: Vec<String>,
+    /// The image the chain ends in.
+    pub root: Option<ImageRef>,
+}
+
+/// [`ImageFacts`] of Dockerfile `df`'s final stage.
+pub fn image_facts(project: &Project, links: &Links, df: usize) -> Option<ImageFacts> {
+    let stage = project.dockerfiles[df].parsed.final_stage()?;
+    let resolved = resolve_stage(project, links, df, stage, 0);
+    let mut argv: Vec<String> = resolved.entrypoint.map(|(w, _, _)| w).unwrap_or_default();
+    argv.extend(resolved.cmd.map(|(w, _, _)| w).unwrap_or_default());
+    Some(ImageFacts { stop_signal: resolved.stop_signal, argv, root: resolved.root })
+}
+
+/// Whether a scanned workload runs the image Dockerfile `df` builds (its rules then speak for it).
+pub fn dockerfile_in_use(pods: &[PodView<'_>], df: usize) -> bool {
+    pods.iter().flat_map(|p| &p.containers).any(|c| c.dockerfile.is_some_and(|(d, _)| d == df))
 }
 
 /// Builds the view of every workload's pod.
@@ -246,7 +248,7 @@ fn container_view<'a>(
     c: &'a Container,
 ) -> ContainerView<'a> {
     let image = c.image.as_ref().map(|(i, _)| ImageRef::parse(i));
-    let dockerfile = image.as_ref().and_then(|i| links.dockerfile_for(i));
+    let dockerfile = image.as_ref().and_then(|i| links.dockerfile_for_container(project, c, i));
     let resolved = match (&image, dockerfile) {
         (_, Some((df, _))) => match project.dockerfiles[df].parsed.final_stage() {
             Some(stage) => resolve_stage(project, links, df, stage, 0),
@@ -290,14 +292,24 @@ fn container_view<'a>(
     // php-fpm image is a worker, not php-fpm. Only flags (`args: ["-F"]`) keep the image's role.
     let names_a_program =
         (c.command.is_some() || c.args.is_some()) && argv.iter().any(|w| !w.starts_with('-'));
+    let (fpm, nginx, supervisord) =
+        linked_configs(project, workload, c, dockerfile.map(|(d, _)| d));
     let role = Role::of_words(&argv).or_else(|| {
         if names_a_program {
             return None;
         }
-        resolved
-            .role
-            .or_else(|| image.as_ref().and_then(Role::of_image))
-            .or_else(|| Role::of_name(&c.name))
+        Evidence {
+            built_from: match dockerfile {
+                Some(_) => resolved.role,
+                None => image.as_ref().and_then(Role::of_known_image),
+            },
+            fpm_configs: !fpm.is_empty(),
+            nginx_configs: !nginx.is_empty(),
+            ports: c.ports.iter().map(|(p, _)| *p).collect(),
+            name: &c.name,
+            image_name: image.as_ref(),
+        }
+        .weigh()
     });
 
     let linked_by = match dockerfile {
@@ -306,6 +318,8 @@ fn container_view<'a>(
                 Link::Config => "[images] in .lameduck.toml",
                 Link::Comment => "its `# lameduck:image` comment",
                 Link::Directory => "its directory name",
+                Link::Compose => "a docker-compose `build:` and `image:`",
+                Link::ManifestComment => "the `# lameduck:image=` comment on the image line",
             };
             format!(
                 "; image built by {} (linked by {how})",
@@ -319,6 +333,7 @@ fn container_view<'a>(
             signal: signal.clone(),
             why: "lifecycle.stopSignal".into(),
             span: Some(*span),
+            known: true,
         },
         None => match resolved.stop_signal.clone() {
             Some(mut known) => {
@@ -331,13 +346,15 @@ fn container_view<'a>(
                     "neither the linked Dockerfile nor its base image sets STOPSIGNAL{linked_by}"
                 ),
                 span: None,
+                known: true,
             },
             None => StopSignal {
                 signal: "SIGTERM".into(),
-                why: "the image sets no STOPSIGNAL that lameduck knows of, and no scanned \
-                      Dockerfile builds it"
+                why: "no scanned Dockerfile builds the image and lameduck's image table does not \
+                      know it"
                     .into(),
                 span: None,
+                known: false,
             },
         },
     };
@@ -373,8 +390,6 @@ fn container_view<'a>(
         (None, None) => Delay::Absent,
     };
 
-    let (fpm, nginx, supervisord) =
-        linked_configs(project, workload, c, dockerfile.map(|(d, _)| d));
     let root = resolved.root.as_ref().or(image.as_ref());
     ContainerView {
         container: c,
@@ -457,22 +472,5 @@ mod tests {
         assert!(matches!(pid1_of(&argv(&["/usr/bin/supervisord", "-c", "x"])), Pid1::Supervisord));
         assert_eq!(pid1_of(&argv(&["php-fpm", "-F"])), Pid1::Program("php-fpm".into()));
         assert_eq!(pid1_of(&[]), Pid1::Unknown);
-    }
-
-    #[test]
-    fn roles() {
-        assert_eq!(
-            Role::of_words(&argv(&["/usr/local/sbin/php-fpm8.2", "-F"])),
-            Some(Role::PhpFpm)
-        );
-        assert_eq!(
-            Role::of_words(&argv(&["sh", "-c", "exec nginx -g 'daemon off;'"])),
-            Some(Role::Nginx)
-        );
-        assert_eq!(Role::of_words(&argv(&["node", "server.js"])), None);
-        assert_eq!(Role::of_name("php"), Some(Role::PhpFpm));
-        assert_eq!(Role::of_image(&ImageRef::parse("php:8.3-fpm")), Some(Role::PhpFpm));
-        assert_eq!(Role::of_image(&ImageRef::parse("php:8.3-cli")), None);
-        assert_eq!(Role::of_image(&ImageRef::parse("bitnami/nginx")), Some(Role::Nginx));
     }
 }

@@ -14,8 +14,14 @@ declare_rule! {
     ///
     /// The signal is worked out from, in order: `lifecycle.stopSignal`; the `STOPSIGNAL` of a
     /// Dockerfile in the scanned tree that builds the image (following `FROM`); the image table
-    /// (official `nginx` 1.19+ and `php:*-fpm*` images stop with SIGQUIT, `nginx` tags before 1.19
-    /// with SIGTERM); otherwise SIGTERM. It does not fire when PID 1 is `lameduck run`, supervisord
+    /// (official `nginx` 1.19+ and `php:*-fpm*` images and the images built on them stop with
+    /// SIGQUIT, `nginx` tags before 1.19 with SIGTERM; the table with its sources is in
+    /// docs/check.md). An image that none of these knows gets an *info* finding instead: its
+    /// signal is unknown, not SIGTERM, and the finding says how to link the image to its
+    /// Dockerfile (`# lameduck:image=PATH` on the image line, `[images]` in `.lameduck.toml`, a
+    /// `# lameduck:image NAME` comment in the Dockerfile, a folder or `NAME.Dockerfile` named like
+    /// the image's last word or its last `-` part, or a docker-compose `build:` with `image:`).
+    /// It does not fire when PID 1 is `lameduck run`, supervisord
     /// (see LD009) or `dumb-init --rewrite 15:3`, or when the preStop hook is `lameduck prestop`
     /// or sleeps after sending SIGQUIT.
     ///
@@ -66,6 +72,21 @@ fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
                     }
                     quit_then_term = Some(command.to_string());
                 }
+            }
+            if !c.stop_signal.known {
+                let image = c.container.image.as_ref().map_or("", |(i, _)| i.as_str());
+                let span = c.container.image.as_ref().map_or(c.container.span, |(_, s)| *s);
+                let finding = sink.report_in(
+                    pod,
+                    span,
+                    format!(
+                        "the stop signal of {role} in container `{name}` is unknown: no scanned Dockerfile builds image `{image}` and lameduck's image table does not know it; if the image sets no STOPSIGNAL, {role} gets SIGTERM, a fast shutdown; link the image to its Dockerfile so lameduck can tell: `# lameduck:image=path/to/Dockerfile` on the image line, `[images]` in .lameduck.toml, or a Dockerfile folder named like the image's last word",
+                        role = role.label(),
+                        name = c.container.name,
+                    ),
+                );
+                finding.severity = crate::finding::Severity::Info;
+                continue;
             }
             let signal = &c.stop_signal.signal;
             let mut message = format!(

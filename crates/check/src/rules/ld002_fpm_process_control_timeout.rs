@@ -1,6 +1,9 @@
 //! LD002: php-fpm's `process_control_timeout` is 0 or missing.
+use std::collections::HashSet;
+
 use super::{Ctx, Sink};
-use crate::pods::Role;
+use crate::image;
+use crate::pods::{self, ContainerView, Links, Pid1, PodView, Role};
 use crate::project::ConfigRef;
 use crate::source::Span;
 
@@ -21,6 +24,16 @@ declare_rule! {
     /// 0, and on a php-fpm container none of whose linked configs (mounted ConfigMap keys, or
     /// config files beside the Dockerfile that builds its image) set it.
     ///
+    /// Not reported where lameduck makes a timeout of 0 safe (docs/guide.md, step 6): a php-fpm
+    /// container whose PID 1 is `lameduck run`, or whose preStop is `lameduck prestop
+    /// --after-port N` waiting for another container (nginx): php-fpm is told to stop only once
+    /// no FastCGI request is left, so there is no busy worker to kill. A config linked only to
+    /// such containers is not reported either.
+    ///
+    /// On a Dockerfile alone (no scanned workload runs its image): an image built `FROM
+    /// php:*-fpm` whose php-fpm configs beside the Dockerfile are pools only (`[www]`, no
+    /// `[global]`) keeps the official php-fpm.conf, which leaves the timeout at 0.
+    ///
     /// ### Before
     ///
     /// ```ini
@@ -38,8 +51,33 @@ declare_rule! {
     pub static RULE = { id: "LD002", name: "fpm-process-control-timeout", severity: Error, check: check };
 }
 
+/// Whether lameduck makes `process_control_timeout = 0` safe for this php-fpm container: as PID 1
+/// (`lameduck run` signals php-fpm only once no FastCGI connection is left) or through a
+/// `lameduck prestop --after-port` hook that waits for another container (nginx) to stop first.
+fn lameduck_drains(pod: &PodView<'_>, c: &ContainerView<'_>) -> bool {
+    matches!(c.pid1, Pid1::Lameduck(_)) || pod.waits_for(c).is_some()
+}
+
+/// php-fpm configs (by index) whose every linked container is made safe by lameduck.
+fn covered_by_lameduck(ctx: &Ctx<'_>) -> HashSet<usize> {
+    let (mut safe, mut unsafe_) = (HashSet::new(), HashSet::new());
+    for pod in ctx.pods.iter().filter(|p| !p.workload.is_batch()) {
+        for c in pod.role(Role::PhpFpm) {
+            let set = if lameduck_drains(pod, c) { &mut safe } else { &mut unsafe_ };
+            for config in &c.fpm {
+                if let Some(i) = ctx.project.fpm.iter().position(|f| std::ptr::eq(f, *config)) {
+                    set.insert(i);
+                }
+            }
+        }
+    }
+    safe.retain(|i| !unsafe_.contains(i));
+    safe
+}
+
 fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
     let project = ctx.project;
+    let covered = covered_by_lameduck(ctx);
     let groups = project.configs_by_group();
     let mut refs: Vec<_> = project.groups.iter().collect();
     refs.sort_by_key(|(r, _)| match r {
@@ -48,6 +86,9 @@ fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
     });
     for (config, group) in refs {
         let ConfigRef::PhpFpm(i) = config else { continue };
+        if covered.contains(i) {
+            continue;
+        }
         let fpm = &project.fpm[*i];
         if let Some((seconds, span)) = fpm.process_control_timeout {
             if seconds == 0.0 {
@@ -85,6 +126,9 @@ fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
     }
     for pod in ctx.pods.iter().filter(|p| !p.workload.is_batch()) {
         for c in pod.role(Role::PhpFpm) {
+            if lameduck_drains(pod, c) {
+                continue;
+            }
             if c.fpm.iter().any(|f| f.process_control_timeout.is_some() || f.global.is_some()) {
                 continue; // set, or reported on the config itself above
             }
@@ -95,5 +139,51 @@ fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
             };
             sink.report_in(pod, c.container.span, message);
         }
+    }
+    pool_only_images(ctx, sink);
+}
+
+/// An image `FROM php:*-fpm` whose own php-fpm configs (beside its Dockerfile) are pools only:
+/// the image's php-fpm.conf is the official one, without `process_control_timeout`. Reported on
+/// the Dockerfile when no scanned workload runs the image (the container finding covers it then).
+fn pool_only_images(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
+    let project = ctx.project;
+    let links = Links::new(project);
+    for (i, df) in project.dockerfiles.iter().enumerate() {
+        let Some(dir) = df.path.parent() else { continue };
+        if pods::dockerfile_in_use(ctx.pods, i) {
+            continue;
+        }
+        let Some(facts) = pods::image_facts(project, &links, i) else { continue };
+        let php_fpm = facts.root.as_ref().is_some_and(|r| {
+            image::known(r)
+                .is_some_and(|k| k.server == Some(image::Server::PhpFpm) && k.signal != "SIGTERM")
+        });
+        if !php_fpm || matches!(pods::pid1_of(&facts.argv), Pid1::Lameduck(_)) {
+            continue;
+        }
+        let beside: Vec<usize> = project
+            .file_configs
+            .iter()
+            .filter(|(path, _)| path.starts_with(dir))
+            .filter_map(|(_, c)| match c {
+                ConfigRef::PhpFpm(j) => Some(*j),
+                _ => None,
+            })
+            .flat_map(|j| std::iter::once(j).chain(project.includes.closure(j)))
+            .collect();
+        let configs = beside.iter().map(|j| &project.fpm[*j]);
+        if beside.is_empty()
+            || configs.clone().any(|f| f.global.is_some() || f.process_control_timeout.is_some())
+        {
+            continue; // nothing added, or set, or a [global] reported above
+        }
+        let Some(last) = df.parsed.final_stage() else { continue };
+        let pool = &project.fpm[beside[0]];
+        sink.report(
+            Span::new(df.file, last.base_range.start, last.base_range.end),
+            format!("this image is built on the official php-fpm image and adds only pool configs ({}): its php-fpm.conf keeps process_control_timeout at 0, so php-fpm kills busy workers as soon as it is asked to stop; add a file with `[global]` and `process_control_timeout = 20s` (e.g. php-fpm.d/zz-shutdown.conf)", pool.origin.label),
+        )
+        .with(Some(pool.start), "pool config without [global]");
     }
 }

@@ -1,7 +1,6 @@
 //! LD003: a container that serves traffic has no preStop delay.
 use super::{Ctx, Sink};
-use crate::pods::Delay;
-use crate::shell::Signal;
+use crate::pods::{ContainerView, Role};
 
 declare_rule! {
     /// A container that serves traffic stops the moment the pod terminates: no preStop delay.
@@ -15,7 +14,10 @@ declare_rule! {
     /// A container serves traffic when it declares ports or runs nginx or php-fpm. The delay may
     /// come from a preStop `sleep` (exec or the native action), `lameduck prestop --drain`, or
     /// `lameduck run --drain` as PID 1. An httpGet hook is assumed to wait. Jobs are skipped. A hook
-    /// that sends the stop signal with no delay is reported by LD004 instead.
+    /// that sends the stop signal with no delay is reported by LD004 instead. The containers of
+    /// one pod that lack a delay are one finding (at nginx, the others as related locations);
+    /// when they are nginx and php-fpm, LD005's "neither waits" is the same cause and is not
+    /// reported separately.
     ///
     /// Not reported, because the container cannot stop before another one has:
     ///
@@ -53,42 +55,46 @@ declare_rule! {
 
 fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
     for pod in ctx.pods.iter().filter(|p| !p.workload.is_batch()) {
-        for c in pod.containers.iter().filter(|c| c.serves()) {
-            if c.container.native_sidecar && pod.has_main_container_besides(c) {
-                continue;
-            }
-            if pod.after_port_holds(c) {
-                continue;
-            }
-            let zero = match c.delay {
-                Delay::Absent => true,
-                Delay::Seconds(s) => s <= 0.0,
-                Delay::Unknown => false,
-            };
-            if !zero {
-                continue;
-            }
-            let signals_now = c
-                .hook
-                .as_ref()
-                .and_then(|h| h.first_signal())
-                .is_some_and(|(s, _, _)| matches!(s, Signal::Quit | Signal::Fast(_)));
-            if signals_now {
-                continue; // LD004
-            }
-            let span = c.container.pre_stop.as_ref().map_or(c.container.span, |p| p.span());
-            let what = if c.container.pre_stop.is_some() {
+        // One cause, one finding: the containers of a pod that all stop at once are reported
+        // together, at the first (nginx first), the others as related locations.
+        let mut bare: Vec<&ContainerView<'_>> =
+            pod.containers.iter().filter(|c| pod.needs_delay(c)).collect();
+        bare.sort_by_key(|c| c.role != Some(Role::Nginx));
+        let Some((first, others)) = bare.split_first() else { continue };
+        let span_of = |c: &ContainerView<'_>| {
+            c.container.pre_stop.as_ref().map_or(c.container.span, |p| p.span())
+        };
+        let what = |c: &ContainerView<'_>| {
+            if c.container.pre_stop.is_some() {
                 "its preStop hook does not wait"
             } else {
                 "it has no preStop hook"
-            };
-            sink.report_in(
-                pod,
-                span,
-                format!(
-                    "container `{}` serves traffic but {what}: Kubernetes removes the pod from endpoints at the same time as it stops the container, and the ingress keeps sending requests for seconds after; add a preStop sleep of about 5s",
-                    c.container.name
-                ),
+            }
+        };
+        let mut message = if others.is_empty() {
+            format!("container `{}` serves traffic but {}", first.container.name, what(first))
+        } else {
+            let names: Vec<String> =
+                bare.iter().map(|c| format!("`{}`", c.container.name)).collect();
+            format!(
+                "containers {} serve traffic but none of them waits before stopping (no preStop hook, or one that does not wait)",
+                names.join(" and ")
+            )
+        };
+        message.push_str(": Kubernetes removes the pod from endpoints at the same time as it stops the containers, and the ingress keeps sending requests for seconds after");
+        let nginx_and_fpm = bare.iter().any(|c| c.role == Some(Role::Nginx))
+            && bare.iter().any(|c| c.role == Some(Role::PhpFpm));
+        if nginx_and_fpm {
+            message.push_str(
+                ", and php-fpm can stop before the nginx that proxies to it (LD005, same cause)",
+            );
+        }
+        message.push_str("; add a preStop sleep of about 5s, or `lameduck prestop`, which waits until the load balancer lets go (with `--drain none --after-port PORT` in php-fpm's container, to stop it after nginx)");
+        let finding = sink.report_in(pod, span_of(first), message);
+        for other in others {
+            finding.with(
+                Some(span_of(other)),
+                format!("`{}` has no delay either", other.container.name),
             );
         }
     }

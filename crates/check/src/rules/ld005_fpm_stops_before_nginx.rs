@@ -19,7 +19,8 @@ declare_rule! {
     /// declares.
     ///
     /// Fires when php-fpm's delay is shorter than nginx's, when neither waits (the order is then
-    /// random), or when nginx is the native sidecar and php-fpm a main container (then a php-fpm
+    /// random; when neither has any delay at all, LD003's one finding for both says so instead),
+    /// or when nginx is the native sidecar and php-fpm a main container (then a php-fpm
     /// `--after-port` wait cannot help: nginx stops only after php-fpm has exited).
     ///
     /// ### Before
@@ -79,6 +80,9 @@ fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
                     .unwrap_or(80);
                 if f > n || (f == n && f > 0.0) {
                     continue;
+                }
+                if f == 0.0 && n == 0.0 && pod.needs_delay(nginx) && pod.needs_delay(fpm) {
+                    continue; // one cause: LD003 reports both containers, and says so
                 }
                 if f == 0.0 && n == 0.0 {
                     format!(

@@ -120,6 +120,10 @@ mod ld014_lameduck_flags;
 mod ld015_alb_deregistration_delay;
 mod ld016_mistyped_kill;
 mod ld017_alb_keepalive;
+mod ld018_distro_nginx_stopsignal;
+mod ld019_s6_stop_signal;
+mod ld020_entrypoint_without_exec;
+mod packages;
 
 /// Every rule, in ID order.
 pub static ALL: &[&Rule] = &[
@@ -140,6 +144,9 @@ pub static ALL: &[&Rule] = &[
     &ld015_alb_deregistration_delay::RULE,
     &ld016_mistyped_kill::RULE,
     &ld017_alb_keepalive::RULE,
+    &ld018_distro_nginx_stopsignal::RULE,
+    &ld019_s6_stop_signal::RULE,
+    &ld020_entrypoint_without_exec::RULE,
 ];
 
 /// Looks a rule up by ID (case-insensitive).

@@ -3,7 +3,7 @@
 use miette::Report as Diagnostic;
 
 use crate::durations::parse_duration;
-use crate::plan::ExecAt;
+use crate::plan::{ExecAt, Shard};
 use crate::schedule::Schedule;
 use crate::target::parse_header;
 use crate::thresholds::Threshold;
@@ -93,6 +93,9 @@ pub(super) fn plan(args: &Args) -> Result<Built, Diagnostic> {
             return Err(miette::miette!("--exec-at {offset}: the command is empty"));
         }
         plan.exec_at.push(ExecAt { at, command: command.clone() });
+    }
+    if let Some(shard) = &args.shard {
+        plan.shard = Some(Shard::parse(shard).map_err(|e| miette::miette!("--shard {e}"))?);
     }
     plan.validate().map_err(|e| miette::miette!("{e}"))?;
     if plan.keepalive && plan.max_in_flight > 10_000 {

@@ -10,6 +10,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::{Handle, Signals};
 
+use lameduck_report::model::TimelineHeader;
+
 use super::output;
 use super::Args;
 use crate::outcome::Outcome;
@@ -40,8 +42,15 @@ impl Sinks {
         })
     }
 
-    /// Hooks that print a line per second (unless `quiet`) and feed the files.
-    pub fn hooks(&mut self, quiet: bool, stop: StopHandle, live: Live) -> RunHooks<'_> {
+    /// Hooks that print a line per second (unless `quiet`) and every line `--exec-at`
+    /// commands print, and feed the files; the timeline opens with `header`.
+    pub fn hooks(
+        &mut self,
+        quiet: bool,
+        stop: StopHandle,
+        live: Live,
+        mut header: TimelineHeader,
+    ) -> RunHooks<'_> {
         let timeline = Rc::new(RefCell::new(self.timeline.as_mut()));
         let start_unix = Rc::new(Cell::new(0.0_f64));
         let fail = {
@@ -65,8 +74,19 @@ impl Sinks {
                 }
             }
         };
+        let on_exec_output = {
+            let live = live.clone();
+            move |line: &crate::ExecLine| {
+                // Shown even with --quiet: it is the command's output, e.g. kubectl's error.
+                let text = output::exec_output_line(line);
+                match live.borrow().as_ref() {
+                    Some(console) => console.println(text),
+                    None => eprintln!("{text}"),
+                }
+            }
+        };
         let on_event = {
-            let fail = fail.clone();
+            let (timeline, fail) = (timeline.clone(), fail.clone());
             move |event: &crate::Event| {
                 if let Some(console) = live.borrow().as_ref() {
                     console.println(output::event_line(event));
@@ -81,10 +101,17 @@ impl Sinks {
             }
         };
         let on_start = {
-            let start_unix = start_unix.clone();
+            let (start_unix, fail) = (start_unix.clone(), fail.clone());
             move |_| {
                 let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
                 start_unix.set(now.as_secs_f64());
+                header.started_unix_ms = now.as_millis() as u64;
+                header.started = lameduck_report::clock::rfc3339(header.started_unix_ms);
+                if let Some((name, file)) = timeline.borrow_mut().as_mut() {
+                    if let Err(e) = write_json_line(file, "header", &header) {
+                        fail(name, e);
+                    }
+                }
             }
         };
         let on_request = self.raw.as_mut().map(|(name, file)| {
@@ -113,13 +140,25 @@ impl Sinks {
             on_second: Some(Box::new(on_second)),
             on_event: Some(Box::new(on_event)),
             on_request,
+            on_exec_output: Some(Box::new(on_exec_output)),
             stop: Some(stop),
             events: None,
         }
     }
 
-    /// Flushes the files and reports the first write error, if any.
-    pub fn finish(mut self) -> Result<(), String> {
+    /// Ends the timeline with its summary record (`report`, the `--output json` object, without
+    /// its seconds and events, which the timeline already has), flushes the files and reports
+    /// the first write error, if any.
+    pub fn finish(mut self, report: &serde_json::Value) -> Result<(), String> {
+        if let Some((name, file)) = self.timeline.as_mut() {
+            let mut summary = report.clone();
+            if let Some(object) = summary.as_object_mut() {
+                object.remove("seconds");
+                object.remove("events");
+            }
+            write_json_line(file, "summary", &summary)
+                .map_err(|e| format!("cannot write {name}: {e}"))?;
+        }
         for (name, file) in self.timeline.iter_mut().chain(self.raw.iter_mut()) {
             file.flush().map_err(|e| format!("cannot write {name}: {e}"))?;
         }

@@ -26,8 +26,9 @@ mod output;
 ///
 ///   lameduck load --tank load.yaml --output json > report.json
 ///
-/// Exit codes: 0 every threshold passed, 1 a --fail-on threshold was crossed, 2 bad input or
-/// the run could not start.
+/// Exit codes: 0 every threshold passed and every --exec-at command succeeded, 1 a --fail-on
+/// threshold was crossed or an --exec-at command failed, 2 bad input or the run could not
+/// start.
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
@@ -108,6 +109,18 @@ pub struct Args {
     #[arg(long = "exec-at", num_args = 2, value_names = ["OFFSET", "COMMAND"])]
     pub exec_at: Vec<String>,
 
+    /// Send only shard I of N of the schedule (I from 0 to N-1): send k of the schedule goes
+    /// to shard k mod N. N processes (on one machine or several), each with its own I,
+    /// together send the schedule; `lameduck report merge` combines their --timeline files.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+
+    /// Let the run pass even if an --exec-at command fails (exits non-zero, is killed, or
+    /// cannot start). Without it such a command fails the run (exit 1): a disruption that
+    /// never happened must not look like one the service survived.
+    #[arg(long)]
+    pub exec_may_fail: bool,
+
     /// Read target, headers, schedule, timeout and ssl from a Yandex.Tank load.yaml
     /// (phantom section). URLs, --schedule, --timeout and headers given here take precedence.
     #[arg(long, value_name = "LOAD_YAML")]
@@ -165,7 +178,8 @@ pub fn execute(args: Args) -> ExitCode {
         lameduck_report::live::LiveConsole::for_stderr(built.plan.schedule.duration())
     };
     let live = std::rc::Rc::new(std::cell::RefCell::new(live));
-    let result = crate::run(&built.plan, sinks.hooks(args.quiet, stop, live.clone()));
+    let header = output::timeline_header(&built.plan, &built.thresholds);
+    let result = crate::run(&built.plan, sinks.hooks(args.quiet, stop, live.clone(), header));
     signals.close();
     if let Some(console) = live.borrow_mut().take() {
         console.finish();
@@ -177,27 +191,30 @@ pub fn execute(args: Args) -> ExitCode {
             return exit::code(exit::USAGE);
         }
     };
-    if let Err(error) = sinks.finish() {
+    let verdicts: Vec<_> = built.thresholds.iter().map(|t| t.evaluate(&report)).collect();
+    let failures = output::failures(&report, &verdicts, args.exec_may_fail);
+    let json = output::json_value(&report, &verdicts, &failures, args.exec_may_fail);
+    if let Err(error) = sinks.finish(&json) {
         eprintln!("error: {error}");
     }
-    let verdicts: Vec<_> = built.thresholds.iter().map(|t| t.evaluate(&report)).collect();
     if let Some(path) = &args.report {
-        let html = lameduck_report::render_load_html(&output::json_value(&report, &verdicts))
+        let html = lameduck_report::render_load_html(&json)
             .and_then(|html| lameduck_report::write_report(path, &html));
-        if let Err(error) = html {
-            eprintln!("error: --report {}: {error}", path.display());
+        match html {
+            Ok(()) => eprintln!("lameduck load: wrote {}", path.display()),
+            Err(error) => eprintln!("error: --report {}: {error}", path.display()),
         }
     }
     match args.output {
-        OutputFormat::Json => output::print_json(&report, &verdicts),
+        OutputFormat::Json => println!("{json}"),
         OutputFormat::Text => output::print_summary(&report, &verdicts),
     }
-    if verdicts.iter().any(|v| v.crossed) {
-        for verdict in verdicts.iter().filter(|v| v.crossed) {
-            eprintln!("threshold crossed: {} (measured {})", verdict.threshold, verdict.actual);
-        }
-        exit::code(exit::THRESHOLD_CROSSED)
-    } else {
+    if failures.is_empty() {
         exit::code(exit::PASS)
+    } else {
+        for failure in &failures {
+            eprintln!("{failure}");
+        }
+        exit::code(exit::FAILED)
     }
 }

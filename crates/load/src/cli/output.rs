@@ -2,8 +2,14 @@
 //! the JSON object for `--output json`) on stdout.
 use std::fmt::Write;
 
-use crate::report::{Event, LatencyMs, Report, SecondRecord};
-use crate::thresholds::Verdict;
+use std::time::Duration;
+
+use lameduck_report::model::{TimelineHeader, TIMELINE_SCHEMA_VERSION};
+
+use crate::durations::format_duration;
+use crate::report::{Event, ExecResult, LatencyMs, Report, SecondRecord};
+use crate::thresholds::{Threshold, Verdict};
+use crate::Plan;
 
 /// `t=12s sent=100 done=98 ok=90 200=90 502=8 refused=2 dropped=0 p50=3ms p99=210ms max=250ms`
 pub(super) fn second_line(s: &SecondRecord) -> String {
@@ -32,6 +38,11 @@ pub(super) fn event_line(e: &Event) -> String {
         let _ = write!(line, " (exit {code})");
     }
     line
+}
+
+/// `[exec 1s stderr] error: context "nope" does not exist`
+pub(super) fn exec_output_line(line: &crate::ExecLine) -> String {
+    format!("[exec {} {}] {}", format_duration(line.at), line.stream, line.line)
 }
 
 fn ms(value: f64) -> String {
@@ -71,6 +82,10 @@ pub(super) fn print_summary(report: &Report, verdicts: &[Verdict]) {
     for event in &report.events {
         let _ = writeln!(out, "{}", event_line(event));
     }
+    for exec in &report.exec {
+        let state = if exec.succeeded { "ok" } else { "FAILED" };
+        let _ = writeln!(out, "exec-at  {}: {state} ({})", exec_name(exec), exec.status);
+    }
     for verdict in verdicts {
         let state = if verdict.crossed { "CROSSED" } else { "ok" };
         let _ =
@@ -79,18 +94,56 @@ pub(super) fn print_summary(report: &Report, verdicts: &[Verdict]) {
     print!("{out}");
 }
 
-/// The `--output json` object: the report plus each threshold's verdict. The HTML report
-/// renders the same object.
-pub(super) fn json_value(report: &Report, verdicts: &[Verdict]) -> serde_json::Value {
+/// `1s `kubectl scale …``: an `--exec-at` command as messages name it.
+fn exec_name(exec: &ExecResult) -> String {
+    format!("{} `{}`", format_duration(Duration::from_millis(exec.at_ms)), exec.command)
+}
+
+/// Every reason the run fails (exit status 1), in the words printed on stderr: crossed
+/// thresholds, then failed `--exec-at` commands unless `exec_may_fail`.
+pub(super) fn failures(report: &Report, verdicts: &[Verdict], exec_may_fail: bool) -> Vec<String> {
+    let crossed = verdicts
+        .iter()
+        .filter(|v| v.crossed)
+        .map(|v| format!("threshold crossed: {} (measured {})", v.threshold, v.actual));
+    let failed_exec = report
+        .exec
+        .iter()
+        .filter(|e| !e.succeeded && !exec_may_fail)
+        .map(|e| format!("--exec-at {} failed: {}", exec_name(e), e.status));
+    crossed.chain(failed_exec).collect()
+}
+
+/// The `--output json` object: the report plus each threshold's verdict and every reason the
+/// run failed. The HTML report renders the same object, and the `--timeline` summary record
+/// is this object without its seconds and events.
+pub(super) fn json_value(
+    report: &Report,
+    verdicts: &[Verdict],
+    failures: &[String],
+    exec_may_fail: bool,
+) -> serde_json::Value {
     let mut json = serde_json::to_value(report).unwrap_or_default();
     if let Some(object) = json.as_object_mut() {
         object.insert("thresholds".into(), serde_json::to_value(verdicts).unwrap_or_default());
+        object.insert("failures".into(), serde_json::to_value(failures).unwrap_or_default());
+        object.insert("exec_may_fail".into(), exec_may_fail.into());
     }
     json
 }
 
-pub(super) fn print_json(report: &Report, verdicts: &[Verdict]) {
-    println!("{}", json_value(report, verdicts));
+/// The first record of `--timeline`, before the run's start time is known.
+pub(super) fn timeline_header(plan: &Plan, thresholds: &[Threshold]) -> TimelineHeader {
+    TimelineHeader {
+        schema_version: TIMELINE_SCHEMA_VERSION,
+        version: env!("CARGO_PKG_VERSION").into(),
+        schedule: plan.schedule.to_string(),
+        targets: plan.targets.iter().map(crate::Target::url).collect(),
+        thresholds: thresholds.iter().map(|t| t.text.clone()).collect(),
+        planned_duration_s: plan.schedule.duration().as_secs_f64(),
+        shard: plan.shard.map(|s| s.to_string()),
+        ..TimelineHeader::default()
+    }
 }
 
 /// A diagnostic with a source span is drawn with its label; a plain one is printed on one line

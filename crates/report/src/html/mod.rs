@@ -48,6 +48,14 @@ ul.legend .count { color: #555; font-variant-numeric: tabular-nums; }
 svg.swatch, svg.sample { flex: none; }
 tr.verdict-bad td.verdict { color: #8a3300; font-weight: 600; }
 tr.verdict-good td.verdict { color: #00573f; font-weight: 600; }
+.failed-count { display: inline-block; padding: 0 6px; border-radius: 3px; font-weight: 700; color: #fff;
+  border: 1px solid #8a3300; white-space: nowrap;
+  background: repeating-linear-gradient(135deg, #d55e00 0 5px, #a84a00 5px 8px); }
+.failed-none { color: #555; white-space: nowrap; }
+.explain { color: #00573f; }
+svg.chart text.row-label, svg.chart text.by-bar { paint-order: stroke; stroke: #fff; stroke-width: 3px;
+  stroke-linejoin: round; }
+svg.chart text.by-bar { font-size: 10px; fill: #000; font-weight: 600; }
 details { margin: 4px 0 10px; }
 footer { margin-top: 28px; color: #666; font-size: 12px; }
 @media print {
@@ -148,20 +156,8 @@ pub fn ms(value: f64) -> String {
 
 /// `2026-11-21 12:05:09 UTC` from milliseconds since the Unix epoch.
 pub fn utc(unix_ms: u64) -> String {
-    let secs = unix_ms / 1000;
-    let days = (secs / 86_400) as i64;
-    let (h, m, s) = (secs / 3600 % 24, secs / 60 % 60, secs % 60);
-    // Howard Hinnant's days-to-civil algorithm.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02} {h:02}:{m:02}:{s:02} UTC")
+    let (date, (h, m, s, _)) = crate::clock::civil(unix_ms);
+    format!("{date} {h:02}:{m:02}:{s:02} UTC")
 }
 
 #[cfg(test)]

@@ -1,9 +1,15 @@
 //! The latency chart: p50, p90, p99 and max per bar on a log scale (a timeout next to a
 //! millisecond answer would flatten a linear one), each line with its own dash pattern.
+//!
+//! The per-second percentiles cover every response, and during an outage fast 502s pull them
+//! down: an outage would read as an improvement. So the lines run only through seconds whose
+//! responses were all OK (there they are OK-response latency), and a second with failed
+//! responses gets the failure band and hollow points instead, labelled as mixed.
 use std::fmt::Write;
 
-use super::bars::Bar;
+use super::bars::{failure_spans, Bar};
 use super::markers::{self, Marker};
+use super::outcomes::BAND_COLOR;
 use super::scale::{ms_label, Log};
 use super::{TimeAxis, WIDTH};
 use crate::model::Latency;
@@ -58,7 +64,20 @@ pub fn chart(bars: &[Bar], axis: &TimeAxis, marks: &[Marker], aria_label: &str) 
             ty = (top + bottom) / 2.0
         );
     }
+    for (t0, t1) in failure_spans(bars) {
+        let (x0, x1) = (axis.map(t0 as f64), axis.map(t1 as f64));
+        let _ = write!(
+            out,
+            "<rect class='failure-band' x='{x0:.2}' y='{top:.1}' width='{w:.2}' height='{PLOT_HEIGHT}' \
+             fill='{BAND_COLOR}'><title>failed responses {s0} to {s1}: latency there mixes OK and \
+             failed responses</title></rect>",
+            w = (x1 - x0).max(1.0),
+            s0 = super::seconds_label(t0 as f64),
+            s1 = super::seconds_label(t1 as f64),
+        );
+    }
     for series in SERIES.iter().rev() {
+        mixed_points(&mut out, bars, axis, &y, series);
         let points = polyline_points(bars, axis, &y, series.get);
         if points.is_empty() {
             continue;
@@ -101,8 +120,37 @@ fn log_axis(out: &mut String, y: &Log) {
     );
 }
 
-/// Path data through each bar's center; a bar without completions starts a new subpath, and
-/// an isolated point becomes a short tick so it stays visible.
+/// A legend sample of the hollow point drawn for a second with failed responses.
+pub fn mixed_sample() -> String {
+    "<svg class='sample' width='12' height='12' viewBox='0 0 12 12' aria-hidden='true'>\
+     <circle cx='6' cy='6' r='3.2' fill='#fff' stroke='#333' stroke-width='1.4'/></svg>"
+        .to_string()
+}
+
+/// Hollow points for the bars with failed responses, whose percentiles mix OK and failed
+/// responses and so are not drawn as part of the line.
+fn mixed_points(out: &mut String, bars: &[Bar], axis: &TimeAxis, y: &Log, series: &Series) {
+    for bar in bars.iter().filter(|b| b.completed > 0 && b.failures() > 0) {
+        let value = (series.get)(&bar.latency);
+        let _ = write!(
+            out,
+            "<circle class='mixed m-{name}' cx='{cx:.2}' cy='{cy:.2}' r='3.2' fill='#fff' \
+             stroke='{color}' stroke-width='1.4'><title>{name} {value}, OK and failed responses \
+             together ({failed} of {done} failed)</title></circle>",
+            name = series.name,
+            cx = axis.map((bar.t0 + bar.t1) as f64 / 2.0),
+            cy = y.map(value),
+            color = series.color,
+            value = ms_label(value),
+            failed = bar.failures(),
+            done = bar.completed,
+        );
+    }
+}
+
+/// Path data through the center of each bar whose responses were all OK; a bar without
+/// completions or with failed responses starts a new subpath, and an isolated point becomes
+/// a short tick so it stays visible.
 fn polyline_points(bars: &[Bar], axis: &TimeAxis, y: &Log, get: fn(&Latency) -> f64) -> String {
     let mut d = String::new();
     let mut run: Vec<(f64, f64)> = Vec::new();
@@ -122,7 +170,7 @@ fn polyline_points(bars: &[Bar], axis: &TimeAxis, y: &Log, get: fn(&Latency) -> 
         run.clear();
     };
     for bar in bars {
-        if bar.completed == 0 {
+        if bar.completed == 0 || bar.failures() > 0 {
             flush(&mut run, &mut d);
             continue;
         }
@@ -162,6 +210,26 @@ mod tests {
         assert_eq!(d.matches('M').count(), 2, "{d}");
         // Log axis: decades from 1ms to 10ms at least.
         assert!(svg.contains(">1ms<") && svg.contains(">10ms<"));
+    }
+
+    #[test]
+    fn seconds_with_failed_responses_are_not_part_of_the_lines() {
+        // Second 2 is an outage: its fast 502s pull p50 down to 0.1ms. The line must not
+        // dip there (it would read as an improvement): it breaks, and the second gets the
+        // failure band and hollow points instead.
+        let mut outage = second(2, 10, 0.1);
+        outage.codes.insert("502".into(), 9);
+        outage.codes.insert("200".into(), 1);
+        let seconds = vec![second(0, 5, 40.0), second(1, 5, 40.0), outage, second(3, 5, 40.0)];
+        let axis = TimeAxis::new(0.0, 4.0);
+        let svg = chart(&bars(&seconds, MAX_BARS), &axis, &[], "t");
+        let p50 = &svg[svg.find("class='line l-p50'").unwrap()..];
+        let d = &p50[p50.find("d='").unwrap() + 3..];
+        let d = &d[..d.find('\'').unwrap()];
+        assert_eq!(d.matches('M').count(), 2, "the line goes through the outage: {d}");
+        assert!(!d.contains(&format!("{:.2},", axis.map(2.5))), "{d}");
+        assert_eq!(svg.matches("class='mixed m-").count(), SERIES.len());
+        assert_eq!(svg.matches("class='failure-band'").count(), 1);
     }
 
     #[test]

@@ -11,6 +11,8 @@ pub enum Style {
     EndpointRemoved,
     Prestop,
     Signal,
+    /// A signal that makes nginx or php-fpm stop at once (SIGTERM, SIGINT).
+    FastSignal,
     Exit,
     Sigkill,
     Exec,
@@ -25,6 +27,7 @@ impl Style {
             Style::EndpointRemoved => ("#0072b2", "7 3", 2.0),
             Style::Prestop => ("#009e73", "2 3", 1.6),
             Style::Signal => ("#e69f00", "none", 1.6),
+            Style::FastSignal => ("#cc79a7", "6 2 1 2", 2.6),
             Style::Exit => ("#555555", "1 2", 1.4),
             Style::Sigkill => ("#d55e00", "none", 3.0),
             Style::Exec => ("#000000", "5 3", 1.6),
@@ -39,10 +42,21 @@ impl Style {
             Style::EndpointRemoved => "endpoint-removed",
             Style::Prestop => "prestop",
             Style::Signal => "signal",
+            Style::FastSignal => "signal-fast",
             Style::Exit => "exit",
             Style::Sigkill => "sigkill",
             Style::Exec => "exec",
             Style::Other => "other",
+        }
+    }
+
+    /// What the legend calls it.
+    pub fn legend(self) -> &'static str {
+        match self {
+            Style::Signal => "stop signal",
+            Style::FastSignal => "fast-stop signal (SIGTERM to nginx/php-fpm)",
+            Style::EndpointRemoved => "endpoint removed",
+            other => other.name(),
         }
     }
 

@@ -1,0 +1,104 @@
+//! LD020: an entrypoint script starts the server without `exec`, so the shell stays PID 1.
+use super::{Ctx, Sink};
+use crate::shell::basename;
+use crate::source::Span;
+
+declare_rule! {
+    /// An entrypoint script starts supervisord, php-fpm or nginx without `exec`: the shell stays
+    /// PID 1 and the stop signal never reaches the server.
+    ///
+    /// `ENTRYPOINT ["/docker-entrypoint.sh"]` makes the script PID 1. When its last step runs
+    /// the server as a child (`supervisord -c /etc/supervisord.conf`, `php-fpm -F`) instead of
+    /// replacing itself with it (`exec supervisord …`), the runtime's stop signal goes to the
+    /// shell. A shell as PID 1 ignores SIGTERM and SIGQUIT it has no trap for, and does not pass
+    /// them on; the server keeps serving until the grace period ends and the kubelet SIGKILLs
+    /// everything, mid-request. LD008 says the same for inline `sh -c` scripts; this rule reads
+    /// the script file.
+    ///
+    /// The script is found from the final stage's exec-form ENTRYPOINT (or CMD) and the `COPY`
+    /// or `ADD` that puts it there, in the Dockerfile's directory or the two above (the usual
+    /// build contexts), inside the scanned tree. Fires on the last foreground command that runs
+    /// a server, when it is not `exec`ed (`nginx -t` and other one-shot flags are skipped).
+    ///
+    /// ### Before
+    ///
+    /// ```sh
+    /// #!/bin/sh
+    /// php artisan config:cache
+    /// /usr/bin/supervisord -c /etc/supervisord.conf
+    /// ```
+    ///
+    /// ### After
+    ///
+    /// ```sh
+    /// #!/bin/sh
+    /// php artisan config:cache
+    /// exec /usr/bin/supervisord -c /etc/supervisord.conf
+    /// ```
+    pub static RULE = { id: "LD020", name: "entrypoint-without-exec", severity: Error, check: check };
+}
+
+/// Flags that make a server command a one-shot check, not the server.
+const ONE_SHOT: &[&str] = &["-t", "-T", "-tt", "-v", "-V", "-s", "-i", "-m", "--test", "-h"];
+
+/// A line that starts a server: its program, and whether it is `exec`ed.
+fn server_line(line: &str) -> Option<(&str, bool)> {
+    let line = line.trim();
+    if line.starts_with('#') || line.ends_with('&') && !line.ends_with("&&") {
+        return None;
+    }
+    let mut words = line.split_whitespace().filter(|w| !w.contains('=') || w.starts_with('-'));
+    let mut first = words.next()?;
+    let execs = first == "exec";
+    if execs {
+        first = words.next()?;
+    }
+    let program = basename(first.trim_matches(|c| c == '"' || c == '\''));
+    let server = program == "supervisord"
+        || program == "nginx"
+        || program.starts_with("php-fpm")
+        || program == "apache2-foreground";
+    let rest: Vec<&str> = words.collect();
+    (server && !rest.iter().any(|w| ONE_SHOT.contains(w))).then_some((program, execs))
+}
+
+fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
+    let project = ctx.project;
+    for script in &project.scripts {
+        let source = project.sources.get(script.file);
+        let last = (1..=source.line_count())
+            .rev()
+            .find_map(|n| server_line(source.line_text(n)).map(|found| (n, found)));
+        let Some((line, (program, false))) = last else { continue };
+        let start = source.line_start(line);
+        let text = source.line_text(line);
+        let lead = text.len() - text.trim_start().len();
+        let dockerfile = &project.dockerfiles[script.dockerfile];
+        sink.report(
+            Span::new(script.file, start + lead, start + text.len()),
+            format!("the entrypoint script runs `{program}` without `exec`: the shell stays PID 1, does not pass the stop signal on, and the server is SIGKILLed when the grace period ends; write `exec {program} …`"),
+        )
+        .with(
+            dockerfile.parsed.final_stage().and_then(|s| s.entrypoint.as_ref().or(s.cmd.as_ref())).map(|c| Span::new(dockerfile.file, c.range.start, c.range.end)),
+            "runs the script as PID 1",
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_lines() {
+        assert_eq!(
+            server_line("/usr/bin/supervisord -c /etc/s.conf"),
+            Some(("supervisord", false))
+        );
+        assert_eq!(server_line("  exec php-fpm8.2 -F"), Some(("php-fpm8.2", true)));
+        assert_eq!(server_line("nginx -t"), None);
+        assert_eq!(server_line("php-fpm -D &"), None);
+        assert_eq!(server_line("APP_ENV=prod nginx -g 'daemon off;'"), Some(("nginx", false)));
+        assert_eq!(server_line("# nginx"), None);
+    }
+}
