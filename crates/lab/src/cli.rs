@@ -6,12 +6,14 @@ use std::sync::Arc;
 use anyhow::{bail, Context, Result};
 use lameduck_load::StopHandle;
 
+use crate::color::ColorChoice;
 use crate::pod::LabEnv;
-use crate::result::{table, Summary, INTERRUPTED, LAB_ERROR, NOT_REPRODUCED};
+use crate::result::{Summary, INTERRUPTED, LAB_ERROR, NOT_REPRODUCED};
 use crate::sandbox::{self, INNER_ENV};
 use crate::scenario::{for_manifest_dir, images, load_file, ExtraImages, ImageSpec, Scenario};
 use crate::seeds;
 use crate::sys::netns::NetNs;
+use crate::table::table;
 
 /// Reproduce Kubernetes pod termination on this machine, with real nginx and php-fpm.
 ///
@@ -25,12 +27,13 @@ use crate::sys::netns::NetNs;
 ///   lameduck lab seeds                   run the articles' experiments, print a table
 ///   lameduck lab seeds --only fpm        the php-fpm ones (an exact name picks just that one)
 ///   lameduck lab --dump nginx-sigterm > my.yaml     start your own from one of them
-///   lameduck lab my.yaml --output json   your pod template, JSON summary on stdout
+///   lameduck lab my.yaml --format json   your pod template, JSON summary on stdout
 ///   lameduck lab k8s/app/                your Deployment + ConfigMaps, scaled down under load
+///   lameduck lab k8s/app/ --image mycorp/shop:1.4=php-fpm   your image runs as php-fpm
 ///
 /// Logs of every container, the event log and result.json land in the run directory, whose
 /// path is printed. Needs root (or unprivileged user namespaces); nginx and php-fpm come from
-/// scripts/install-deps. Scenario format: docs/lab.md.
+/// `scripts/install-deps lab`. Scenario format: docs/lab.md.
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
@@ -38,9 +41,15 @@ pub struct Args {
     /// ConfigMaps, scaled down to 1 under load), or `seeds` for the articles' experiments.
     #[arg(value_name = "FILE.yaml|DIR|seeds", required_unless_present_any = ["list", "dump"])]
     pub scenarios: Vec<String>,
-    /// `human` prints a table; `json` prints the summary as JSON on stdout.
-    #[arg(long, value_enum, default_value_t = Output::Human)]
-    pub output: Output,
+    /// `text` prints a table; `json` prints the summary as JSON on stdout.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Deprecated spelling of `--format` (`human` is `text`).
+    #[arg(long, value_enum, hide = true, conflicts_with = "format")]
+    pub output: Option<LegacyOutput>,
+    /// Colour the verdicts: `auto` on a terminal unless NO_COLOR is set, `always`, `never`.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
     /// Where logs and results go [default: ./lameduck-runs/lab-<time>-<pid>].
     #[arg(long, value_name = "DIR")]
     pub run_dir: Option<PathBuf>,
@@ -89,9 +98,28 @@ fn parse_image_mapping(text: &str) -> Result<(String, String), String> {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Output {
-    Human,
+pub enum Format {
+    Text,
     Json,
+}
+
+/// The values `--output` took when it named a format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LegacyOutput {
+    Human,
+    Text,
+    Json,
+}
+
+impl Args {
+    /// `--format`, or what the deprecated `--output` said.
+    pub fn output_format(&self) -> Format {
+        match self.output {
+            Some(LegacyOutput::Json) => Format::Json,
+            Some(LegacyOutput::Human | LegacyOutput::Text) => Format::Text,
+            None => self.format,
+        }
+    }
 }
 
 /// Standard output could not be written (other than a closed pipe).
@@ -135,7 +163,7 @@ fn run(args: Args) -> Result<ExitCode> {
     }
     if let Some(name) = &args.dump {
         let Some(text) = seeds::yaml(name) else {
-            bail!("no built-in scenario `{name}`; `lameduck lab --list` shows them");
+            bail!("{}", unknown_seed("--dump", name));
         };
         emit(&text)?;
         return Ok(ExitCode::SUCCESS);
@@ -143,6 +171,11 @@ fn run(args: Args) -> Result<ExitCode> {
     let scenarios = load_scenarios(&args)?;
     if let Some(dir) = std::env::var_os(INNER_ENV) {
         return inner(&args, scenarios, PathBuf::from(dir));
+    }
+    if let Some(old) = args.output {
+        // Once, from the outer process: the inner one sees the same arguments.
+        let format = if old == LegacyOutput::Json { "json" } else { "text" };
+        eprintln!("lameduck lab: note: --output is deprecated as a format; use --format {format}");
     }
     check_programs(&scenarios)?;
     crate::capacity::check(&scenarios, args.jobs as usize, &crate::capacity::Machine::read())
@@ -172,6 +205,16 @@ fn write_html_report(run_dir: &Path, path: &Path) -> Result<()> {
     Ok(())
 }
 
+/// `--only nginx-sigtem matches no built-in scenario; did you mean nginx-sigterm?` and the names.
+fn unknown_seed(flag: &str, typed: &str) -> String {
+    let names = seeds::names();
+    format!(
+        "{flag} {typed} matches no built-in scenario{}\n  the built-in scenarios: {}",
+        crate::suggest::did_you_mean(typed, names.iter().copied()),
+        names.join(", ")
+    )
+}
+
 fn load_scenarios(args: &Args) -> Result<Vec<Scenario>> {
     let extra: ExtraImages = args
         .image
@@ -193,16 +236,16 @@ fn load_scenarios(args: &Args) -> Result<Vec<Scenario>> {
                         }
                     })
             };
+            // Every --only must pick something: a typo would silently drop an experiment.
+            if let Some(typo) =
+                args.only.iter().find(|o| !names.iter().any(|n| n.contains(o.as_str())))
+            {
+                bail!("{}", unknown_seed("--only", typo));
+            }
             let mut chosen: Vec<Scenario> =
                 seeds::all().into_iter().filter(|s| wanted(&s.name)).collect();
             for s in &mut chosen {
                 s.images.extend(extra.clone());
-            }
-            if chosen.is_empty() {
-                bail!(
-                    "--only {:?} matches no built-in scenario; `lameduck lab --list` shows them",
-                    args.only
-                );
             }
             out.extend(chosen);
         } else if Path::new(item).is_dir() {
@@ -244,7 +287,7 @@ fn check_programs(scenarios: &[Scenario]) -> Result<()> {
                 .map_err(|e| anyhow::anyhow!("scenario {}: container {}: {e}", s.name, c.name))?;
             if !program.is_file() {
                 bail!(
-                    "scenario {}: container {}: {} does not exist; run scripts/install-deps",
+                    "scenario {}: container {}: {} does not exist; install what the lab needs with `sudo scripts/install-deps lab`",
                     s.name,
                     c.name,
                     program.display()
@@ -287,17 +330,22 @@ fn inner(args: &Args, scenarios: Vec<Scenario>, run_dir: PathBuf) -> Result<Exit
     let home_ns = NetNs::current()?;
     // Containers may hide the executable's real path (a private /tmp): use its bind mount.
     let self_exe = PathBuf::from(crate::sys::rootfs::LAMEDUCK_PATH);
-    let live = scenarios.len() == 1 && args.output == Output::Human;
+    let format = args.output_format();
+    let live = scenarios.len() == 1 && format == Format::Text;
     let env = LabEnv { run_dir: run_dir.clone(), stage_dir, self_exe, home_ns, live };
     let runtime =
         tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     let jobs = args.jobs as usize;
-    let results = runtime.block_on(run_all(scenarios, env, jobs));
+    let stop = StopHandle::new();
+    let colored = args.color.for_stderr();
+    let results = runtime.block_on(run_all(scenarios, env, jobs, stop.clone(), colored));
     let mut ok = true;
     let mut done: Vec<crate::result::ScenarioResult> = Vec::new();
+    let mut not_started = Vec::new();
     for (name, result) in results {
         match result {
-            Ok(r) => {
+            Ok(None) => not_started.push(name),
+            Ok(Some(r)) => {
                 ok &= r.verdict != NOT_REPRODUCED && r.verdict != INTERRUPTED;
                 done.push(r);
             }
@@ -320,13 +368,14 @@ fn inner(args: &Args, scenarios: Vec<Scenario>, run_dir: PathBuf) -> Result<Exit
     let full = serde_json::json!({ "run_dir": dir_text, "scenarios": done });
     std::fs::write(run_dir.join("result.json"), serde_json::to_vec_pretty(&full)?)
         .context("write result.json")?;
-    let text = match args.output {
-        Output::Json => {
+    let text = match format {
+        Format::Json => {
             format!("{}\n", serde_json::to_string_pretty(&Summary::of(&dir_text, &done))?)
         }
-        Output::Human => {
+        Format::Text => {
             // Without a finished scenario there is no table to show, only the errors above.
-            let mut text = if done.is_empty() { String::new() } else { table(&done) };
+            let color = args.color.for_stdout();
+            let mut text = if done.is_empty() { String::new() } else { table(&done, color) };
             for r in done.iter().filter(|r| !r.reason.is_empty()) {
                 text.push_str(&format!("{}: {}\n", r.name, r.reason));
             }
@@ -339,13 +388,28 @@ fn inner(args: &Args, scenarios: Vec<Scenario>, run_dir: PathBuf) -> Result<Exit
     let printed = emit(&text);
     runtime.shutdown_timeout(std::time::Duration::from_secs(1));
     printed?;
+    if stop.level() > 0 {
+        if !not_started.is_empty() {
+            eprintln!("lameduck lab: interrupted before they started: {}", not_started.join(", "));
+        }
+        // What finished is printed above; the run as a whole was cut short.
+        return Ok(ExitCode::from(130));
+    }
     Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
-type Outcome = (String, Result<crate::result::ScenarioResult>);
+/// A scenario's name and its result; `None` when Ctrl-C came before it started.
+type Outcome = (String, Result<Option<crate::result::ScenarioResult>>);
 
-async fn run_all(scenarios: Vec<Scenario>, env: LabEnv, jobs: usize) -> Vec<Outcome> {
-    let stop = StopHandle::new();
+/// Runs the scenarios, `jobs` at a time; after Ctrl-C (`stop`), those not yet started are
+/// skipped (`Ok(None)`).
+async fn run_all(
+    scenarios: Vec<Scenario>,
+    env: LabEnv,
+    jobs: usize,
+    stop: StopHandle,
+    colored: bool,
+) -> Vec<Outcome> {
     let on_signal = stop.clone();
     tokio::spawn(async move {
         let mut term =
@@ -366,12 +430,18 @@ async fn run_all(scenarios: Vec<Scenario>, env: LabEnv, jobs: usize) -> Vec<Outc
         tasks.push(tokio::spawn(async move {
             let _permit = permits.acquire_owned().await;
             let name = s.name.clone();
+            if stop.level() > 0 {
+                return (name, Ok(None));
+            }
             eprintln!("lameduck lab: ▶ {name}");
-            let result = crate::runner::run(s, env, stop).await;
+            let result = crate::runner::run(s, env, stop).await.map(Some);
             match &result {
-                Ok(r) => eprintln!(
+                Ok(None) => {}
+                Ok(Some(r)) => eprintln!(
                     "lameduck lab: ■ {name}: {} requests, {} failed — {}",
-                    r.requests, r.failed, r.verdict
+                    r.requests,
+                    r.failed,
+                    crate::color::verdict(&r.verdict, &r.verdict, colored)
                 ),
                 // The error itself is printed once, with the others, when every scenario ended.
                 Err(_) => eprintln!(

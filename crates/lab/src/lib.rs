@@ -6,6 +6,7 @@
 //! through it. See docs/lab.md.
 pub mod capacity;
 pub mod cli;
+pub mod color;
 pub mod events;
 pub mod http;
 pub mod ingress;
@@ -23,3 +24,4 @@ pub mod seeds;
 pub mod signals;
 pub mod suggest;
 pub mod sys;
+pub mod table;

@@ -1,5 +1,5 @@
 //! Results: per scenario (counts, termination times, verdict, timeline, events, pod phases),
-//! the human table, and the JSON forms (summary on stdout, everything in `result.json`).
+//! and the JSON forms (summary on stdout, everything in `result.json`); `table.rs` prints them.
 use std::collections::BTreeMap;
 
 use lameduck_load::SecondRecord;
@@ -140,107 +140,6 @@ pub fn verdict(s: &Scenario, failed: u64, termination: &[f64]) -> (String, Strin
     }
 }
 
-/// Where the failed requests came from: the ingress's final upstream failures by cause, and 5xx
-/// answered by the pod itself (nginx's 502 when php-fpm is gone).
-fn origins(r: &ScenarioResult) -> String {
-    let mut causes: BTreeMap<String, u64> = BTreeMap::new();
-    for f in r.upstream_failures.iter().filter(|f| f.status.is_some()) {
-        let cause = serde_json::to_value(f.cause)
-            .ok()
-            .and_then(|v| v.as_str().map(String::from))
-            .unwrap_or_default();
-        *causes.entry(cause).or_default() += 1;
-    }
-    let pod = r.events.iter().filter(|e| e.kind == "pod-5xx").count();
-    if pod > 0 {
-        causes.insert("pod".into(), pod as u64);
-    }
-    causes.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", ")
-}
-
-fn count(map: &BTreeMap<String, u64>, key: &str) -> u64 {
-    map.get(key).copied().unwrap_or(0)
-}
-
-/// The human table.
-pub fn table(results: &[ScenarioResult]) -> String {
-    let header = [
-        "scenario",
-        "article reports",
-        "reqs",
-        "failed",
-        "502",
-        "503",
-        "504",
-        "refused",
-        "reset",
-        "closed",
-        "timeout",
-        "term med/max",
-        "verdict",
-        "5xx from (ingress causes, pod)",
-    ];
-    let mut rows: Vec<Vec<String>> = vec![header.iter().map(|s| s.to_string()).collect()];
-    for r in results {
-        let other_codes: u64 = r
-            .codes
-            .iter()
-            .filter(|(k, _)| {
-                !k.starts_with('2')
-                    && !k.starts_with('3')
-                    && !["502", "503", "504"].contains(&k.as_str())
-            })
-            .map(|(_, v)| v)
-            .sum();
-        let mut failed = r.failed.to_string();
-        if other_codes > 0 {
-            failed.push_str(&format!(" ({other_codes} other)"));
-        }
-        rows.push(vec![
-            r.name.clone(),
-            r.article.clone(),
-            r.requests.to_string(),
-            failed,
-            count(&r.codes, "502").to_string(),
-            count(&r.codes, "503").to_string(),
-            count(&r.codes, "504").to_string(),
-            count(&r.net, "refused").to_string(),
-            count(&r.net, "reset").to_string(),
-            count(&r.net, "closed").to_string(),
-            count(&r.net, "timeout").to_string(),
-            format!("{:.1}s/{:.1}s", r.termination_seconds.median, r.termination_seconds.max),
-            r.verdict.clone(),
-            origins(r),
-        ]);
-    }
-    // Columns about the articles mean nothing for scenarios that state no expectation.
-    let keep = |column: &str| match column {
-        "article reports" => results.iter().any(|r| !r.article.is_empty()),
-        "verdict" => results.iter().any(|r| r.verdict != NO_EXPECTATION),
-        _ => true,
-    };
-    let kept: Vec<bool> = header.iter().map(|h| keep(h)).collect();
-    for row in &mut rows {
-        let mut column = kept.iter();
-        row.retain(|_| *column.next().unwrap_or(&true));
-    }
-    let widths: Vec<usize> = (0..rows[0].len())
-        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
-        .collect();
-    let mut out = String::new();
-    for (n, row) in rows.iter().enumerate() {
-        let cells: Vec<String> =
-            row.iter().enumerate().map(|(i, c)| format!("{c:<w$}", w = widths[i])).collect();
-        out.push_str(cells.join("  ").trim_end());
-        out.push('\n');
-        if n == 0 {
-            out.push_str(&widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().join("  "));
-            out.push('\n');
-        }
-    }
-    out
-}
-
 /// The per-second timeline as text (`timeline.txt` in each scenario's directory).
 pub fn timeline_text(seconds: &[SecondRecord]) -> String {
     let mut out = String::from("    t   sent  compl     ok  failed  codes / network errors\n");
@@ -261,51 +160,14 @@ pub fn timeline_text(seconds: &[SecondRecord]) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn scenario(expect: &str) -> Scenario {
+    pub(crate) fn scenario(expect: &str) -> Scenario {
         let text = format!(
             "name: t\n{expect}load: {{schedule: \"const(1, 1s)\"}}\npod:\n  containers:\n    - {{name: web, image: nginx, ports: [{{containerPort: 80}}]}}\n"
         );
         crate::scenario::parse_str("t.yaml", &text).unwrap()
-    }
-
-    /// A finished run of `scenario` with `failed` of 10 requests failed.
-    fn result_of(scenario: &Scenario, failed: u64) -> ScenarioResult {
-        let (verdict, reason) = verdict(scenario, failed, &[1.0]);
-        ScenarioResult {
-            name: scenario.name.clone(),
-            description: String::new(),
-            article: scenario.article.clone(),
-            expected: expected_text(scenario),
-            requests: 10,
-            failed,
-            codes: BTreeMap::from([("200".into(), 10 - failed), ("502".into(), failed)]),
-            net: BTreeMap::new(),
-            termination_seconds: Termination::of(&[1.0]),
-            verdict,
-            reason,
-            dir: String::new(),
-            load_started_ms: 0,
-            timeline: vec![],
-            events: vec![],
-            pods: vec![],
-            upstream_failures: vec![],
-        }
-    }
-
-    #[test]
-    fn your_scenarios_show_no_article_columns() {
-        let mine = table(&[result_of(&scenario(""), 0)]);
-        assert!(!mine.contains("article") && !mine.contains("verdict"), "{mine}");
-        assert!(!mine.contains(NO_EXPECTATION), "{mine}");
-        let seed = crate::seeds::all().remove(0);
-        let seeds = table(&[result_of(&seed, 0), result_of(&scenario(""), 0)]);
-        assert!(seeds.contains("article reports") && seeds.contains("verdict"), "{seeds}");
-        assert!(seeds.contains(&seed.article), "{seeds}");
-        let expecting = table(&[result_of(&scenario("expect: {failed: none}\n"), 0)]);
-        assert!(expecting.contains("reproduced") && !expecting.contains("article"), "{expecting}");
     }
 
     #[test]

@@ -14,9 +14,9 @@ pub fn closest<'a>(typed: &str, known: impl IntoIterator<Item = &'a str>) -> Opt
         .map(|(_, k)| k)
 }
 
-/// `; did you mean `x`?` when a known name is close, else nothing.
+/// `; did you mean x?` when a known name is close, else nothing.
 pub fn did_you_mean<'a>(typed: &str, known: impl IntoIterator<Item = &'a str>) -> String {
-    closest(typed, known).map(|k| format!("; did you mean `{k}`?")).unwrap_or_default()
+    closest(typed, known).map(|k| format!("; did you mean {k}?")).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -29,6 +29,6 @@ mod tests {
         assert_eq!(closest("nginx-sigtem", names), Some("nginx-sigterm"));
         assert_eq!(closest("alb-keeplaive", names), Some("alb-keepalive"));
         assert_eq!(closest("shop", names), None);
-        assert_eq!(did_you_mean("ngnix", ["nginx"]), "; did you mean `nginx`?");
+        assert_eq!(did_you_mean("ngnix", ["nginx"]), "; did you mean nginx?");
     }
 }

@@ -25,7 +25,7 @@ fn an_unknown_image_says_both_ways_to_map_it() {
     let near = parse_str("s.yaml", &SHOP.replace("mycorp/shop-nginx:1.4", "ngnix:1.25"))
         .unwrap_err()
         .to_string();
-    assert!(near.contains("did you mean `nginx:1.25`?"), "{near}");
+    assert!(near.contains("did you mean nginx:1.25?"), "{near}");
 }
 
 #[test]
@@ -38,7 +38,7 @@ fn the_images_key_maps_an_image_to_a_program() {
     let err = parse_str("s.yaml", &format!("{SHOP}images:\n  mycorp/shop-nginx:1.4: ngnix\n"))
         .unwrap_err()
         .to_string();
-    assert!(err.contains("unknown program `ngnix`; did you mean `nginx`?"), "{err}");
+    assert!(err.contains("unknown program `ngnix`; did you mean nginx?"), "{err}");
 }
 
 #[test]
@@ -49,7 +49,7 @@ fn the_image_flag_rejects_an_unknown_program_with_the_list() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("did you mean `php-fpm`?"), "{stderr}");
+    assert!(stderr.contains("did you mean php-fpm?"), "{stderr}");
     assert!(stderr.contains("nginx, php-fpm, supervisord, lameduck, sh"), "{stderr}");
     let help = Command::new(env!("CARGO_BIN_EXE_lameduck-lab")).arg("--help").output().unwrap();
     let help = String::from_utf8_lossy(&help.stdout);
@@ -69,7 +69,7 @@ fn the_image_flag_runs_your_image_as_the_program() {
     std::fs::write(&file, SHOP).unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_lameduck-lab"))
         .arg(&file)
-        .args(["--image", "mycorp/shop-nginx:1.4=nginx", "--output", "json", "--run-dir"])
+        .args(["--image", "mycorp/shop-nginx:1.4=nginx", "--format", "json", "--run-dir"])
         .arg(dir.path().join("run"))
         .output()
         .unwrap();

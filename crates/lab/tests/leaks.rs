@@ -175,7 +175,7 @@ fn ctrl_c_stops_the_load_prints_the_summary_and_leaves_nothing_behind() {
         stdout.contains("nginx-sigquit-prestop-sleep") && stdout.contains("interrupted"),
         "{stdout}"
     );
-    assert_eq!(out.status.code(), Some(1), "an interrupted run is not a reproduction");
+    assert_eq!(out.status.code(), Some(130), "interrupted by Ctrl-C");
     assert!(run.path().join("result.json").is_file());
     wait_for("every lab process to be gone", Duration::from_secs(10), || {
         procs.iter().all(|p| !Path::new(&format!("/proc/{p}")).exists())

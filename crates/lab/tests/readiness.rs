@@ -32,7 +32,7 @@ fn failing_readiness_takes_pods_out_of_the_endpoints_and_back() {
     std::fs::write(&file, text).unwrap();
     let out = Command::new(lab)
         .arg(&file)
-        .args(["--output", "json", "--run-dir"])
+        .args(["--format", "json", "--run-dir"])
         .arg(dir.path().join("run"))
         .output()
         .unwrap();

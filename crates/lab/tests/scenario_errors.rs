@@ -73,7 +73,7 @@ fn a_missing_program_names_install_deps() {
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("no-such-program-here") && stderr.contains("scripts/install-deps"),
+        stderr.contains("no-such-program-here") && stderr.contains("scripts/install-deps lab`"),
         "{stderr}"
     );
 }

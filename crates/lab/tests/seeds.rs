@@ -17,7 +17,7 @@ fn run_seed(name: &str) -> Option<(Value, std::path::PathBuf)> {
     }
     let dir = tempfile::tempdir().expect("temp dir");
     let out = Command::new(env!("CARGO_BIN_EXE_lameduck-lab"))
-        .args(["seeds", "--only", name, "--output", "json", "--run-dir"])
+        .args(["seeds", "--only", name, "--format", "json", "--run-dir"])
         .arg(dir.path())
         .output()
         .expect("run the lab");

@@ -114,7 +114,7 @@ pub fn program_image(program: &str) -> Option<Image> {
     builtin(official)
 }
 
-/// `; did you mean `nginx:1.25`?` for a near-known image.
+/// `; did you mean nginx:1.25?` for a near-known image.
 fn suggestion(image: &str) -> Option<String> {
     let (repo, tag) = split(image);
     let fpm = |tag: &str| {
@@ -135,7 +135,7 @@ fn suggestion(image: &str) -> Option<String> {
             format!("{near}:{tag}")
         }
     };
-    Some(format!("; did you mean `{guess}`?"))
+    Some(format!("; did you mean {guess}?"))
 }
 
 /// Repository (without `docker.io/` and `library/`) and tag (`latest` when none).
@@ -230,7 +230,7 @@ pub fn resolve_program(argv: &mut Vec<String>, self_exe: &Path) -> Result<PathBu
 }
 
 fn missing(program: &str) -> String {
-    format!("`{program}` is not installed on this machine; run scripts/install-deps (it installs nginx-light, php-fpm and supervisor)")
+    format!("`{program}` is not installed on this machine; run `sudo scripts/install-deps lab` (it installs only what the lab needs: nginx-light, php-fpm, supervisor)")
 }
 
 /// Debian installs php-fpm as php-fpmX.Y.
@@ -275,7 +275,7 @@ mod tests {
         assert_eq!((image.cmd[0].as_str(), image.stop_signal), ("php-fpm", libc::SIGQUIT));
         let typo = BTreeMap::from([("x".to_string(), ImageSpec::Program("php-fmp".into()))]);
         let err = lookup("x", &typo).unwrap_err();
-        assert!(err.contains("did you mean `php-fpm`?") && err.contains("supervisord"), "{err}");
+        assert!(err.contains("did you mean php-fpm?") && err.contains("supervisord"), "{err}");
         for (program, _) in PROGRAMS {
             assert!(program_image(program).is_some(), "{program} maps to a built-in image");
         }
@@ -285,9 +285,9 @@ mod tests {
     fn a_near_known_image_gets_a_suggestion() {
         let none = BTreeMap::new();
         let err = |image| lookup(image, &none).unwrap_err();
-        assert!(err("ngnix:1.25").ends_with("did you mean `nginx:1.25`?"), "{}", err("ngnix:1.25"));
-        assert!(err("php:8.2").ends_with("did you mean `php:8.2-fpm`?"), "{}", err("php:8.2"));
-        assert!(err("php-fpm:8.3").ends_with("did you mean `php:8.3-fpm`?"));
+        assert!(err("ngnix:1.25").ends_with("did you mean nginx:1.25?"), "{}", err("ngnix:1.25"));
+        assert!(err("php:8.2").ends_with("did you mean php:8.2-fpm?"), "{}", err("php:8.2"));
+        assert!(err("php-fpm:8.3").ends_with("did you mean php:8.3-fpm?"));
         assert!(!err("mycorp/shop-php:1.4").contains("did you mean"));
         assert!(lookup("registry:5000/nginx", &none).is_err(), "a port is not a tag");
     }

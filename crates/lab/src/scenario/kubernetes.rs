@@ -18,7 +18,11 @@ pub const CONTAINER_STOP_SIGNALS: &str = "ContainerStopSignals";
 const GATES: &[(&str, u32, bool)] = &[(CONTAINER_STOP_SIGNALS, 33, false)];
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(
+    expecting = "{version: \"1.33\", featureGates: {...}}",
+    deny_unknown_fields,
+    rename_all = "camelCase"
+)]
 pub struct KubernetesSpec {
     /// `1.33`; by default the newest release.
     #[serde(default)]

@@ -19,7 +19,11 @@ pub use duration::Dur;
 pub use parse::{for_manifest_dir, load_file, parse_str, parse_with, ExtraImages, ScenarioError};
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(
+    expecting = "a scenario: name, load, pod, ...",
+    deny_unknown_fields,
+    rename_all = "camelCase"
+)]
 pub struct Scenario {
     pub name: String,
     #[serde(default)]
@@ -64,7 +68,11 @@ fn default_replicas() -> u32 {
 
 /// What a run must show for the verdict `reproduced`.
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(
+    expecting = "an expectation such as {failed: none}",
+    deny_unknown_fields,
+    rename_all = "camelCase"
+)]
 pub struct Expect {
     /// `some` failed requests, or `none`.
     pub failed: ExpectFailed,
@@ -74,14 +82,14 @@ pub struct Expect {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(expecting = "`some` or `none`", rename_all = "lowercase")]
 pub enum ExpectFailed {
     Some,
     None,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Default)]
-#[serde(rename_all = "lowercase")]
+#[serde(expecting = "`alb` or `nginx`", rename_all = "lowercase")]
 pub enum IngressModel {
     #[default]
     Alb,
@@ -89,7 +97,12 @@ pub enum IngressModel {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase", default)]
+#[serde(
+    expecting = "ingress settings such as {model: alb, delay: 1s}",
+    deny_unknown_fields,
+    rename_all = "camelCase",
+    default
+)]
 pub struct IngressSpec {
     pub model: IngressModel,
     /// Endpoint propagation delay: from deletion until the ingress stops picking the pod.
@@ -118,7 +131,11 @@ impl Default for IngressSpec {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(
+    expecting = "load settings such as {schedule: \"const(6, 10s)\"}",
+    deny_unknown_fields,
+    rename_all = "camelCase"
+)]
 pub struct LoadSpec {
     /// Yandex.Tank schedule, e.g. `const(10, 12s)` or `line(1, 20, 10s) const(20, 5s)`.
     pub schedule: String,
@@ -142,7 +159,11 @@ fn default_load_timeout() -> Dur {
 
 /// One timed action; exactly one of `scale`, `delete`, `rollout`.
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(
+    expecting = "an action such as {at: 2s, scale: 1}",
+    deny_unknown_fields,
+    rename_all = "camelCase"
+)]
 pub struct Action {
     pub at: Dur,
     #[serde(default)]
@@ -155,7 +176,11 @@ pub struct Action {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(
+    expecting = "rollout settings such as {maxSurge: 1, maxUnavailable: 0}",
+    deny_unknown_fields,
+    rename_all = "camelCase"
+)]
 pub struct Rollout {
     #[serde(default = "one")]
     pub max_surge: u32,
@@ -206,7 +231,7 @@ impl<'de> Deserialize<'de> for ImageSpec {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(expecting = "{command: [...]}", deny_unknown_fields, rename_all = "camelCase")]
 pub struct CommandImage {
     /// The image's ENTRYPOINT + CMD as a local command.
     pub command: Vec<String>,
@@ -222,7 +247,7 @@ pub struct CommandImage {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(expecting = "a pod spec with containers", deny_unknown_fields, rename_all = "camelCase")]
 pub struct PodSpec {
     pub containers: Vec<Container>,
     #[serde(default)]
@@ -234,7 +259,11 @@ pub struct PodSpec {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(
+    expecting = "a container with name and image",
+    deny_unknown_fields,
+    rename_all = "camelCase"
+)]
 pub struct Container {
     pub name: String,
     pub image: String,
@@ -270,7 +299,11 @@ pub struct Container {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(
+    expecting = "a port such as {containerPort: 80}",
+    deny_unknown_fields,
+    rename_all = "camelCase"
+)]
 pub struct ContainerPort {
     pub container_port: u16,
     #[serde(default)]
@@ -280,7 +313,7 @@ pub struct ContainerPort {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
+#[serde(expecting = "an environment variable such as {name: X, value: \"1\"}", deny_unknown_fields)]
 pub struct EnvVar {
     pub name: String,
     #[serde(default)]
@@ -288,7 +321,11 @@ pub struct EnvVar {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(
+    expecting = "lifecycle settings such as {preStop: ...}",
+    deny_unknown_fields,
+    rename_all = "camelCase"
+)]
 pub struct Lifecycle {
     #[serde(default)]
     pub pre_stop: Option<Handler>,
@@ -299,7 +336,11 @@ pub struct Lifecycle {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(
+    expecting = "a hook: {exec: {command: [...]}} or {sleep: {seconds: N}}",
+    deny_unknown_fields,
+    rename_all = "camelCase"
+)]
 pub struct Handler {
     #[serde(default)]
     pub exec: Option<ExecAction>,
@@ -308,19 +349,23 @@ pub struct Handler {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
+#[serde(expecting = "{command: [...]}", deny_unknown_fields)]
 pub struct ExecAction {
     pub command: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
+#[serde(expecting = "{seconds: N}", deny_unknown_fields)]
 pub struct SleepAction {
     pub seconds: u64,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(
+    expecting = "a probe such as {httpGet: {path: /, port: 80}}",
+    deny_unknown_fields,
+    rename_all = "camelCase"
+)]
 pub struct Probe {
     #[serde(default)]
     pub http_get: Option<HttpGet>,
@@ -349,7 +394,7 @@ fn default_failure_threshold() -> u32 {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(expecting = "{path: /, port: 80}", deny_unknown_fields, rename_all = "camelCase")]
 pub struct HttpGet {
     #[serde(default = "root_path")]
     pub path: String,
@@ -361,21 +406,25 @@ fn root_path() -> String {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
+#[serde(expecting = "{port: 80}", deny_unknown_fields)]
 pub struct TcpSocket {
     pub port: PortRef,
 }
 
 /// A port number or the name of a container port.
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(untagged)]
+#[serde(expecting = "a port number or the name of a container port", untagged)]
 pub enum PortRef {
     Number(u16),
     Name(String),
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(
+    expecting = "a volume such as {name: web, configMap: {name: web}}",
+    deny_unknown_fields,
+    rename_all = "camelCase"
+)]
 pub struct Volume {
     pub name: String,
     #[serde(default)]
@@ -386,13 +435,17 @@ pub struct Volume {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
+#[serde(expecting = "{name: CONFIGMAP}", deny_unknown_fields)]
 pub struct ConfigMapRef {
     pub name: String,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(
+    expecting = "a mount such as {name: web, mountPath: /etc/nginx/nginx.conf}",
+    deny_unknown_fields,
+    rename_all = "camelCase"
+)]
 pub struct VolumeMount {
     pub name: String,
     pub mount_path: String,

@@ -69,7 +69,7 @@ const SEEDS: &[Seed] = &[
         name: "prestop-sleep-30",
         description:
             "preStop `sleep 30` in both containers, php-fpm without process_control_timeout",
-        article: "002: no 5xx, pods take 30 s+",
+        article: "002: no 5xx, pods take 30s+",
         failures: false,
         termination_at_least: Some("30s"),
         nginx_prestop: Some(Hook::Exec(&["/bin/sleep", "30"])),
@@ -97,7 +97,7 @@ const SEEDS: &[Seed] = &[
     Seed {
         name: "nginx-sigquit-lag",
         description: "STOPSIGNAL SIGQUIT, endpoint removal reaches the ingress after ~1 s",
-        article: "001: some 502s on repeat runs",
+        article: "001: 502s on repeat runs",
         delay: "1s",
         jitter: "300ms",
         ..BASE
@@ -106,7 +106,7 @@ const SEEDS: &[Seed] = &[
         name: "ingress-nginx-retries",
         description:
             "as nginx-sigquit-lag but 4 → 2 behind the nginx model: 3 tries always reach a live pod",
-        article: "002: ingress-nginx, no visible errors",
+        article: "002: no visible errors",
         failures: false,
         model: "nginx",
         scale_to: 2,
@@ -139,7 +139,7 @@ const SEEDS: &[Seed] = &[
     Seed {
         name: "supervisord-quit",
         description: "one container: supervisord with stopsignal=QUIT for nginx and php-fpm",
-        article: "001: didn't help, unexplained",
+        article: "001: didn't help, unclear",
         supervisord: true,
         process_control_timeout: 0,
         delay: "1s",
@@ -213,7 +213,7 @@ const SEEDS: &[Seed] = &[
         name: "alb-connection-close",
         description:
             "as alb-keepalive, but nginx answers `Connection: close` (keepalive_timeout 0)",
-        article: "001/002: Connection: close cuts them",
+        article: "001/002: no keep-alive 502s",
         failures: false,
         nginx_prestop: Some(Hook::Sleep(2)),
         php_prestop: Some(Hook::Sleep(2)),

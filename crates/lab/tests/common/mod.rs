@@ -32,11 +32,11 @@ impl LabRun {
     }
 }
 
-/// Runs the scenario `files` with `--output json`, logs under `run_dir`.
+/// Runs the scenario `files` with `--format json`, logs under `run_dir`.
 pub fn run_lab(files: &[PathBuf], run_dir: &Path) -> LabRun {
     let out = Command::new(env!("CARGO_BIN_EXE_lameduck-lab"))
         .args(files)
-        .args(["--output", "json", "--run-dir"])
+        .args(["--format", "json", "--run-dir"])
         .arg(run_dir)
         .output()
         .unwrap();
