@@ -159,3 +159,18 @@ fn php_fpm_includes_are_followed_outside_the_config_directory() {
     let out = lameduck_check::run(&project, Format::Json, Severity::Warning, false);
     assert!(out.findings.iter().all(|f| f.rule != "LD002"), "{}", out.output);
 }
+
+#[test]
+fn hidden_directories_are_walked_but_not_git_or_dependencies() {
+    let out = run(&["hidden"], Config::default(), Format::Json);
+    let json: serde_json::Value = serde_json::from_str(&out.output).unwrap();
+    let files: Vec<&str> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "LD009")
+        .map(|f| f["location"]["file"].as_str().unwrap())
+        .collect();
+    assert_eq!(files.len(), 1, "{}", out.output);
+    assert!(files[0].ends_with(".github/docker/supervisord.conf"), "{files:?}");
+}
