@@ -103,6 +103,7 @@ macro_rules! declare_rule {
 }
 
 mod alb;
+mod ld001_images;
 mod ld001_sigterm_stop_signal;
 mod ld002_fpm_process_control_timeout;
 mod ld002_images;
