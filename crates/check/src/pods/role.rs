@@ -101,8 +101,9 @@ pub struct Evidence<'a> {
 }
 
 impl Evidence<'_> {
-    /// The role with the most weight; none on a tie or without evidence. Ports alone are no
-    /// evidence: 80 and 8080 are Apache's, Node's and every other web server's too.
+    /// The role with the most weight; none on a tie or without evidence. Web ports alone are no
+    /// evidence: 80 and 8080 are Apache's, Node's and every other web server's too; 9000, the
+    /// FastCGI port php-fpm listens on, is.
     pub fn weigh(&self) -> Option<Role> {
         if let Some(None) = self.built_from {
             return None; // Apache, Caddy…: a server the rules do not cover
@@ -110,7 +111,8 @@ impl Evidence<'_> {
         let named = self.built_from.flatten().is_some()
             || self.fpm_configs != self.nginx_configs
             || Role::of_name(self.name).is_some()
-            || self.image_name.and_then(Role::of_image).is_some();
+            || self.image_name.and_then(Role::of_image).is_some()
+            || self.ports.contains(&9000);
         if !named {
             return None;
         }
