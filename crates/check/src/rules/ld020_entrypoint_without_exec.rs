@@ -4,8 +4,8 @@ use crate::shell::basename;
 use crate::source::Span;
 
 declare_rule! {
-    /// An entrypoint script starts supervisord, php-fpm or nginx without `exec`: the shell stays
-    /// PID 1 and the stop signal never reaches the server.
+    /// An entrypoint script starts supervisord, php-fpm, nginx or Apache without `exec`: the
+    /// shell stays PID 1 and the stop signal never reaches the server.
     ///
     /// `ENTRYPOINT ["/docker-entrypoint.sh"]` makes the script PID 1. When its last step runs
     /// the server as a child (`supervisord -c /etc/supervisord.conf`, `php-fpm -F`) instead of
@@ -59,7 +59,11 @@ fn server_line(line: &str) -> Option<(&str, bool)> {
         || program.starts_with("php-fpm")
         || program == "apache2-foreground";
     let rest: Vec<&str> = words.collect();
-    (server && !rest.iter().any(|w| ONE_SHOT.contains(w))).then_some((program, execs))
+    // Apache in the foreground (`apache2 -D FOREGROUND`, `httpd -DFOREGROUND`); without it
+    // Apache daemonizes, a different problem.
+    let apache = matches!(program, "apache2" | "httpd")
+        && rest.iter().any(|w| w.trim_start_matches("-D") == "FOREGROUND");
+    ((server || apache) && !rest.iter().any(|w| ONE_SHOT.contains(w))).then_some((program, execs))
 }
 
 fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
@@ -100,5 +104,8 @@ mod tests {
         assert_eq!(server_line("php-fpm -D &"), None);
         assert_eq!(server_line("APP_ENV=prod nginx -g 'daemon off;'"), Some(("nginx", false)));
         assert_eq!(server_line("# nginx"), None);
+        assert_eq!(server_line("apache2 -D FOREGROUND"), Some(("apache2", false)));
+        assert_eq!(server_line("exec /usr/sbin/httpd -DFOREGROUND"), Some(("httpd", true)));
+        assert_eq!(server_line("httpd -k start"), None);
     }
 }
