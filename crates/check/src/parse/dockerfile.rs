@@ -116,6 +116,8 @@ pub struct DockerfileError {
 /// (other than ARG) is an error, as it is for Docker.
 pub fn parse(text: &str) -> Result<Dockerfile, DockerfileError> {
     let mut out = Dockerfile::default();
+    // ARGs before the first FROM: their defaults are what `FROM ${BASE}-base` builds by default.
+    let mut global_args: Vec<(String, String)> = Vec::new();
     for (start, line) in logical_lines(text) {
         let trimmed = line.trim_start();
         if let Some(comment) = trimmed.strip_prefix('#') {
@@ -157,7 +159,7 @@ pub fn parse(text: &str) -> Result<Dockerfile, DockerfileError> {
                     None => range.clone(),
                 };
             out.stages.push(Stage {
-                base: base.to_string(),
+                base: substitute(base, &global_args),
                 base_range,
                 alias,
                 stop_signal: None,
@@ -170,6 +172,11 @@ pub fn parse(text: &str) -> Result<Dockerfile, DockerfileError> {
         }
         let Some(stage) = out.stages.last_mut() else {
             if keyword == "ARG" {
+                for word in rest.split_whitespace() {
+                    let (name, default) = word.split_once('=').unwrap_or((word, ""));
+                    let default = default.trim_matches(|c| c == '"' || c == '\'');
+                    global_args.push((name.to_string(), default.to_string()));
+                }
                 continue;
             }
             return Err(DockerfileError {
@@ -201,6 +208,39 @@ pub fn parse(text: &str) -> Result<Dockerfile, DockerfileError> {
         }
     }
     Ok(out)
+}
+
+/// `word` with `$NAME`, `${NAME}` and `${NAME:-default}` replaced by the global ARGs' defaults;
+/// a variable without a default (or unknown) is left as written.
+fn substitute(word: &str, args: &[(String, String)]) -> String {
+    let value = |name: &str| {
+        args.iter().rev().find(|(n, _)| n == name).map(|(_, v)| v.as_str()).filter(|v| !v.is_empty())
+    };
+    let mut out = String::new();
+    let mut rest = word;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 1..];
+        let (name, fallback, len) = if let Some(inner) = after.strip_prefix('{') {
+            let Some(close) = inner.find('}') else { break };
+            let body = &inner[..close];
+            let (name, fallback) = match body.split_once(":-") {
+                Some((n, d)) => (n, Some(d)),
+                None => (body, None),
+            };
+            (name, fallback, close + 2)
+        } else {
+            let len = after.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(after.len());
+            (&after[..len], None, len)
+        };
+        match value(name).or(fallback) {
+            Some(v) => out.push_str(v),
+            None => out.push_str(&rest[at..at + 1 + len]),
+        }
+        rest = &after[len..];
+    }
+    out.push_str(rest);
+    out
 }
 
 fn form_of(rest: &str) -> Form {
@@ -275,5 +315,8 @@ mod tests {
     fn instruction_before_from_is_an_error() {
         assert!(parse("CMD x\n").is_err());
         assert!(parse("ARG V=1\nFROM x:${V}\n").is_ok());
+        let d = parse("ARG BASE=\"fpm\"\nARG V\nFROM php:8.3-${BASE}-alpine$V AS a\nFROM ${BASE}-base\n").unwrap();
+        assert_eq!(d.stages[0].base, "php:8.3-fpm-alpine$V");
+        assert_eq!(d.stages[1].base, "fpm-base");
     }
 }

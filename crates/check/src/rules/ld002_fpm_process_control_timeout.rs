@@ -34,8 +34,9 @@ declare_rule! {
     /// php-fpm.conf), installs the distribution's php-fpm (`apt-get install php8.2-fpm`, `apk add
     /// php83-fpm`), or writes a `[global]` section with a `RUN` (`echo '[global]' | tee
     /// php-fpm.d/zz-docker.conf`), and its php-fpm configs beside the Dockerfile are none or
-    /// pools only (`[www]`, no `[global]`). Not reported when a `RUN` mentions
-    /// `process_control_timeout`, or when the image copies files into an `fpm` path and none of
+    /// pools only (`[www]`, no `[global]`). Not reported when the Dockerfile mentions
+    /// `process_control_timeout` (a `RUN` writing it, an `ENV PHP_FPM_PROCESS_CONTROL_TIMEOUT`
+    /// a templated config reads), or when the image copies files into an `fpm` path and none of
     /// them is scanned (they may set it).
     ///
     /// ### Before

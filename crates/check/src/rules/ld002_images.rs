@@ -36,14 +36,16 @@ pub(super) fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
         }
         let chain: Vec<&Stage> = df.parsed.stage_chain(last).collect();
         let runs = || chain.iter().flat_map(|s| &s.runs);
-        if runs().any(|(run, _)| run.contains("process_control_timeout")) {
-            continue; // written by a RUN (echo, sed): not something to guess about
+        let source = project.sources.get(df.file);
+        if source.text.to_ascii_lowercase().contains("process_control_timeout") {
+            // Written by a RUN (echo, sed), or an ENV (`PHP_FPM_PROCESS_CONTROL_TIMEOUT=10s`)
+            // that a templated config reads: set, in a way not worth guessing at.
+            continue;
         }
         let official = facts.root.as_ref().is_some_and(|r| {
             image::known(r)
                 .is_some_and(|k| k.server == Some(image::Server::PhpFpm) && k.signal != "SIGTERM")
         });
-        let source = project.sources.get(df.file);
         let find = |range: &Range<usize>, needle: &str| {
             let start = range.start;
             let text = source.text.get(start..instruction_end(&source.text, start))?;
