@@ -96,6 +96,24 @@ impl Dockerfile {
                 })
             })
             .map(|src| src.trim_start_matches("./").to_string())
+            .or_else(|| self.copied_with_a_directory(program))
+    }
+
+    /// The build-context path of `program` when a COPY/ADD of a directory puts it there:
+    /// `ADD docker/ /` copies `docker/usr/local/bin/entrypoint.sh` to
+    /// `/usr/local/bin/entrypoint.sh`. The last such copy wins, as in the image.
+    fn copied_with_a_directory(&self, program: &str) -> Option<String> {
+        self.stages.iter().flat_map(|s| &s.copies).rev().find_map(|(sources, dest)| {
+            let dest = if dest.ends_with('/') { dest.clone() } else { format!("{dest}/") };
+            let inside = program.strip_prefix(dest.as_str())?;
+            let [source] = sources.as_slice() else { return None };
+            let source = source.trim_start_matches("./").trim_end_matches('/');
+            Some(if source.is_empty() || source == "." {
+                inside.to_string()
+            } else {
+                format!("{source}/{inside}")
+            })
+        })
     }
 
     pub fn stage_named(&self, alias: &str) -> Option<&Stage> {
@@ -318,5 +336,7 @@ mod tests {
         let d = parse("ARG BASE=\"fpm\"\nARG V\nFROM php:8.3-${BASE}-alpine$V AS a\nFROM ${BASE}-base\n").unwrap();
         assert_eq!(d.stages[0].base, "php:8.3-fpm-alpine$V");
         assert_eq!(d.stages[1].base, "fpm-base");
+        let d = parse("FROM alpine\nADD . /var/www/app\nADD docker/ /\nENTRYPOINT [\"/usr/local/bin/entrypoint.sh\"]\n").unwrap();
+        assert_eq!(d.entrypoint_script().as_deref(), Some("docker/usr/local/bin/entrypoint.sh"));
     }
 }

@@ -214,9 +214,14 @@ pub(super) fn base_image(base: ImageRef) -> Resolved {
     } else {
         None
     };
+    // linuxserver.io images run s6-overlay: their base sets `ENTRYPOINT ["/init"]`.
+    let entrypoint = base
+        .repository
+        .starts_with("linuxserver/")
+        .then(|| (vec!["/init".to_string()], Span::new(0, 0, 0), false));
     Resolved {
         stop_signal,
-        entrypoint: None,
+        entrypoint,
         cmd: cmd.map(|c| (c, Span::new(0, 0, 0), false)),
         // A base the table does not know still says something by its name (`FROM acme/nginx`).
         role: Role::of_known_image(&base).or_else(|| Role::of_image(&base).map(Some)),
