@@ -174,3 +174,18 @@ fn hidden_directories_are_walked_but_not_git_or_dependencies() {
     assert_eq!(files.len(), 1, "{}", out.output);
     assert!(files[0].ends_with(".github/docker/supervisord.conf"), "{files:?}");
 }
+
+#[test]
+fn json_has_a_schema_version_and_summary_counts() {
+    let out = run(&["broken"], Config::default(), Format::Json);
+    let json: serde_json::Value = serde_json::from_str(&out.output).unwrap();
+    assert_eq!(json["schema_version"], 1);
+    let summary = &json["summary"];
+    let findings = json["findings"].as_array().unwrap();
+    assert_eq!(summary["findings"], findings.len());
+    let errors = findings.iter().filter(|f| f["severity"] == "error").count();
+    assert_eq!(summary["errors"], errors);
+    assert_eq!(summary["parse_errors"], 3);
+    assert!(summary["files_checked"].as_u64().unwrap() >= 3, "{summary}");
+    assert_eq!(summary["files_skipped"], 0);
+}
