@@ -182,7 +182,10 @@ mod tests {
         let set = || Some(std::ffi::OsString::from("1"));
         assert!(use_color("auto", None, true));
         assert!(!use_color("auto", set(), true));
-        assert!(use_color("auto", Some(std::ffi::OsString::new()), true), "empty NO_COLOR is unset");
+        assert!(
+            use_color("auto", Some(std::ffi::OsString::new()), true),
+            "empty NO_COLOR is unset"
+        );
         assert!(use_color("always", set(), false));
         assert!(!use_color("never", None, true));
         assert!(!use_color("auto", None, false));

@@ -232,7 +232,11 @@ pub fn parse(text: &str) -> Result<Dockerfile, DockerfileError> {
 /// a variable without a default (or unknown) is left as written.
 fn substitute(word: &str, args: &[(String, String)]) -> String {
     let value = |name: &str| {
-        args.iter().rev().find(|(n, _)| n == name).map(|(_, v)| v.as_str()).filter(|v| !v.is_empty())
+        args.iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+            .filter(|v| !v.is_empty())
     };
     let mut out = String::new();
     let mut rest = word;
@@ -248,7 +252,9 @@ fn substitute(word: &str, args: &[(String, String)]) -> String {
             };
             (name, fallback, close + 2)
         } else {
-            let len = after.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(after.len());
+            let len = after
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(after.len());
             (&after[..len], None, len)
         };
         match value(name).or(fallback) {
@@ -333,7 +339,10 @@ mod tests {
     fn instruction_before_from_is_an_error() {
         assert!(parse("CMD x\n").is_err());
         assert!(parse("ARG V=1\nFROM x:${V}\n").is_ok());
-        let d = parse("ARG BASE=\"fpm\"\nARG V\nFROM php:8.3-${BASE}-alpine$V AS a\nFROM ${BASE}-base\n").unwrap();
+        let d = parse(
+            "ARG BASE=\"fpm\"\nARG V\nFROM php:8.3-${BASE}-alpine$V AS a\nFROM ${BASE}-base\n",
+        )
+        .unwrap();
         assert_eq!(d.stages[0].base, "php:8.3-fpm-alpine$V");
         assert_eq!(d.stages[1].base, "fpm-base");
         let d = parse("FROM alpine\nADD . /var/www/app\nADD docker/ /\nENTRYPOINT [\"/usr/local/bin/entrypoint.sh\"]\n").unwrap();

@@ -110,7 +110,9 @@ fn tag_variants(tag: &str) -> Vec<String> {
     let words: Vec<String> = tag
         .to_ascii_lowercase()
         .split('-')
-        .skip_while(|w| w.starts_with(|c: char| c.is_ascii_digit()) || *w == "latest" || *w == "stable")
+        .skip_while(|w| {
+            w.starts_with(|c: char| c.is_ascii_digit()) || *w == "latest" || *w == "stable"
+        })
         .map(str::to_string)
         .collect();
     let kept = words

@@ -125,9 +125,28 @@ impl ContainerView<'_> {
     /// A database, cache, queue or search server, by its image's name or by its ports.
     pub fn is_datastore(&self) -> bool {
         const IMAGES: &[&str] = &[
-            "postgres", "postgresql", "mysql", "mariadb", "percona", "redis", "valkey", "keydb",
-            "memcached", "mongo", "mongodb", "rabbitmq", "elasticsearch", "opensearch", "solr",
-            "cassandra", "clickhouse", "etcd", "zookeeper", "kafka", "nats", "minio",
+            "postgres",
+            "postgresql",
+            "mysql",
+            "mariadb",
+            "percona",
+            "redis",
+            "valkey",
+            "keydb",
+            "memcached",
+            "mongo",
+            "mongodb",
+            "rabbitmq",
+            "elasticsearch",
+            "opensearch",
+            "solr",
+            "cassandra",
+            "clickhouse",
+            "etcd",
+            "zookeeper",
+            "kafka",
+            "nats",
+            "minio",
         ];
         const PORTS: &[u16] =
             &[5432, 3306, 6379, 11211, 27017, 5672, 9200, 9300, 8983, 9042, 2379, 2181, 9092, 4222];

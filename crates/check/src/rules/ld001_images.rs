@@ -9,8 +9,20 @@ use crate::source::Span;
 
 /// Bases that are a distribution and nothing more: they set no STOPSIGNAL.
 const DISTROS: &[&str] = &[
-    "debian", "ubuntu", "alpine", "minideb", "centos", "rockylinux", "almalinux", "fedora",
-    "amazonlinux", "ubi", "ubi8", "ubi9", "ubi-minimal", "busybox",
+    "debian",
+    "ubuntu",
+    "alpine",
+    "minideb",
+    "centos",
+    "rockylinux",
+    "almalinux",
+    "fedora",
+    "amazonlinux",
+    "ubi",
+    "ubi8",
+    "ubi9",
+    "ubi-minimal",
+    "busybox",
 ];
 
 fn is_distro(image: &ImageRef) -> bool {
@@ -37,8 +49,11 @@ pub(super) fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
             None if facts.root.as_ref().is_some_and(is_distro) => "SIGTERM".to_string(),
             None => continue, // a base lameduck does not know may set one
         };
-        let chain_installs_nginx =
-            df.parsed.stage_chain(last).flat_map(|s| &s.runs).any(|(r, _)| installs(r, is_nginx_package));
+        let chain_installs_nginx = df
+            .parsed
+            .stage_chain(last)
+            .flat_map(|s| &s.runs)
+            .any(|(r, _)| installs(r, is_nginx_package));
         if role == Role::Nginx && chain_installs_nginx {
             continue; // LD018 reports the distribution's nginx
         }

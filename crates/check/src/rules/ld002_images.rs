@@ -66,7 +66,8 @@ pub(super) fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
             })
         };
         let root = chain.last().unwrap_or(&last);
-        let from = || official.then(|| Span::new(df.file, root.base_range.start, root.base_range.end));
+        let from =
+            || official.then(|| Span::new(df.file, root.base_range.start, root.base_range.end));
         let Some(origin) = written.or_else(installed).or_else(|| from().map(Origin::Official))
         else {
             continue;

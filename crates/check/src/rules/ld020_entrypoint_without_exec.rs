@@ -89,9 +89,10 @@ fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
         let source = project.sources.get(script.file);
         let lines = 1..=source.line_count();
         let last_exec = lines.clone().rev().find(|&n| is_exec(source.line_text(n)));
-        let last_server = lines.clone().rev().find_map(|n| {
-            server_line_in(source.line_text(n), true).map(|found| (n, found))
-        });
+        let last_server = lines
+            .clone()
+            .rev()
+            .find_map(|n| server_line_in(source.line_text(n), true).map(|found| (n, found)));
         let Some((line, (program, false))) = last_server else { continue };
         let backgrounded = server_line(source.line_text(line)).is_none();
         let message = match last_exec {
