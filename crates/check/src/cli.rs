@@ -61,12 +61,46 @@ fn parse_severity(text: &str) -> Result<Severity, String> {
     Severity::parse(text).ok_or_else(|| format!("`{text}` is not one of error, warning, info"))
 }
 
-fn print(text: &str) -> ExitCode {
-    let mut stdout = std::io::stdout().lock();
-    // A closed pipe (`| head`) is not an error worth a panic.
-    let _ = stdout.write_all(text.as_bytes());
-    let _ = stdout.flush();
-    exit::code(exit::CLEAN)
+/// Writes `text` to stdout and exits with `code`.
+fn print(text: &str, code: u8) -> ExitCode {
+    exit::code(write_out(&mut std::io::stdout().lock(), text, code))
+}
+
+/// Writes `text`; `code` when it is written. A closed pipe (`| head`) ends quietly; any other
+/// write error (a full disk, `> /dev/full`) is an error: output the user asked for was lost.
+fn write_out(out: &mut impl Write, text: &str, code: u8) -> u8 {
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => code,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => code,
+        Err(e) => {
+            eprintln!("lameduck check: cannot write the output to stdout: {e}");
+            exit::USAGE_OR_PARSE
+        }
+    }
+}
+
+/// Whether to colour: `--color always|never`, else (auto) only a terminal, and never when
+/// `NO_COLOR` is set to something (https://no-color.org).
+fn use_color(flag: &str, no_color: Option<std::ffi::OsString>, terminal: bool) -> bool {
+    match flag {
+        "always" => true,
+        "never" => false,
+        _ => terminal && no_color.is_none_or(|v| v.is_empty()),
+    }
+}
+
+/// `; did you mean `LD002`?` for a mistyped rule id or name.
+fn rule_suggestion(typed: &str) -> String {
+    let typed_lower = typed.to_ascii_lowercase();
+    let limit = (typed.chars().count() / 3).max(1);
+    rules::ALL
+        .iter()
+        .flat_map(|r| [(r.id, r.id.to_ascii_lowercase()), (r.id, r.name.to_string())])
+        .map(|(id, known)| (strsim::damerau_levenshtein(&typed_lower, &known), id))
+        .filter(|(distance, _)| *distance <= limit)
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, id)| format!("; did you mean `{id}`?"))
+        .unwrap_or_default()
 }
 
 fn usage(message: &str) -> ExitCode {
@@ -77,7 +111,7 @@ fn usage(message: &str) -> ExitCode {
 /// Runs `lameduck check`.
 pub fn execute(args: Args) -> ExitCode {
     if args.print_rules_markdown {
-        return print(&rules::markdown());
+        return print(&rules::markdown(), exit::CLEAN);
     }
     if args.list_rules {
         let list: String = rules::ALL
@@ -86,18 +120,25 @@ pub fn execute(args: Args) -> ExitCode {
                 format!("{}  {:<28} {:<8} {}\n", r.id, r.name, r.severity.as_str(), r.summary())
             })
             .collect();
-        return print(&list);
+        return print(&list, exit::CLEAN);
     }
     if let Some(id) = &args.explain {
-        return match rules::by_id(id) {
-            Some(rule) => print(&format!(
-                "# {} {} ({})\n\n{}\n",
-                rule.id,
-                rule.name,
-                rule.severity.as_str(),
-                rule.doc()
+        let found = rules::by_id(id).or_else(|| rules::ALL.iter().copied().find(|r| r.name == id));
+        return match found {
+            Some(rule) => print(
+                &format!(
+                    "# {} {} ({})\n\n{}\n",
+                    rule.id,
+                    rule.name,
+                    rule.severity.as_str(),
+                    rule.doc()
+                ),
+                exit::CLEAN,
+            ),
+            None => usage(&format!(
+                "no rule `{id}`{}; `lameduck check --list-rules` lists them",
+                rule_suggestion(id)
             )),
-            None => usage(&format!("no rule {id}; `lameduck check --list-rules` lists them")),
         };
     }
     let default = PathBuf::from(config::FILE_NAME);
@@ -123,15 +164,59 @@ pub fn execute(args: Args) -> ExitCode {
         Ok(p) => p,
         Err(e) => return usage(&format!("{e}; pass files, directories or - for stdin")),
     };
-    let color = match args.color.as_str() {
-        "always" => true,
-        "never" => false,
-        _ => std::io::stdout().is_terminal(),
-    };
+    let color =
+        use_color(&args.color, std::env::var_os("NO_COLOR"), std::io::stdout().is_terminal());
     let outcome = crate::run(&project, args.format, fail_level, color);
     if args.format == Format::Human {
         eprint!("{}", crate::output::human::skipped_notes(&project));
     }
-    print(&outcome.output);
-    exit::code(outcome.exit)
+    print(&outcome.output, outcome.exit)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_color_wins_over_auto_but_not_over_always() {
+        let set = || Some(std::ffi::OsString::from("1"));
+        assert!(use_color("auto", None, true));
+        assert!(!use_color("auto", set(), true));
+        assert!(
+            use_color("auto", Some(std::ffi::OsString::new()), true),
+            "empty NO_COLOR is unset"
+        );
+        assert!(use_color("always", set(), false));
+        assert!(!use_color("never", None, true));
+        assert!(!use_color("auto", None, false));
+    }
+
+    /// A writer that fails like a full disk or a closed pipe.
+    struct Failing(std::io::ErrorKind);
+
+    impl Write for Failing {
+        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+            Err(std::io::Error::from(self.0))
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_lost_write_is_an_error_and_a_closed_pipe_is_not() {
+        let full = std::io::Error::from_raw_os_error(libc::ENOSPC).kind();
+        assert_eq!(write_out(&mut Failing(full), "x", exit::FINDINGS), exit::USAGE_OR_PARSE);
+        let pipe = std::io::ErrorKind::BrokenPipe;
+        assert_eq!(write_out(&mut Failing(pipe), "x", exit::FINDINGS), exit::FINDINGS);
+        assert_eq!(write_out(&mut Vec::new(), "x", exit::CLEAN), exit::CLEAN);
+    }
+
+    #[test]
+    fn mistyped_rules_get_a_suggestion() {
+        assert_eq!(rule_suggestion("LD02"), "; did you mean `LD002`?");
+        assert_eq!(rule_suggestion("ld19"), "; did you mean `LD019`?");
+        assert_eq!(rule_suggestion("fpm-proces-control-timeout"), "; did you mean `LD002`?");
+        assert_eq!(rule_suggestion("XYZ"), "");
+    }
 }

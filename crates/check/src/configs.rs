@@ -144,12 +144,43 @@ impl Origin {
     }
 }
 
+/// Settings only `[global]` has: a file that sets them before any section header is a
+/// php-fpm.conf whose global section has no header.
+const GLOBAL_ONLY: &[&str] = &[
+    "daemonize",
+    "error_log",
+    "pid",
+    "log_level",
+    "emergency_restart_threshold",
+    "emergency_restart_interval",
+    "process_control_timeout",
+    "events.mechanism",
+];
+
+/// A php-fpm duration: an environment placeholder with a default (`${T:-10s}`) is its default;
+/// one without (`${T}`, `$T`) is unknown (NaN), never 0; anything else unparsable counts as 0,
+/// as php-fpm would refuse it.
+fn fpm_seconds(value: &str) -> f64 {
+    let value = value.trim();
+    if let Some(inner) = value.strip_prefix("${").and_then(|v| v.strip_suffix('}')) {
+        let default = inner.split_once(":-").or_else(|| inner.split_once('-')).map(|(_, d)| d);
+        return default.and_then(parse_seconds).unwrap_or(f64::NAN);
+    }
+    if value.contains('$') {
+        return f64::NAN;
+    }
+    parse_seconds(value).unwrap_or(0.0)
+}
+
 /// A php-fpm config: global and pool settings that matter at shutdown.
 #[derive(Debug, Clone)]
 pub struct FpmConfig {
     pub origin: Origin,
-    /// Span of the `[global]` header, when the file has one.
+    /// Span of the `[global]` header, when the file has one; the first line when global
+    /// settings sit before any section header (php-fpm reads them as `[global]`).
     pub global: Option<Span>,
+    /// Seconds, NaN when the value is an environment placeholder (`${VAR}`) that lameduck cannot
+    /// resolve: set, to a value nobody can tell, so no rule compares it.
     pub process_control_timeout: Option<(f64, Span)>,
     /// `request_terminate_timeout` per pool (0 = unlimited).
     pub request_terminate_timeouts: Vec<(f64, Span)>,
@@ -263,7 +294,11 @@ pub fn parse(
                 .into_iter()
                 .flatten()
                 .find_map(|s| s.get("process_control_timeout"))
-                .map(|e| (parse_seconds(&e.value).unwrap_or(0.0), span(e.value_range.clone())));
+                .map(|e| (fpm_seconds(&e.value), span(e.value_range.clone())));
+            let first_line_end = text.find('\n').unwrap_or(text.len());
+            let implicit_global = ini.sections.first().is_some_and(|s| {
+                s.name.is_none() && s.entries.iter().any(|e| GLOBAL_ONLY.contains(&e.key.as_str()))
+            });
             let request_terminate_timeouts = ini
                 .sections
                 .iter()
@@ -288,7 +323,9 @@ pub fn parse(
             Ok(Parsed::PhpFpm(FpmConfig {
                 listens,
                 includes,
-                global: global_section.map(|s| span(s.header_range.clone())),
+                global: global_section
+                    .map(|s| span(s.header_range.clone()))
+                    .or_else(|| implicit_global.then(|| span(0..first_line_end))),
                 process_control_timeout: pct,
                 request_terminate_timeouts,
                 start: span(0..text.find('\n').unwrap_or(text.len())),

@@ -41,9 +41,32 @@ fn is_beside_a_dockerfile(lower_name: &str) -> bool {
     SUFFIXES.iter().any(|s| lower_name.ends_with(s))
 }
 
-/// Directories never worth walking.
+/// Directories never worth walking: version control, dependencies, caches and build output.
+/// Other hidden directories are walked: `.github/docker/`, `.docker/` and `.examples/` often hold
+/// the very Dockerfiles and configs that ship.
 fn skip_dir(name: &str) -> bool {
-    name.starts_with('.') || matches!(name, "target" | "node_modules" | "vendor")
+    matches!(
+        name,
+        ".git"
+            | ".hg"
+            | ".svn"
+            | ".cache"
+            | ".idea"
+            | ".vscode"
+            | ".terraform"
+            | ".venv"
+            | ".tox"
+            | ".npm"
+            | ".yarn"
+            | ".pnpm-store"
+            | ".gradle"
+            | ".next"
+            | "target"
+            | "node_modules"
+            | "vendor"
+            | "bower_components"
+            | "__pycache__"
+    )
 }
 
 /// The kind of a file named on the command line whose name does not say: its content's, or

@@ -219,7 +219,6 @@ fn every_finding_on_the_corpus_is_judged() {
 }
 
 #[test]
-#[ignore = "the checker does not reach 0.95 on the corpus yet; run with --ignored"]
 fn precision_and_recall_on_the_corpus_reach_the_target() {
     let all = overall(&run_corpus().tally);
     assert!(all.precision() >= TARGET, "precision {:.3} < {TARGET}", all.precision());

@@ -159,3 +159,33 @@ fn php_fpm_includes_are_followed_outside_the_config_directory() {
     let out = lameduck_check::run(&project, Format::Json, Severity::Warning, false);
     assert!(out.findings.iter().all(|f| f.rule != "LD002"), "{}", out.output);
 }
+
+#[test]
+fn hidden_directories_are_walked_but_not_git_or_dependencies() {
+    let out = run(&["hidden"], Config::default(), Format::Json);
+    let json: serde_json::Value = serde_json::from_str(&out.output).unwrap();
+    let files: Vec<&str> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "LD009")
+        .map(|f| f["location"]["file"].as_str().unwrap())
+        .collect();
+    assert_eq!(files.len(), 1, "{}", out.output);
+    assert!(files[0].ends_with(".github/docker/supervisord.conf"), "{files:?}");
+}
+
+#[test]
+fn json_has_a_schema_version_and_summary_counts() {
+    let out = run(&["broken"], Config::default(), Format::Json);
+    let json: serde_json::Value = serde_json::from_str(&out.output).unwrap();
+    assert_eq!(json["schema_version"], 1);
+    let summary = &json["summary"];
+    let findings = json["findings"].as_array().unwrap();
+    assert_eq!(summary["findings"], findings.len());
+    let errors = findings.iter().filter(|f| f["severity"] == "error").count();
+    assert_eq!(summary["errors"], errors);
+    assert_eq!(summary["parse_errors"], 3);
+    assert!(summary["files_checked"].as_u64().unwrap() >= 3, "{summary}");
+    assert_eq!(summary["files_skipped"], 0);
+}

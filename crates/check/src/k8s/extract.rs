@@ -77,7 +77,9 @@ pub fn extract(doc: &Node, out: &mut Objects) {
         _ => {
             let template = match kind {
                 "Pod" => Some(doc),
+                // OpenShift's DeploymentConfig is a Deployment with its own rollout controller.
                 "Deployment"
+                | "DeploymentConfig"
                 | "StatefulSet"
                 | "DaemonSet"
                 | "ReplicaSet"

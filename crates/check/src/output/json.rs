@@ -1,5 +1,5 @@
-//! JSON output: `{"findings": [...], "errors": [...], "skipped": [...]}` (`skipped` only when a
-//! file was skipped), positions 1-based.
+//! JSON output: `{"schema_version": 1, "findings": [...], "errors": [...], "skipped": [...],
+//! "summary": {...}}` (`skipped` only when a file was skipped), positions 1-based.
 use serde::Serialize;
 
 use crate::finding::{Finding, ParseFailure, Severity};
@@ -29,18 +29,47 @@ struct JsonError {
     location: Location,
 }
 
+/// Bumped when a field changes meaning or goes away; new fields do not bump it.
+const SCHEMA_VERSION: u32 = 1;
+
+/// Counts for a CI step that wants numbers, not a walk over the arrays.
+#[derive(Serialize)]
+struct Summary {
+    findings: usize,
+    errors: usize,
+    warnings: usize,
+    infos: usize,
+    /// Files that could not be parsed (the `errors` array).
+    parse_errors: usize,
+    files_checked: usize,
+    files_skipped: usize,
+}
+
 #[derive(Serialize)]
 struct Document<'a> {
+    schema_version: u32,
     findings: Vec<JsonFinding<'a>>,
     errors: Vec<JsonError>,
     /// Files not read on purpose (special files, symlinks out of the tree, too big).
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     skipped: &'a [Skipped],
+    summary: Summary,
 }
 
 /// Renders findings and parse failures as pretty JSON.
 pub fn render(project: &Project, findings: &[Finding], failures: &[ParseFailure]) -> String {
+    let count = |s: Severity| findings.iter().filter(|f| f.severity == s).count();
+    let summary = Summary {
+        findings: findings.len(),
+        errors: count(Severity::Error),
+        warnings: count(Severity::Warning),
+        infos: count(Severity::Info),
+        parse_errors: failures.len(),
+        files_checked: project.sources.len(),
+        files_skipped: project.skipped.len(),
+    };
     let doc = Document {
+        schema_version: SCHEMA_VERSION,
         findings: findings
             .iter()
             .map(|f| JsonFinding {
@@ -61,6 +90,7 @@ pub fn render(project: &Project, findings: &[Finding], failures: &[ParseFailure]
             .map(|e| JsonError { message: e.message.clone(), location: locate(project, e.span) })
             .collect(),
         skipped: &project.skipped,
+        summary,
     };
     let mut out =
         serde_json::to_string_pretty(&doc).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));

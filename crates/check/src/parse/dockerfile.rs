@@ -96,6 +96,24 @@ impl Dockerfile {
                 })
             })
             .map(|src| src.trim_start_matches("./").to_string())
+            .or_else(|| self.copied_with_a_directory(program))
+    }
+
+    /// The build-context path of `program` when a COPY/ADD of a directory puts it there:
+    /// `ADD docker/ /` copies `docker/usr/local/bin/entrypoint.sh` to
+    /// `/usr/local/bin/entrypoint.sh`. The last such copy wins, as in the image.
+    fn copied_with_a_directory(&self, program: &str) -> Option<String> {
+        self.stages.iter().flat_map(|s| &s.copies).rev().find_map(|(sources, dest)| {
+            let dest = if dest.ends_with('/') { dest.clone() } else { format!("{dest}/") };
+            let inside = program.strip_prefix(dest.as_str())?;
+            let [source] = sources.as_slice() else { return None };
+            let source = source.trim_start_matches("./").trim_end_matches('/');
+            Some(if source.is_empty() || source == "." {
+                inside.to_string()
+            } else {
+                format!("{source}/{inside}")
+            })
+        })
     }
 
     pub fn stage_named(&self, alias: &str) -> Option<&Stage> {
@@ -116,6 +134,8 @@ pub struct DockerfileError {
 /// (other than ARG) is an error, as it is for Docker.
 pub fn parse(text: &str) -> Result<Dockerfile, DockerfileError> {
     let mut out = Dockerfile::default();
+    // ARGs before the first FROM: their defaults are what `FROM ${BASE}-base` builds by default.
+    let mut global_args: Vec<(String, String)> = Vec::new();
     for (start, line) in logical_lines(text) {
         let trimmed = line.trim_start();
         if let Some(comment) = trimmed.strip_prefix('#') {
@@ -157,7 +177,7 @@ pub fn parse(text: &str) -> Result<Dockerfile, DockerfileError> {
                     None => range.clone(),
                 };
             out.stages.push(Stage {
-                base: base.to_string(),
+                base: substitute(base, &global_args),
                 base_range,
                 alias,
                 stop_signal: None,
@@ -170,6 +190,11 @@ pub fn parse(text: &str) -> Result<Dockerfile, DockerfileError> {
         }
         let Some(stage) = out.stages.last_mut() else {
             if keyword == "ARG" {
+                for word in rest.split_whitespace() {
+                    let (name, default) = word.split_once('=').unwrap_or((word, ""));
+                    let default = default.trim_matches(|c| c == '"' || c == '\'');
+                    global_args.push((name.to_string(), default.to_string()));
+                }
                 continue;
             }
             return Err(DockerfileError {
@@ -201,6 +226,45 @@ pub fn parse(text: &str) -> Result<Dockerfile, DockerfileError> {
         }
     }
     Ok(out)
+}
+
+/// `word` with `$NAME`, `${NAME}` and `${NAME:-default}` replaced by the global ARGs' defaults;
+/// a variable without a default (or unknown) is left as written.
+fn substitute(word: &str, args: &[(String, String)]) -> String {
+    let value = |name: &str| {
+        args.iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+            .filter(|v| !v.is_empty())
+    };
+    let mut out = String::new();
+    let mut rest = word;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 1..];
+        let (name, fallback, len) = if let Some(inner) = after.strip_prefix('{') {
+            let Some(close) = inner.find('}') else { break };
+            let body = &inner[..close];
+            let (name, fallback) = match body.split_once(":-") {
+                Some((n, d)) => (n, Some(d)),
+                None => (body, None),
+            };
+            (name, fallback, close + 2)
+        } else {
+            let len = after
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(after.len());
+            (&after[..len], None, len)
+        };
+        match value(name).or(fallback) {
+            Some(v) => out.push_str(v),
+            None => out.push_str(&rest[at..at + 1 + len]),
+        }
+        rest = &after[len..];
+    }
+    out.push_str(rest);
+    out
 }
 
 fn form_of(rest: &str) -> Form {
@@ -275,5 +339,13 @@ mod tests {
     fn instruction_before_from_is_an_error() {
         assert!(parse("CMD x\n").is_err());
         assert!(parse("ARG V=1\nFROM x:${V}\n").is_ok());
+        let d = parse(
+            "ARG BASE=\"fpm\"\nARG V\nFROM php:8.3-${BASE}-alpine$V AS a\nFROM ${BASE}-base\n",
+        )
+        .unwrap();
+        assert_eq!(d.stages[0].base, "php:8.3-fpm-alpine$V");
+        assert_eq!(d.stages[1].base, "fpm-base");
+        let d = parse("FROM alpine\nADD . /var/www/app\nADD docker/ /\nENTRYPOINT [\"/usr/local/bin/entrypoint.sh\"]\n").unwrap();
+        assert_eq!(d.entrypoint_script().as_deref(), Some("docker/usr/local/bin/entrypoint.sh"));
     }
 }

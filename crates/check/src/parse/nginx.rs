@@ -152,6 +152,9 @@ fn tokenize(text: &str) -> Result<Vec<Token>, NginxError> {
                 {
                     if bytes[i] == b'\\' {
                         i += 1;
+                    } else if let Some(end) = placeholder_end(bytes, i) {
+                        i = end; // `${host}`, or an envsubst template's `${PORT:-8080}`
+                        continue;
                     }
                     i += 1;
                 }
@@ -164,6 +167,17 @@ fn tokenize(text: &str) -> Result<Vec<Token>, NginxError> {
         }
     }
     Ok(tokens)
+}
+
+/// Where `${…}` starting at `at` ends (after its `}`), when it closes on the same line: nginx's
+/// own `${var}`, and the placeholders of envsubst-style templates (`${NGINX_LISTEN:-8080}`),
+/// whose braces are part of a word, not a block.
+fn placeholder_end(bytes: &[u8], at: usize) -> Option<usize> {
+    if bytes.get(at..at + 2)? != b"${" {
+        return None;
+    }
+    let close = bytes[at + 2..].iter().position(|&b| b == b'}' || b == b'\n' || b == b'{')?;
+    (bytes[at + 2 + close] == b'}').then_some(at + 2 + close + 1)
 }
 
 #[cfg(test)]
@@ -183,5 +197,13 @@ mod tests {
         assert!(parse("a b").is_err());
         assert!(parse("a \"b;").is_err());
         assert!(parse(&"x {".repeat(10_000)).unwrap_err().message.contains("nested"));
+    }
+
+    #[test]
+    fn placeholders_are_words_not_blocks() {
+        let d = parse("server {\n  listen ${NGINX_LISTEN:-8080} default_server;\n  return 301 https://${host}$uri;\n}\n").unwrap();
+        assert_eq!(d[1].args, vec!["${NGINX_LISTEN:-8080}", "default_server"]);
+        assert_eq!(d[2].args[1], "https://${host}$uri");
+        assert!(parse("a ${b;\n").is_err(), "an unclosed placeholder is not swallowed");
     }
 }

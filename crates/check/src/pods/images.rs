@@ -91,9 +91,41 @@ impl Links {
             return Some((i, Link::Directory));
         }
         // `acme/local-fpm` is built by `docker/fpm/Dockerfile`: the last `-` or `_` part.
-        let suffix = short.rsplit(['-', '_']).next().filter(|s| s.len() < short.len())?;
-        unique(suffix).map(|i| (i, Link::Directory))
+        let suffix = short.rsplit(['-', '_']).next().filter(|s| s.len() < short.len());
+        // `acme/app:1.6-fpm-alpine` by `fpm-alpine/Dockerfile` or `fpm/Dockerfile`: the variant
+        // in the tag, as the official images' repositories lay their Dockerfiles out.
+        let variants = image.tag.as_deref().map(tag_variants).unwrap_or_default();
+        suffix
+            .and_then(unique)
+            .or_else(|| variants.iter().find_map(|v| unique(v)))
+            .map(|i| (i, Link::Directory))
     }
+}
+
+/// The variant a tag names after its version, with and without the distribution:
+/// `latest-fpm-alpine` → `fpm-alpine`, `fpm`; `8.3-apache-bookworm` → `apache-bookworm`, `apache`.
+fn tag_variants(tag: &str) -> Vec<String> {
+    const DISTROS: &[&str] =
+        &["alpine", "bookworm", "bullseye", "buster", "trixie", "slim", "jammy", "noble", "focal"];
+    let words: Vec<String> = tag
+        .to_ascii_lowercase()
+        .split('-')
+        .skip_while(|w| {
+            w.starts_with(|c: char| c.is_ascii_digit()) || *w == "latest" || *w == "stable"
+        })
+        .map(str::to_string)
+        .collect();
+    let kept = words
+        .iter()
+        .rposition(|w| !DISTROS.iter().any(|d| w.starts_with(d)))
+        .map_or(0, |last| last + 1);
+    if kept == 0 {
+        return Vec::new(); // a distribution alone (`alpine`) names no variant
+    }
+    let mut out = vec![words.join("-"), words[..kept].join("-")];
+    out.dedup();
+    out.retain(|v| !v.is_empty());
+    out
 }
 
 /// The path in a `# lameduck:image=PATH` comment.
@@ -184,12 +216,31 @@ pub(super) fn base_image(base: ImageRef) -> Resolved {
     } else {
         None
     };
+    // linuxserver.io images run s6-overlay: their base sets `ENTRYPOINT ["/init"]`.
+    let entrypoint = base
+        .repository
+        .starts_with("linuxserver/")
+        .then(|| (vec!["/init".to_string()], Span::new(0, 0, 0), false));
     Resolved {
         stop_signal,
-        entrypoint: None,
+        entrypoint,
         cmd: cmd.map(|c| (c, Span::new(0, 0, 0), false)),
         // A base the table does not know still says something by its name (`FROM acme/nginx`).
         role: Role::of_known_image(&base).or_else(|| Role::of_image(&base).map(Some)),
         root: Some(base),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tag_variants;
+
+    #[test]
+    fn tag_variants_drop_the_version_and_the_distribution() {
+        assert_eq!(tag_variants("latest-fpm-alpine"), ["fpm-alpine", "fpm"]);
+        assert_eq!(tag_variants("1.6-apache"), ["apache"]);
+        assert_eq!(tag_variants("8.3-fpm-alpine3.20"), ["fpm-alpine3.20", "fpm"]);
+        assert!(tag_variants("1.25.3").is_empty());
+        assert!(tag_variants("alpine").is_empty());
     }
 }

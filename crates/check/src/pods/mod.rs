@@ -114,9 +114,49 @@ pub struct ContainerView<'a> {
 }
 
 impl ContainerView<'_> {
-    /// Whether the container takes traffic: it has ports, or it is nginx/php-fpm.
+    /// Whether the container takes traffic: it has ports, or it is nginx/php-fpm. A database,
+    /// cache or queue (by its image, or ports that are all such servers') is not a web server:
+    /// only the application reaches it, and its own SIGTERM is already a clean shutdown.
     pub fn serves(&self) -> bool {
-        !self.container.plain_init && (!self.container.ports.is_empty() || self.role.is_some())
+        !self.container.plain_init
+            && (self.role.is_some() || (!self.container.ports.is_empty() && !self.is_datastore()))
+    }
+
+    /// A database, cache, queue or search server, by its image's name or by its ports.
+    pub fn is_datastore(&self) -> bool {
+        const IMAGES: &[&str] = &[
+            "postgres",
+            "postgresql",
+            "mysql",
+            "mariadb",
+            "percona",
+            "redis",
+            "valkey",
+            "keydb",
+            "memcached",
+            "mongo",
+            "mongodb",
+            "rabbitmq",
+            "elasticsearch",
+            "opensearch",
+            "solr",
+            "cassandra",
+            "clickhouse",
+            "etcd",
+            "zookeeper",
+            "kafka",
+            "nats",
+            "minio",
+        ];
+        const PORTS: &[u16] =
+            &[5432, 3306, 6379, 11211, 27017, 5672, 9200, 9300, 8983, 9042, 2379, 2181, 9092, 4222];
+        let by_image = self.image.as_ref().is_some_and(|i| {
+            let short = i.short_name().to_ascii_lowercase();
+            IMAGES.iter().any(|name| short == *name || short.starts_with(&format!("{name}-")))
+        });
+        let ports = &self.container.ports;
+        self.role.is_none()
+            && (by_image || (!ports.is_empty() && ports.iter().all(|(p, _)| PORTS.contains(p))))
     }
 
     /// php-fpm's `process_control_timeout`, from any config linked to the container.

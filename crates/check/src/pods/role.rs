@@ -65,7 +65,8 @@ impl Role {
             return known;
         }
         let short = image.short_name();
-        if short.contains("fpm") {
+        let tag = image.tag.as_deref().unwrap_or("");
+        if short.contains("fpm") || tag.contains("fpm") {
             Some(Role::PhpFpm)
         } else if short.contains("nginx") || short.contains("openresty") {
             Some(Role::Nginx)
@@ -100,10 +101,20 @@ pub struct Evidence<'a> {
 }
 
 impl Evidence<'_> {
-    /// The role with the most weight; none on a tie or without evidence.
+    /// The role with the most weight; none on a tie or without evidence. Web ports alone are no
+    /// evidence: 80 and 8080 are Apache's, Node's and every other web server's too; 9000, the
+    /// FastCGI port php-fpm listens on, is.
     pub fn weigh(&self) -> Option<Role> {
         if let Some(None) = self.built_from {
             return None; // Apache, Caddy…: a server the rules do not cover
+        }
+        let named = self.built_from.flatten().is_some()
+            || self.fpm_configs != self.nginx_configs
+            || Role::of_name(self.name).is_some()
+            || self.image_name.and_then(Role::of_image).is_some()
+            || self.ports.contains(&9000);
+        if !named {
+            return None;
         }
         let mut votes = [(Role::Nginx, 0), (Role::PhpFpm, 0)];
         let mut vote = |role: Option<Role>, weight: u32| {
@@ -115,11 +126,11 @@ impl Evidence<'_> {
         if self.fpm_configs != self.nginx_configs {
             vote(Some(if self.fpm_configs { Role::PhpFpm } else { Role::Nginx }), 4);
         }
+        vote(Role::of_name(self.name), 2);
+        vote(self.image_name.and_then(Role::of_image), 1);
         for port in &self.ports {
             vote(Role::of_port(*port), 2);
         }
-        vote(Role::of_name(self.name), 2);
-        vote(self.image_name.and_then(Role::of_image), 1);
         let [(_, nginx), (_, fpm)] = votes;
         match nginx.cmp(&fpm) {
             std::cmp::Ordering::Greater => Some(Role::Nginx),
@@ -155,6 +166,10 @@ mod tests {
         assert_eq!(Role::of_image(&ImageRef::parse("bitnami/nginx")), Some(Role::Nginx));
         assert_eq!(Role::of_image(&ImageRef::parse("wordpress:6-fpm")), Some(Role::PhpFpm));
         assert_eq!(Role::of_image(&ImageRef::parse("wordpress:6")), None);
+        assert_eq!(
+            Role::of_image(&ImageRef::parse("roundcube/roundcubemail:1.6-fpm-alpine")),
+            Some(Role::PhpFpm)
+        );
     }
 
     #[test]
@@ -172,5 +187,9 @@ mod tests {
         assert_eq!(only_the_name.weigh(), Some(Role::Nginx));
         let apache = Evidence { built_from: Some(None), ports: vec![80], ..Evidence::default() };
         assert_eq!(apache.weigh(), None);
+        let only_a_port = Evidence { ports: vec![80], name: "drupal", ..Evidence::default() };
+        assert_eq!(only_a_port.weigh(), None, "port 80 is any web server's");
+        let named = Evidence { ports: vec![9000], name: "app-fpm", ..Evidence::default() };
+        assert_eq!(named.weigh(), Some(Role::PhpFpm));
     }
 }

@@ -25,6 +25,12 @@ declare_rule! {
     /// (see LD009) or `dumb-init --rewrite 15:3`, or when the preStop hook is `lameduck prestop`
     /// or sleeps after sending SIGQUIT.
     ///
+    /// A Dockerfile that no scanned workload runs is checked on its own: its final image runs
+    /// nginx or php-fpm as PID 1 (ENTRYPOINT/CMD name it, directly or through a script that
+    /// `exec`s), on a distribution base (`debian`, `alpine`, `bitnami/minideb`, …) or a base
+    /// with a fast STOPSIGNAL, and sets no graceful one. An nginx the image installs with the
+    /// package manager is LD018's.
+    ///
     /// A preStop `nginx -s quit` or `kill -QUIT 1` alone does not help: the hook returns at once,
     /// the kubelet then sends SIGTERM to the server that is draining, and both nginx and php-fpm
     /// let SIGTERM override a graceful stop in progress ("open socket left in connection" alerts).
@@ -49,6 +55,7 @@ declare_rule! {
 }
 
 fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
+    super::ld001_images::check(ctx, sink);
     for pod in ctx.pods.iter().filter(|p| !p.workload.is_batch()) {
         for c in pod.containers.iter().filter(|c| !c.container.plain_init) {
             let Some(role) = c.role else { continue };

@@ -2,8 +2,7 @@
 use std::collections::HashSet;
 
 use super::{Ctx, Sink};
-use crate::image;
-use crate::pods::{self, ContainerView, Links, Pid1, PodView, Role};
+use crate::pods::{ContainerView, Pid1, PodView, Role};
 use crate::project::ConfigRef;
 use crate::source::Span;
 
@@ -30,9 +29,15 @@ declare_rule! {
     /// no FastCGI request is left, so there is no busy worker to kill. A config linked only to
     /// such containers is not reported either.
     ///
-    /// On a Dockerfile alone (no scanned workload runs its image): an image built `FROM
-    /// php:*-fpm` whose php-fpm configs beside the Dockerfile are pools only (`[www]`, no
-    /// `[global]`) keeps the official php-fpm.conf, which leaves the timeout at 0.
+    /// On a Dockerfile alone (no scanned workload runs its image), the image's own php-fpm.conf
+    /// leaves the timeout at 0 when the image is built `FROM php:*-fpm` (the official
+    /// php-fpm.conf), installs the distribution's php-fpm (`apt-get install php8.2-fpm`, `apk add
+    /// php83-fpm`), or writes a `[global]` section with a `RUN` (`echo '[global]' | tee
+    /// php-fpm.d/zz-docker.conf`), and its php-fpm configs beside the Dockerfile are none or
+    /// pools only (`[www]`, no `[global]`). Not reported when the Dockerfile mentions
+    /// `process_control_timeout` (a `RUN` writing it, an `ENV PHP_FPM_PROCESS_CONTROL_TIMEOUT`
+    /// a templated config reads), or when the image copies files into an `fpm` path and none of
+    /// them is scanned (they may set it).
     ///
     /// ### Before
     ///
@@ -140,50 +145,5 @@ fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
             sink.report_in(pod, c.container.span, message);
         }
     }
-    pool_only_images(ctx, sink);
-}
-
-/// An image `FROM php:*-fpm` whose own php-fpm configs (beside its Dockerfile) are pools only:
-/// the image's php-fpm.conf is the official one, without `process_control_timeout`. Reported on
-/// the Dockerfile when no scanned workload runs the image (the container finding covers it then).
-fn pool_only_images(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
-    let project = ctx.project;
-    let links = Links::new(project);
-    for (i, df) in project.dockerfiles.iter().enumerate() {
-        let Some(dir) = df.path.parent() else { continue };
-        if pods::dockerfile_in_use(ctx.pods, i) {
-            continue;
-        }
-        let Some(facts) = pods::image_facts(project, &links, i) else { continue };
-        let php_fpm = facts.root.as_ref().is_some_and(|r| {
-            image::known(r)
-                .is_some_and(|k| k.server == Some(image::Server::PhpFpm) && k.signal != "SIGTERM")
-        });
-        if !php_fpm || matches!(pods::pid1_of(&facts.argv), Pid1::Lameduck(_)) {
-            continue;
-        }
-        let beside: Vec<usize> = project
-            .file_configs
-            .iter()
-            .filter(|(path, _)| path.starts_with(dir))
-            .filter_map(|(_, c)| match c {
-                ConfigRef::PhpFpm(j) => Some(*j),
-                _ => None,
-            })
-            .flat_map(|j| std::iter::once(j).chain(project.includes.closure(j)))
-            .collect();
-        let configs = beside.iter().map(|j| &project.fpm[*j]);
-        if beside.is_empty()
-            || configs.clone().any(|f| f.global.is_some() || f.process_control_timeout.is_some())
-        {
-            continue; // nothing added, or set, or a [global] reported above
-        }
-        let Some(last) = df.parsed.final_stage() else { continue };
-        let pool = &project.fpm[beside[0]];
-        sink.report(
-            Span::new(df.file, last.base_range.start, last.base_range.end),
-            format!("this image is built on the official php-fpm image and adds only pool configs ({}): its php-fpm.conf keeps process_control_timeout at 0, so php-fpm kills busy workers as soon as it is asked to stop; add a file with `[global]` and `process_control_timeout = 20s` (e.g. php-fpm.d/zz-shutdown.conf)", pool.origin.label),
-        )
-        .with(Some(pool.start), "pool config without [global]");
-    }
+    super::ld002_images::check(ctx, sink);
 }

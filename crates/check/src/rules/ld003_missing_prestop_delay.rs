@@ -11,7 +11,9 @@ declare_rule! {
     /// to the pod meanwhile. A server that has already stopped listening refuses them (502/503).
     /// A short wait before the stop signal lets the endpoint removal propagate.
     ///
-    /// A container serves traffic when it declares ports or runs nginx or php-fpm. The delay may
+    /// A container serves traffic when it declares ports or runs nginx or php-fpm; a database,
+    /// cache or queue (postgres, mysql, redis… by image name, or ports that are all such
+    /// servers') does not: only the application reaches it. The delay may
     /// come from a preStop `sleep` (exec or the native action), `lameduck prestop --drain`, or
     /// `lameduck run --drain` as PID 1. An httpGet hook is assumed to wait. Jobs are skipped. A hook
     /// that sends the stop signal with no delay is reported by LD004 instead. The containers of

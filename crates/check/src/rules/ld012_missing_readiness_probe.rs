@@ -11,7 +11,7 @@ declare_rule! {
     /// requests at the other end from the shutdown bugs. Reported for containers with ports in
     /// pods that a Service in the scanned files selects: the containers whose port the Service
     /// targets, and the others (php-fpm behind nginx), which the pod's readiness must wait for
-    /// too, worded as such.
+    /// too, worded as such. Databases, caches and queues (as for LD003) are left out.
     ///
     /// ### Before
     ///
@@ -35,8 +35,9 @@ fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
     for pod in ctx.pods.iter().filter(|p| !p.services.is_empty() && !p.workload.is_batch()) {
         let services: Vec<_> =
             pod.services.iter().map(|&i| &ctx.project.objects.services[i]).collect();
-        let serving =
-            |c: &ContainerView<'_>| !c.container.plain_init && !c.container.ports.is_empty();
+        let serving = |c: &ContainerView<'_>| {
+            !c.container.plain_init && !c.container.ports.is_empty() && !c.is_datastore()
+        };
         // The Service that sends a container traffic, and the port it targets.
         let target = |c: &ContainerView<'_>| {
             services.iter().find_map(|s| {

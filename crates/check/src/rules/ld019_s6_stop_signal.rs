@@ -17,7 +17,8 @@ declare_rule! {
     /// `/etc/s6-overlay/s6-rc.d/NAME/down-signal`; v2 and plain s6: `/etc/services.d/NAME/` or the
     /// scan directory), and keep the grace period above their drain.
     ///
-    /// Fires on a Dockerfile whose ENTRYPOINT or CMD starts `/init` or `s6-svscan`, whose image
+    /// Fires on a Dockerfile whose ENTRYPOINT or CMD starts `/init` or `s6-svscan` (directly, or
+    /// by the last `exec` of the entrypoint script it copies in), whose image
     /// installs nginx or php-fpm (with the package manager, or from an official nginx or php-fpm
     /// base), with no STOPSIGNAL in its own stages. lameduck cannot see the service directories
     /// the image copies in: silence it with `# lameduck:ignore LD019 down-signal is SIGQUIT` on
@@ -55,10 +56,17 @@ fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
             continue;
         }
         let Some(facts) = pods::image_facts(project, &links, i) else { continue };
-        let Some(first) = facts.argv.first() else { continue };
-        if !(first == "/init" || basename(first) == "s6-svscan") {
+        let is_s6 = |program: &str| program == "/init" || basename(program) == "s6-svscan";
+        // s6 as PID 1 directly, or through the entrypoint script's last `exec`.
+        let through_script = project
+            .scripts
+            .iter()
+            .filter(|s| s.dockerfile == i)
+            .find_map(|s| last_exec(&project.sources.get(s.file).text).filter(|p| is_s6(p)));
+        let Some(first) = facts.argv.first().filter(|p| is_s6(p)).cloned().or(through_script)
+        else {
             continue;
-        }
+        };
         let installed = chain
             .iter()
             .flat_map(|s| &s.runs)
@@ -75,4 +83,12 @@ fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
             format!("`{first}` (s6) is PID 1 and stops its services with each one's `down-signal`, SIGTERM unless set: nginx and php-fpm stop fast and drop in-flight requests; write SIGQUIT into their `down-signal` files (and say so here with `# lameduck:ignore LD019`)"),
         );
     }
+}
+
+/// The program of a script's last `exec` line (`exec /usr/bin/s6-svscan /etc/services.d`).
+fn last_exec(script: &str) -> Option<String> {
+    script.lines().rev().map(str::trim).find_map(|line| {
+        let mut words = line.strip_prefix("exec ")?.split_whitespace();
+        words.find(|w| !w.contains('=') && !w.starts_with('-')).map(str::to_string)
+    })
 }

@@ -103,8 +103,10 @@ macro_rules! declare_rule {
 }
 
 mod alb;
+mod ld001_images;
 mod ld001_sigterm_stop_signal;
 mod ld002_fpm_process_control_timeout;
+mod ld002_images;
 mod ld003_missing_prestop_delay;
 mod ld004_quit_without_delay;
 mod ld005_fpm_stops_before_nginx;
