@@ -1,6 +1,6 @@
 //! The serialisable results of a run: totals, per-second records and events.
 //!
-//! [`Report`] is what `--output json` prints, what `--timeline` streams (one [`SecondRecord`] or
+//! [`Report`] is what `--format json` prints, what `--timeline` streams (one [`SecondRecord`] or
 //! [`Event`] per line) and what the HTML report renders, so its field names are part of the
 //! public interface: add fields, never rename them.
 use std::collections::BTreeMap;

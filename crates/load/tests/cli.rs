@@ -39,8 +39,10 @@ fn exit_code_0_when_thresholds_pass_and_1_naming_the_one_crossed() {
     ]);
     assert_eq!(fail.status.code(), Some(1), "{}", text(&fail.stderr));
     let stdout = text(&fail.stdout);
-    assert!(stdout.contains("http(5xx)>10%: CROSSED (measured 100.000% (10 of 10))"), "{stdout}");
-    assert!(stdout.contains("net(any)>0: ok"), "{stdout}");
+    assert!(stdout.contains("http(5xx)>10%: FAILED (measured 100.000% (10 of 10))"), "{stdout}");
+    assert!(stdout.contains("net(any)>0: passed"), "{stdout}");
+    let stderr = text(&fail.stderr);
+    assert!(stderr.contains("threshold FAILED: http(5xx)>10%"), "{stderr}");
     assert!(stdout.contains("codes    502=10"), "{stdout}");
 }
 
@@ -72,6 +74,8 @@ fn exit_code_2_and_the_offending_text_for_bad_input() {
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out.stderr));
         assert!(text(&out.stderr).contains(message), "{args:?}: {}", text(&out.stderr));
         assert!(!text(&out.stderr).contains("panicked"), "{args:?}");
+        // Internal module paths (miette codes such as `lameduck::load::schedule`) never show.
+        assert!(!text(&out.stderr).contains("lameduck::"), "{args:?}: {}", text(&out.stderr));
     }
 }
 
@@ -84,6 +88,7 @@ fn json_output_timeline_raw_and_exec_at_events() {
         &stack.url("/ok"),
         "-s",
         "const(10,2s)",
+        // The deprecated spelling of --format json still works, with a note.
         "--output",
         "json",
         "--timeline",
@@ -95,6 +100,11 @@ fn json_output_timeline_raw_and_exec_at_events() {
         "echo from-exec",
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("lameduck load: --output json is deprecated; use --format json"),
+        "{}",
+        text(&out.stderr)
+    );
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     for key in ["requests", "ok", "failed", "codes", "net", "dropped", "latency_ms", "seconds"] {
         assert!(report.get(key).is_some(), "missing {key}: {report}");
@@ -142,7 +152,7 @@ fn a_failed_exec_at_command_fails_the_run_and_its_output_is_shown() {
     let run = |extra: &[&str]| {
         let url = stack.url("/ok");
         let mut args = vec![&url[..], "-s", "const(20,2s)", "--exec-at", "1s", command];
-        args.extend_from_slice(&["--fail-on", "failed>0", "--output", "json"]);
+        args.extend_from_slice(&["--fail-on", "failed>0", "--format", "json"]);
         args.extend_from_slice(extra);
         output(&args)
     };
@@ -184,7 +194,7 @@ fn a_report_from_the_timeline_is_the_report_from_json() {
         "--exec-at",
         "500ms",
         "true",
-        "--output",
+        "--format",
         "json",
         "--timeline",
         timeline.to_str().unwrap(),
@@ -259,9 +269,9 @@ extern "C" {
 fn ctrl_c_stops_cleanly_and_still_prints_the_summary() {
     let stack = Stack::start(StackOptions::default()).unwrap();
     let mut command = lameduck_load();
-    command.args([&stack.url("/ok"), "-s", "const(20,10m)", "--output", "json"]);
+    command.args([&stack.url("/ok"), "-s", "const(20,10m)", "--format", "json"]);
     let (out, stderr) = interrupt_after_first_second(command);
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(out.status.code(), Some(130), "interrupted: {stderr}");
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["stopped_early"], true);
     assert!(report["requests"].as_u64().unwrap() >= 20, "{report}");
@@ -280,7 +290,7 @@ fn the_articles_tank_load_yaml_runs_with_only_its_address_changed() {
     let mut command = lameduck_load();
     command.args(["--tank", yaml.to_str().unwrap()]);
     let (out, stderr) = interrupt_after_first_second(command);
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
     assert!(stderr.contains("warning: section `console` is ignored"), "{stderr}");
     assert!(stderr.contains("warning: section `telegraf` is ignored"), "{stderr}");
     assert!(stderr.contains("t=0s sent=100 "), "{stderr}");
@@ -378,7 +388,7 @@ fn an_exec_at_command_still_running_at_the_end_is_killed_with_its_children() {
         "const(5,1s)",
         "--timeout",
         "1s",
-        "--output",
+        "--format",
         "json",
         "--exec-at",
         "0s",

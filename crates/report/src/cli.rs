@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 /// Render a saved run as one self-contained HTML page.
 ///
-/// FILE is what `lameduck load --output json` printed, a `lameduck load --timeline` file
+/// FILE is what `lameduck load --format json` printed, a `lameduck load --timeline` file
 /// (one JSON record per line), or a lab run's `result.json` (or the run directory itself);
 /// `-` reads it from stdin.
 /// The page has the per-second outcome chart (every status and network outcome with its own
@@ -17,7 +17,7 @@ use std::process::ExitCode;
 ///   lameduck load http://127.0.0.1:8080/ --schedule 'const(100,30s)' --timeline run.jsonl
 ///   lameduck report run.jsonl -o report.html
 ///   lameduck report ./lameduck-runs/lab-1795089909-4242/ -o lab.html
-///   lameduck load http://127.0.0.1:8080/ -s 'const(50,10s)' --output json \
+///   lameduck load http://127.0.0.1:8080/ -s 'const(50,10s)' --format json \
 ///       | lameduck report - -o r.html
 ///   lameduck report merge shard-0.jsonl shard-1.jsonl shard-2.jsonl -o whole.html
 #[derive(Debug, clap::Args)]
@@ -36,7 +36,7 @@ pub struct Args {
 /// Subcommands of `lameduck report`.
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
-    /// Combine the --timeline files (or --output json reports) of `lameduck load --shard I/N`
+    /// Combine the --timeline files (or --format json reports) of `lameduck load --shard I/N`
     /// runs into the report of the whole schedule: counts per second add up, and latency
     /// percentiles are recomputed exactly from the runs' histograms added together.
     Merge(MergeArgs),
@@ -45,13 +45,13 @@ pub enum Command {
 /// Arguments of `lameduck report merge`.
 #[derive(Debug, clap::Args)]
 pub struct MergeArgs {
-    /// The shards' --timeline files (or --output json reports), one per shard.
+    /// The shards' --timeline files (or --format json reports), one per shard.
     #[arg(value_name = "FILE", required = true)]
     pub inputs: Vec<PathBuf>,
     /// Where to write the HTML page.
     #[arg(short = 'o', long = "output", value_name = "FILE.html", default_value = "report.html")]
     pub output: PathBuf,
-    /// Also write the merged report as JSON (the shape of `lameduck load --output json`).
+    /// Also write the merged report as JSON (the shape of `lameduck load --format json`).
     #[arg(long, value_name = "FILE.json")]
     pub json: Option<PathBuf>,
 }

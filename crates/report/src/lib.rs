@@ -6,7 +6,7 @@
 //! ```no_run
 //! # fn demo(report_json: serde_json::Value) -> Result<(), lameduck_report::ReportError> {
 //! // `report_json` is a load `Report` serialized with serde_json (optionally with the
-//! // `thresholds` array that `--output json` adds).
+//! // `thresholds` array that `--format json` adds).
 //! let html = lameduck_report::render_load_html(&report_json)?;
 //! std::fs::write("report.html", html).map_err(|e| lameduck_report::ReportError::Write {
 //!     path: "report.html".into(),
@@ -69,7 +69,7 @@ pub fn achieved_rate(sent: u64, sending_s: f64) -> f64 {
 }
 
 /// The HTML report of a load run. `report_json` is the load `Report` serialized (what
-/// `lameduck load --output json` prints, with or without its `thresholds`).
+/// `lameduck load --format json` prints, with or without its `thresholds`).
 pub fn render_load_html(report_json: &serde_json::Value) -> Result<String, ReportError> {
     let report = input::load_report(report_json).map_err(|message| ReportError::Input {
         source_name: "load report".into(),

@@ -1,5 +1,5 @@
 //! `lameduck report merge`: the reports of `lameduck load --shard I/N` runs (their `--timeline`
-//! files, or `--output json`) combined into the report of the whole schedule.
+//! files, or `--format json`) combined into the report of the whole schedule.
 //!
 //! Shards slice one schedule (send k goes to shard k mod N), and each second of a run is
 //! counted on that run's own clock, so second t of the merge is the sum of second t of every
@@ -65,7 +65,7 @@ pub fn merge(reports: &[(String, LoadReport)]) -> Result<LoadReport, String> {
     Ok(merged)
 }
 
-/// The merged report as JSON, in the shape of `lameduck load --output json`.
+/// The merged report as JSON, in the shape of `lameduck load --format json`.
 pub fn to_json(report: &LoadReport) -> serde_json::Value {
     serde_json::to_value(report).unwrap_or_default()
 }

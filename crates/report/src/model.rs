@@ -46,7 +46,7 @@ pub struct LoadEvent {
     pub exit_code: Option<i32>,
 }
 
-/// One `--fail-on` verdict, as `--output json` adds them under `thresholds`.
+/// One `--fail-on` verdict, as `--format json` adds them under `thresholds`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Verdict {
@@ -92,7 +92,7 @@ pub struct TimelineHeader {
 pub const TIMELINE_SCHEMA_VERSION: u32 = 1;
 
 /// The load `Report` (plus the `thresholds`, `failures` and `exec_may_fail` that
-/// `--output json` adds).
+/// `--format json` adds).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct LoadReport {
@@ -130,7 +130,7 @@ pub struct LoadReport {
 
 impl LoadReport {
     /// The report a `--timeline` file holds. With its summary record (written when the run
-    /// ends) it is exactly the `--output json` report; without, the totals are summed from
+    /// ends) it is exactly the `--format json` report; without, the totals are summed from
     /// the seconds and the header, if any, gives the schedule, targets and start.
     pub fn from_timeline_records(
         header: Option<TimelineHeader>,
@@ -255,7 +255,7 @@ pub struct Scenario {
     pub pods: Vec<PodPhases>,
 }
 
-/// A lab `result.json` (or the `--output json` summary, which has no timelines).
+/// A lab `result.json` (or the `--format json` summary, which has no timelines).
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default)]
 pub struct LabResult {

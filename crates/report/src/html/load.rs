@@ -124,7 +124,11 @@ fn summary(body: &mut String, r: &LoadReport) {
         let _ = write!(
             body,
             "<h3>Thresholds: {}</h3><table class='thresholds'><tr><th>--fail-on</th><th>result</th><th>measured</th></tr>",
-            if crossed == 0 { "all passed".to_string() } else { format!("{crossed} failed") }
+            match crossed {
+                0 => "all passed".to_string(),
+                1 => "1 threshold failed".to_string(),
+                n => format!("{n} thresholds failed"),
+            }
         );
         for v in &r.thresholds {
             let badge = if v.crossed {
@@ -310,6 +314,8 @@ mod tests {
         assert!(html.contains("data-kind='502'"));
         assert_eq!(html.matches("class='marker m-exec'").count(), 2, "one per chart");
         assert!(html.contains("✗ FAILED"));
+        assert!(html.contains("Thresholds: 1 threshold failed"), "{html}");
+        assert!(!html.contains(">1 failed<"));
         assert!(html.contains("20.0%"));
     }
 }
