@@ -337,6 +337,7 @@ pub(crate) async fn drive(
         dropped: totals.dropped,
         rps: lameduck_report::achieved_rate(totals.sent, sending_time.as_secs_f64()),
         latency_ms: percentiles(&totals.latency),
+        latency_ok_ms: percentiles(&totals.latency_ok),
         send_lag_ms: percentiles(&send_lag),
         seconds,
         events: events.snapshot(),

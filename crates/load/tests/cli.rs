@@ -205,7 +205,7 @@ fn a_report_from_the_timeline_is_the_report_from_json() {
     let header: serde_json::Value =
         serde_json::from_str(timeline_text.lines().next().unwrap()).unwrap();
     assert_eq!(header["type"], "header", "{header}");
-    assert_eq!(header["schema_version"], 1, "{header}");
+    assert_eq!(header["schema_version"], 2, "{header}");
     assert_eq!(header["schedule"], "line(10,50,2s) const(30,1s)", "{header}");
     assert_eq!(header["thresholds"], serde_json::json!(["p99>10s"]), "{header}");
     assert_eq!(header["targets"], serde_json::json!([stack.url("/ok")]), "{header}");
@@ -484,4 +484,32 @@ fn three_shards_merge_into_the_counts_of_one_run() {
     assert_eq!(in_histograms, 30);
     assert!(merged.latency_ms.p50 > 0.0 && (merged.rps - single.rps).abs() < 1e-9, "{merged:?}");
     assert_eq!(merged.shard.as_deref(), Some("merged 3 runs: shards 0/3, 1/3, 2/3"));
+}
+
+#[test]
+fn fast_errors_do_not_pull_the_ok_latency_down() {
+    // Half the requests are slow OKs (php sleeps 200ms), half instant 502s from nginx: every
+    // response's p50 is a 502's, the OK responses' p50 the sleep.
+    let options = StackOptions {
+        nginx_server: "location = /down { return 502; }".into(),
+        ..StackOptions::default()
+    };
+    let stack = Stack::start(options).unwrap();
+    let (slow, down) = (stack.url("/sleep.php?ms=200"), stack.url("/down"));
+    let out = output(&[&slow, &down, "-s", "const(5,2s)", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((report["ok"].as_u64(), report["failed"].as_u64()), (Some(5), Some(5)), "{report}");
+    let ok_p50 = report["latency_ok_ms"]["p50"].as_f64().unwrap();
+    let all_p50 = report["latency_ms"]["p50"].as_f64().unwrap();
+    assert!(ok_p50 >= 200.0, "OK p50 {ok_p50}ms: {report}");
+    assert!(all_p50 < 150.0, "every response's p50 {all_p50}ms is a fast 502's: {report}");
+    // Per second, the OK histogram holds exactly the OK responses.
+    for second in report["seconds"].as_array().unwrap() {
+        let count = |key: &str| -> u64 {
+            second[key].as_array().map_or(0, |b| b.iter().map(|b| b[1].as_u64().unwrap()).sum())
+        };
+        assert_eq!(count("latency_ok_hist_us"), second["ok"].as_u64().unwrap(), "{second}");
+        assert_eq!(count("latency_hist_us"), second["completed"].as_u64().unwrap(), "{second}");
+    }
 }

@@ -77,7 +77,8 @@ pub(super) fn print_summary(report: &Report, verdicts: &[Verdict]) {
         writeln!(out, "codes    {}", if codes.is_empty() { "-".into() } else { codes.join(" ") });
     let net: Vec<String> = report.net.iter().map(|(k, n)| format!("{k}={n}")).collect();
     let _ = writeln!(out, "net      {}", if net.is_empty() { "-".into() } else { net.join(" ") });
-    let _ = writeln!(out, "latency  {}", latency(&report.latency_ms));
+    let _ = writeln!(out, "latency  {} (OK responses)", latency(&report.latency_ok_ms));
+    let _ = writeln!(out, "latency  {} (all responses)", latency(&report.latency_ms));
     let _ = writeln!(out, "send lag {}", latency(&report.send_lag_ms));
     for event in &report.events {
         let _ = writeln!(out, "{}", event_line(event));
