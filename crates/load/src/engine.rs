@@ -53,7 +53,7 @@ async fn send_one(
             Some(conn) => conn,
             None => prepared.endpoints[request.endpoint].connect().await?,
         };
-        let response = conn.exchange(&request.bytes, prepared.head).await?;
+        let response = conn.exchange(&request.bytes, request.head).await?;
         Ok::<_, NetError>((response, conn))
     };
     let (outcome, bytes_in, conn) = match tokio::time::timeout(timeout, work).await {

@@ -26,6 +26,8 @@ mod output;
 ///
 ///   lameduck load --tank load.yaml --format json > report.json
 ///
+///   lameduck load http://10.0.0.7/ -s 'const(50,1m)' --ammo ammo.txt --ammo-type uri
+///
 /// Exit codes:
 ///   0    every --fail-on threshold passed and every --exec-at command succeeded
 ///   1    a --fail-on threshold FAILED, or an --exec-at command failed
@@ -68,6 +70,17 @@ pub struct Args {
     /// Blank lines and lines starting with # are skipped.
     #[arg(long, value_name = "FILE")]
     pub uris_file: Option<PathBuf>,
+
+    /// Yandex.Tank ammo file to take the requests from, round-robin, sent to the first URL's
+    /// server (its path is not used). Format: --ammo-type.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["uris_file", "body", "body_file", "method"])]
+    pub ammo: Option<PathBuf>,
+
+    /// Format of --ammo, by its Tank name: `uri` (`/path [tag]` lines, GET; `[Name: value]`
+    /// lines set headers), `uripost` (`SIZE /path [tag]` then the body, POST) or `phantom`
+    /// (`SIZE [tag]` then a whole HTTP request, sent unchanged).
+    #[arg(long, value_enum, default_value = "phantom", value_name = "TYPE", requires = "ammo")]
+    pub ammo_type: crate::ammo::AmmoType,
 
     /// Open a new connection for every request and send `Connection: close`.
     #[arg(long)]
@@ -132,8 +145,9 @@ pub struct Args {
     #[arg(long)]
     pub exec_may_fail: bool,
 
-    /// Read target, headers, schedule, timeout and ssl from a Yandex.Tank load.yaml
-    /// (phantom section). URLs, --schedule, --timeout and headers given here take precedence.
+    /// Read target, headers, schedule, timeout, ssl and ammo (ammofile, ammo_type) from a
+    /// Yandex.Tank load.yaml (phantom section). URLs, --schedule, --timeout, --ammo and
+    /// headers given here take precedence.
     #[arg(long, value_name = "LOAD_YAML")]
     pub tank: Option<PathBuf>,
 
