@@ -101,6 +101,25 @@ pub fn render_file(path: &Path) -> Result<(input::Input, String), ReportError> {
     Ok((parsed, html))
 }
 
+/// The load report `path` holds (a `--format json` report or a `--timeline` file) as one JSON
+/// object; a lab result is refused (its result.json is JSON already).
+pub fn load_report_json(path: &Path) -> Result<(input::Input, serde_json::Value), ReportError> {
+    let parsed = read_input(path)?;
+    match &parsed {
+        input::Input::Load(report) => {
+            let json = merge::to_json(report);
+            Ok((parsed, json))
+        }
+        input::Input::Lab(_) => Err(ReportError::Input {
+            source_name: path.display().to_string(),
+            line: 1,
+            message: "--format json converts load reports; a lab run's result.json is JSON \
+                      already"
+                .into(),
+        }),
+    }
+}
+
 /// Reads and recognises the input at `path` (a lab run directory stands for its
 /// `result.json`, and `-` for stdin).
 fn read_input(path: &Path) -> Result<input::Input, ReportError> {
