@@ -53,7 +53,7 @@ async fn send_one(
             Some(conn) => conn,
             None => prepared.endpoints[request.endpoint].connect().await?,
         };
-        let response = conn.exchange(&request.bytes, prepared.head).await?;
+        let response = conn.exchange(&request.bytes, request.head).await?;
         Ok::<_, NetError>((response, conn))
     };
     let (outcome, bytes_in, conn) = match tokio::time::timeout(timeout, work).await {
@@ -337,6 +337,7 @@ pub(crate) async fn drive(
         dropped: totals.dropped,
         rps: lameduck_report::achieved_rate(totals.sent, sending_time.as_secs_f64()),
         latency_ms: percentiles(&totals.latency),
+        latency_ok_ms: percentiles(&totals.latency_ok),
         send_lag_ms: percentiles(&send_lag),
         seconds,
         events: events.snapshot(),

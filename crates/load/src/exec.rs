@@ -67,7 +67,7 @@ pub(crate) async fn run_exec_at(
     events.record("exec_start", &exec.command);
     let (stdout, stderr) = match output {
         Some(_) => (Stdio::piped(), Stdio::piped()),
-        // Its output goes to stderr: stdout belongs to the report (`--output json`).
+        // Its output goes to stderr: stdout belongs to the report (`--format json`).
         None => (stderr_copy(), Stdio::inherit()),
     };
     let spawned = tokio::process::Command::new("sh")

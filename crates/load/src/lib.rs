@@ -28,7 +28,8 @@
 //!
 //! [`run`] blocks the calling thread (it creates its own single-threaded runtime), so run it on
 //! a thread of its own when you need to do other work meanwhile. The [`Report`] it returns is
-//! exactly what `lameduck load --output json` prints.
+//! exactly what `lameduck load --format json` prints.
+pub mod ammo;
 pub mod cli;
 mod client;
 pub mod durations;

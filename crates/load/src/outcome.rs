@@ -2,7 +2,7 @@
 //!
 //! A response is its exact HTTP status. Everything else is a network outcome with a stable
 //! name (`refused`, `reset`, `closed`, `timeout`, `other:<errno>`) so failures are never lumped
-//! together or hidden; the names are what `--output json`, `--fail-on net(...)` and the
+//! together or hidden; the names are what `--format json`, `--fail-on net(...)` and the
 //! per-second lines use.
 use std::io;
 

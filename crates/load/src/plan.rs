@@ -1,6 +1,7 @@
 //! What to run: targets, request shape, schedule and limits, as one plain struct.
 use std::time::Duration;
 
+use crate::ammo::Missile;
 use crate::schedule::Schedule;
 use crate::target::{Target, TargetError};
 
@@ -39,7 +40,14 @@ pub struct Plan {
     pub exec_at: Vec<ExecAt>,
     /// Send only this slice of the schedule (see [`Shard`]); `None` sends all of it.
     pub shard: Option<Shard>,
+    /// Requests from a Tank ammo file (see [`crate::ammo`]), sent round-robin to the first
+    /// target's server instead of the targets' own requests. Empty: the targets' requests.
+    pub ammo: Vec<Missile>,
 }
+
+/// Most bytes the requests of an ammo may take once written out (headers repeat on every
+/// request of `uri` ammo, so this can exceed the file's size).
+pub const MAX_AMMO_REQUEST_BYTES: usize = 256 * 1024 * 1024;
 
 /// One of `count` interleaved slices of a schedule: send k (from 0) belongs to shard
 /// `k % count`, so `count` processes, each given its own `index`, together send exactly the
@@ -95,6 +103,7 @@ impl Plan {
             insecure: false,
             exec_at: Vec::new(),
             shard: None,
+            ammo: Vec::new(),
         })
     }
 
@@ -120,6 +129,16 @@ impl Plan {
         }
         if self.method.is_empty() || !self.method.bytes().all(|b| b.is_ascii_uppercase()) {
             return Err(format!("method `{}` must be upper-case letters, e.g. GET", self.method));
+        }
+        let headers: usize = self.headers.iter().map(|(n, v)| n.len() + v.len() + 4).sum();
+        let ammo_bytes = self.ammo.iter().map(|m| m.size() + headers).sum::<usize>();
+        if ammo_bytes > MAX_AMMO_REQUEST_BYTES {
+            return Err(format!(
+                "the ammo's {} requests take more than {} MiB once written out; use fewer \
+                 distinct requests (they are sent round-robin) or fewer headers",
+                self.ammo.len(),
+                MAX_AMMO_REQUEST_BYTES >> 20
+            ));
         }
         for exec in &self.exec_at {
             if exec.at > self.schedule.duration() {

@@ -4,21 +4,23 @@ use std::collections::HashMap;
 
 use tokio_rustls::rustls::pki_types::ServerName;
 
+use crate::ammo::Missile;
 use crate::client::{tls_connector, Endpoint};
-use crate::target::{serialize_request, Scheme, TargetError};
+use crate::target::{serialize_request, Scheme, Target, TargetError};
 use crate::Plan;
 
-/// One target's request bytes and the endpoint they go to.
+/// One request's bytes and the endpoint they go to.
 pub(crate) struct PreparedRequest {
     pub endpoint: usize,
     pub bytes: Vec<u8>,
+    /// A HEAD request: its response carries no body whatever its headers say.
+    pub head: bool,
 }
 
 pub(crate) struct Prepared {
     pub endpoints: Vec<Endpoint>,
+    /// Sent round-robin: one per target, or one per ammo request.
     pub requests: Vec<PreparedRequest>,
-    /// HEAD responses carry no body whatever their headers say.
-    pub head: bool,
 }
 
 pub(crate) fn prepare(plan: &Plan) -> Result<Prepared, TargetError> {
@@ -59,7 +61,41 @@ pub(crate) fn prepare(plan: &Plan) -> Result<Prepared, TargetError> {
             &plan.body,
             plan.keepalive,
         );
-        requests.push(PreparedRequest { endpoint, bytes });
+        requests.push(PreparedRequest { endpoint, bytes, head: plan.method == "HEAD" });
     }
-    Ok(Prepared { endpoints, requests, head: plan.method == "HEAD" })
+    if let Some(first) = plan.targets.first().filter(|_| !plan.ammo.is_empty()) {
+        // Ammo requests all go to the first target's server (as Tank's go to its address).
+        requests = plan.ammo.iter().map(|missile| ammo_request(plan, first, missile)).collect();
+    }
+    Ok(Prepared { endpoints, requests })
+}
+
+/// An ammo request's bytes: a raw one as it is; otherwise written like a target's request, the
+/// ammo's headers replacing the run's of the same name (and its `Host` the host).
+fn ammo_request(plan: &Plan, first: &Target, missile: &Missile) -> PreparedRequest {
+    match missile {
+        Missile::Raw(bytes) => {
+            PreparedRequest { endpoint: 0, bytes: bytes.clone(), head: crate::ammo::is_head(bytes) }
+        }
+        Missile::Request { method, uri, headers, body } => {
+            let target = Target { path: uri.clone(), ..first.clone() };
+            let mut host = plan.host.clone();
+            let mut merged: Vec<(String, String)> = plan
+                .headers
+                .iter()
+                .filter(|(name, _)| !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name)))
+                .cloned()
+                .collect();
+            for (name, value) in headers.iter() {
+                if name.eq_ignore_ascii_case("host") {
+                    host = Some(value.clone());
+                } else {
+                    merged.push((name.clone(), value.clone()));
+                }
+            }
+            let bytes =
+                serialize_request(&target, method, host.as_deref(), &merged, body, plan.keepalive);
+            PreparedRequest { endpoint: 0, bytes, head: false }
+        }
+    }
 }

@@ -1,6 +1,6 @@
 //! The serialisable results of a run: totals, per-second records and events.
 //!
-//! [`Report`] is what `--output json` prints, what `--timeline` streams (one [`SecondRecord`] or
+//! [`Report`] is what `--format json` prints, what `--timeline` streams (one [`SecondRecord`] or
 //! [`Event`] per line) and what the HTML report renders, so its field names are part of the
 //! public interface: add fields, never rename them.
 use std::collections::BTreeMap;
@@ -45,6 +45,14 @@ pub struct SecondRecord {
     /// merge exactly (see `lameduck report merge`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub latency_hist_us: Vec<[u64; 2]>,
+    /// Latency of the OK responses (2xx, 3xx) that finished in this second: unlike
+    /// `latency_ms`, fast error responses during an outage do not pull it down. Zero when the
+    /// second had none. (Timeline schema 2; older files lack it.)
+    #[serde(default)]
+    pub latency_ok_ms: LatencyMs,
+    /// The OK latencies as a sparse histogram, like `latency_hist_us`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub latency_ok_hist_us: Vec<[u64; 2]>,
 }
 
 /// Something that happened during the run at a point on its time axis, such as an `--exec-at`
@@ -107,8 +115,11 @@ pub struct Report {
     /// Achieved send rate: requests sent / time spent sending (the schedule's duration, or
     /// until the stop), computed by `lameduck_report::achieved_rate`.
     pub rps: f64,
-    /// Latency over the whole run.
+    /// Latency over the whole run, every response (failed ones and network errors too).
     pub latency_ms: LatencyMs,
+    /// Latency of the OK responses (2xx, 3xx) over the whole run.
+    #[serde(default)]
+    pub latency_ok_ms: LatencyMs,
     /// How late sends left compared with their scheduled instant (a health check of the
     /// generator itself: if this grows, the machine running the load is the bottleneck).
     pub send_lag_ms: LatencyMs,

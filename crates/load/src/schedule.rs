@@ -26,10 +26,9 @@ pub enum Segment {
 /// A schedule that could not be parsed: the message, the schedule text and where in it.
 #[derive(Debug, Clone, PartialEq, thiserror::Error, miette::Diagnostic)]
 #[error("invalid schedule: {message}")]
-#[diagnostic(
-    code(lameduck::load::schedule),
-    help("write e.g. `const(100,30s)`, `line(1,100,1m)`, `step(10,50,10,30s)`; chain with spaces")
-)]
+#[diagnostic(help(
+    "write e.g. `const(100,30s)`, `line(1,100,1m)`, `step(10,50,10,30s)`; chain with spaces"
+))]
 pub struct ScheduleError {
     /// What is wrong and what was expected.
     pub message: String,

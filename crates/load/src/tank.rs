@@ -1,12 +1,13 @@
 //! Reads the `phantom` section of a Yandex.Tank `load.yaml`, so an existing Tank test runs
 //! unchanged: `address`, `uris`, `headers`, `header_http`, `load_profile` (`load_type: rps`,
-//! `schedule`), `timeout` and `ssl`. Anything else is reported as a warning, never silently
+//! `schedule`), `timeout`, `ssl`, `ammofile` and `ammo_type`. Anything else is reported as a warning, never silently
 //! dropped.
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde_yaml::{Mapping, Value};
 
+use crate::ammo::AmmoType;
 use crate::durations::parse_duration;
 use crate::schedule::Schedule;
 
@@ -19,6 +20,9 @@ pub struct TankConfig {
     pub headers: Vec<(String, String)>,
     pub schedule: Schedule,
     pub timeout: Option<Duration>,
+    /// `ammofile` (relative paths resolved against the load.yaml's directory by [`load`]) and
+    /// `ammo_type` (Tank's default, `phantom`, when absent).
+    pub ammo: Option<(PathBuf, AmmoType)>,
     /// Keys that were present but are not supported, with why.
     pub warnings: Vec<String>,
 }
@@ -38,14 +42,30 @@ const MAX_FILE_BYTES: u64 = 1024 * 1024;
 /// which, unlike the depth, a scan cannot be fooled about by quotes.
 const MAX_FLOW_OPENERS: usize = 1000;
 
-const SUPPORTED: &[&str] =
-    &["address", "uris", "headers", "header_http", "load_profile", "timeout", "ssl", "enabled"];
+const SUPPORTED: &[&str] = &[
+    "address",
+    "uris",
+    "headers",
+    "header_http",
+    "load_profile",
+    "timeout",
+    "ssl",
+    "enabled",
+    "ammofile",
+    "ammo_type",
+];
 
 /// Reads and interprets `path`.
 pub fn load(path: &Path) -> Result<TankConfig, TankError> {
     let file = path.display().to_string();
     let text = read_bounded(path).map_err(|message| TankError { file: file.clone(), message })?;
-    parse(&text).map_err(|message| TankError { file, message })
+    let mut config = parse(&text).map_err(|message| TankError { file, message })?;
+    if let Some((ammo, _)) = config.ammo.as_mut() {
+        if ammo.is_relative() {
+            *ammo = path.parent().unwrap_or(Path::new(".")).join(&*ammo);
+        }
+    }
+    Ok(config)
 }
 
 /// Reads at most [`MAX_FILE_BYTES`] (a named pipe or /dev/zero must not fill memory).
@@ -174,7 +194,27 @@ pub fn parse(text: &str) -> Result<TankConfig, String> {
         None => None,
         Some(t) => Some(parse_duration(&t).map_err(|e| format!("phantom.timeout: {e}"))?),
     };
-    Ok(TankConfig { urls, headers, schedule, timeout, warnings })
+    let ammo_type = match string(phantom, "ammo_type")? {
+        Some(name) => AmmoType::parse(&name).map_err(|e| format!("phantom.ammo_type: {e}"))?,
+        None => AmmoType::Phantom,
+    };
+    let ammo = match string(phantom, "ammofile")? {
+        Some(file) if file.contains("://") => {
+            return Err(format!(
+                "phantom.ammofile `{file}`: lameduck reads local ammo files only; download it \
+                 first"
+            ))
+        }
+        Some(file) => {
+            if phantom.get("uris").is_some() {
+                warnings
+                    .push("phantom.uris is ignored: phantom.ammofile gives the requests".into());
+            }
+            Some((PathBuf::from(file), ammo_type))
+        }
+        None => None,
+    };
+    Ok(TankConfig { urls, headers, schedule, timeout, ammo, warnings })
 }
 
 /// A scalar setting as text (YAML numbers and booleans included), if present.
@@ -228,6 +268,23 @@ mod tests {
             let err = parse(text).unwrap_err();
             assert!(err.contains(message), "{text}: {err}");
         }
+    }
+
+    #[test]
+    fn ammofile_and_ammo_type_are_read_with_tanks_default_type() {
+        let base =
+            "phantom:\n  address: h\n  load_profile: {load_type: rps, schedule: 'const(1,1s)'}\n";
+        let with = |extra: &str| parse(&format!("{base}{extra}"));
+        assert_eq!(with("").unwrap().ammo, None);
+        let config = with("  ammofile: ammo.txt\n").unwrap();
+        assert_eq!(config.ammo, Some((PathBuf::from("ammo.txt"), AmmoType::Phantom)));
+        let config = with("  ammofile: a\n  ammo_type: uripost\n").unwrap();
+        assert_eq!(config.ammo, Some((PathBuf::from("a"), AmmoType::Uripost)));
+        assert!(config.warnings.is_empty(), "{:?}", config.warnings);
+        let err = with("  ammofile: a\n  ammo_type: uri_post\n").unwrap_err();
+        assert!(err.contains("did you mean uripost?"), "{err}");
+        let err = with("  ammofile: https://example.com/ammo\n").unwrap_err();
+        assert!(err.contains("local ammo files only"), "{err}");
     }
 
     #[test]

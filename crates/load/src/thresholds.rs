@@ -4,7 +4,8 @@
 //! Grammar: `METRIC OP VALUE`. METRIC is `requests`, `ok`, `failed`, `dropped`,
 //! `http(CODE|Nxx|any)`, `net(NAME|any)`, `p50`, `p90`, `p99` or `max`. OP is `>`, `>=`, `<`
 //! or `<=`. VALUE is a count, a percentage of requests (`0.1%`), or for latencies a duration
-//! (`500ms`, `1s`; a bare number is milliseconds).
+//! (`500ms`, `1s`; a bare number is milliseconds). A latency verdict gives the measured value in
+//! the unit the threshold was written in (`p99>2s` → `2.74s`).
 use crate::durations::{parse_duration, MAX_DURATION, MAX_DURATION_TEXT};
 use crate::report::Report;
 
@@ -56,16 +57,49 @@ enum Op {
 enum Value {
     Count(f64),
     Percent(f64),
-    Millis(f64),
+    Millis(f64, TimeUnit),
+}
+
+/// The unit a latency threshold was written in, so its verdict reads in the same one.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum TimeUnit {
+    Micros,
+    Millis,
+    Seconds,
+}
+
+impl TimeUnit {
+    /// The last unit of the text: `500ms` → ms, `2s` → s, `1m30s` → s; minutes and hours read
+    /// as seconds (`0.05m` would be hard to read), and a bare number is milliseconds.
+    fn of(text: &str) -> TimeUnit {
+        let unit = text.trim_end_matches(|c: char| c.is_ascii_alphabetic() || c == 'µ');
+        match &text[unit.len()..] {
+            "us" | "µs" => TimeUnit::Micros,
+            "s" | "m" | "h" => TimeUnit::Seconds,
+            _ => TimeUnit::Millis,
+        }
+    }
+
+    /// `2739.123` ms in seconds → `2.74s`: three significant digits (whole numbers are not
+    /// cut), enough to compare with the limit without reading noise.
+    fn format(self, millis: f64) -> String {
+        let (value, suffix) = match self {
+            TimeUnit::Micros => (millis * 1000.0, "us"),
+            TimeUnit::Millis => (millis, "ms"),
+            TimeUnit::Seconds => (millis / 1000.0, "s"),
+        };
+        let decimals = if value > 0.0 { (2 - value.log10().floor() as i32).clamp(0, 6) } else { 0 };
+        let decimals = decimals as usize;
+        format!("{value:.decimals$}{suffix}")
+    }
 }
 
 /// A threshold that could not be parsed, pointing at the offending part.
 #[derive(Debug, Clone, PartialEq, thiserror::Error, miette::Diagnostic)]
 #[error("invalid --fail-on `{text}`: {message}")]
-#[diagnostic(
-    code(lameduck::load::fail_on),
-    help("examples: failed>0  http(5xx)>0.1%  http(502)>0  net(any)>0  dropped>0  p99>500ms")
-)]
+#[diagnostic(help(
+    "examples: failed>0  http(5xx)>0.1%  http(502)>0  net(any)>0  dropped>0  p99>500ms"
+))]
 pub struct ThresholdError {
     pub message: String,
     #[source_code]
@@ -116,7 +150,7 @@ impl Threshold {
     /// Checks the threshold against a finished run.
     pub fn evaluate(&self, report: &Report) -> Verdict {
         let (measured, actual) = match (&self.metric, self.value) {
-            (Metric::Latency(p), _) => {
+            (Metric::Latency(p), value) => {
                 let l = report.latency_ms;
                 let ms = match p {
                     Percentile::P50 => l.p50,
@@ -124,7 +158,11 @@ impl Threshold {
                     Percentile::P99 => l.p99,
                     Percentile::Max => l.max,
                 };
-                (ms, format!("{ms}ms"))
+                let unit = match value {
+                    Value::Millis(_, unit) => unit,
+                    _ => TimeUnit::Millis,
+                };
+                (ms, unit.format(ms))
             }
             (metric, Value::Percent(_)) => {
                 let count = count_of(metric, report);
@@ -142,7 +180,7 @@ impl Threshold {
             }
         };
         let limit = match self.value {
-            Value::Count(v) | Value::Percent(v) | Value::Millis(v) => v,
+            Value::Count(v) | Value::Percent(v) | Value::Millis(v, _) => v,
         };
         let crossed = match self.op {
             Op::Gt => measured > limit,
@@ -268,7 +306,7 @@ fn parse_value(text: &str, start: usize, metric: &Metric) -> Result<Value, Thres
                 format!("latency `{value}` is too long (at most {MAX_DURATION_TEXT})"),
             ));
         }
-        return Ok(Value::Millis(millis));
+        return Ok(Value::Millis(millis, TimeUnit::of(value)));
     }
     let (number, percent) = match value.strip_suffix('%') {
         Some(number) => (number.trim(), true),

@@ -84,3 +84,20 @@ proptest! {
         prop_assert_eq!(gt, !le);
     }
 }
+
+#[test]
+fn latency_verdicts_read_in_the_unit_the_threshold_was_written_in() {
+    let mut r = report();
+    r.latency_ms.p99 = 2739.123;
+    let measured = |text: &str, r: &Report| Threshold::parse(text).unwrap().evaluate(r).actual;
+    let actual = |text: &str| measured(text, &r);
+    assert_eq!(actual("p99>2s"), "2.74s");
+    assert_eq!(actual("p99>1m30s"), "2.74s");
+    assert_eq!(actual("p99>500ms"), "2739ms");
+    assert_eq!(actual("p99>500"), "2739ms");
+    assert_eq!(actual("p50<900us"), "2000us");
+    assert_eq!(actual("p90>5ms"), "10.0ms");
+    r.latency_ms.p99 = 0.35;
+    assert_eq!(measured("p99>1s", &r), "0.000350s");
+    assert_eq!(measured("p99>1ms", &r), "0.350ms");
+}

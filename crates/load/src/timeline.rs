@@ -1,7 +1,10 @@
 //! Per-second and whole-run accumulators behind [`SecondRecord`] and [`Report`].
 //!
 //! Latencies go into HDR histograms (one reused for the open second, one for the whole run), so
-//! memory stays flat however long the run: no per-request samples are kept.
+//! memory stays flat however long the run: no per-request samples are kept. Each keeps two: every
+//! response, and OK responses alone (2xx and 3xx, the same test as `ok`), because during an
+//! outage fast error responses pull the percentiles of all responses down and an outage would
+//! read as an improvement.
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -23,6 +26,8 @@ pub(crate) struct Tally {
     pub net: BTreeMap<String, u64>,
     pub dropped: u64,
     pub latency: Histogram<u64>,
+    /// Latency of the OK responses only.
+    pub latency_ok: Histogram<u64>,
 }
 
 impl Tally {
@@ -36,6 +41,7 @@ impl Tally {
             net: BTreeMap::new(),
             dropped: 0,
             latency: micros_histogram(),
+            latency_ok: micros_histogram(),
         }
     }
 
@@ -56,6 +62,9 @@ impl Tally {
             },
         }
         record(&mut self.latency, latency);
+        if outcome.is_ok() {
+            record(&mut self.latency_ok, latency);
+        }
     }
 
     /// A request abandoned because the run was stopped: counted, but not in the latencies.
@@ -74,6 +83,7 @@ impl Tally {
         self.net.clear();
         self.dropped = 0;
         self.latency.reset();
+        self.latency_ok.reset();
     }
 }
 
@@ -146,6 +156,8 @@ impl Timeline {
             dropped: tally.dropped,
             latency_ms: percentiles(&tally.latency),
             latency_hist_us: latency::buckets(&tally.latency),
+            latency_ok_ms: percentiles(&tally.latency_ok),
+            latency_ok_hist_us: latency::buckets(&tally.latency_ok),
         };
         tally.reset();
         self.current += 1;
@@ -178,5 +190,26 @@ mod tests {
         assert_eq!(closed[2].net.get("refused"), Some(&1));
         assert_eq!(closed[2].codes.get(&502), Some(&1));
         assert_eq!((closed[2].ok, closed[2].failed), (0, 2));
+        assert!((closed[0].latency_ok_ms.p50 - 5.0).abs() < 0.01);
+        assert_eq!(closed[2].latency_ok_ms, LatencyMs::default(), "no OK response in second 2");
+        assert!(closed[2].latency_ok_hist_us.is_empty());
+    }
+
+    #[test]
+    fn ok_latency_leaves_out_the_fast_errors_of_an_outage() {
+        let mut closed = Vec::new();
+        let mut timeline = Timeline::new();
+        let tally = timeline.at(0, &mut |r| closed.push(r));
+        for _ in 0..9 {
+            tally.complete(&Outcome::Status(502), Duration::from_micros(300));
+        }
+        tally.complete(&Outcome::Status(200), Duration::from_millis(80));
+        tally.complete(&Outcome::Status(301), Duration::from_millis(90));
+        timeline.finish(&mut |r| closed.push(r));
+        let second = &closed[0];
+        assert!(second.latency_ms.p50 < 1.0, "all responses: {:?}", second.latency_ms);
+        assert!(second.latency_ok_ms.p50 >= 79.0, "OK only: {:?}", second.latency_ok_ms);
+        let ok_count: u64 = second.latency_ok_hist_us.iter().map(|[_, n]| n).sum();
+        assert_eq!(ok_count, 2);
     }
 }

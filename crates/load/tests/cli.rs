@@ -39,8 +39,10 @@ fn exit_code_0_when_thresholds_pass_and_1_naming_the_one_crossed() {
     ]);
     assert_eq!(fail.status.code(), Some(1), "{}", text(&fail.stderr));
     let stdout = text(&fail.stdout);
-    assert!(stdout.contains("http(5xx)>10%: CROSSED (measured 100.000% (10 of 10))"), "{stdout}");
-    assert!(stdout.contains("net(any)>0: ok"), "{stdout}");
+    assert!(stdout.contains("http(5xx)>10%: FAILED (measured 100.000% (10 of 10))"), "{stdout}");
+    assert!(stdout.contains("net(any)>0: passed"), "{stdout}");
+    let stderr = text(&fail.stderr);
+    assert!(stderr.contains("threshold FAILED: http(5xx)>10%"), "{stderr}");
     assert!(stdout.contains("codes    502=10"), "{stdout}");
 }
 
@@ -72,6 +74,8 @@ fn exit_code_2_and_the_offending_text_for_bad_input() {
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out.stderr));
         assert!(text(&out.stderr).contains(message), "{args:?}: {}", text(&out.stderr));
         assert!(!text(&out.stderr).contains("panicked"), "{args:?}");
+        // Internal module paths (miette codes such as `lameduck::load::schedule`) never show.
+        assert!(!text(&out.stderr).contains("lameduck::"), "{args:?}: {}", text(&out.stderr));
     }
 }
 
@@ -84,6 +88,7 @@ fn json_output_timeline_raw_and_exec_at_events() {
         &stack.url("/ok"),
         "-s",
         "const(10,2s)",
+        // The deprecated spelling of --format json still works, with a note.
         "--output",
         "json",
         "--timeline",
@@ -95,6 +100,11 @@ fn json_output_timeline_raw_and_exec_at_events() {
         "echo from-exec",
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("lameduck load: --output json is deprecated; use --format json"),
+        "{}",
+        text(&out.stderr)
+    );
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     for key in ["requests", "ok", "failed", "codes", "net", "dropped", "latency_ms", "seconds"] {
         assert!(report.get(key).is_some(), "missing {key}: {report}");
@@ -142,7 +152,7 @@ fn a_failed_exec_at_command_fails_the_run_and_its_output_is_shown() {
     let run = |extra: &[&str]| {
         let url = stack.url("/ok");
         let mut args = vec![&url[..], "-s", "const(20,2s)", "--exec-at", "1s", command];
-        args.extend_from_slice(&["--fail-on", "failed>0", "--output", "json"]);
+        args.extend_from_slice(&["--fail-on", "failed>0", "--format", "json"]);
         args.extend_from_slice(extra);
         output(&args)
     };
@@ -184,7 +194,7 @@ fn a_report_from_the_timeline_is_the_report_from_json() {
         "--exec-at",
         "500ms",
         "true",
-        "--output",
+        "--format",
         "json",
         "--timeline",
         timeline.to_str().unwrap(),
@@ -195,7 +205,7 @@ fn a_report_from_the_timeline_is_the_report_from_json() {
     let header: serde_json::Value =
         serde_json::from_str(timeline_text.lines().next().unwrap()).unwrap();
     assert_eq!(header["type"], "header", "{header}");
-    assert_eq!(header["schema_version"], 1, "{header}");
+    assert_eq!(header["schema_version"], 2, "{header}");
     assert_eq!(header["schedule"], "line(10,50,2s) const(30,1s)", "{header}");
     assert_eq!(header["thresholds"], serde_json::json!(["p99>10s"]), "{header}");
     assert_eq!(header["targets"], serde_json::json!([stack.url("/ok")]), "{header}");
@@ -259,9 +269,9 @@ extern "C" {
 fn ctrl_c_stops_cleanly_and_still_prints_the_summary() {
     let stack = Stack::start(StackOptions::default()).unwrap();
     let mut command = lameduck_load();
-    command.args([&stack.url("/ok"), "-s", "const(20,10m)", "--output", "json"]);
+    command.args([&stack.url("/ok"), "-s", "const(20,10m)", "--format", "json"]);
     let (out, stderr) = interrupt_after_first_second(command);
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(out.status.code(), Some(130), "interrupted: {stderr}");
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["stopped_early"], true);
     assert!(report["requests"].as_u64().unwrap() >= 20, "{report}");
@@ -280,7 +290,7 @@ fn the_articles_tank_load_yaml_runs_with_only_its_address_changed() {
     let mut command = lameduck_load();
     command.args(["--tank", yaml.to_str().unwrap()]);
     let (out, stderr) = interrupt_after_first_second(command);
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
     assert!(stderr.contains("warning: section `console` is ignored"), "{stderr}");
     assert!(stderr.contains("warning: section `telegraf` is ignored"), "{stderr}");
     assert!(stderr.contains("t=0s sent=100 "), "{stderr}");
@@ -378,7 +388,7 @@ fn an_exec_at_command_still_running_at_the_end_is_killed_with_its_children() {
         "const(5,1s)",
         "--timeout",
         "1s",
-        "--output",
+        "--format",
         "json",
         "--exec-at",
         "0s",
@@ -474,4 +484,32 @@ fn three_shards_merge_into_the_counts_of_one_run() {
     assert_eq!(in_histograms, 30);
     assert!(merged.latency_ms.p50 > 0.0 && (merged.rps - single.rps).abs() < 1e-9, "{merged:?}");
     assert_eq!(merged.shard.as_deref(), Some("merged 3 runs: shards 0/3, 1/3, 2/3"));
+}
+
+#[test]
+fn fast_errors_do_not_pull_the_ok_latency_down() {
+    // Half the requests are slow OKs (php sleeps 200ms), half instant 502s from nginx: every
+    // response's p50 is a 502's, the OK responses' p50 the sleep.
+    let options = StackOptions {
+        nginx_server: "location = /down { return 502; }".into(),
+        ..StackOptions::default()
+    };
+    let stack = Stack::start(options).unwrap();
+    let (slow, down) = (stack.url("/sleep.php?ms=200"), stack.url("/down"));
+    let out = output(&[&slow, &down, "-s", "const(5,2s)", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((report["ok"].as_u64(), report["failed"].as_u64()), (Some(5), Some(5)), "{report}");
+    let ok_p50 = report["latency_ok_ms"]["p50"].as_f64().unwrap();
+    let all_p50 = report["latency_ms"]["p50"].as_f64().unwrap();
+    assert!(ok_p50 >= 200.0, "OK p50 {ok_p50}ms: {report}");
+    assert!(all_p50 < 150.0, "every response's p50 {all_p50}ms is a fast 502's: {report}");
+    // Per second, the OK histogram holds exactly the OK responses.
+    for second in report["seconds"].as_array().unwrap() {
+        let count = |key: &str| -> u64 {
+            second[key].as_array().map_or(0, |b| b.iter().map(|b| b[1].as_u64().unwrap()).sum())
+        };
+        assert_eq!(count("latency_ok_hist_us"), second["ok"].as_u64().unwrap(), "{second}");
+        assert_eq!(count("latency_hist_us"), second["completed"].as_u64().unwrap(), "{second}");
+    }
 }

@@ -1,4 +1,4 @@
-//! Replays a saved load run (a `--timeline` file or `--output json` report) through the live
+//! Replays a saved load run (a `--timeline` file or `--format json` report) through the live
 //! console, four seconds of the run per real second, to see what it looks like on a terminal:
 //! `cargo run -p lameduck-report --example live-replay -- run.jsonl`.
 use std::path::PathBuf;

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 /// Render a saved run as one self-contained HTML page.
 ///
-/// FILE is what `lameduck load --output json` printed, a `lameduck load --timeline` file
+/// FILE is what `lameduck load --format json` printed, a `lameduck load --timeline` file
 /// (one JSON record per line), or a lab run's `result.json` (or the run directory itself);
 /// `-` reads it from stdin.
 /// The page has the per-second outcome chart (every status and network outcome with its own
@@ -17,9 +17,14 @@ use std::process::ExitCode;
 ///   lameduck load http://127.0.0.1:8080/ --schedule 'const(100,30s)' --timeline run.jsonl
 ///   lameduck report run.jsonl -o report.html
 ///   lameduck report ./lameduck-runs/lab-1795089909-4242/ -o lab.html
-///   lameduck load http://127.0.0.1:8080/ -s 'const(50,10s)' --output json \
+///   lameduck load http://127.0.0.1:8080/ -s 'const(50,10s)' --format json \
 ///       | lameduck report - -o r.html
 ///   lameduck report merge shard-0.jsonl shard-1.jsonl shard-2.jsonl -o whole.html
+///   lameduck report run.jsonl --format json -o run.json
+///
+/// Exit codes:
+///   0    the report was written
+///   2    the input could not be read, recognised or merged, or the output not written
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment, args_conflicts_with_subcommands = true)]
 pub struct Args {
@@ -28,15 +33,35 @@ pub struct Args {
     /// The saved run: load JSON report, --timeline JSON lines, or lab result.json / run dir.
     #[arg(value_name = "FILE", required = true)]
     pub input: Option<PathBuf>,
-    /// Where to write the HTML page.
-    #[arg(short = 'o', long = "output", value_name = "FILE.html", default_value = "report.html")]
-    pub output: PathBuf,
+    /// Where to write the report (default: report.html, or report.json with --format json).
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// What to write: `html` (the page) or `json` (a load report as `lameduck load --format
+    /// json` prints it; a timeline becomes one JSON object).
+    #[arg(long, value_enum, default_value = "html")]
+    pub format: Format,
+}
+
+/// `--format` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Html,
+    Json,
+}
+
+impl Format {
+    fn default_output(self) -> PathBuf {
+        PathBuf::from(match self {
+            Format::Html => "report.html",
+            Format::Json => "report.json",
+        })
+    }
 }
 
 /// Subcommands of `lameduck report`.
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
-    /// Combine the --timeline files (or --output json reports) of `lameduck load --shard I/N`
+    /// Combine the --timeline files (or --format json reports) of `lameduck load --shard I/N`
     /// runs into the report of the whole schedule: counts per second add up, and latency
     /// percentiles are recomputed exactly from the runs' histograms added together.
     Merge(MergeArgs),
@@ -45,13 +70,17 @@ pub enum Command {
 /// Arguments of `lameduck report merge`.
 #[derive(Debug, clap::Args)]
 pub struct MergeArgs {
-    /// The shards' --timeline files (or --output json reports), one per shard.
+    /// The shards' --timeline files (or --format json reports), one per shard.
     #[arg(value_name = "FILE", required = true)]
     pub inputs: Vec<PathBuf>,
-    /// Where to write the HTML page.
-    #[arg(short = 'o', long = "output", value_name = "FILE.html", default_value = "report.html")]
-    pub output: PathBuf,
-    /// Also write the merged report as JSON (the shape of `lameduck load --output json`).
+    /// Where to write the report (default: report.html, or report.json with --format json).
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// What to write: `html` (the page) or `json` (the merged report, as `lameduck load
+    /// --format json` prints one).
+    #[arg(long, value_enum, default_value = "html")]
+    pub format: Format,
+    /// Also write the merged report as JSON (the shape of `lameduck load --format json`).
     #[arg(long, value_name = "FILE.json")]
     pub json: Option<PathBuf>,
 }
@@ -66,16 +95,21 @@ pub fn execute(args: Args) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let args = SingleArgs { input, output: args.output };
-    let result = crate::render_file(&args.input)
-        .and_then(|(input, html)| crate::write_report(&args.output, &html).map(|()| input));
+    let output = args.output.unwrap_or_else(|| args.format.default_output());
+    let result = match args.format {
+        Format::Html => crate::render_file(&input)
+            .and_then(|(parsed, html)| crate::write_report(&output, &html).map(|()| parsed)),
+        Format::Json => crate::load_report_json(&input).and_then(|(parsed, json)| {
+            crate::write_report(&output, &format!("{json}\n")).map(|()| parsed)
+        }),
+    };
     match result {
-        Ok(input) => {
+        Ok(parsed) => {
             eprintln!(
                 "lameduck report: wrote {} ({} from {})",
-                args.output.display(),
-                input.describe(),
-                args.input.display()
+                output.display(),
+                parsed.describe(),
+                input.display()
             );
             ExitCode::SUCCESS
         }
@@ -86,25 +120,26 @@ pub fn execute(args: Args) -> ExitCode {
     }
 }
 
-struct SingleArgs {
-    input: PathBuf,
-    output: PathBuf,
-}
-
 fn execute_merge(args: MergeArgs) -> ExitCode {
+    let output = args.output.clone().unwrap_or_else(|| args.format.default_output());
     let result = crate::merge_files(&args.inputs).and_then(|merged| {
         if let Some(path) = &args.json {
             let json = crate::merge::to_json(&merged);
             std::fs::write(path, format!("{json}\n"))
                 .map_err(|source| crate::ReportError::Write { path: path.clone(), source })?;
         }
-        crate::write_report(&args.output, &crate::html::load::render(&merged))
+        match args.format {
+            Format::Html => crate::write_report(&output, &crate::html::load::render(&merged)),
+            Format::Json => {
+                crate::write_report(&output, &format!("{}\n", crate::merge::to_json(&merged)))
+            }
+        }
     });
     match result {
         Ok(()) => {
             eprintln!(
                 "lameduck report: wrote {} (merged {} load reports)",
-                args.output.display(),
+                output.display(),
                 args.inputs.len()
             );
             ExitCode::SUCCESS

@@ -1,4 +1,4 @@
-//! Recognising what a saved file is: a load `--output json` report, a `--timeline` JSON-lines
+//! Recognising what a saved file is: a load `--format json` report, a `--timeline` JSON-lines
 //! file, or a lab `result.json`, and reading it with errors that name the line.
 use serde::Deserialize;
 use serde_json::Value;
@@ -59,7 +59,7 @@ fn at(source: &str, line: usize, message: String) -> ReportError {
     ReportError::Input { source_name: source.to_string(), line, message }
 }
 
-/// Reads the load `Report` JSON (as `--output json` prints it, or serialized by a caller).
+/// Reads the load `Report` JSON (as `--format json` prints it, or serialized by a caller).
 pub fn load_report(value: &Value) -> Result<LoadReport, String> {
     LoadReport::deserialize(value).map_err(|e| format!("not a load report: {e}"))
 }
@@ -71,7 +71,7 @@ pub fn lab_result(value: &Value) -> Result<LabResult, String> {
 
 /// The records of a `--timeline` file: each line is a `SecondRecord` tagged `"type":"second"`,
 /// an `Event` tagged `"type":"event"`, the header (`"type":"header"`, first) or the summary
-/// (`"type":"summary"`, last; the `--output json` report without its seconds and events).
+/// (`"type":"summary"`, last; the `--format json` report without its seconds and events).
 /// Lines of other types are skipped, so later additions do not break older readers.
 fn timeline(source: &str, text: &str, values: Vec<Value>) -> Result<Input, ReportError> {
     // Line numbers for messages: the stream gives values, so match them to non-blank lines.
@@ -115,7 +115,7 @@ fn timeline(source: &str, text: &str, values: Vec<Value>) -> Result<Input, Repor
                     line_of(i),
                     "this JSON is neither a load report (`seconds`), a lab result (`scenarios`) nor a \
                      --timeline record (`\"type\": \"second\"` or `\"event\"`); pass the file written by \
-                     `lameduck load --output json`, `--timeline`, or the lab's result.json"
+                     `lameduck load --format json`, `--timeline`, or the lab's result.json"
                         .into(),
                 ))
             }

@@ -45,6 +45,20 @@ pub fn add_buckets(histogram: &mut Histogram<u64>, buckets: &[[u64; 2]]) {
     }
 }
 
+/// The histogram of `all` less the buckets of `part` (a subset of the same latencies, such as
+/// the OK responses among all of them): what remains, exactly, bucket by bucket.
+pub fn difference(all: &[[u64; 2]], part: &[[u64; 2]]) -> Histogram<u64> {
+    let mut remaining = histogram();
+    add_buckets(&mut remaining, all);
+    let mut subtracted = histogram();
+    add_buckets(&mut subtracted, part);
+    if remaining.subtract(&subtracted).is_err() {
+        // `part` was not a subset (a hand-edited file): no honest difference exists.
+        remaining.reset();
+    }
+    remaining
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -64,5 +78,19 @@ mod tests {
         assert_eq!(buckets(&merged), buckets(&whole));
         assert_eq!(percentiles(&merged), percentiles(&whole));
         assert_eq!(merged.len(), 4999);
+    }
+
+    #[test]
+    fn the_difference_is_what_the_part_left_out() {
+        let (mut all, mut ok, mut failed) = (histogram(), histogram(), histogram());
+        for n in 1..2000u64 {
+            let micros = n * 7919 % 500_000 + 1;
+            all.record(micros).unwrap();
+            let into = if n % 3 == 0 { &mut failed } else { &mut ok };
+            into.record(micros).unwrap();
+        }
+        let rest = difference(&buckets(&all), &buckets(&ok));
+        assert_eq!(buckets(&rest), buckets(&failed));
+        assert!(difference(&buckets(&ok), &buckets(&all)).is_empty(), "not a subset");
     }
 }

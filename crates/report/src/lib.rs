@@ -6,7 +6,7 @@
 //! ```no_run
 //! # fn demo(report_json: serde_json::Value) -> Result<(), lameduck_report::ReportError> {
 //! // `report_json` is a load `Report` serialized with serde_json (optionally with the
-//! // `thresholds` array that `--output json` adds).
+//! // `thresholds` array that `--format json` adds).
 //! let html = lameduck_report::render_load_html(&report_json)?;
 //! std::fs::write("report.html", html).map_err(|e| lameduck_report::ReportError::Write {
 //!     path: "report.html".into(),
@@ -69,7 +69,7 @@ pub fn achieved_rate(sent: u64, sending_s: f64) -> f64 {
 }
 
 /// The HTML report of a load run. `report_json` is the load `Report` serialized (what
-/// `lameduck load --output json` prints, with or without its `thresholds`).
+/// `lameduck load --format json` prints, with or without its `thresholds`).
 pub fn render_load_html(report_json: &serde_json::Value) -> Result<String, ReportError> {
     let report = input::load_report(report_json).map_err(|message| ReportError::Input {
         source_name: "load report".into(),
@@ -99,6 +99,25 @@ pub fn render_file(path: &Path) -> Result<(input::Input, String), ReportError> {
         input::Input::Lab(result) => html::lab::render(result),
     };
     Ok((parsed, html))
+}
+
+/// The load report `path` holds (a `--format json` report or a `--timeline` file) as one JSON
+/// object; a lab result is refused (its result.json is JSON already).
+pub fn load_report_json(path: &Path) -> Result<(input::Input, serde_json::Value), ReportError> {
+    let parsed = read_input(path)?;
+    match &parsed {
+        input::Input::Load(report) => {
+            let json = merge::to_json(report);
+            Ok((parsed, json))
+        }
+        input::Input::Lab(_) => Err(ReportError::Input {
+            source_name: path.display().to_string(),
+            line: 1,
+            message: "--format json converts load reports; a lab run's result.json is JSON \
+                      already"
+                .into(),
+        }),
+    }
 }
 
 /// Reads and recognises the input at `path` (a lab run directory stands for its

@@ -143,6 +143,16 @@ pub struct LiveConsole {
     progress: ProgressBar,
     rates: ProgressBar,
     errors: ProgressBar,
+    color: bool,
+}
+
+/// Red (SGR 31) around `text` when `on`: the failure lines of the view stand out.
+fn red(text: String, on: bool) -> String {
+    if on {
+        format!("\x1b[31m{text}\x1b[0m")
+    } else {
+        text
+    }
 }
 
 impl LiveConsole {
@@ -178,7 +188,13 @@ impl LiveConsole {
         let state = LiveState { planned_s, ..LiveState::default() };
         rates.set_message(state.rate_line());
         errors.set_message(state.errors_line());
-        LiveConsole { state, _multi: multi, progress, rates, errors }
+        LiveConsole { state, _multi: multi, progress, rates, errors, color: false }
+    }
+
+    /// Colours the view's failures red (the caller decides, from `--color` and `NO_COLOR`).
+    pub fn with_color(mut self, color: bool) -> LiveConsole {
+        self.color = color;
+        self
     }
 
     /// Takes one closed second and redraws.
@@ -186,9 +202,10 @@ impl LiveConsole {
         self.state.add(record.into());
         self.progress.set_position((self.state.last.t + 1).min(self.state.planned_s.max(1)));
         let failed = crate::html::percent(self.state.failed, self.state.sent);
-        self.progress.set_message(format!("failed so far {failed}"));
+        let failing = self.color && self.state.failed > 0;
+        self.progress.set_message(red(format!("failed so far {failed}"), failing));
         self.rates.set_message(self.state.rate_line());
-        self.errors.set_message(self.state.errors_line());
+        self.errors.set_message(red(self.state.errors_line(), failing));
     }
 
     /// Prints a line above the view (an event such as an `--exec-at` command starting).
@@ -238,6 +255,20 @@ mod tests {
         );
         console.println("event t=1.000s exec_start true");
         console.finish();
+    }
+
+    #[test]
+    fn colour_marks_the_failure_lines_only_when_asked() {
+        let failing = serde_json::json!({"t": 0, "sent": 10, "failed": 1, "codes": {"502": 1}});
+        for color in [false, true] {
+            let mut console =
+                LiveConsole::with_target(Duration::from_secs(10), ProgressDrawTarget::hidden())
+                    .with_color(color);
+            console.second(&failing);
+            assert_eq!(console.errors.message().contains("\x1b[31m"), color);
+            assert_eq!(console.progress.message().contains("\x1b[31m"), color);
+            assert!(!console.rates.message().contains('\x1b'));
+        }
     }
 
     #[test]

@@ -1,11 +1,13 @@
 //! `lameduck report merge`: the reports of `lameduck load --shard I/N` runs (their `--timeline`
-//! files, or `--output json`) combined into the report of the whole schedule.
+//! files, or `--format json`) combined into the report of the whole schedule.
 //!
 //! Shards slice one schedule (send k goes to shard k mod N), and each second of a run is
 //! counted on that run's own clock, so second t of the merge is the sum of second t of every
 //! shard: sends, drops, each status and network outcome. Latency percentiles are recomputed
 //! from the shards' histograms added together (see [`crate::latency`]), so they are exactly
-//! those of one histogram holding every request, per second and for the whole run. Send lag
+//! those of one histogram holding every request, per second and for the whole run; the OK
+//! responses' latency likewise, from their own histograms (unknown, as in the inputs, when one
+//! of them predates it). Send lag
 //! has no histogram in the files: the merge shows the worst shard's.
 use std::collections::BTreeMap;
 
@@ -28,17 +30,17 @@ pub fn merge(reports: &[(String, LoadReport)]) -> Result<LoadReport, String> {
         from_timeline: reports.iter().any(|(_, r)| r.from_timeline),
         ..LoadReport::default()
     };
-    let mut whole = latency::histogram();
-    let mut seconds: BTreeMap<u64, (Second, Histogram<u64>)> = BTreeMap::new();
+    let mut whole = Histograms::new();
+    let mut seconds: BTreeMap<u64, (Second, Histograms)> = BTreeMap::new();
     for (name, report) in reports {
         add_totals(&mut merged, report);
+        whole.ok_known &= report.latency_ok_ms.is_some();
         for second in &report.seconds {
-            let (into, histogram) = seconds
-                .entry(second.t)
-                .or_insert_with(|| (Second::default(), latency::histogram()));
+            let (into, histograms) =
+                seconds.entry(second.t).or_insert_with(|| (Second::default(), Histograms::new()));
             add_second(into, second);
-            latency::add_buckets(histogram, &second.latency_hist_us);
-            latency::add_buckets(&mut whole, &second.latency_hist_us);
+            histograms.add(second);
+            whole.add(second);
         }
         let prefix = match &report.shard {
             Some(shard) => format!("shard {shard}"),
@@ -52,20 +54,45 @@ pub fn merge(reports: &[(String, LoadReport)]) -> Result<LoadReport, String> {
         merged.failures.extend(report.failures.iter().map(|f| format!("{prefix}: {f}")));
     }
     merged.events.sort_by_key(|e| e.t_ms);
-    merged.latency_ms = latency::percentiles(&whole);
+    merged.latency_ms = latency::percentiles(&whole.all);
+    merged.latency_ok_ms = whole.ok_known.then(|| latency::percentiles(&whole.ok));
     merged.seconds = seconds
         .into_iter()
-        .map(|(t, (mut second, histogram))| {
+        .map(|(t, (mut second, histograms))| {
             second.t = t;
-            second.latency_ms = latency::percentiles(&histogram);
-            second.latency_hist_us = latency::buckets(&histogram);
+            second.latency_ms = latency::percentiles(&histograms.all);
+            second.latency_hist_us = latency::buckets(&histograms.all);
+            if histograms.ok_known {
+                second.latency_ok_ms = Some(latency::percentiles(&histograms.ok));
+                second.latency_ok_hist_us = latency::buckets(&histograms.ok);
+            }
             second
         })
         .collect();
     Ok(merged)
 }
 
-/// The merged report as JSON, in the shape of `lameduck load --output json`.
+/// Every response's histogram and the OK responses', added up over several seconds.
+struct Histograms {
+    all: Histogram<u64>,
+    ok: Histogram<u64>,
+    /// Every second added carried its OK histogram (timeline schema 2 or later).
+    ok_known: bool,
+}
+
+impl Histograms {
+    fn new() -> Histograms {
+        Histograms { all: latency::histogram(), ok: latency::histogram(), ok_known: true }
+    }
+
+    fn add(&mut self, second: &Second) {
+        latency::add_buckets(&mut self.all, &second.latency_hist_us);
+        latency::add_buckets(&mut self.ok, &second.latency_ok_hist_us);
+        self.ok_known &= second.latency_ok_ms.is_some() || second.completed == 0;
+    }
+}
+
+/// The merged report as JSON, in the shape of `lameduck load --format json`.
 pub fn to_json(report: &LoadReport) -> serde_json::Value {
     serde_json::to_value(report).unwrap_or_default()
 }
@@ -178,10 +205,43 @@ mod tests {
                 codes: [("200".to_string(), n)].into(),
                 latency_ms: latency::percentiles(&histogram),
                 latency_hist_us: latency::buckets(&histogram),
+                latency_ok_ms: Some(latency::percentiles(&histogram)),
+                latency_ok_hist_us: latency::buckets(&histogram),
                 ..Second::default()
             });
         }
+        report.latency_ok_ms = Some(Latency::default());
         (format!("{shard}.jsonl"), report)
+    }
+
+    #[test]
+    fn ok_latency_merges_exactly_and_stays_unknown_when_an_input_lacks_it() {
+        let a = shard("0/2", &[&[1000, 1200]]);
+        let mut b = shard("1/2", &[&[300, 80_000]]);
+        // Shard 1's 300µs response was a 502: only the 80ms one was OK.
+        let mut ok = latency::histogram();
+        ok.record(80_000).unwrap();
+        let second = &mut b.1.seconds[0];
+        (second.ok, second.failed) = (1, 1);
+        second.latency_ok_ms = Some(latency::percentiles(&ok));
+        second.latency_ok_hist_us = latency::buckets(&ok);
+        let merged = merge(&[a.clone(), b.clone()]).unwrap();
+        let mut expected = latency::histogram();
+        for v in [1000, 1200, 80_000] {
+            expected.record(v).unwrap();
+        }
+        assert_eq!(merged.seconds[0].latency_ok_ms, Some(latency::percentiles(&expected)));
+        assert_eq!(merged.seconds[0].latency_ok_hist_us, latency::buckets(&expected));
+        assert_eq!(merged.latency_ok_ms, Some(latency::percentiles(&expected)));
+        let failed = merged.seconds[0].failed_latency().expect("one failed response");
+        assert_eq!(failed.max, 0.3);
+
+        b.1.latency_ok_ms = None;
+        b.1.seconds[0].latency_ok_ms = None;
+        b.1.seconds[0].latency_ok_hist_us.clear();
+        let merged = merge(&[a, b]).unwrap();
+        assert_eq!(merged.seconds[0].latency_ok_ms, None);
+        assert_eq!(merged.latency_ok_ms, None);
     }
 
     #[test]

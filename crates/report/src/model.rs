@@ -34,6 +34,26 @@ pub struct Second {
     pub latency_ms: Latency,
     /// The second's latencies as `[value_us, count]` buckets (see [`crate::latency`]).
     pub latency_hist_us: Vec<[u64; 2]>,
+    /// Latency of the OK responses (2xx, 3xx) alone; absent from files older than timeline
+    /// schema 2.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latency_ok_ms: Option<Latency>,
+    /// The OK latencies as `[value_us, count]` buckets.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub latency_ok_hist_us: Vec<[u64; 2]>,
+}
+
+impl Second {
+    /// Latency of the second's failed responses (error statuses and network errors): every
+    /// response's histogram less the OK responses'. `None` without failures, or in a file that
+    /// lacks either histogram.
+    pub fn failed_latency(&self) -> Option<Latency> {
+        if self.latency_ok_ms.is_none() || self.latency_hist_us.is_empty() {
+            return None;
+        }
+        let failed = crate::latency::difference(&self.latency_hist_us, &self.latency_ok_hist_us);
+        (!failed.is_empty()).then(|| crate::latency::percentiles(&failed))
+    }
 }
 
 /// A load event (`exec_start`, `exec_exit`, ...).
@@ -46,7 +66,7 @@ pub struct LoadEvent {
     pub exit_code: Option<i32>,
 }
 
-/// One `--fail-on` verdict, as `--output json` adds them under `thresholds`.
+/// One `--fail-on` verdict, as `--format json` adds them under `thresholds`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Verdict {
@@ -88,11 +108,12 @@ pub struct TimelineHeader {
     pub shard: Option<String>,
 }
 
-/// The version of the `--timeline` records: 1 adds the header and summary records.
-pub const TIMELINE_SCHEMA_VERSION: u32 = 1;
+/// The version of the `--timeline` records: 1 adds the header and summary records; 2 adds the
+/// OK responses' latency (`latency_ok_ms`, `latency_ok_hist_us`) to seconds and summary.
+pub const TIMELINE_SCHEMA_VERSION: u32 = 2;
 
 /// The load `Report` (plus the `thresholds`, `failures` and `exec_may_fail` that
-/// `--output json` adds).
+/// `--format json` adds).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct LoadReport {
@@ -111,6 +132,9 @@ pub struct LoadReport {
     pub dropped: u64,
     pub rps: f64,
     pub latency_ms: Latency,
+    /// OK responses' latency over the run; absent from older files.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latency_ok_ms: Option<Latency>,
     pub send_lag_ms: Latency,
     pub seconds: Vec<Second>,
     pub events: Vec<LoadEvent>,
@@ -130,7 +154,7 @@ pub struct LoadReport {
 
 impl LoadReport {
     /// The report a `--timeline` file holds. With its summary record (written when the run
-    /// ends) it is exactly the `--output json` report; without, the totals are summed from
+    /// ends) it is exactly the `--format json` report; without, the totals are summed from
     /// the seconds and the header, if any, gives the schedule, targets and start.
     pub fn from_timeline_records(
         header: Option<TimelineHeader>,
@@ -255,7 +279,7 @@ pub struct Scenario {
     pub pods: Vec<PodPhases>,
 }
 
-/// A lab `result.json` (or the `--output json` summary, which has no timelines).
+/// A lab `result.json` (or the `--format json` summary, which has no timelines).
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default)]
 pub struct LabResult {

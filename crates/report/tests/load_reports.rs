@@ -74,7 +74,8 @@ fn real_runs_render_in_chromium_with_and_without_failures() {
     let code = lameduck_report::cli::execute(lameduck_report::cli::Args {
         command: None,
         input: Some(timeline),
-        output: out.clone(),
+        output: Some(out.clone()),
+        format: lameduck_report::cli::Format::Html,
     });
     assert_eq!(code, std::process::ExitCode::SUCCESS);
     let from_timeline = std::fs::read_to_string(&out).expect("read re-rendered report");

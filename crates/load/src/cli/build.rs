@@ -94,6 +94,20 @@ pub(super) fn plan(args: &Args) -> Result<Built, Diagnostic> {
         }
         plan.exec_at.push(ExecAt { at, command: command.clone() });
     }
+    let ammo = match (&args.ammo, tank.as_ref().and_then(|t| t.ammo.as_ref())) {
+        (Some(path), _) => Some((path.clone(), args.ammo_type)),
+        (None, Some(from_tank)) => Some(from_tank.clone()),
+        (None, None) => None,
+    };
+    if let Some((path, kind)) = ammo {
+        plan.ammo = crate::ammo::load(&path, kind).map_err(|e| miette::miette!("--ammo {e}"))?;
+        if urls.len() > 1 {
+            warnings.push(format!(
+                "ammo requests all go to {}; the other URLs are not used",
+                plan.targets[0].authority()
+            ));
+        }
+    }
     if let Some(shard) = &args.shard {
         plan.shard = Some(Shard::parse(shard).map_err(|e| miette::miette!("--shard {e}"))?);
     }

@@ -146,7 +146,7 @@ impl Sinks {
         }
     }
 
-    /// Ends the timeline with its summary record (`report`, the `--output json` object, without
+    /// Ends the timeline with its summary record (`report`, the `--format json` object, without
     /// its seconds and events, which the timeline already has), flushes the files and reports
     /// the first write error, if any.
     pub fn finish(mut self, report: &serde_json::Value) -> Result<(), String> {

@@ -24,11 +24,15 @@ mod output;
 ///   lameduck load http://10.0.0.7/ --host shop.example -s 'const(50,2m)' \
 ///       --exec-at 10s 'kubectl -n test scale deploy web --replicas=1' --timeline t.jsonl
 ///
-///   lameduck load --tank load.yaml --output json > report.json
+///   lameduck load --tank load.yaml --format json > report.json
 ///
-/// Exit codes: 0 every threshold passed and every --exec-at command succeeded, 1 a --fail-on
-/// threshold was crossed or an --exec-at command failed, 2 bad input or the run could not
-/// start.
+///   lameduck load http://10.0.0.7/ -s 'const(50,1m)' --ammo ammo.txt --ammo-type uri
+///
+/// Exit codes:
+///   0    every --fail-on threshold passed and every --exec-at command succeeded
+///   1    a --fail-on threshold FAILED, or an --exec-at command failed
+///   2    bad input, or the run could not start
+///   130  interrupted by Ctrl-C (or SIGTERM): the partial summary is printed first
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
@@ -67,6 +71,17 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     pub uris_file: Option<PathBuf>,
 
+    /// Yandex.Tank ammo file to take the requests from, round-robin, sent to the first URL's
+    /// server (its path is not used). Format: --ammo-type.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["uris_file", "body", "body_file", "method"])]
+    pub ammo: Option<PathBuf>,
+
+    /// Format of --ammo, by its Tank name: `uri` (`/path [tag]` lines, GET; `[Name: value]`
+    /// lines set headers), `uripost` (`SIZE /path [tag]` then the body, POST) or `phantom`
+    /// (`SIZE [tag]` then a whole HTTP request, sent unchanged).
+    #[arg(long, value_enum, default_value = "phantom", value_name = "TYPE", requires = "ammo")]
+    pub ammo_type: crate::ammo::AmmoType,
+
     /// Open a new connection for every request and send `Connection: close`.
     #[arg(long)]
     pub no_keepalive: bool,
@@ -85,9 +100,18 @@ pub struct Args {
     #[arg(long)]
     pub insecure: bool,
 
-    /// Final report format on stdout: `text` (human summary) or `json` (one JSON object).
-    #[arg(long, value_enum, default_value = "text")]
-    pub output: OutputFormat,
+    /// Final report format on stdout: `human` (summary) or `json` (one JSON object).
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+
+    /// Deprecated spelling of --format.
+    #[arg(long, value_enum, hide = true, conflicts_with = "format", value_name = "FORMAT")]
+    pub output: Option<Format>,
+
+    /// Colour the live console on stderr: auto (when stderr is a terminal), always or never.
+    /// NO_COLOR set to a non-empty value means never, unless --color always.
+    #[arg(long, value_enum, default_value = "auto", value_name = "WHEN")]
+    pub color: ColorChoice,
 
     /// Write each second (and each event) as a JSON line to FILE as it closes.
     #[arg(long, value_name = "FILE")]
@@ -121,8 +145,9 @@ pub struct Args {
     #[arg(long)]
     pub exec_may_fail: bool,
 
-    /// Read target, headers, schedule, timeout and ssl from a Yandex.Tank load.yaml
-    /// (phantom section). URLs, --schedule, --timeout and headers given here take precedence.
+    /// Read target, headers, schedule, timeout, ssl and ammo (ammofile, ammo_type) from a
+    /// Yandex.Tank load.yaml (phantom section). URLs, --schedule, --timeout, --ammo and
+    /// headers given here take precedence.
     #[arg(long, value_name = "LOAD_YAML")]
     pub tank: Option<PathBuf>,
 
@@ -136,15 +161,44 @@ pub struct Args {
     pub report: Option<PathBuf>,
 }
 
-/// `--output` formats.
+/// `--format` values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum OutputFormat {
-    Text,
+pub enum Format {
+    /// The summary for people (`text` is accepted too, its former name).
+    #[value(alias = "text")]
+    Human,
     Json,
+}
+
+/// `--color` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorChoice {
+    /// Whether to colour a stream that is (or is not) a terminal, given `NO_COLOR`'s value.
+    pub fn enabled(self, terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => terminal && no_color.is_none_or(|v| v.is_empty()),
+        }
+    }
 }
 
 /// Runs `lameduck load`.
 pub fn execute(args: Args) -> ExitCode {
+    let format = match args.output {
+        Some(format) => {
+            let name = if format == Format::Json { "json" } else { "human" };
+            eprintln!("lameduck load: --output {name} is deprecated; use --format {name}");
+            format
+        }
+        None => args.format,
+    };
     let built = match build::plan(&args) {
         Ok(built) => built,
         Err(error) => {
@@ -153,12 +207,12 @@ pub fn execute(args: Args) -> ExitCode {
         }
     };
     for warning in &built.warnings {
-        eprintln!("warning: {warning}");
+        eprintln!("lameduck load: warning: {warning}");
     }
     let mut sinks = match files::Sinks::open(&args) {
         Ok(sinks) => sinks,
         Err(error) => {
-            eprintln!("error: {error}");
+            eprintln!("lameduck load: {error}");
             return exit::code(exit::USAGE);
         }
     };
@@ -166,7 +220,7 @@ pub fn execute(args: Args) -> ExitCode {
     let signals = match files::stop_on_signals(stop.clone()) {
         Ok(signals) => signals,
         Err(error) => {
-            eprintln!("error: cannot handle Ctrl-C: {error}");
+            eprintln!("lameduck load: cannot handle Ctrl-C: {error}");
             return exit::code(exit::USAGE);
         }
     };
@@ -175,7 +229,12 @@ pub fn execute(args: Args) -> ExitCode {
     let live = if args.quiet {
         None
     } else {
+        let color = args.color.enabled(
+            std::io::IsTerminal::is_terminal(&std::io::stderr()),
+            std::env::var_os("NO_COLOR").as_deref(),
+        );
         lameduck_report::live::LiveConsole::for_stderr(built.plan.schedule.duration())
+            .map(|console| console.with_color(color))
     };
     let live = std::rc::Rc::new(std::cell::RefCell::new(live));
     let header = output::timeline_header(&built.plan, &built.thresholds);
@@ -187,7 +246,7 @@ pub fn execute(args: Args) -> ExitCode {
     let report = match result {
         Ok(report) => report,
         Err(error) => {
-            eprintln!("error: {error}");
+            eprintln!("lameduck load: {error}");
             return exit::code(exit::USAGE);
         }
     };
@@ -195,26 +254,47 @@ pub fn execute(args: Args) -> ExitCode {
     let failures = output::failures(&report, &verdicts, args.exec_may_fail);
     let json = output::json_value(&report, &verdicts, &failures, args.exec_may_fail);
     if let Err(error) = sinks.finish(&json) {
-        eprintln!("error: {error}");
+        eprintln!("lameduck load: {error}");
     }
     if let Some(path) = &args.report {
         let html = lameduck_report::render_load_html(&json)
             .and_then(|html| lameduck_report::write_report(path, &html));
         match html {
             Ok(()) => eprintln!("lameduck load: wrote {}", path.display()),
-            Err(error) => eprintln!("error: --report {}: {error}", path.display()),
+            Err(error) => eprintln!("lameduck load: --report {}: {error}", path.display()),
         }
     }
-    match args.output {
-        OutputFormat::Json => println!("{json}"),
-        OutputFormat::Text => output::print_summary(&report, &verdicts),
+    match format {
+        Format::Json => println!("{json}"),
+        Format::Human => output::print_summary(&report, &verdicts),
     }
-    if failures.is_empty() {
+    for failure in &failures {
+        eprintln!("{failure}");
+    }
+    // The only stop handle of the command line is the signal handler's.
+    if report.stopped_early {
+        eprintln!("lameduck load: interrupted; the summary covers the run until the stop");
+        exit::code(exit::INTERRUPTED)
+    } else if failures.is_empty() {
         exit::code(exit::PASS)
     } else {
-        for failure in &failures {
-            eprintln!("{failure}");
-        }
         exit::code(exit::FAILED)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ColorChoice;
+    use std::ffi::OsStr;
+
+    #[test]
+    fn no_color_turns_auto_off_but_not_always() {
+        let set = Some(OsStr::new("1"));
+        assert!(ColorChoice::Auto.enabled(true, None));
+        assert!(ColorChoice::Auto.enabled(true, Some(OsStr::new(""))), "empty NO_COLOR is unset");
+        assert!(!ColorChoice::Auto.enabled(true, set));
+        assert!(!ColorChoice::Auto.enabled(false, None), "auto colours only a terminal");
+        assert!(ColorChoice::Always.enabled(false, set));
+        assert!(!ColorChoice::Never.enabled(true, None));
     }
 }

@@ -1,5 +1,5 @@
 //! Human output: one plain line per second on stderr while running, and the final summary (or
-//! the JSON object for `--output json`) on stdout.
+//! the JSON object for `--format json`) on stdout.
 use std::fmt::Write;
 
 use std::time::Duration;
@@ -77,7 +77,8 @@ pub(super) fn print_summary(report: &Report, verdicts: &[Verdict]) {
         writeln!(out, "codes    {}", if codes.is_empty() { "-".into() } else { codes.join(" ") });
     let net: Vec<String> = report.net.iter().map(|(k, n)| format!("{k}={n}")).collect();
     let _ = writeln!(out, "net      {}", if net.is_empty() { "-".into() } else { net.join(" ") });
-    let _ = writeln!(out, "latency  {}", latency(&report.latency_ms));
+    let _ = writeln!(out, "latency  {} (OK responses)", latency(&report.latency_ok_ms));
+    let _ = writeln!(out, "latency  {} (all responses)", latency(&report.latency_ms));
     let _ = writeln!(out, "send lag {}", latency(&report.send_lag_ms));
     for event in &report.events {
         let _ = writeln!(out, "{}", event_line(event));
@@ -87,7 +88,7 @@ pub(super) fn print_summary(report: &Report, verdicts: &[Verdict]) {
         let _ = writeln!(out, "exec-at  {}: {state} ({})", exec_name(exec), exec.status);
     }
     for verdict in verdicts {
-        let state = if verdict.crossed { "CROSSED" } else { "ok" };
+        let state = if verdict.crossed { "FAILED" } else { "passed" };
         let _ =
             writeln!(out, "fail-on  {}: {state} (measured {})", verdict.threshold, verdict.actual);
     }
@@ -105,7 +106,7 @@ pub(super) fn failures(report: &Report, verdicts: &[Verdict], exec_may_fail: boo
     let crossed = verdicts
         .iter()
         .filter(|v| v.crossed)
-        .map(|v| format!("threshold crossed: {} (measured {})", v.threshold, v.actual));
+        .map(|v| format!("threshold FAILED: {} (measured {})", v.threshold, v.actual));
     let failed_exec = report
         .exec
         .iter()
@@ -114,7 +115,7 @@ pub(super) fn failures(report: &Report, verdicts: &[Verdict], exec_may_fail: boo
     crossed.chain(failed_exec).collect()
 }
 
-/// The `--output json` object: the report plus each threshold's verdict and every reason the
+/// The `--format json` object: the report plus each threshold's verdict and every reason the
 /// run failed. The HTML report renders the same object, and the `--timeline` summary record
 /// is this object without its seconds and events.
 pub(super) fn json_value(
@@ -153,7 +154,7 @@ pub(super) fn print_error(error: &miette::Report) {
         eprintln!("{error:?}");
         return;
     }
-    eprintln!("error: {error}");
+    eprintln!("lameduck load: {error}");
     if let Some(help) = error.help() {
         eprintln!("help: {help}");
     }

@@ -58,35 +58,57 @@ pub fn render(report: &LoadReport) -> String {
          failed requests.</p></figure>",
     );
 
+    latency_figure(&mut body, &bars, &axis, &markers);
+    event_table(&mut body, &report.events);
+    page("lameduck load report", &body)
+}
+
+/// The latency chart with its legend: OK-response lines, crosses for failed responses, and
+/// (for older files) hollow points for seconds whose OK latency is unknown.
+fn latency_figure(
+    body: &mut String,
+    bars: &[crate::svg::bars::Bar],
+    axis: &TimeAxis,
+    markers: &[Marker],
+) {
     body.push_str("<figure><figcaption>Latency per second</figcaption><ul class='legend latency'>");
     for series in &latency::SERIES {
         let _ = write!(
             body,
-            "<li>{}<span class='name'>{}</span></li>",
+            "<li>{}<span class='name'>{} (OK responses)</span></li>",
             latency::sample(series),
             series.name
         );
     }
-    let _ = write!(
-        body,
-        "<li>{}<span class='name'>a second with failed responses: its percentiles mix OK and \
-         failed responses, so they are points off the line</span></li></ul>",
-        latency::mixed_sample()
-    );
+    if bars.iter().any(|b| b.failed_latency.is_some()) {
+        let _ = write!(
+            body,
+            "<li>{}<span class='name'>failed responses' p50 (error statuses and network \
+             errors)</span></li>",
+            latency::failed_sample()
+        );
+    }
+    if bars.iter().any(|b| b.ok_unknown) {
+        let _ = write!(
+            body,
+            "<li>{}<span class='name'>a second with failed responses in a file without OK \
+             latency: its percentiles mix OK and failed responses</span></li>",
+            latency::mixed_sample()
+        );
+    }
+    body.push_str("</ul>");
     body.push_str(&latency::chart(
-        &bars,
-        &axis,
-        &markers,
-        "latency p50, p90, p99 and max per second",
+        bars,
+        axis,
+        markers,
+        "latency of OK responses p50, p90, p99 and max per second, failed responses apart",
     ));
     body.push_str(
         "<p class='note'>Measured from each request's scheduled send time, log scale. The lines are \
-         OK-response latency: they run only through seconds whose responses all succeeded. When seconds \
-         are merged, p50 and p90 are averaged and p99 and max are the largest.</p></figure>",
+         the latency of OK (2xx, 3xx) responses, so fast errors during an outage cannot pull them \
+         down; failed responses' latency is drawn apart. When seconds are merged, p50 and p90 \
+         are averaged and p99 and max are the largest.</p></figure>",
     );
-
-    event_table(&mut body, &report.events);
-    page("lameduck load report", &body)
 }
 
 fn summary(body: &mut String, r: &LoadReport) {
@@ -98,16 +120,16 @@ fn summary(body: &mut String, r: &LoadReport) {
     stat(body, &thousands(r.dropped), "dropped (not sent)", r.dropped > 0);
     stat(body, &format!("{:.1}/s", r.rps), "achieved rate", false);
     let l = &r.latency_ms;
-    if r.from_timeline {
+    let triple =
+        |l: &crate::model::Latency| format!("{} / {} / {}", ms(l.p50), ms(l.p99), ms(l.max));
+    match (r.from_timeline, r.latency_ok_ms) {
         // A timeline has per-second percentiles only; the run's own cannot be recovered.
-        stat(body, &ms(l.max), "latency max", false);
-    } else {
-        stat(
-            body,
-            &format!("{} / {} / {}", ms(l.p50), ms(l.p99), ms(l.max)),
-            "latency p50 / p99 / max",
-            false,
-        );
+        (true, _) => stat(body, &ms(l.max), "latency max (all responses)", false),
+        (false, Some(ok)) => {
+            stat(body, &triple(&ok), "latency p50 / p99 / max (OK responses)", false);
+            stat(body, &triple(l), "latency p50 / p99 / max (all responses)", false);
+        }
+        (false, None) => stat(body, &triple(l), "latency p50 / p99 / max (all responses)", false),
     }
     if r.send_lag_ms.p99 > 0.0 {
         stat(body, &ms(r.send_lag_ms.p99), "send lag p99", r.send_lag_ms.p99 > 100.0);
@@ -124,7 +146,11 @@ fn summary(body: &mut String, r: &LoadReport) {
         let _ = write!(
             body,
             "<h3>Thresholds: {}</h3><table class='thresholds'><tr><th>--fail-on</th><th>result</th><th>measured</th></tr>",
-            if crossed == 0 { "all passed".to_string() } else { format!("{crossed} failed") }
+            match crossed {
+                0 => "all passed".to_string(),
+                1 => "1 threshold failed".to_string(),
+                n => format!("{n} thresholds failed"),
+            }
         );
         for v in &r.thresholds {
             let badge = if v.crossed {
@@ -249,6 +275,23 @@ mod tests {
     }
 
     #[test]
+    fn the_summary_labels_ok_latency_and_gives_every_responses_alongside() {
+        let mut r = report(&[("200", 1), ("502", 9)]);
+        r.from_timeline = false;
+        r.latency_ms = crate::model::Latency { p50: 0.3, p90: 0.4, p99: 40.0, max: 41.0 };
+        r.latency_ok_ms =
+            Some(crate::model::Latency { p50: 40.0, p90: 40.0, p99: 40.0, max: 41.0 });
+        let html = render(&r);
+        assert!(html.contains("latency p50 / p99 / max (OK responses)"), "{html}");
+        assert!(html.contains("latency p50 / p99 / max (all responses)"), "{html}");
+        let ok_at = html.find("p99 / max (OK responses)").unwrap();
+        assert!(html[..ok_at].contains("40ms / 40ms / 41ms"), "{html}");
+        // An older file without OK latency says which figure it has.
+        r.latency_ok_ms = None;
+        assert!(!render(&r).contains("p99 / max (OK responses)"));
+    }
+
+    #[test]
     fn an_empty_report_still_renders() {
         let html = crate::render_load_html(&serde_json::json!({})).expect("render");
         assert!(html.contains("no requests in this run"));
@@ -310,6 +353,8 @@ mod tests {
         assert!(html.contains("data-kind='502'"));
         assert_eq!(html.matches("class='marker m-exec'").count(), 2, "one per chart");
         assert!(html.contains("✗ FAILED"));
+        assert!(html.contains("Thresholds: 1 threshold failed"), "{html}");
+        assert!(!html.contains(">1 failed<"));
         assert!(html.contains("20.0%"));
     }
 }

@@ -17,6 +17,47 @@ pub struct Bar {
     /// p50 and p90 are the completion-weighted means of the merged seconds'; p99 and max the
     /// largest, so merging never hides a spike.
     pub latency: Latency,
+    /// The OK responses' latency, merged the same way (weighted by OK responses); `None` when
+    /// the bar has none, or when a file older than timeline schema 2 mixes them with failed
+    /// responses (see `ok_unknown`).
+    pub ok_latency: Option<Latency>,
+    /// Latency of the failed responses that have one (error statuses, network errors), when
+    /// the file records it.
+    pub failed_latency: Option<Latency>,
+    /// A second of the bar had OK and failed responses but no separate OK latency (an older
+    /// file): only the mixed `latency` is known there.
+    pub ok_unknown: bool,
+}
+
+/// Percentiles of several seconds merged into one bar: p50 and p90 weighted means, p99 and
+/// max the largest.
+#[derive(Default)]
+struct Blend {
+    p50: f64,
+    p90: f64,
+    weight: u64,
+    latency: Latency,
+}
+
+impl Blend {
+    fn add(&mut self, latency: Latency, weight: u64) {
+        if weight == 0 {
+            return;
+        }
+        self.p50 += latency.p50 * weight as f64;
+        self.p90 += latency.p90 * weight as f64;
+        self.weight += weight;
+        self.latency.p99 = self.latency.p99.max(latency.p99);
+        self.latency.max = self.latency.max.max(latency.max);
+    }
+
+    fn finish(self) -> Option<Latency> {
+        (self.weight > 0).then(|| Latency {
+            p50: self.p50 / self.weight as f64,
+            p90: self.p90 / self.weight as f64,
+            ..self.latency
+        })
+    }
 }
 
 impl Bar {
@@ -57,28 +98,43 @@ pub fn bars(seconds: &[Second], max_bars: usize) -> Vec<Bar> {
             counts: [0; Kind::COUNT],
             completed: 0,
             latency: Latency::default(),
+            ok_latency: None,
+            failed_latency: None,
+            ok_unknown: false,
         })
         .collect();
-    // Weighted sums for the mean percentiles, divided at the end.
-    let mut weighted = vec![(0.0_f64, 0.0_f64); count];
+    // (every response, OK responses, failed responses) per bar, finished at the end.
+    let mut blends: Vec<[Blend; 3]> = (0..count).map(|_| Default::default()).collect();
     for s in seconds {
         let i = ((s.t / per_bar) as usize).min(count - 1);
         let bar = &mut out[i];
-        add_counts(&mut bar.counts, &s.codes, &s.net, s.dropped);
+        let mut counts = [0; Kind::COUNT];
+        add_counts(&mut counts, &s.codes, &s.net, s.dropped);
+        let failed: u64 =
+            Kind::ALL.iter().filter(|k| k.is_failure()).map(|k| counts[k.index()]).sum();
+        let ok = counts[Kind::Http2xx.index()] + counts[Kind::Http3xx.index()];
+        for (total, n) in bar.counts.iter_mut().zip(counts) {
+            *total += n;
+        }
         let done = s.completed.max(s.codes.values().sum::<u64>() + s.net.values().sum::<u64>());
-        if done > 0 {
-            weighted[i].0 += s.latency_ms.p50 * done as f64;
-            weighted[i].1 += s.latency_ms.p90 * done as f64;
-            bar.latency.p99 = bar.latency.p99.max(s.latency_ms.p99);
-            bar.latency.max = bar.latency.max.max(s.latency_ms.max);
+        let [all, ok_blend, failed_blend] = &mut blends[i];
+        all.add(s.latency_ms, done);
+        match (s.latency_ok_ms, failed) {
+            (Some(latency), _) => ok_blend.add(latency, ok),
+            // Before timeline schema 2: every response's latency is the OK responses' only
+            // when none failed.
+            (None, 0) => ok_blend.add(s.latency_ms, done),
+            (None, _) => bar.ok_unknown |= ok > 0,
+        }
+        if let Some(latency) = s.failed_latency() {
+            failed_blend.add(latency, failed);
         }
         bar.completed += done;
     }
-    for (bar, (p50, p90)) in out.iter_mut().zip(weighted) {
-        if bar.completed > 0 {
-            bar.latency.p50 = p50 / bar.completed as f64;
-            bar.latency.p90 = p90 / bar.completed as f64;
-        }
+    for (bar, [all, ok, failed]) in out.iter_mut().zip(blends) {
+        bar.latency = all.finish().unwrap_or_default();
+        bar.ok_latency = if bar.ok_unknown { None } else { ok.finish() };
+        bar.failed_latency = failed.finish();
     }
     out
 }

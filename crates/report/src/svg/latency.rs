@@ -1,10 +1,12 @@
 //! The latency chart: p50, p90, p99 and max per bar on a log scale (a timeout next to a
 //! millisecond answer would flatten a linear one), each line with its own dash pattern.
 //!
-//! The per-second percentiles cover every response, and during an outage fast 502s pull them
-//! down: an outage would read as an improvement. So the lines run only through seconds whose
-//! responses were all OK (there they are OK-response latency), and a second with failed
-//! responses gets the failure band and hollow points instead, labelled as mixed.
+//! The lines are the OK responses' latency (2xx and 3xx): every response's percentiles would
+//! fall during an outage, when fast 502s pull them down, and an outage would read as an
+//! improvement. Failed responses' latency is drawn apart, as a cross per second at their p50
+//! (their p99 and max in its tooltip), on top of the failure band. Files older than timeline
+//! schema 2 have no OK latency of their own: there a second with failed responses breaks the
+//! lines and gets hollow points, labelled as mixed.
 use std::fmt::Write;
 
 use super::bars::{failure_spans, Bar};
@@ -53,7 +55,11 @@ pub fn chart(bars: &[Bar], axis: &TimeAxis, marks: &[Marker], aria_label: &str) 
         super::esc(aria_label)
     );
     let done: Vec<&Bar> = bars.iter().filter(|b| b.completed > 0).collect();
-    let values = done.iter().flat_map(|b| SERIES.iter().map(move |s| (s.get)(&b.latency)));
+    let shown = |b: &&Bar| {
+        let mixed = b.ok_unknown.then_some(b.latency);
+        [b.ok_latency, b.failed_latency, mixed].into_iter().flatten()
+    };
+    let values = done.iter().flat_map(shown).flat_map(|l| SERIES.iter().map(move |s| (s.get)(&l)));
     let y = Log::covering(values, (bottom, top));
     log_axis(&mut out, &y);
     if done.is_empty() {
@@ -69,13 +75,13 @@ pub fn chart(bars: &[Bar], axis: &TimeAxis, marks: &[Marker], aria_label: &str) 
         let _ = write!(
             out,
             "<rect class='failure-band' x='{x0:.2}' y='{top:.1}' width='{w:.2}' height='{PLOT_HEIGHT}' \
-             fill='{BAND_COLOR}'><title>failed responses {s0} to {s1}: latency there mixes OK and \
-             failed responses</title></rect>",
+             fill='{BAND_COLOR}'><title>failed responses {s0} to {s1}</title></rect>",
             w = (x1 - x0).max(1.0),
             s0 = super::seconds_label(t0 as f64),
             s1 = super::seconds_label(t1 as f64),
         );
     }
+    failed_marks(&mut out, bars, axis, &y);
     for series in SERIES.iter().rev() {
         mixed_points(&mut out, bars, axis, &y, series);
         let points = polyline_points(bars, axis, &y, series.get);
@@ -127,10 +133,41 @@ pub fn mixed_sample() -> String {
         .to_string()
 }
 
-/// Hollow points for the bars with failed responses, whose percentiles mix OK and failed
-/// responses and so are not drawn as part of the line.
+/// Color of the crosses for failed responses' latency (the 5xx red of the outcome chart).
+pub const FAILED_COLOR: &str = "#c0392b";
+
+/// A legend sample of the cross drawn for failed responses' latency.
+pub fn failed_sample() -> String {
+    format!(
+        "<svg class='sample' width='12' height='12' viewBox='0 0 12 12' aria-hidden='true'>\
+         <path d='M2.5,2.5L9.5,9.5M9.5,2.5L2.5,9.5' stroke='{FAILED_COLOR}' stroke-width='1.8'/></svg>"
+    )
+}
+
+/// A cross at each bar's failed-response p50, with their percentiles in the tooltip.
+fn failed_marks(out: &mut String, bars: &[Bar], axis: &TimeAxis, y: &Log) {
+    for bar in bars {
+        let Some(l) = bar.failed_latency else { continue };
+        let (cx, cy) = (axis.map((bar.t0 + bar.t1) as f64 / 2.0), y.map(l.p50));
+        let _ = write!(
+            out,
+            "<path class='failed-latency' d='M{x0:.2},{y0:.2}l6,6m0,-6l-6,6' stroke='{FAILED_COLOR}' \
+             stroke-width='1.8'><title>failed responses ({failed}): p50 {p50}, p99 {p99}, max \
+             {max}</title></path>",
+            x0 = cx - 3.0,
+            y0 = cy - 3.0,
+            failed = bar.failures(),
+            p50 = ms_label(l.p50),
+            p99 = ms_label(l.p99),
+            max = ms_label(l.max),
+        );
+    }
+}
+
+/// Hollow points for the bars whose OK latency is unknown (older files): their percentiles
+/// mix OK and failed responses and so are not drawn as part of the line.
 fn mixed_points(out: &mut String, bars: &[Bar], axis: &TimeAxis, y: &Log, series: &Series) {
-    for bar in bars.iter().filter(|b| b.completed > 0 && b.failures() > 0) {
+    for bar in bars.iter().filter(|b| b.ok_unknown) {
         let value = (series.get)(&bar.latency);
         let _ = write!(
             out,
@@ -148,9 +185,9 @@ fn mixed_points(out: &mut String, bars: &[Bar], axis: &TimeAxis, y: &Log, series
     }
 }
 
-/// Path data through the center of each bar whose responses were all OK; a bar without
-/// completions or with failed responses starts a new subpath, and an isolated point becomes
-/// a short tick so it stays visible.
+/// Path data through the center of each bar with an OK latency; a bar without OK responses
+/// (or whose OK latency is unknown) starts a new subpath, and an isolated point becomes a short
+/// tick so it stays visible.
 fn polyline_points(bars: &[Bar], axis: &TimeAxis, y: &Log, get: fn(&Latency) -> f64) -> String {
     let mut d = String::new();
     let mut run: Vec<(f64, f64)> = Vec::new();
@@ -170,12 +207,12 @@ fn polyline_points(bars: &[Bar], axis: &TimeAxis, y: &Log, get: fn(&Latency) -> 
         run.clear();
     };
     for bar in bars {
-        if bar.completed == 0 || bar.failures() > 0 {
+        let Some(latency) = bar.ok_latency else {
             flush(&mut run, &mut d);
             continue;
-        }
+        };
         let x = axis.map((bar.t0 + bar.t1) as f64 / 2.0);
-        run.push((x, y.map(get(&bar.latency))));
+        run.push((x, y.map(get(&latency))));
     }
     flush(&mut run, &mut d);
     d
@@ -230,6 +267,51 @@ mod tests {
         assert!(!d.contains(&format!("{:.2},", axis.map(2.5))), "{d}");
         assert_eq!(svg.matches("class='mixed m-").count(), SERIES.len());
         assert_eq!(svg.matches("class='failure-band'").count(), 1);
+    }
+
+    #[test]
+    fn an_outage_does_not_pull_the_ok_lines_down_and_failed_latency_is_drawn_apart() {
+        // Second 2 is an outage: 9 fast 502s (0.3ms) and 1 OK response at 40ms. Every
+        // response's p50 is 0.3ms; the OK line must stay at 40ms and the 502s get a cross.
+        let ok = |t: u64| {
+            let mut s = second(t, 5, 40.0);
+            s.codes.insert("200".into(), 5);
+            (s.ok, s.latency_ok_ms) = (5, Some(s.latency_ms));
+            s
+        };
+        let mut all = crate::latency::histogram();
+        let mut ok_only = crate::latency::histogram();
+        all.record_n(300, 9).unwrap();
+        all.record(40_000).unwrap();
+        ok_only.record(40_000).unwrap();
+        let outage = Second {
+            t: 2,
+            completed: 10,
+            ok: 1,
+            failed: 9,
+            codes: [("502".to_string(), 9), ("200".to_string(), 1)].into(),
+            latency_ms: crate::latency::percentiles(&all),
+            latency_hist_us: crate::latency::buckets(&all),
+            latency_ok_ms: Some(crate::latency::percentiles(&ok_only)),
+            latency_ok_hist_us: crate::latency::buckets(&ok_only),
+            ..Second::default()
+        };
+        let seconds = vec![ok(0), ok(1), outage, ok(3)];
+        let axis = TimeAxis::new(0.0, 4.0);
+        let svg = chart(&bars(&seconds, MAX_BARS), &axis, &[], "t");
+        let p50 = &svg[svg.find("class='line l-p50'").unwrap()..];
+        let d = &p50[p50.find("d='").unwrap() + 3..];
+        let d = &d[..d.find('\'').unwrap()];
+        assert_eq!(d.matches('M').count(), 1, "one unbroken OK line: {d}");
+        let ys: Vec<&str> = d.split(['M', 'L']).filter(|p| !p.is_empty()).collect();
+        assert_eq!(ys.len(), 4, "{d}");
+        let y_of = |p: &str| p.split(',').nth(1).unwrap().parse::<f64>().unwrap();
+        // Within a pixel (the histogram's 40ms is 40.0xx ms); 0.3ms would be far below.
+        let dips = ys.iter().any(|p| (y_of(p) - y_of(ys[0])).abs() > 1.0);
+        assert!(!dips, "the line dips in the outage: {d}");
+        assert_eq!(svg.matches("class='failed-latency'").count(), 1);
+        assert!(svg.contains("failed responses (9): p50 0.3ms"), "{svg}");
+        assert!(!svg.contains("class='mixed"), "OK latency is known: nothing is mixed");
     }
 
     #[test]
