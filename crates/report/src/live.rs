@@ -156,7 +156,7 @@ impl<W: Write> Screen<W> {
         let (on, off) = if red && self.colour { (RED, RESET) } else { ("", "") };
         let mut text = String::from(if self.drawn { ERASE_LINE } else { "" });
         for line in lines {
-            text.push_str(&format!("{on}{line}{off}\n"));
+            text.push_str(&format!("{on}{}{off}\n", printable(line)));
         }
         text.push_str(&format!("{NO_WRAP}{}{WRAP}", self.status));
         if let Some(out) = self.out.as_mut() {
@@ -176,6 +176,26 @@ impl<W: Write> Screen<W> {
         }
         self.out.take()
     }
+}
+
+/// `line` without escape sequences and control characters (tabs aside): a command's own
+/// cursor movements or carriage returns must not move the console's cursor off the status line
+/// or overwrite the log.
+fn printable(line: &str) -> String {
+    let mut text = String::with_capacity(line.len());
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            // A CSI sequence ends with a byte in @..~ (colours end in `m`, moves in `A`...);
+            // other escapes (`ESC M`, reverse line feed) are two characters.
+            if chars.next() == Some('[') {
+                while chars.next().is_some_and(|c| !('\x40'..='\x7e').contains(&c)) {}
+            }
+        } else if c == '\t' || !c.is_control() {
+            text.push(c);
+        }
+    }
+    text
 }
 
 impl LiveConsole {
@@ -287,6 +307,16 @@ mod tests {
         // the last one by `finish`.
         let erases = String::from_utf8_lossy(&out).matches(ERASE_LINE).count();
         assert_eq!(erases, 6);
+    }
+
+    #[test]
+    fn a_printed_line_cannot_move_the_cursor_off_the_status_line() {
+        let console = LiveConsole::new(Duration::from_secs(1), Vec::new(), false);
+        console.println("kept");
+        console.println("\x1b[1A\x1b[2K\x1b[31mred\x1b[0m\rover\tTAB\x1bM");
+        let screen = Screen::render(&console.finish());
+        assert!(screen.erased_finished_lines.is_empty(), "{:?}", screen.erased_finished_lines);
+        assert_eq!(screen.lines, ["kept", "redover\tTAB"]);
     }
 
     #[test]
