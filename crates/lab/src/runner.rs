@@ -382,11 +382,16 @@ async fn drive(
             stop: Some(load_stop),
             ..RunHooks::default()
         };
-        let _ = done_tx.send(lameduck_load::run(&plan, hooks));
+        let result = lameduck_load::run(&plan, hooks);
         let console = console.into_inner();
         if let Some(c) = console {
             c.finish();
         }
+        if let (true, Ok(report)) = (live, &result) {
+            let json = serde_json::to_value(report).unwrap_or_default();
+            eprintln!("{}", lameduck_report::windows::summary_of_load_json(&json));
+        }
+        let _ = done_tx.send(result);
     })?;
     let started = start_rx.await.map_err(|_| anyhow!("the load engine did not start"))?;
     let mut actions = s.actions.clone();

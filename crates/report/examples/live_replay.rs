@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use lameduck_report::input::{parse, Input};
 use lameduck_report::live::{LiveConsole, LiveSecond};
+use lameduck_report::windows::{failure_windows, failures_of, summary};
 
 fn main() -> ExitCode {
     let Some(path) = std::env::args_os().nth(1).map(PathBuf::from) else {
@@ -58,7 +59,9 @@ fn main() -> ExitCode {
     if let Some(console) = console {
         let state = console.state().clone();
         console.finish();
-        eprintln!("{}\n{}", state.rate_line(), state.errors_line());
+        eprintln!("{}", state.status_line());
     }
+    let failures: Vec<_> = report.seconds.iter().map(|s| (s.t, failures_of(s))).collect();
+    eprintln!("{}", summary(&failure_windows(failures.iter().map(|(t, f)| (*t, f)))));
     ExitCode::SUCCESS
 }

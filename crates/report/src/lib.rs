@@ -29,6 +29,7 @@ pub mod model;
 pub mod outcome;
 pub mod stops;
 pub mod svg;
+pub mod windows;
 
 use std::path::{Path, PathBuf};
 

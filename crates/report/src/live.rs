@@ -1,6 +1,8 @@
-//! The live console: on a terminal, a compact view redrawn each second with the schedule's
-//! progress, the current rates and the errors so far by kind. Off a terminal (CI logs, pipes)
-//! callers keep their plain line per second; [`LiveConsole::for_stderr`] tells them which.
+//! The live console: on a terminal, a scrolling log above ONE status line. Every second with
+//! failures, every event and every line an `--exec-at` command prints is written as its own
+//! line and stays in the scrollback; only the bottom status line (elapsed of planned seconds,
+//! rate, totals, p99) is erased and redrawn. Off a terminal (CI logs, pipes) callers keep their
+//! plain line per second; [`LiveConsole::for_stderr`] tells them which.
 //!
 //! ```no_run
 //! use std::time::Duration;
@@ -18,14 +20,22 @@
 //!     console.finish();
 //! }
 //! ```
-use std::fmt::Write;
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Stderr, Write};
+use std::sync::Mutex;
 use std::time::Duration;
 
-use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
-
 use crate::model::Second;
-use crate::outcome::{add_counts, Kind, KindCounts};
+use crate::windows::{describe_counts, failures_of, FailureCounts};
+
+/// Back to the start of the line and erase it: the only erase the console ever sends, and only
+/// while the cursor is on the status line (every log line ends with a newline).
+const ERASE_LINE: &str = "\r\x1b[2K";
+/// Auto-wrap off while the status line is drawn, so a narrow terminal cuts it instead of
+/// wrapping it onto a second row that the next erase would miss.
+const NO_WRAP: &str = "\x1b[?7l";
+const WRAP: &str = "\x1b[?7h";
+const RED: &str = "\x1b[31m";
+const RESET: &str = "\x1b[0m";
 
 /// What the console needs from one second. Build it from a load `SecondRecord` serialized as
 /// JSON (`From<&serde_json::Value>`) or from this crate's [`Second`] view.
@@ -36,23 +46,20 @@ pub struct LiveSecond {
     pub ok: u64,
     pub failed: u64,
     pub dropped: u64,
-    pub counts: KindCounts,
-    pub p50_ms: f64,
+    /// Statuses ≥ 500 and network outcomes, by name.
+    pub failures: FailureCounts,
     pub p99_ms: f64,
 }
 
 impl From<&Second> for LiveSecond {
     fn from(s: &Second) -> LiveSecond {
-        let mut counts = [0; Kind::COUNT];
-        add_counts(&mut counts, &s.codes, &s.net, s.dropped);
         LiveSecond {
             t: s.t,
             sent: s.sent,
             ok: s.ok,
             failed: s.failed,
             dropped: s.dropped,
-            counts,
-            p50_ms: s.latency_ms.p50,
+            failures: failures_of(s),
             p99_ms: s.latency_ms.p99,
         }
     }
@@ -73,86 +80,122 @@ impl From<serde_json::Value> for LiveSecond {
     }
 }
 
-/// Totals since the start, and the text of the view (pure, so it is testable without a
+/// Totals since the start, and the text of the lines (pure, so it is testable without a
 /// terminal).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct LiveState {
     pub planned_s: u64,
+    /// Seconds closed so far.
+    pub elapsed_s: u64,
     pub last: LiveSecond,
     pub sent: u64,
+    pub ok: u64,
     pub failed: u64,
-    pub counts: KindCounts,
 }
 
 impl LiveState {
     pub fn add(&mut self, second: LiveSecond) {
         self.sent += second.sent;
+        self.ok += second.ok;
         self.failed += second.failed;
-        for (total, n) in self.counts.iter_mut().zip(second.counts) {
-            *total += n;
-        }
+        self.elapsed_s = self.elapsed_s.max(second.t + 1);
         self.last = second;
     }
 
-    /// The line after the progress bar: the last second's rates and latency.
-    pub fn rate_line(&self) -> String {
-        let l = &self.last;
+    /// The bottom line: `12/60s  100/s  sent 1200  ok 1180  failed 20 (1.67%)  p99 30ms`.
+    pub fn status_line(&self) -> String {
         format!(
-            "t={}s  sent {}/s  ok {}/s  failed {}/s  dropped {}/s  p50 {}  p99 {}",
-            l.t,
-            l.sent,
-            l.ok,
-            l.failed,
-            l.dropped,
-            crate::html::ms(l.p50_ms),
-            crate::html::ms(l.p99_ms)
+            "{}/{}s  {}/s  sent {}  ok {}  failed {} ({})  p99 {}",
+            self.elapsed_s,
+            self.planned_s,
+            self.last.sent,
+            self.sent,
+            self.ok,
+            self.failed,
+            crate::html::percent(self.failed, self.sent),
+            crate::html::ms(self.last.p99_ms)
         )
     }
 
-    /// The errors so far by kind (with the last second's in parentheses).
-    pub fn errors_line(&self) -> String {
-        let mut line = format!("errors {} of {} sent", self.failed, self.sent);
-        let kinds: Vec<Kind> = Kind::ALL
-            .iter()
-            .copied()
-            .filter(|k| *k != Kind::Http2xx && *k != Kind::Http3xx)
-            .collect();
-        let mut any = false;
-        for kind in kinds.iter().filter(|k| self.counts[k.index()] > 0) {
-            let _ = write!(
-                line,
-                "{} {} {}",
-                if any { " ·" } else { ":" },
-                kind.label(),
-                self.counts[kind.index()]
-            );
-            let now = self.last.counts[kind.index()];
-            if now > 0 {
-                let _ = write!(line, " (+{now})");
-            }
-            any = true;
-        }
-        line
+    /// The log line of a second with failures (`t=8s  502 × 56, refused × 1  (of 100
+    /// sent)`), or `None` for a second without.
+    pub fn failure_line(second: &LiveSecond) -> Option<String> {
+        let counts = describe_counts(&second.failures);
+        (!counts.is_empty())
+            .then(|| format!("t={}s  {counts}  (of {} sent)", second.t, second.sent))
     }
 }
 
-/// The live view on stderr. Dropping it without [`LiveConsole::finish`] also clears it.
-pub struct LiveConsole {
+/// True when colour is wanted on stderr by default: stderr is a terminal and `NO_COLOR` is
+/// unset or empty. A `--color` flag overrides it by passing its own value to
+/// [`LiveConsole::new`].
+pub fn default_colour() -> bool {
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    !no_color && std::io::stderr().is_terminal()
+}
+
+/// The live view, drawing on `W` (stderr unless a test renders into a buffer). Dropping it
+/// without [`LiveConsole::finish`] also erases the status line.
+pub struct LiveConsole<W: Write = Stderr> {
     state: LiveState,
-    _multi: MultiProgress,
-    progress: ProgressBar,
-    rates: ProgressBar,
-    errors: ProgressBar,
-    color: bool,
+    screen: Mutex<Screen<W>>,
 }
 
-/// Red (SGR 31) around `text` when `on`: the failure lines of the view stand out.
-fn red(text: String, on: bool) -> String {
-    if on {
-        format!("\x1b[31m{text}\x1b[0m")
-    } else {
-        text
+/// The output, the status line and whether it is on the output now.
+struct Screen<W> {
+    out: Option<W>,
+    colour: bool,
+    status: String,
+    drawn: bool,
+}
+
+impl<W: Write> Screen<W> {
+    /// Erases the status line if drawn, writes `lines` for good (in red if `red` and colour
+    /// is on), and draws the status line below them.
+    fn update<'a>(&mut self, lines: impl IntoIterator<Item = &'a str>, red: bool) {
+        let (on, off) = if red && self.colour { (RED, RESET) } else { ("", "") };
+        let mut text = String::from(if self.drawn { ERASE_LINE } else { "" });
+        for line in lines {
+            text.push_str(&format!("{on}{}{off}\n", printable(line)));
+        }
+        text.push_str(&format!("{NO_WRAP}{}{WRAP}", self.status));
+        if let Some(out) = self.out.as_mut() {
+            // One write per update, so that a line is never torn by a concurrent writer; a
+            // write error only loses the display (a console must never stop a run).
+            let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+            self.drawn = true;
+        }
     }
+
+    /// Erases the status line, leaving the terminal for the summary.
+    fn clear(&mut self) -> Option<W> {
+        if std::mem::take(&mut self.drawn) {
+            if let Some(out) = self.out.as_mut() {
+                let _ = out.write_all(ERASE_LINE.as_bytes()).and_then(|()| out.flush());
+            }
+        }
+        self.out.take()
+    }
+}
+
+/// `line` without escape sequences and control characters (tabs aside): a command's own
+/// cursor movements or carriage returns must not move the console's cursor off the status line
+/// or overwrite the log.
+fn printable(line: &str) -> String {
+    let mut text = String::with_capacity(line.len());
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            // A CSI sequence ends with a byte in @..~ (colours end in `m`, moves in `A`...);
+            // other escapes (`ESC M`, reverse line feed) are two characters.
+            if chars.next() == Some('[') {
+                while chars.next().is_some_and(|c| !('\x40'..='\x7e').contains(&c)) {}
+            }
+        } else if c == '\t' || !c.is_control() {
+            text.push(c);
+        }
+    }
+    text
 }
 
 impl LiveConsole {
@@ -161,56 +204,47 @@ impl LiveConsole {
     pub fn for_stderr(planned: Duration) -> Option<LiveConsole> {
         std::io::stderr()
             .is_terminal()
-            .then(|| LiveConsole::with_target(planned, ProgressDrawTarget::stderr_with_hz(4)))
+            .then(|| LiveConsole::new(planned, std::io::stderr(), default_colour()))
     }
+}
 
-    /// A console drawing to `target` (tests use a hidden or in-memory one).
-    pub fn with_target(planned: Duration, target: ProgressDrawTarget) -> LiveConsole {
+impl<W: Write> LiveConsole<W> {
+    /// A console drawing on `out`, colouring the lines of failing seconds if `colour`.
+    pub fn new(planned: Duration, out: W, colour: bool) -> LiveConsole<W> {
         let planned_s = planned.as_secs_f64().ceil() as u64;
-        let multi = MultiProgress::with_draw_target(target);
-        let progress = multi.add(ProgressBar::new(planned_s.max(1)));
-        progress.set_style(
-            ProgressStyle::with_template("schedule [{bar:36}] {pos}/{len}s  {msg}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> "),
-        );
-        // Drawn first, so that the view's lines appear in order from the start.
-        progress.tick();
-        let line = || {
-            let bar = multi.add(ProgressBar::new(1));
-            bar.set_style(
-                ProgressStyle::with_template("{msg}")
-                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
-            );
-            bar
-        };
-        let (rates, errors) = (line(), line());
         let state = LiveState { planned_s, ..LiveState::default() };
-        rates.set_message(state.rate_line());
-        errors.set_message(state.errors_line());
-        LiveConsole { state, _multi: multi, progress, rates, errors, color: false }
+        let status = state.status_line();
+        let mut screen = Screen { out: Some(out), colour, status, drawn: false };
+        screen.update([], false);
+        LiveConsole { state, screen: Mutex::new(screen) }
     }
 
-    /// Colours the view's failures red (the caller decides, from `--color` and `NO_COLOR`).
-    pub fn with_color(mut self, color: bool) -> LiveConsole {
-        self.color = color;
+    /// The same console with colour as the caller's `--color` decided (replaces the default).
+    pub fn with_color(self, colour: bool) -> LiveConsole<W> {
+        self.screen().colour = colour;
         self
     }
 
-    /// Takes one closed second and redraws.
-    pub fn second(&mut self, record: impl Into<LiveSecond>) {
-        self.state.add(record.into());
-        self.progress.set_position((self.state.last.t + 1).min(self.state.planned_s.max(1)));
-        let failed = crate::html::percent(self.state.failed, self.state.sent);
-        let failing = self.color && self.state.failed > 0;
-        self.progress.set_message(red(format!("failed so far {failed}"), failing));
-        self.rates.set_message(self.state.rate_line());
-        self.errors.set_message(red(self.state.errors_line(), failing));
+    fn screen(&self) -> std::sync::MutexGuard<'_, Screen<W>> {
+        self.screen.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Prints a line above the view (an event such as an `--exec-at` command starting).
+    /// Takes one closed second: a second with failures gets its own log line; the status
+    /// line is redrawn.
+    pub fn second(&mut self, record: impl Into<LiveSecond>) {
+        let second = record.into();
+        let failure = LiveState::failure_line(&second);
+        self.state.add(second);
+        let mut screen = self.screen();
+        screen.status = self.state.status_line();
+        screen.update(failure.as_deref(), true);
+    }
+
+    /// Logs a line above the status line (an event, a line an `--exec-at` command printed);
+    /// it stays in the scrollback.
     pub fn println(&self, line: impl AsRef<str>) {
-        self.progress.println(line.as_ref());
+        // Split, so that a line with its own newlines cannot leave the status line's row.
+        self.screen().update(line.as_ref().lines(), false);
     }
 
     /// What the view shows now.
@@ -218,57 +252,90 @@ impl LiveConsole {
         &self.state
     }
 
-    /// Removes the view, leaving the terminal for the summary.
-    pub fn finish(self) {
-        for bar in [&self.progress, &self.rates, &self.errors] {
-            bar.finish_and_clear();
-        }
+    /// Erases the status line (the log stays) and hands back the output.
+    pub fn finish(self) -> W {
+        self.screen().clear().expect("the output is only taken here or on drop")
+    }
+}
+
+impl<W: Write> Drop for LiveConsole<W> {
+    fn drop(&mut self) {
+        self.screen().clear();
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use lameduck_testkit::terminal::Screen;
+
     use super::*;
 
-    #[test]
-    fn json_records_feed_rates_and_errors_by_kind() {
-        let mut console =
-            LiveConsole::with_target(Duration::from_secs(10), ProgressDrawTarget::hidden());
-        console.second(LiveSecond::from(
-            &serde_json::json!({"t": 0, "sent": 100, "ok": 100, "codes": {"200": 100}}),
-        ));
-        assert_eq!(console.state().errors_line(), "errors 0 of 100 sent");
-        console.second(serde_json::json!({
-            "t": 1, "sent": 100, "ok": 95, "failed": 5, "dropped": 2,
-            "codes": {"200": 95, "502": 3}, "net": {"refused": 2},
-            "latency_ms": {"p50": 1.5, "p90": 2.0, "p99": 30.0, "max": 40.0},
-            "type": "second"
-        }));
-        let state = console.state();
-        assert_eq!(
-            state.errors_line(),
-            "errors 5 of 200 sent: 502 3 (+3) · refused 2 (+2) · dropped 2 (+2)"
-        );
-        assert_eq!(
-            state.rate_line(),
-            "t=1s  sent 100/s  ok 95/s  failed 5/s  dropped 2/s  p50 1.5ms  p99 30ms"
-        );
-        console.println("event t=1.000s exec_start true");
-        console.finish();
+    fn record(t: u64, codes: serde_json::Value, net: serde_json::Value) -> serde_json::Value {
+        serde_json::json!({"t": t, "sent": 100, "ok": 90, "failed": 10, "codes": codes,
+            "net": net, "latency_ms": {"p50": 1.5, "p99": 30.0}})
     }
 
     #[test]
-    fn colour_marks_the_failure_lines_only_when_asked() {
-        let failing = serde_json::json!({"t": 0, "sent": 10, "failed": 1, "codes": {"502": 1}});
-        for color in [false, true] {
-            let mut console =
-                LiveConsole::with_target(Duration::from_secs(10), ProgressDrawTarget::hidden())
-                    .with_color(color);
-            console.second(&failing);
-            assert_eq!(console.errors.message().contains("\x1b[31m"), color);
-            assert_eq!(console.progress.message().contains("\x1b[31m"), color);
-            assert!(!console.rates.message().contains('\x1b'));
-        }
+    fn failing_seconds_and_printed_lines_stay_and_only_the_status_line_is_redrawn() {
+        let mut console = LiveConsole::new(Duration::from_secs(4), Vec::new(), false);
+        console.second(serde_json::json!({"t": 0, "sent": 100, "ok": 100, "codes": {"200": 100}}));
+        console.println("event t=1.000s exec_start kubectl scale");
+        console.println("[exec 1s stderr] error: no context\nsecond line");
+        console.second(record(
+            1,
+            serde_json::json!({"200": 90, "502": 8}),
+            serde_json::json!({"refused": 2}),
+        ));
+        console.second(serde_json::json!({"t": 2, "sent": 100, "ok": 100, "codes": {"200": 100}}));
+        let before_finish = {
+            let screen = console.screen();
+            Screen::render(screen.out.as_deref().unwrap_or_default())
+        };
+        assert_eq!(
+            before_finish.lines,
+            [
+                "event t=1.000s exec_start kubectl scale",
+                "[exec 1s stderr] error: no context",
+                "second line",
+                "t=1s  502 × 8, refused × 2  (of 100 sent)",
+            ]
+        );
+        assert_eq!(
+            before_finish.current,
+            "3/4s  100/s  sent 300  ok 290  failed 10 (3.33%)  p99 0.0ms"
+        );
+        let out = console.finish();
+        let screen = Screen::render(&out);
+        assert!(screen.erased_finished_lines.is_empty(), "{:?}", screen.erased_finished_lines);
+        assert_eq!(screen.lines.len(), 4, "{:?}", screen.lines);
+        assert_eq!(screen.current, "", "finish erases the status line");
+        // One erase per update: three seconds and two `println`s after the first drawing, and
+        // the last one by `finish`.
+        let erases = String::from_utf8_lossy(&out).matches(ERASE_LINE).count();
+        assert_eq!(erases, 6);
+    }
+
+    #[test]
+    fn a_printed_line_cannot_move_the_cursor_off_the_status_line() {
+        let console = LiveConsole::new(Duration::from_secs(1), Vec::new(), false);
+        console.println("kept");
+        console.println("\x1b[1A\x1b[2K\x1b[31mred\x1b[0m\rover\tTAB\x1bM");
+        let screen = Screen::render(&console.finish());
+        assert!(screen.erased_finished_lines.is_empty(), "{:?}", screen.erased_finished_lines);
+        assert_eq!(screen.lines, ["kept", "redover\tTAB"]);
+    }
+
+    #[test]
+    fn colour_only_when_asked() {
+        let failing = record(0, serde_json::json!({"503": 1}), serde_json::json!({}));
+        let mut plain = LiveConsole::new(Duration::from_secs(1), Vec::new(), false);
+        plain.second(failing.clone());
+        assert!(!String::from_utf8_lossy(&plain.finish()).contains(RED));
+        let mut coloured = LiveConsole::new(Duration::from_secs(1), Vec::new(), true);
+        coloured.second(failing);
+        let out = coloured.finish();
+        assert!(String::from_utf8_lossy(&out).contains(&format!("{RED}t=0s  503 × 1")));
+        assert_eq!(Screen::render(&out).lines, ["t=0s  503 × 1  (of 100 sent)"]);
     }
 
     #[test]

@@ -23,6 +23,7 @@ mod misbehaving;
 mod ports;
 mod process;
 mod stack;
+pub mod terminal;
 
 pub use misbehaving::{Misbehaving, MisbehavingServer};
 pub use ports::{free_port, wait_for_port};

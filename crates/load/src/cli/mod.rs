@@ -253,6 +253,11 @@ pub fn execute(args: Args) -> ExitCode {
     let verdicts: Vec<_> = built.thresholds.iter().map(|t| t.evaluate(&report)).collect();
     let failures = output::failures(&report, &verdicts, args.exec_may_fail);
     let json = output::json_value(&report, &verdicts, &failures, args.exec_may_fail);
+    if !args.quiet {
+        // When failures started and stopped: the per-second lines scrolled by, and the live
+        // view only logged failing seconds one by one.
+        eprintln!("{}", lameduck_report::windows::summary_of_load_json(&json));
+    }
     if let Err(error) = sinks.finish(&json) {
         eprintln!("lameduck load: {error}");
     }
