@@ -513,3 +513,29 @@ fn fast_errors_do_not_pull_the_ok_latency_down() {
         assert_eq!(count("latency_hist_us"), second["completed"].as_u64().unwrap(), "{second}");
     }
 }
+
+#[test]
+fn a_result_that_cannot_be_written_is_an_error_and_a_closed_pipe_is_not() {
+    let stack = Stack::start(StackOptions::default()).unwrap();
+    let ok = stack.url("/ok");
+    let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+    let lost =
+        lameduck_load().args([&ok, "-s", "const(5,1s)", "-q"]).stdout(full).output().unwrap();
+    assert_eq!(lost.status.code(), Some(2), "{}", text(&lost.stderr));
+    assert!(
+        text(&lost.stderr).contains("cannot write the result to stdout"),
+        "{}",
+        text(&lost.stderr)
+    );
+
+    // A reader that stops early (`| head -c1`) is the reader's choice: the run's own exit code.
+    let mut child = lameduck_load()
+        .args([&ok, "-s", "const(5,1s)", "-q", "--format", "json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let closed = child.wait_with_output().unwrap();
+    assert_eq!(closed.status.code(), Some(0), "{}", text(&closed.stderr));
+}

@@ -269,9 +269,13 @@ pub fn execute(args: Args) -> ExitCode {
             Err(error) => eprintln!("lameduck load: --report {}: {error}", path.display()),
         }
     }
-    match format {
-        Format::Json => println!("{json}"),
-        Format::Human => output::print_summary(&report, &verdicts),
+    let result = match format {
+        Format::Json => format!("{json}\n"),
+        Format::Human => output::summary_text(&report, &verdicts),
+    };
+    if let Err(error) = output::write_stdout(&result) {
+        eprintln!("lameduck load: cannot write the result to stdout: {error}");
+        return exit::code(exit::USAGE);
     }
     for failure in &failures {
         eprintln!("{failure}");

@@ -59,7 +59,7 @@ fn latency(l: &LatencyMs) -> String {
     format!("p50={} p90={} p99={} max={}", ms(l.p50), ms(l.p90), ms(l.p99), ms(l.max))
 }
 
-pub(super) fn print_summary(report: &Report, verdicts: &[Verdict]) {
+pub(super) fn summary_text(report: &Report, verdicts: &[Verdict]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -92,7 +92,18 @@ pub(super) fn print_summary(report: &Report, verdicts: &[Verdict]) {
         let _ =
             writeln!(out, "fail-on  {}: {state} (measured {})", verdict.threshold, verdict.actual);
     }
-    print!("{out}");
+    out
+}
+
+/// Writes the result to stdout. A closed pipe (`| head`) is the reader's choice and not an
+/// error; any other failure (a full disk) is, so the caller can say the result was lost.
+pub(super) fn write_stdout(text: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
 }
 
 /// `1s `kubectl scale …``: an `--exec-at` command as messages name it.
