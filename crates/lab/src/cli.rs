@@ -365,7 +365,11 @@ fn inner(args: &Args, scenarios: Vec<Scenario>, run_dir: PathBuf) -> Result<Exit
         }
     }
     let dir_text = run_dir.display().to_string();
-    let full = serde_json::json!({ "run_dir": dir_text, "scenarios": done });
+    let full = serde_json::json!({
+        "schema_version": crate::result::SCHEMA_VERSION,
+        "run_dir": dir_text,
+        "scenarios": done,
+    });
     std::fs::write(run_dir.join("result.json"), serde_json::to_vec_pretty(&full)?)
         .context("write result.json")?;
     let text = match format {

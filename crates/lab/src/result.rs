@@ -54,9 +54,15 @@ pub struct ScenarioResult {
     pub upstream_failures: Vec<UpstreamFailure>,
 }
 
-/// The summary printed by `--output json`.
+/// The version of `result.json` and of the `--format json` summary: it changes only when a field
+/// changes meaning or goes away (a new field keeps it).
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The summary printed by `--format json`.
 #[derive(Debug, Serialize)]
 pub struct Summary<'a> {
+    /// [`SCHEMA_VERSION`].
+    pub schema_version: u32,
     pub run_dir: &'a str,
     pub scenarios: Vec<SummaryRow<'a>>,
 }
@@ -90,7 +96,7 @@ impl<'a> Summary<'a> {
                 reason: &r.reason,
             })
             .collect();
-        Self { run_dir, scenarios }
+        Self { schema_version: SCHEMA_VERSION, run_dir, scenarios }
     }
 }
 
@@ -168,6 +174,13 @@ pub(crate) mod tests {
             "name: t\n{expect}load: {{schedule: \"const(1, 1s)\"}}\npod:\n  containers:\n    - {{name: web, image: nginx, ports: [{{containerPort: 80}}]}}\n"
         );
         crate::scenario::parse_str("t.yaml", &text).unwrap()
+    }
+
+    #[test]
+    fn the_json_summary_carries_its_schema_version() {
+        let json = serde_json::to_value(Summary::of("/tmp/run", &[])).unwrap();
+        assert_eq!(json["schema_version"], SCHEMA_VERSION);
+        assert_eq!(json["run_dir"], "/tmp/run");
     }
 
     #[test]

@@ -109,6 +109,7 @@ fn json_output_timeline_raw_and_exec_at_events() {
     for key in ["requests", "ok", "failed", "codes", "net", "dropped", "latency_ms", "seconds"] {
         assert!(report.get(key).is_some(), "missing {key}: {report}");
     }
+    assert!(report["schema_version"].as_u64().is_some_and(|v| v >= 1), "{report}");
     assert_eq!(report["requests"], 20);
     assert_eq!(report["codes"]["200"], 20);
     assert!(report["latency_ms"]["p99"].as_f64().unwrap() > 0.0);

@@ -137,6 +137,8 @@ pub(super) fn json_value(
 ) -> serde_json::Value {
     let mut json = serde_json::to_value(report).unwrap_or_default();
     if let Some(object) = json.as_object_mut() {
+        // The report's records are the timeline's: one version for both.
+        object.insert("schema_version".into(), TIMELINE_SCHEMA_VERSION.into());
         object.insert("thresholds".into(), serde_json::to_value(verdicts).unwrap_or_default());
         object.insert("failures".into(), serde_json::to_value(failures).unwrap_or_default());
         object.insert("exec_may_fail".into(), exec_may_fail.into());
