@@ -170,8 +170,16 @@ fn commands_and_hooks_cannot_write_to_the_host() {
         eprintln!("skipping: the lab needs root");
         return;
     }
-    // Outside /tmp (containers have their own), on the host's own filesystem.
-    let host = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    // On the host's own filesystem, outside every directory a container gets privately
+    // (/tmp, /run, /var/tmp, …): the target directory, unless the checkout itself is under one.
+    let target = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let private = ["/tmp", "/run", "/var/tmp", "/var/log", "/dev/shm"];
+    let base = if private.iter().any(|p| target.starts_with(p)) {
+        std::path::Path::new("/var/cache")
+    } else {
+        target
+    };
+    let host = tempfile::tempdir_in(base).unwrap();
     let var_tmp =
         std::path::PathBuf::from(format!("/var/tmp/lameduck-test-{}", std::process::id()));
     let dir = tempfile::tempdir().unwrap();
