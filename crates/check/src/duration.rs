@@ -1,4 +1,6 @@
-//! Durations as php-fpm, nginx, supervisord, Kubernetes and lameduck write them, in seconds.
+//! Durations as other programs write them in their own configs, in seconds: php-fpm, nginx,
+//! supervisord, Kubernetes and `sleep`. lameduck's own flags are read with `run`'s parser,
+//! [`lameduck_core::duration`], instead (see [`crate::lameduck_flags`]).
 
 /// Parses `10`, `10s`, `1m`, `500ms`, `1h`, `1d` (nginx also allows `1m30s`). A bare number is
 /// seconds, as in php-fpm and nginx.

@@ -1,98 +1,40 @@
 //! lameduck's own `run` and `prestop` flags as they appear in manifests, read leniently: the flag
 //! set belongs to `lameduck run`, built alongside, so unknown flags are skipped, not rejected.
-use crate::duration::parse_seconds;
+//!
+//! Values are read with the very parsers `lameduck run` uses ([`lameduck_core::drain`] and
+//! [`lameduck_core::duration`]), so `check` accepts a `--drain` exactly when `run` does.
+use std::time::Duration;
+
+pub use lameduck_core::drain::DrainSpec as Drain;
+use lameduck_core::drain::{self, DEFAULT_GRACE_PERIOD, DEFAULT_SAFETY_MARGIN};
+
 use crate::shell::basename;
 
-/// lameduck's `--drain` value.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Drain {
-    None,
-    Fixed(f64),
-    /// Waits for the watched ports to go quiet: at least `min`, at most `max`; `max: None`
-    /// (`max=deadline`, the default) drains until the grace period's budget, see
-    /// [`drain_budget`].
-    Auto {
-        min: f64,
-        quiet: f64,
-        max: Option<f64>,
-    },
+/// A duration as `lameduck run` reads its flags and environment, in seconds.
+fn run_seconds(text: &str) -> Option<f64> {
+    lameduck_core::duration::parse_within(text, drain::LIMIT).ok().map(|d| d.as_secs_f64())
 }
-
-/// lameduck's default `--grace-period` and `--safety-margin`, in seconds.
-const DEFAULT_GRACE: f64 = 30.0;
-const DEFAULT_SAFETY_MARGIN: f64 = 2.0;
-/// What a drain always leaves before the deadline for the stops (lameduck's `STOP_RESERVE`).
-const STOP_RESERVE: f64 = 5.0;
 
 /// How long `max=deadline` lets the drain last: the grace period less the safety margin less the
 /// stops' reserve, as lameduck computes it.
 pub fn drain_budget(grace: f64, safety_margin: f64) -> f64 {
-    (grace - safety_margin - STOP_RESERVE).max(0.0)
+    drain::budget(seconds(grace), seconds(safety_margin)).as_secs_f64()
 }
 
-impl Drain {
-    /// Parses `none`, `fixed:5s`, `auto`, `auto:quiet=1s,min=0s,max=15s,adapt=2`, `max=deadline`, exactly what
-    /// lameduck accepts: a bare `5s`, `none:…`, `min` above `max` or an `adapt` that is not a
-    /// whole number from 0 to 100 make lameduck exit with a usage error. `adapt` (how much the
-    /// quiet grows with the traffic's gaps) only lengthens a drain, so the bounds below ignore it.
-    pub fn parse(text: &str) -> Option<Drain> {
-        let (kind, params) = text.split_once(':').unwrap_or((text, ""));
-        match kind {
-            "none" if params.is_empty() => Some(Drain::None),
-            "fixed" => parse_seconds(params).map(Drain::Fixed),
-            "auto" => {
-                let (mut min, mut quiet, mut max) = (0.0, 1.0, None);
-                for param in params.split(',').filter(|p| !p.is_empty()) {
-                    let (key, value) = param.split_once('=')?;
-                    if key == "adapt" {
-                        value.parse::<u32>().ok().filter(|factor| *factor <= 100)?;
-                        continue;
-                    }
-                    if key == "max" && value == "deadline" {
-                        max = None;
-                        continue;
-                    }
-                    let value = parse_seconds(value)?;
-                    match key {
-                        "min" => min = value,
-                        "quiet" => quiet = value,
-                        "max" => max = Some(value),
-                        _ => return None,
-                    }
-                }
-                (min <= max.unwrap_or(f64::INFINITY)).then_some(Drain::Auto { min, quiet, max })
-            }
-            _ => None,
-        }
-    }
+/// Seconds read from a manifest (already bounded by [`run_seconds`]) as a duration.
+fn seconds(value: f64) -> Duration {
+    Duration::try_from_secs_f64(value.max(0.0)).unwrap_or(drain::LIMIT.max)
+}
 
-    /// The shortest time the drain keeps serving before the stop begins.
-    pub fn least(&self) -> f64 {
-        match self {
-            Drain::None => 0.0,
-            Drain::Fixed(s) => *s,
-            Drain::Auto { min, quiet, max } => min.max(*quiet).min(max.unwrap_or(f64::INFINITY)),
-        }
-    }
+/// The shortest time a drain keeps serving before the stop begins, in seconds.
+pub fn least(drain: &Drain) -> f64 {
+    drain.least().as_secs_f64()
+}
 
-    /// The longest time it can take (unbounded for `max=deadline` until [`Drain::within`]).
-    pub fn most(&self) -> f64 {
-        match self {
-            Drain::None => 0.0,
-            Drain::Fixed(s) => *s,
-            Drain::Auto { max, .. } => max.unwrap_or(f64::INFINITY),
-        }
-    }
-
-    /// The drain with `max=deadline` replaced by the budget it gets from `budget` seconds.
-    fn within(self, budget: f64) -> Drain {
-        match self {
-            Drain::Auto { min, quiet, max: None } => {
-                Drain::Auto { min: min.min(budget), quiet, max: Some(budget) }
-            }
-            other => other,
-        }
-    }
+/// The longest time a drain can take, in seconds (unbounded for `max=deadline` until it is
+/// given its budget).
+pub fn most(drain: &Drain) -> f64 {
+    drain.max().map_or(f64::INFINITY, |max| max.as_secs_f64())
 }
 
 /// `lameduck run …` or `lameduck prestop …` as found in a command line. Parsed leniently: unknown
@@ -133,12 +75,12 @@ impl LameduckCall {
         let var = |name: &str| env.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.clone());
         if self.drain_text.is_none() {
             if let Some(text) = var("LAMEDUCK_DRAIN") {
-                self.drain = Drain::parse(&text);
+                self.drain = text.parse().ok();
                 self.drain_text = Some(text);
             }
         }
         if self.grace_period.is_none() {
-            self.grace_period = var("LAMEDUCK_GRACE_PERIOD").and_then(|v| parse_seconds(&v));
+            self.grace_period = var("LAMEDUCK_GRACE_PERIOD").and_then(|v| run_seconds(&v));
             self.grace_period_from_env = self.grace_period.is_some();
         }
         if self.subcommand == "run" && self.config.is_none() {
@@ -172,13 +114,11 @@ impl LameduckCall {
     /// flags are invalid (lameduck then exits with a usage error before draining).
     pub fn drain_or_default(&self) -> Drain {
         if self.fails() {
-            return Drain::None;
+            return Drain::Fixed(Duration::ZERO);
         }
-        let drain = self.drain.clone().unwrap_or(Drain::Auto { min: 0.0, quiet: 1.0, max: None });
-        drain.within(drain_budget(
-            self.grace_period.unwrap_or(DEFAULT_GRACE),
-            self.safety_margin.unwrap_or(DEFAULT_SAFETY_MARGIN),
-        ))
+        let grace = self.grace_period.map_or(DEFAULT_GRACE_PERIOD, seconds);
+        let margin = self.safety_margin.map_or(DEFAULT_SAFETY_MARGIN, seconds);
+        self.drain.clone().unwrap_or_default().within(drain::budget(grace, margin))
     }
 }
 
@@ -202,10 +142,10 @@ pub fn lameduck_call(words: &[String]) -> Option<LameduckCall> {
         };
         let mut value = || inline.clone().or_else(|| rest.next().cloned());
         match flag {
-            "--grace-period" => call.grace_period = value().and_then(|v| parse_seconds(&v)),
+            "--grace-period" => call.grace_period = value().and_then(|v| run_seconds(&v)),
             "--drain" => {
                 let v = value();
-                call.drain = v.as_deref().and_then(Drain::parse);
+                call.drain = v.as_deref().and_then(|v| v.parse().ok());
                 call.drain_text = v;
             }
             // prestop's `--stop-signal` (`--signal` is its older, still accepted name); `run`'s
@@ -222,7 +162,7 @@ pub fn lameduck_call(words: &[String]) -> Option<LameduckCall> {
             ),
             "--pidfile" => call.pidfile = value(),
             "--config" => call.config = value(),
-            "--safety-margin" => call.safety_margin = value().and_then(|v| parse_seconds(&v)),
+            "--safety-margin" => call.safety_margin = value().and_then(|v| run_seconds(&v)),
             "--drain-port" | "--fastcgi" | "--health-listen" | "--log-format"
             | "--stop-timeout" => {
                 value();
@@ -251,7 +191,7 @@ mod tests {
             "--grace-period=40s",
         ]))
         .unwrap();
-        assert_eq!(c.drain, Some(Drain::Fixed(5.0)));
+        assert_eq!(c.drain, Some(Drain::Fixed(Duration::from_secs(5))));
         assert_eq!(c.grace_period, Some(40.0));
         let c = lameduck_call(&argv(&[
             "lameduck",
@@ -263,7 +203,7 @@ mod tests {
             "-F",
         ]))
         .unwrap();
-        assert_eq!(c.drain_or_default().most(), 20.0);
+        assert_eq!(most(&c.drain_or_default()), 20.0);
         assert_eq!(c.program, argv(&["php-fpm", "-F"]));
     }
 
@@ -271,7 +211,7 @@ mod tests {
     fn the_default_drain_lasts_until_the_grace_periods_budget() {
         // lameduck's default auto drain has no max of its own: grace − safety margin − 5 s.
         let c = lameduck_call(&argv(&["lameduck", "run", "--", "php-fpm", "-F"])).unwrap();
-        assert_eq!(c.drain_or_default().most(), 23.0);
+        assert_eq!(most(&c.drain_or_default()), 23.0);
         let c = lameduck_call(&argv(&[
             "lameduck",
             "prestop",
@@ -283,9 +223,13 @@ mod tests {
         ]))
         .unwrap();
         assert!(!c.fails(), "max=deadline is what lameduck accepts");
-        assert_eq!(c.drain_or_default().most(), 52.0);
+        assert_eq!(most(&c.drain_or_default()), 52.0);
         let c = lameduck_call(&argv(&["lameduck", "prestop", "--grace-period", "4s"])).unwrap();
-        assert_eq!(c.drain_or_default(), Drain::Auto { min: 0.0, quiet: 1.0, max: Some(0.0) });
+        let secs = Duration::from_secs;
+        assert_eq!(
+            c.drain_or_default(),
+            Drain::Auto { min: secs(0), quiet: secs(1), max: Some(secs(0)), adapt: 2 }
+        );
     }
 
     #[test]
@@ -308,7 +252,7 @@ mod tests {
         .unwrap();
         let renamed = lameduck_call(&argv(&["lameduck", "prestop", "--stop-signal=TERM"])).unwrap();
         assert_eq!(renamed.signal.as_deref(), Some("TERM"));
-        assert_eq!(c.drain, Some(Drain::None));
+        assert_eq!(c.drain, Some(Drain::Fixed(Duration::ZERO)));
         assert_eq!(c.after_ports, argv(&["80", "8080", "443"]));
         assert_eq!(c.pidfile.as_deref(), Some("/run/php-fpm.pid"));
         assert_eq!(c.signal.as_deref(), Some("TERM"));
@@ -325,14 +269,12 @@ mod tests {
         .unwrap();
         assert_eq!(c.signal, None);
         // What lameduck rejects: the hook fails before it drains.
+        let secs = Duration::from_secs;
         assert_eq!(
-            Drain::parse("auto:quiet=2s,adapt=0"),
-            Some(Drain::Auto { min: 0.0, quiet: 2.0, max: None })
+            "auto:quiet=2s,adapt=0".parse(),
+            Ok(Drain::Auto { min: secs(0), quiet: secs(2), max: None, adapt: 0 })
         );
-        assert_eq!(
-            Drain::parse("auto:max=20s,max=deadline"),
-            Some(Drain::Auto { min: 0.0, quiet: 1.0, max: None })
-        );
+        assert_eq!("auto:max=20s,max=deadline".parse::<Drain>().unwrap().max(), None);
         for bad in [
             "5s",
             "none:1s",
@@ -341,9 +283,9 @@ mod tests {
             "auto:adapt=2x",
             "auto:adapt=101",
         ] {
-            assert_eq!(Drain::parse(bad), None, "{bad}");
+            assert!(bad.parse::<Drain>().is_err(), "{bad}");
             let c = lameduck_call(&argv(&["lameduck", "prestop", "--drain", bad])).unwrap();
-            assert_eq!(c.drain_or_default(), Drain::None);
+            assert_eq!(c.drain_or_default(), Drain::Fixed(Duration::ZERO));
         }
         assert_eq!(c.stop_signals, argv(&["web=TERM"]));
         assert_eq!(c.processes, argv(&["web=nginx -g 'daemon off;'"]));

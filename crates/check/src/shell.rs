@@ -31,13 +31,16 @@ pub enum Signal {
 impl Signal {
     /// `QUIT`, `SIGQUIT`, `3`, `-QUIT` → a signal.
     pub fn parse(name: &str) -> Signal {
-        let upper = name.trim_start_matches('-').to_ascii_uppercase();
-        let bare = upper.strip_prefix("SIG").unwrap_or(&upper);
-        match bare {
-            "QUIT" | "3" => Signal::Quit,
-            "TERM" | "15" => Signal::Fast("SIGTERM".into()),
-            "INT" | "2" => Signal::Fast("SIGINT".into()),
-            other => Signal::Other(format!("SIG{other}")),
+        use lameduck_core::signal;
+        let bare = name.trim_start_matches('-');
+        match signal::parse(bare) {
+            Ok(signal::SIGQUIT) => Signal::Quit,
+            Ok(number @ (signal::SIGTERM | signal::SIGINT)) => Signal::Fast(signal::name(number)),
+            Ok(number) => Signal::Other(signal::name(number)),
+            Err(_) => {
+                let upper = bare.to_ascii_uppercase();
+                Signal::Other(format!("SIG{}", upper.strip_prefix("SIG").unwrap_or(&upper)))
+            }
         }
     }
 }
@@ -110,7 +113,9 @@ impl Hook {
         for step in &self.steps {
             match step {
                 Step::Sleep(s) => total += s,
-                Step::Lameduck(call) => return total + call.drain_or_default().least(),
+                Step::Lameduck(call) => {
+                    return total + crate::lameduck_flags::least(&call.drain_or_default())
+                }
                 Step::Signal { .. } => return total,
                 Step::Other(_) => {}
             }
@@ -124,7 +129,7 @@ impl Hook {
             .iter()
             .map(|s| match s {
                 Step::Sleep(s) => *s,
-                Step::Lameduck(call) => call.drain_or_default().most(),
+                Step::Lameduck(call) => crate::lameduck_flags::most(&call.drain_or_default()),
                 _ => 0.0,
             })
             .sum()

@@ -23,18 +23,22 @@ pub enum DurationValue {
 
 impl DurationValue {
     /// The duration, or an error naming `key` and what it accepts. Bounded like the flags (see
-    /// [`duration::MAX`]).
+    /// [`duration::LIMIT`]).
     pub fn resolve(&self, key: &str) -> Result<Duration, String> {
         let result = match self {
             DurationValue::Seconds(seconds) if *seconds < 0 => {
                 Err(format!("{seconds} is negative; write {DURATION_HINT}"))
             }
-            DurationValue::Seconds(seconds) => duration::from_whole_seconds(seconds.unsigned_abs()),
+            DurationValue::Seconds(seconds) => {
+                duration::from_whole_seconds(seconds.unsigned_abs()).map_err(|e| e.to_string())
+            }
             DurationValue::Fraction(seconds) if *seconds < 0.0 => {
                 Err(format!("{seconds} is negative; write {DURATION_HINT}"))
             }
-            DurationValue::Fraction(seconds) => duration::parse(&seconds.to_string()),
-            DurationValue::Text(text) => duration::parse(text),
+            DurationValue::Fraction(seconds) => {
+                duration::parse(&seconds.to_string()).map_err(|e| e.to_string())
+            }
+            DurationValue::Text(text) => duration::parse(text).map_err(|e| e.to_string()),
         };
         result.map_err(|e| format!("{key}: {e}"))
     }

@@ -24,7 +24,6 @@
 //! the grace period less the time the stops need ([`STOP_RESERVE`] at least). A drain that ends
 //! at its limit with traffic still arriving is reported ([`crate::cut_short`]).
 use std::collections::HashMap;
-use std::str::FromStr;
 use std::time::{Duration, Instant};
 
 use crate::cut_short::{Activity, CutShort, Recent};
@@ -32,117 +31,15 @@ use crate::duration;
 use crate::netstat::{self, TcpSocket, TCP_LISTEN};
 use crate::stall::Observer;
 use crate::traffic_gaps;
+pub use lameduck_core::drain::{DrainSpec, STOP_RESERVE};
 
 /// How often the socket table is sampled during an auto drain.
 pub const SAMPLE_INTERVAL: Duration = Duration::from_millis(100);
-/// Time a drain always leaves before the deadline for the stops (requests in flight finishing,
-/// php-fpm's FastCGI connections), unless the configured stop timeouts add up to more.
-pub const STOP_RESERVE: Duration = Duration::from_secs(5);
-
-/// How to drain.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DrainSpec {
-    /// Wait this long.
-    Fixed(Duration),
-    /// Watch traffic. `max: None` = until the deadline the drain is given.
-    Auto { quiet: Duration, min: Duration, max: Option<Duration>, adapt: u32 },
-}
-
-impl Default for DrainSpec {
-    fn default() -> Self {
-        DrainSpec::Auto { quiet: Duration::from_secs(1), min: Duration::ZERO, max: None, adapt: 2 }
-    }
-}
-
-impl DrainSpec {
-    /// The longest the drain can take by itself; `None` = until its deadline.
-    pub fn max(&self) -> Option<Duration> {
-        match self {
-            DrainSpec::Fixed(duration) => Some(*duration),
-            DrainSpec::Auto { max, .. } => *max,
-        }
-    }
-}
-
 /// The latest instant a drain may end: `reserve` (at least [`STOP_RESERVE`]) before `deadline`,
 /// and not before `now`.
 pub fn cap(now: Instant, deadline: Instant, reserve: Duration) -> Instant {
     deadline.checked_sub(reserve.max(STOP_RESERVE)).unwrap_or(now).max(now)
 }
-
-impl std::fmt::Display for DrainSpec {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            DrainSpec::Fixed(d) => write!(f, "fixed:{}s", duration::seconds(*d)),
-            DrainSpec::Auto { quiet, min, max, adapt } => write!(
-                f,
-                "auto:quiet={}s,min={}s,max={},adapt={adapt}",
-                duration::seconds(*quiet),
-                duration::seconds(*min),
-                max.map_or(MAX_DEADLINE.to_string(), |max| format!("{}s", duration::seconds(max)))
-            ),
-        }
-    }
-}
-
-impl FromStr for DrainSpec {
-    type Err = String;
-
-    /// `none`, `fixed:5s`, `auto`, `auto:quiet=1s,min=2s,max=20s,adapt=2`, `max=deadline`.
-    fn from_str(text: &str) -> Result<Self, String> {
-        let hint = "write none, fixed:5s, auto or auto:quiet=1s,min=0s,max=deadline,adapt=2";
-        let (kind, options) = text.split_once(':').unwrap_or((text, ""));
-        match kind {
-            "none" if options.is_empty() => Ok(DrainSpec::Fixed(Duration::ZERO)),
-            "fixed" => Ok(DrainSpec::Fixed(
-                duration::parse(options).map_err(|e| format!("--drain {text}: {e}"))?,
-            )),
-            "auto" => {
-                let DrainSpec::Auto { mut quiet, mut min, mut max, mut adapt } =
-                    DrainSpec::default()
-                else {
-                    unreachable!("the default drain is auto")
-                };
-                for option in options.split(',').filter(|option| !option.is_empty()) {
-                    let (key, value) = option
-                        .split_once('=')
-                        .ok_or_else(|| format!("--drain {text}: `{option}` is not key=value"))?;
-                    if key == "adapt" {
-                        adapt = value.parse().ok().filter(|factor| *factor <= 100).ok_or_else(
-                            || {
-                                format!(
-                                    "--drain {text}: adapt={value} is not a whole number from 0 \
-                                     to 100 (0 turns adapting off)"
-                                )
-                            },
-                        )?;
-                        continue;
-                    }
-                    if key == "max" && value == MAX_DEADLINE {
-                        max = None;
-                        continue;
-                    }
-                    let value =
-                        duration::parse(value).map_err(|e| format!("--drain {text}: {e}"))?;
-                    match key {
-                        "quiet" => quiet = value,
-                        "min" => min = value,
-                        "max" => max = Some(value),
-                        _ => return Err(format!("--drain {text}: unknown option `{key}`; {hint}")),
-                    }
-                }
-                if max.is_some_and(|max| min > max) {
-                    return Err(format!("--drain {text}: min is larger than max"));
-                }
-                Ok(DrainSpec::Auto { quiet, min, max, adapt })
-            }
-            _ => Err(format!("--drain {text}: {hint}")),
-        }
-    }
-}
-
-/// `max=deadline`: the auto drain's default, no limit of its own.
-const MAX_DEADLINE: &str = "deadline";
 
 /// Why a drain ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -420,7 +317,7 @@ mod tests {
         );
         assert!("sleep:5".parse::<DrainSpec>().is_err());
         let error = "auto:adapt=2x".parse::<DrainSpec>().unwrap_err();
-        assert!(error.contains("adapt=2x is not a whole number"), "{error}");
+        assert!(error.to_string().contains("adapt=2x is not a whole number"), "{error}");
     }
 
     #[test]

@@ -3,8 +3,6 @@
 //! lameduck never runs logic in a signal handler: the signals it cares about are blocked and read
 //! from a `signalfd` inside the main poll loop, like any other event. Children get a clean signal
 //! mask back before `exec`.
-use std::str::FromStr;
-
 use nix::sys::signal::{SigSet, SigmaskHow, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 
@@ -22,23 +20,17 @@ pub fn realtime() -> std::ops::RangeInclusive<i32> {
     libc::SIGRTMIN()..=libc::SIGRTMAX()
 }
 
-/// Parses `QUIT`, `SIGQUIT`, `sigquit` or `3`.
+/// Parses `QUIT`, `SIGQUIT`, `sigquit` or `3` with the shared signal grammar
+/// ([`lameduck_core::signal`]), into a signal lameduck can send.
 pub fn parse(text: &str) -> Result<Signal, String> {
-    let trimmed = text.trim();
-    if let Ok(number) = trimmed.parse::<i32>() {
-        return Signal::try_from(number).map_err(|_| match number {
-            // nix's Signal, used for every signal lameduck sends, has no real-time signals.
-            32..=64 => format!(
-                "`{text}` is a real-time signal, which lameduck cannot send or forward; use a \
-                 standard signal such as QUIT, TERM or USR1"
-            ),
-            _ => format!("`{text}` is not a signal number"),
-        });
-    }
-    let upper = trimmed.to_ascii_uppercase();
-    let name = if upper.starts_with("SIG") { upper } else { format!("SIG{upper}") };
-    Signal::from_str(&name)
-        .map_err(|_| format!("`{text}` is not a signal; write e.g. QUIT, TERM, USR2 or 3"))
+    let number = lameduck_core::signal::parse(text).map_err(|e| e.to_string())?;
+    // nix's Signal, used for every signal lameduck sends, has no real-time signals.
+    Signal::try_from(number).map_err(|_| {
+        format!(
+            "`{text}` is a real-time signal, which lameduck cannot send or forward; use a \
+             standard signal such as QUIT, TERM or USR1"
+        )
+    })
 }
 
 /// The short name used in logs and config: `QUIT` for SIGQUIT.

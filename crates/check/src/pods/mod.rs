@@ -175,7 +175,9 @@ impl ContainerView<'_> {
             None => 0.0,
         };
         let run = match &self.pid1 {
-            Pid1::Lameduck(call) => call.known_drain().map_or(0.0, |d| d.most()),
+            Pid1::Lameduck(call) => {
+                call.known_drain().map_or(0.0, |d| crate::lameduck_flags::most(&d))
+            }
             _ => 0.0,
         };
         server + run
@@ -417,7 +419,7 @@ fn container_view<'a>(
     };
     // `Some(None)`: lameduck run drains as a lameduck.toml the checker does not read says.
     let run_drain = match &pid1 {
-        Pid1::Lameduck(call) => Some(call.known_drain().map(|d| d.least())),
+        Pid1::Lameduck(call) => Some(call.known_drain().map(|d| crate::lameduck_flags::least(&d))),
         _ => None,
     };
     let delay = match (hook_delay, run_drain) {

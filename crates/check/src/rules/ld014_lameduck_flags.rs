@@ -71,7 +71,7 @@ fn problems(call: &LameduckCall, grace: f64) -> Vec<String> {
             show(grace)
         ));
     }
-    let drain = call.known_drain().map_or(0.0, |d| d.most());
+    let drain = call.known_drain().map_or(0.0, |d| crate::lameduck_flags::most(&d));
     if drain > 0.0 && drain >= grace.min(planned) {
         out.push(format!(
             "--drain {} can take {} of the {} grace period, leaving nothing for the servers to finish their requests",

@@ -1,7 +1,9 @@
-//! Durations in scenario files: `1s`, `250ms`, `1m30s`, `1.5s`, or a bare number of seconds.
+//! Durations in scenario files: `1s`, `250ms`, `1m30s`, `1.5s`, or a bare number of seconds, at
+//! most an hour.
 use std::fmt;
 use std::time::Duration;
 
+use lameduck_core::duration::{self, Limit};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A duration that reads and writes as text like `1.5s`.
@@ -14,56 +16,14 @@ impl Dur {
     }
 }
 
-/// Parses `1h2m3s`, `250ms`, `1.5s` or bare seconds.
-pub fn parse(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    let hint = "use e.g. 1s, 250ms, 1m30s or 1.5s";
-    if text.is_empty() {
-        return Err(format!("empty duration ({hint})"));
-    }
-    if let Ok(seconds) = text.parse::<f64>() {
-        return to_duration(seconds, text, hint);
-    }
-    let mut total = 0.0;
-    let mut rest = text;
-    while !rest.is_empty() {
-        let digits = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
-        if digits == 0 {
-            return Err(format!("bad duration `{text}`: expected a number at `{rest}` ({hint})"));
-        }
-        let number: f64 =
-            rest[..digits].parse().map_err(|_| format!("bad duration `{text}` ({hint})"))?;
-        rest = &rest[digits..];
-        let unit_len = rest.find(|c: char| !c.is_ascii_alphabetic()).unwrap_or(rest.len());
-        let factor = match &rest[..unit_len] {
-            "h" => 3600.0,
-            "m" => 60.0,
-            "s" => 1.0,
-            "ms" => 1e-3,
-            "" => {
-                return Err(format!("bad duration `{text}`: missing unit after {number} ({hint})"))
-            }
-            unit => return Err(format!("bad duration `{text}`: unknown unit `{unit}` ({hint})")),
-        };
-        total += number * factor;
-        rest = &rest[unit_len..];
-    }
-    to_duration(total, text, hint)
-}
+/// The lab's bound on every duration in a scenario: a delay, timeout or point in a run of
+/// minutes. It keeps `Instant` arithmetic far from overflow.
+const LIMIT: Limit = Limit { max: super::limits::MAX_DURATION, text: "the lab's limit of 1h" };
 
-fn to_duration(seconds: f64, text: &str, hint: &str) -> Result<Duration, String> {
-    if !seconds.is_finite() || seconds < 0.0 {
-        return Err(format!("bad duration `{text}`: out of range ({hint})"));
-    }
-    // Every duration in a scenario is a delay, timeout or point in a run of minutes; the bound
-    // keeps `Instant` arithmetic far from overflow.
-    let max = super::limits::MAX_DURATION.as_secs_f64();
-    if seconds > max {
-        return Err(format!(
-            "bad duration `{text}`: more than the lab's limit of 1h ({max:.0}s) for any duration"
-        ));
-    }
-    Ok(Duration::from_secs_f64(seconds))
+/// Parses `1h2m3s`, `250ms`, `1.5s` or bare seconds: the grammar every lameduck command shares
+/// ([`lameduck_core::duration`]).
+pub fn parse(text: &str) -> Result<Duration, String> {
+    duration::parse_within(text, LIMIT).map_err(|e| e.to_string())
 }
 
 impl fmt::Display for Dur {
@@ -92,7 +52,9 @@ impl<'de> Deserialize<'de> for Dur {
             Text(String),
         }
         let parsed = match Raw::deserialize(d)? {
-            Raw::Number(n) => to_duration(n, &n.to_string(), "use e.g. 1s, 250ms"),
+            Raw::Number(n) => {
+                duration::from_seconds(n, &n.to_string(), LIMIT).map_err(|e| e.to_string())
+            }
             Raw::Text(t) => parse(&t),
         };
         parsed.map(Dur).map_err(serde::de::Error::custom)

@@ -1,0 +1,94 @@
+//! `lameduck check` accepts a `--drain` value if and only if `lameduck run` and `lameduck
+//! prestop` do: generated specs, some valid and many nearly so, go through both command lines.
+use clap::Parser;
+use lameduck_check::shell::lameduck_call;
+use lameduck_supervise::cli::{PrestopArgs, RunArgs};
+use proptest::prelude::*;
+
+#[derive(Parser)]
+#[command(name = "lameduck")]
+enum Cli {
+    Run(RunArgs),
+    Prestop(PrestopArgs),
+}
+
+/// Whether the real command line parses: clap runs the same `FromStr` the supervisor uses.
+fn run_accepts(subcommand: &str, drain: &str) -> bool {
+    let mut argv = vec!["lameduck", subcommand, "--drain", drain];
+    if subcommand == "run" {
+        argv.extend(["--", "php-fpm", "-F"]);
+    }
+    Cli::try_parse_from(argv).is_ok()
+}
+
+fn check_accepts(subcommand: &str, drain: &str) -> bool {
+    let words: Vec<String> =
+        ["lameduck", subcommand, "--drain", drain, "--", "php-fpm"].map(String::from).to_vec();
+    let call = lameduck_call(&words).expect("a lameduck command line");
+    !call.fails()
+}
+
+fn duration() -> impl Strategy<Value = String> {
+    let number = prop_oneof![
+        Just("0".to_string()),
+        (0u32..100).prop_map(|n| n.to_string()),
+        (0u32..100, 0u32..10).prop_map(|(a, b)| format!("{a}.{b}")),
+        Just("86400".to_string()),
+        Just("86401".to_string()),
+        Just("-1".to_string()),
+        Just("1e3".to_string()),
+    ];
+    let unit =
+        prop::sample::select(vec!["", "s", "ms", "us", "m", "min", "h", "d", "y", "x", " s"]);
+    prop_oneof![
+        (number.clone(), unit.clone()).prop_map(|(n, u)| format!("{n}{u}")),
+        (number.clone(), unit.clone(), number, unit)
+            .prop_map(|(a, u, b, v)| format!("{a}{u}{b}{v}")),
+        Just("deadline".to_string()),
+        Just(String::new()),
+    ]
+}
+
+fn option() -> impl Strategy<Value = String> {
+    let key = prop::sample::select(vec!["quiet", "min", "max", "adapt", "wait", ""]);
+    prop_oneof![
+        (key.clone(), duration()).prop_map(|(k, v)| format!("{k}={v}")),
+        (0u32..120).prop_map(|n| format!("adapt={n}")),
+        key.prop_map(str::to_string),
+    ]
+}
+
+fn spec() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("none".to_string()),
+        Just("auto".to_string()),
+        duration().prop_map(|d| format!("fixed:{d}")),
+        duration().prop_map(|d| format!("none:{d}")),
+        duration(),
+        prop::collection::vec(option(), 0..4).prop_map(|o| format!("auto:{}", o.join(","))),
+        prop::collection::vec(option(), 1..3).prop_map(|o| format!("sleep:{}", o.join(","))),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn check_accepts_a_drain_exactly_when_run_and_prestop_do(spec in spec()) {
+        for subcommand in ["run", "prestop"] {
+            prop_assert_eq!(
+                check_accepts(subcommand, &spec),
+                run_accepts(subcommand, &spec),
+                "lameduck {} --drain {:?}", subcommand, spec
+            );
+        }
+    }
+}
+
+#[test]
+fn the_cases_that_used_to_disagree_agree() {
+    for (spec, accepted) in [("fixed:1min", true), ("fixed:1d", true), ("fixed:1d1s", false)] {
+        assert_eq!(run_accepts("prestop", spec), accepted, "run: {spec}");
+        assert_eq!(check_accepts("prestop", spec), accepted, "check: {spec}");
+    }
+}
