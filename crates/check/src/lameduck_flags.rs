@@ -8,7 +8,7 @@ use std::time::Duration;
 pub use lameduck_core::drain::DrainSpec as Drain;
 use lameduck_core::drain::{self, DEFAULT_GRACE_PERIOD, DEFAULT_SAFETY_MARGIN};
 
-use crate::shell::basename;
+use lameduck_core::shell::basename;
 
 /// A duration as `lameduck run` reads its flags and environment, in seconds.
 fn run_seconds(text: &str) -> Option<f64> {

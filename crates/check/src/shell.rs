@@ -6,17 +6,7 @@
 use crate::duration::parse_seconds;
 pub use crate::lameduck_flags::{lameduck_call, Drain, LameduckCall};
 
-/// Shells that might be PID 1 or run a hook script.
-pub const SHELLS: &[&str] = &["sh", "bash", "ash", "dash", "zsh", "busybox"];
-
-/// The last path component of a program name.
-pub fn basename(program: &str) -> &str {
-    program.rsplit('/').next().unwrap_or(program)
-}
-
-pub fn is_shell(program: &str) -> bool {
-    SHELLS.contains(&basename(program))
-}
+pub use lameduck_core::shell::{basename, is_shell, script_commands, script_execs};
 
 /// A signal a command sends.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -225,80 +215,6 @@ fn step_of(words: &[String]) -> Step {
     }
 }
 
-/// Splits a `sh -c` script into simple commands' words (quotes removed, `exec` dropped).
-pub fn script_commands(script: &str) -> Vec<Vec<String>> {
-    let mut commands = split_commands(script);
-    for command in &mut commands {
-        while command.first().is_some_and(|w| w == "exec") {
-            command.remove(0);
-        }
-    }
-    commands.retain(|c| !c.is_empty());
-    commands
-}
-
-/// Splits a script into simple commands' words, quote-aware.
-fn split_commands(script: &str) -> Vec<Vec<String>> {
-    let mut commands = Vec::new();
-    let mut words: Vec<String> = Vec::new();
-    let mut word = String::new();
-    let mut in_word = false;
-    let mut chars = script.chars().peekable();
-    let flush_word = |word: &mut String, in_word: &mut bool, words: &mut Vec<String>| {
-        if *in_word {
-            words.push(std::mem::take(word));
-            *in_word = false;
-        }
-    };
-    while let Some(c) = chars.next() {
-        match c {
-            '\'' | '"' => {
-                in_word = true;
-                for q in chars.by_ref() {
-                    if q == c {
-                        break;
-                    }
-                    word.push(q);
-                }
-            }
-            '\\' => {
-                in_word = true;
-                if let Some(n) = chars.next() {
-                    word.push(n);
-                }
-            }
-            ';' | '&' | '|' | '\n' => {
-                flush_word(&mut word, &mut in_word, &mut words);
-                if !words.is_empty() {
-                    commands.push(std::mem::take(&mut words));
-                }
-            }
-            c if c.is_whitespace() => flush_word(&mut word, &mut in_word, &mut words),
-            c => {
-                in_word = true;
-                word.push(c);
-            }
-        }
-    }
-    flush_word(&mut word, &mut in_word, &mut words);
-    if !words.is_empty() {
-        commands.push(words);
-    }
-    commands
-}
-
-/// Whether `sh -c SCRIPT` as PID 1 hands PID 1 to the program: the script's last command is
-/// `exec`ed, or the script is a single simple command (bash and busybox then exec it; dash does not,
-/// so that case still counts only for bash).
-pub fn script_execs(shell: &str, script: &str) -> bool {
-    let commands = split_commands(script);
-    if commands.last().and_then(|c| c.first()).is_some_and(|w| w == "exec") {
-        return true;
-    }
-    let single = commands.len() == 1 && !script.contains(['$', '`', '|', '&', ';']);
-    single && basename(shell) == "bash"
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -323,13 +239,5 @@ mod tests {
         let h = Hook::from_argv(&argv(&["/bin/sleep", "5"]));
         assert_eq!(h.delay_before_signal(), 5.0);
         assert!(h.first_signal().is_none());
-    }
-
-    #[test]
-    fn exec_detection() {
-        assert!(script_execs("sh", "envsubst < a > b; exec nginx -g 'daemon off;'"));
-        assert!(!script_execs("sh", "envsubst < a > b; nginx -g 'daemon off;'"));
-        assert!(script_execs("bash", "php-fpm -F"));
-        assert!(!script_execs("sh", "php-fpm -F"));
     }
 }

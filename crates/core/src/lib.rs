@@ -6,4 +6,5 @@
 //! async runtime, so every other crate can depend on it.
 pub mod drain;
 pub mod duration;
+pub mod shell;
 pub mod signal;

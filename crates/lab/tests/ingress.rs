@@ -11,10 +11,7 @@ use lameduck_lab::sys::netns::NetNs;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-fn is_root() -> bool {
-    // SAFETY: geteuid has no preconditions.
-    unsafe { libc::geteuid() == 0 }
-}
+use lameduck_testkit::is_root;
 
 /// How a fake target treats each connection.
 #[derive(Clone, Copy)]

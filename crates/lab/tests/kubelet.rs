@@ -5,10 +5,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-fn is_root() -> bool {
-    // SAFETY: geteuid has no preconditions.
-    unsafe { libc::geteuid() == 0 }
-}
+use lameduck_testkit::is_root;
 
 const SCENARIO: &str = r#"
 name: kubelet

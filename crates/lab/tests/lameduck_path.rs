@@ -2,10 +2,7 @@
 //! `/tmp`, which each container covers with its own tmpfs.
 use std::process::Command;
 
-fn is_root() -> bool {
-    // SAFETY: geteuid has no preconditions.
-    unsafe { libc::geteuid() == 0 }
-}
+use lameduck_testkit::is_root;
 
 const SCENARIO: &str = r#"
 name: lameduck-path

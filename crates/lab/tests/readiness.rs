@@ -2,10 +2,7 @@
 //! endpoints (503s when none is left) and comes back when the probe passes again.
 use std::process::Command;
 
-fn is_root() -> bool {
-    // SAFETY: geteuid has no preconditions.
-    unsafe { libc::geteuid() == 0 }
-}
+use lameduck_testkit::is_root;
 
 #[test]
 fn failing_readiness_takes_pods_out_of_the_endpoints_and_back() {

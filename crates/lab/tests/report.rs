@@ -1,10 +1,7 @@
 //! `lameduck lab --report FILE.html` writes a self-contained HTML report of the run.
 use std::process::Command;
 
-fn is_root() -> bool {
-    // SAFETY: geteuid has no preconditions.
-    unsafe { libc::geteuid() == 0 }
-}
+use lameduck_testkit::is_root;
 
 #[test]
 fn report_is_a_self_contained_html_file() {

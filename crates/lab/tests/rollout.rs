@@ -4,10 +4,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-fn is_root() -> bool {
-    // SAFETY: geteuid has no preconditions.
-    unsafe { libc::geteuid() == 0 }
-}
+use lameduck_testkit::is_root;
 
 fn lab() -> Command {
     Command::new(env!("CARGO_BIN_EXE_lameduck-lab"))

@@ -4,10 +4,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-fn is_root() -> bool {
-    // SAFETY: geteuid has no preconditions.
-    unsafe { libc::geteuid() == 0 }
-}
+use lameduck_testkit::is_root;
 
 /// Runs one built-in scenario and returns its summary row and the scenario directory.
 fn run_seed(name: &str) -> Option<(Value, std::path::PathBuf)> {

@@ -9,6 +9,7 @@ use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::sync::{mpsc, watch};
 
 use crate::hooks::EventLog;
+pub use crate::hooks::ExecLine;
 use crate::plan::ExecAt;
 use crate::report::ExecResult;
 
@@ -18,17 +19,6 @@ const MAX_LINE: usize = 4096;
 /// How long output may still arrive after the command exited (a background process it
 /// started may hold the pipes open for much longer).
 const OUTPUT_GRACE: Duration = Duration::from_secs(1);
-
-/// One line a command printed.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ExecLine {
-    /// The command's offset into the run, as given.
-    pub at: Duration,
-    pub command: String,
-    /// `stdout` or `stderr`.
-    pub stream: &'static str,
-    pub line: String,
-}
 
 fn stderr_copy() -> Stdio {
     use std::os::fd::AsFd;

@@ -4,11 +4,21 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use crate::exec::ExecLine;
 use crate::outcome::Outcome;
 use crate::report::{Event, SecondRecord};
 
 /// Callback for each closed second.
+/// One line a command printed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExecLine {
+    /// The command's offset into the run, as given.
+    pub at: Duration,
+    pub command: String,
+    /// `stdout` or `stderr`.
+    pub stream: &'static str,
+    pub line: String,
+}
+
 pub type OnSecond<'a> = Box<dyn FnMut(&SecondRecord) + 'a>;
 /// Callback for each event.
 pub type OnEvent<'a> = Box<dyn FnMut(&Event) + 'a>;

@@ -1,5 +1,6 @@
 //! What lameduck knows about the programs it supervises, from the command it is given: which
 //! signal stops them gracefully, and which ones will swallow signals.
+use lameduck_core::shell;
 use nix::sys::signal::Signal;
 
 /// Programs lameduck recognises by the file name of their executable.
@@ -24,12 +25,8 @@ impl Program {
             Program::Nginx
         } else if base.starts_with("php-fpm") || base.starts_with("php5-fpm") {
             Program::PhpFpm
-        } else if matches!(base, "sh" | "bash" | "dash" | "ash" | "zsh" | "ksh" | "busybox") {
-            if shell_execs_its_command(argv) {
-                Program::Other
-            } else {
-                Program::Shell
-            }
+        } else if shell::is_shell(base) {
+            Program::of_shell(argv)
         } else {
             Program::Other
         }
@@ -54,13 +51,19 @@ impl Program {
     }
 }
 
-/// `sh -c 'exec php-fpm -F'` replaces the shell, so signals reach the program.
-fn shell_execs_its_command(argv: &[String]) -> bool {
-    let script = argv.iter().skip_while(|word| word.as_str() != "-c").nth(1);
-    script.is_some_and(|script| {
-        let script = script.trim_start();
-        script.starts_with("exec ") && !script.contains(['\n', ';', '&', '|'])
-    })
+impl Program {
+    /// A shell that hands its PID to the program it runs (`sh -c 'exec php-fpm -F'`, or
+    /// `bash -c 'php-fpm -F'`, which bash execs) is that program; any other shell is a shell.
+    fn of_shell(argv: &[String]) -> Program {
+        let script = shell::shell_script(argv);
+        match script.filter(|script| shell::script_execs(&argv[0], script)) {
+            Some(script) => match shell::script_commands(script).last() {
+                Some(command) if !shell::is_shell(&command[0]) => Program::of(command),
+                _ => Program::Other,
+            },
+            None => Program::Shell,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -76,7 +79,11 @@ mod tests {
         assert_eq!(Program::of(&argv(&["/usr/sbin/php-fpm8.2", "-F"])), Program::PhpFpm);
         assert_eq!(Program::of(&argv(&["nginx", "-g", "daemon off;"])), Program::Nginx);
         assert_eq!(Program::of(&argv(&["/bin/sh", "-c", "php-fpm -F & nginx"])), Program::Shell);
-        assert_eq!(Program::of(&argv(&["sh", "-c", "exec php-fpm -F"])), Program::Other);
+        assert_eq!(Program::of(&argv(&["sh", "-c", "exec php-fpm -F"])), Program::PhpFpm);
+        assert_eq!(Program::of(&argv(&["bash", "-c", "php-fpm -F"])), Program::PhpFpm);
+        assert_eq!(Program::of(&argv(&["sh", "-c", "php-fpm -F"])), Program::Shell);
+        assert_eq!(Program::of(&argv(&["sh", "-c", "exec sh -c x"])), Program::Other);
+        assert_eq!(Program::of(&argv(&["bash", "entrypoint.sh"])), Program::Shell);
         assert_eq!(Program::of(&argv(&["sleep", "1"])), Program::Other);
     }
 }

@@ -30,6 +30,7 @@ mod stall;
 mod startup;
 pub mod supervisor;
 pub mod target;
+mod tcp_socket;
 pub mod traffic_gaps;
 mod warnings;
 mod words;

@@ -5,10 +5,12 @@ use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use crate::child::Child;
+use crate::config::Settings;
 use crate::drain::{self, Drain, DrainEnd, DrainSpec};
 use crate::duration::seconds;
 use crate::health::Phase;
-use crate::supervisor::Supervisor;
+use crate::health::Status;
+use crate::log::Logger;
 use crate::{netstat, phpfpm, procfs, signals};
 
 /// How often a stop in progress is looked at (exits themselves arrive as SIGCHLD at once).
@@ -17,18 +19,28 @@ const STOP_POLL: Duration = Duration::from_millis(50);
 /// A shutdown in progress.
 #[derive(Debug)]
 pub struct Shutdown {
-    pub started: Instant,
-    /// lameduck's own SIGKILL deadline: grace period minus safety margin after `started`.
-    pub kill_at: Instant,
+    /// lameduck's own SIGKILL deadline: grace period minus safety margin after the start.
+    kill_at: Instant,
     /// Set by a second shutdown signal.
-    pub skip_drain: bool,
-    pub stage: Stage,
-    pub killing: bool,
+    skip_drain: bool,
+    stage: Stage,
+    killing: bool,
+}
+
+/// What a shutdown acts on: the supervisor's processes, settings, log and health status.
+pub struct Parts<'a> {
+    pub settings: &'a Settings,
+    pub log: &'a Logger,
+    pub children: &'a mut [Child],
+    pub status: &'a mut Status,
+    /// The health listener's port, which a drain never watches.
+    pub health_port: Option<u16>,
+    pub is_pid1: bool,
 }
 
 /// Where the shutdown is.
 #[derive(Debug)]
-pub enum Stage {
+enum Stage {
     Draining(Box<Drain>),
     Stopping { queue: VecDeque<usize>, current: Option<Current> },
     Done,
@@ -36,97 +48,78 @@ pub enum Stage {
 
 /// The process being stopped.
 #[derive(Debug)]
-pub struct Current {
+struct Current {
     index: usize,
     timeout_at: Option<Instant>,
     waiting_logged: bool,
     killed: bool,
 }
 
-impl Supervisor {
+impl Shutdown {
     /// Enters lame-duck mode (`/readyz` answers 503) and starts the drain, or goes straight to
     /// stopping when `skip_drain` (a process exited, or a start failed).
-    pub fn begin_shutdown(&mut self, now: Instant, reason: &str, skip_drain: bool) {
-        self.status.phase = Phase::Draining;
-        let kill_at = now + self.settings.budget();
-        self.log.phase(
+    pub fn begin(now: Instant, reason: &str, skip_drain: bool, parts: &mut Parts) -> Shutdown {
+        parts.status.phase = Phase::Draining;
+        let budget = parts.settings.budget();
+        let kill_at = now + budget;
+        parts.log.phase(
             "lame-duck",
             "begin",
-            &[("reason", reason.into()), ("deadline_in", seconds(self.settings.budget()))],
+            &[("reason", reason.into()), ("deadline_in", seconds(budget))],
         );
         let stage = if skip_drain {
-            self.stopping_stage()
+            stopping_stage(parts)
         } else {
-            let cap = drain::cap(now, kill_at, self.settings.stop_timeouts_total());
-            let ports = self.drain_ports();
-            let drain = Drain::start(self.settings.drain.clone(), ports, now, cap);
-            self.log.phase("drain", "begin", &drain.begin_fields());
+            let cap = drain::cap(now, kill_at, parts.settings.stop_timeouts_total());
+            let drain = Drain::start(parts.settings.drain.clone(), drain_ports(parts), now, cap);
+            parts.log.phase("drain", "begin", &drain.begin_fields());
             Stage::Draining(Box::new(drain))
         };
-        self.shutdown = Some(Shutdown { started: now, kill_at, skip_drain, stage, killing: false });
+        Shutdown { kill_at, skip_drain, stage, killing: false }
     }
 
-    fn stopping_stage(&mut self) -> Stage {
-        self.status.phase = Phase::Stopping;
-        let order = self.settings.stop_order().unwrap_or_default();
-        let queue = order.into_iter().filter(|&index| index < self.children.len()).collect();
-        Stage::Stopping { queue, current: None }
+    /// A second shutdown signal: stop draining and go on to the stops.
+    pub fn skip_drain(&mut self) {
+        self.skip_drain = true;
     }
 
-    /// The ports an auto drain watches: the configured ones, else those the supervised processes
-    /// listen on (never the health listener's).
-    fn drain_ports(&self) -> Vec<u16> {
-        if !matches!(self.settings.drain, DrainSpec::Auto { .. }) {
-            return Vec::new();
-        }
-        if !self.settings.drain_ports.is_empty() {
-            return self.settings.drain_ports.clone();
-        }
-        let health_port = self.health.as_ref().and_then(|h| h.local_addr().ok()).map(|a| a.port());
-        let sockets = netstat::tcp_sockets().unwrap_or_default();
-        let mut ports = procfs::listening_ports_of_tree(std::process::id() as i32, &sockets);
-        ports.retain(|port| Some(*port) != health_port);
-        ports
+    /// Whether the deadline's SIGKILLs are out.
+    pub fn killing(&self) -> bool {
+        self.killing
     }
 
     /// Moves the shutdown forward; called on every wake-up of the loop.
-    pub fn advance(&mut self, now: Instant) {
-        let Some(shutdown) = &self.shutdown else { return };
-        if !shutdown.killing && now >= shutdown.kill_at && self.children.iter().any(Child::running)
-        {
-            self.kill_everything();
+    pub fn advance(&mut self, now: Instant, parts: &mut Parts) {
+        if !self.killing && now >= self.kill_at && parts.children.iter().any(Child::running) {
+            self.kill_everything(parts);
         }
-        let Some(shutdown) = &mut self.shutdown else { return };
-        if let Stage::Draining(drain) = &mut shutdown.stage {
+        if let Stage::Draining(drain) = &mut self.stage {
             // Nothing left to drain for once every process has exited.
-            let nothing_left = !self.children.iter().any(Child::running);
-            let end = if shutdown.skip_drain || nothing_left {
+            let nothing_left = !parts.children.iter().any(Child::running);
+            let end = if self.skip_drain || nothing_left {
                 Some(DrainEnd::Skipped)
             } else {
                 drain.poll(now)
             };
             if let Some(end) = end {
-                self.status.drain_seconds = Some(drain.elapsed(now).as_secs_f64());
-                self.log.phase("drain", "done", &drain.done_fields(end, now));
+                parts.status.drain_seconds = Some(drain.elapsed(now).as_secs_f64());
+                parts.log.phase("drain", "done", &drain.done_fields(end, now));
                 if let Some(cut) = drain.cut_short(end, now) {
-                    self.status.drain_cut_short += 1;
-                    self.log.phase("drain", "cut-short", &cut.fields());
-                    self.log.warn(&cut.warning());
+                    parts.status.drain_cut_short += 1;
+                    parts.log.phase("drain", "cut-short", &cut.fields());
+                    parts.log.warn(&cut.warning());
                 }
-                let stage = self.stopping_stage();
-                if let Some(shutdown) = &mut self.shutdown {
-                    shutdown.stage = stage;
-                }
+                self.stage = stopping_stage(parts);
             }
         }
-        self.advance_stopping(now);
+        self.advance_stopping(now, parts);
     }
 
     /// Stops processes one at a time: wait for php-fpm's FastCGI connections to finish, send the
     /// stop signal, wait for the exit (or the process's own timeout, then SIGKILL).
-    fn advance_stopping(&mut self, now: Instant) {
-        let Supervisor { shutdown, children, log, status, .. } = self;
-        let Some(shutdown) = shutdown else { return };
+    fn advance_stopping(&mut self, now: Instant, parts: &mut Parts) {
+        let Parts { children, log, status, .. } = parts;
+        let shutdown = self;
         let kill_at = shutdown.kill_at;
         loop {
             let Stage::Stopping { queue, current } = &mut shutdown.stage else { return };
@@ -209,47 +202,66 @@ impl Supervisor {
     }
 
     /// The deadline: SIGKILL every remaining process (as PID 1, everything in the namespace).
-    fn kill_everything(&mut self) {
-        let names: Vec<String> = self
+    fn kill_everything(&mut self, parts: &mut Parts) {
+        let names: Vec<String> = parts
             .children
             .iter()
             .filter(|child| child.running())
             .map(|child| child.spec.name.clone())
             .collect();
-        for child in &self.children {
+        for child in parts.children.iter() {
             child.kill_group();
         }
-        if self.is_pid1 {
+        if parts.is_pid1 {
             // SAFETY: kill(-1) from PID 1 signals every other process in the PID namespace.
             unsafe { libc::kill(-1, libc::SIGKILL) };
         }
-        self.status.phase = Phase::Killing;
-        self.log.phase("deadline", "kill", &[("processes", names.join(","))]);
-        if let Some(shutdown) = &mut self.shutdown {
-            shutdown.killing = true;
-        }
+        parts.status.phase = Phase::Killing;
+        parts.log.phase("deadline", "kill", &[("processes", names.join(","))]);
+        self.killing = true;
     }
 
     /// True once every supervised process has exited and the stop sequence is over, or when the
     /// SIGKILLs have been out for long enough that waiting longer would overrun the deadline.
-    pub fn finished(&self) -> bool {
-        let Some(shutdown) = &self.shutdown else { return false };
-        let none_running = !self.children.iter().any(Child::running);
-        let give_up = shutdown.kill_at + self.settings.safety_margin / 2;
-        (none_running && (matches!(shutdown.stage, Stage::Done) || shutdown.killing))
-            || (shutdown.killing && Instant::now() >= give_up)
+    pub fn finished(&self, parts: &Parts) -> bool {
+        let none_running = !parts.children.iter().any(Child::running);
+        let give_up = self.kill_at + parts.settings.safety_margin / 2;
+        (none_running && (matches!(self.stage, Stage::Done) || self.killing))
+            || (self.killing && Instant::now() >= give_up)
     }
 
     /// How long the loop may sleep: forever while running normally.
-    pub fn next_wakeup(&self, now: Instant) -> Option<Duration> {
-        let shutdown = self.shutdown.as_ref()?;
-        let stage_wakeup = match &shutdown.stage {
+    pub fn next_wakeup(&self, now: Instant) -> Duration {
+        let stage_wakeup = match &self.stage {
             Stage::Draining(drain) => drain.next_wakeup(now),
             Stage::Stopping { .. } | Stage::Done => STOP_POLL,
         };
-        if shutdown.killing {
-            return Some(STOP_POLL);
+        if self.killing {
+            return STOP_POLL;
         }
-        Some(stage_wakeup.min(shutdown.kill_at.saturating_duration_since(now)))
+        stage_wakeup.min(self.kill_at.saturating_duration_since(now))
     }
+}
+
+/// The stop queue, in stop order.
+fn stopping_stage(parts: &mut Parts) -> Stage {
+    parts.status.phase = Phase::Stopping;
+    let order = parts.settings.stop_order().unwrap_or_default();
+    let queue = order.into_iter().filter(|&index| index < parts.children.len()).collect();
+    Stage::Stopping { queue, current: None }
+}
+
+/// The ports an auto drain watches: the configured ones, else those the supervised processes
+/// listen on (never the health listener's).
+fn drain_ports(parts: &Parts) -> Vec<u16> {
+    if !matches!(parts.settings.drain, DrainSpec::Auto { .. }) {
+        return Vec::new();
+    }
+    if !parts.settings.drain_ports.is_empty() {
+        return parts.settings.drain_ports.clone();
+    }
+    let sockets = netstat::tcp_sockets().unwrap_or_default();
+    let mut ports = procfs::listening_ports_of_tree(std::process::id() as i32, &sockets);
+    ports.retain(|port| Some(*port) != parts.health_port);
+    ports
 }

@@ -17,7 +17,7 @@ use crate::duration::seconds;
 use crate::exit_code;
 use crate::health::{HealthServer, Phase, Status};
 use crate::log::Logger;
-use crate::shutdown::Shutdown;
+use crate::shutdown::{Parts, Shutdown};
 use crate::startup::UpWhen;
 use crate::{signals, warnings};
 
@@ -25,16 +25,16 @@ use crate::{signals, warnings};
 const START_POLL: Duration = Duration::from_millis(20);
 
 /// The running supervisor.
-pub struct Supervisor {
-    pub settings: Settings,
-    pub log: Logger,
-    pub children: Vec<Child>,
-    pub health: Option<HealthServer>,
-    pub status: Status,
-    pub shutdown: Option<Shutdown>,
+struct Supervisor {
+    settings: Settings,
+    log: Logger,
+    children: Vec<Child>,
+    health: Option<HealthServer>,
+    status: Status,
+    shutdown: Option<Shutdown>,
     /// Exit code decided by an event (a failed start or a process that exited on its own).
-    pub forced_exit: Option<u8>,
-    pub is_pid1: bool,
+    forced_exit: Option<u8>,
+    is_pid1: bool,
 }
 
 /// Runs `lameduck run` with validated settings and returns its exit code.
@@ -252,13 +252,41 @@ impl Supervisor {
     fn run_event_loop(&mut self, signal_fd: &SignalFd) {
         loop {
             let now = Instant::now();
-            self.advance(now);
-            if self.finished() {
-                return;
-            }
-            let timeout = self.next_wakeup(now);
+            let (shutdown, mut parts) = self.shutdown_and_parts();
+            let timeout = match shutdown {
+                Some(shutdown) => {
+                    shutdown.advance(now, &mut parts);
+                    if shutdown.finished(&parts) {
+                        return;
+                    }
+                    Some(shutdown.next_wakeup(now))
+                }
+                // Forever while running normally.
+                None => None,
+            };
             self.poll_once(signal_fd, timeout);
         }
+    }
+
+    /// Enters the shutdown (see [`Shutdown::begin`]).
+    fn begin_shutdown(&mut self, now: Instant, reason: &str, skip_drain: bool) {
+        let (_, mut parts) = self.shutdown_and_parts();
+        let shutdown = Shutdown::begin(now, reason, skip_drain, &mut parts);
+        self.shutdown = Some(shutdown);
+    }
+
+    /// The shutdown, and the parts of the supervisor it acts on, borrowed side by side.
+    fn shutdown_and_parts(&mut self) -> (Option<&mut Shutdown>, Parts<'_>) {
+        let health_port = self.health.as_ref().and_then(|h| h.local_addr().ok()).map(|a| a.port());
+        let parts = Parts {
+            settings: &self.settings,
+            log: &self.log,
+            children: &mut self.children,
+            status: &mut self.status,
+            health_port,
+            is_pid1: self.is_pid1,
+        };
+        (self.shutdown.as_mut(), parts)
     }
 
     fn read_signals(&mut self, signal_fd: &SignalFd) {
@@ -285,7 +313,7 @@ impl Supervisor {
             self.log.phase("shutdown", "begin", &[("signal", name)]);
             self.begin_shutdown(now, "signal", false);
         } else if let Some(shutdown) = &mut self.shutdown {
-            shutdown.skip_drain = true;
+            shutdown.skip_drain();
             self.log.phase(
                 "shutdown",
                 "repeated",
@@ -353,7 +381,7 @@ impl Supervisor {
     fn on_child_exit(&mut self, index: usize, code: u8, now: Instant) {
         let child = &self.children[index];
         let name = child.spec.name.clone();
-        if child.stop_sent.is_some() || self.shutdown.as_ref().is_some_and(|s| s.killing) {
+        if child.stop_sent.is_some() || self.shutdown.as_ref().is_some_and(Shutdown::killing) {
             return; // Logged by the shutdown when it reaches this process.
         }
         self.log.phase("exit", "unexpected", &[("process", name), ("exit_code", code.to_string())]);

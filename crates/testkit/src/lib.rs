@@ -30,6 +30,13 @@ pub use ports::{free_port, wait_for_port};
 pub use process::ChildGuard;
 pub use stack::{Stack, StackOptions};
 
+/// Whether the tests run as root: the lab's namespaces, and nginx and php-fpm as their official
+/// images run them, need it; tests that need root say so and pass without it.
+pub fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}
+
 /// Why a helper could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use crate::is_root;
 use crate::ports::{free_port, wait_for_port};
 use crate::process::ChildGuard;
 use crate::{io_error, Error};
@@ -182,11 +183,6 @@ fn php_fpm_binary() -> PathBuf {
         .collect();
     found.sort();
     found.pop().unwrap_or_else(|| PathBuf::from("php-fpm"))
-}
-
-fn is_root() -> bool {
-    // SAFETY: geteuid has no preconditions.
-    unsafe { libc::geteuid() == 0 }
 }
 
 fn start_php_fpm(dir: &Path, options: &StackOptions) -> Result<ChildGuard, Error> {

@@ -7,10 +7,7 @@ use std::process::{Command, ExitStatus};
 
 use serde_json::Value;
 
-pub fn is_root() -> bool {
-    // SAFETY: geteuid has no preconditions.
-    unsafe { libc::geteuid() == 0 }
-}
+pub use lameduck_testkit::is_root;
 
 /// The lab's summary of one run.
 pub struct LabRun {
