@@ -7,7 +7,6 @@ use std::time::{Duration, Instant};
 use crate::outcome::Outcome;
 use crate::report::{Event, SecondRecord};
 
-/// Callback for each closed second.
 /// One line a command printed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExecLine {
@@ -19,6 +18,7 @@ pub struct ExecLine {
     pub line: String,
 }
 
+/// Callback for each closed second.
 pub type OnSecond<'a> = Box<dyn FnMut(&SecondRecord) + 'a>;
 /// Callback for each event.
 pub type OnEvent<'a> = Box<dyn FnMut(&Event) + 'a>;
