@@ -10,6 +10,7 @@ pub mod duration;
 pub mod engine;
 pub mod exit;
 pub mod finding;
+pub mod helm;
 pub mod image;
 pub mod includes;
 pub mod k8s;
