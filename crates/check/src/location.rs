@@ -122,3 +122,32 @@ fn helm_section(project: &Project, span: Span) -> Option<&crate::parse::yaml::He
     let after = sections.partition_point(|s| s.start <= span.start);
     sections[..after].last().filter(|s| span.start < s.end.max(s.start + 1))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TEMPLATE: &str = "spec:\n  containers:\n    - name: web\n      image: {{ .Values.image }}\n    - name: fpm\n      image: {{ .Values.fpm }}\n";
+
+    fn line(rendered: &str, column: usize, near: usize) -> Option<(usize, usize)> {
+        line_in_template(TEMPLATE, (rendered, column), near).map(|(s, _)| (s.line, s.column))
+    }
+
+    #[test]
+    fn literal_lines_are_found_as_they_are() {
+        assert_eq!(line("        - name: fpm", 17, 9), Some((5, 13)), "same text, its indent");
+    }
+
+    #[test]
+    fn templated_values_are_found_by_key_nearest_the_rendered_line() {
+        assert_eq!(line("      image: php:8.3-fpm", 14, 7), Some((6, 14)));
+        assert_eq!(line("      image: nginx", 14, 3), Some((4, 14)));
+    }
+
+    #[test]
+    fn lines_the_template_does_not_have_are_not_placed() {
+        // Written by a helper (`include`), not by this template.
+        assert_eq!(line("    app.kubernetes.io/name: shop", 5, 4), None);
+        assert_eq!(line("   ", 1, 1), None);
+    }
+}
