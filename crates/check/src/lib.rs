@@ -24,6 +24,7 @@ pub mod read;
 pub mod rules;
 pub mod shell;
 pub mod source;
+pub mod template_line;
 pub mod walk;
 
 use finding::{Finding, Severity};

@@ -176,3 +176,56 @@ fn every_chart_in_a_tree_is_rendered_or_named() {
     assert_eq!(skipped, [format!("{CHARTS}/broken"), format!("{CHARTS}/needs-deps")]);
     assert!(findings(&project).iter().any(|f| f.0 == "LD003" && f.1 == "deployment.yaml"));
 }
+
+#[test]
+fn a_chart_test_pod_that_runs_once_is_not_a_server() {
+    // `helm test` Pods (chatwork/charts' php chart renders one): a shell running curl once, with
+    // restartPolicy Never. Nothing to drain or stop gracefully; the same Pod kept running is.
+    let pod = |policy: &str| {
+        format!(
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: php-test\n  annotations:\n    \
+             \"helm.sh/hook\": test-success\nspec:\n  containers:\n    - name: test\n      \
+             image: curlimages/curl:latest\n      command:\n        - /bin/sh\n        - -c\n        \
+             - 'curl http://php:80'\n  restartPolicy: {policy}\n"
+        )
+    };
+    let rules = |policy: &str| -> Vec<String> {
+        let project = Project::from_text("test-pod.yaml", &pod(policy), Config::default());
+        let out = lameduck_check::run(&project, Format::Json, Severity::Info, false);
+        out.findings.iter().map(|f| f.rule.to_string()).collect()
+    };
+    assert_eq!(rules("Never"), Vec::<String>::new());
+    assert_eq!(rules("OnFailure"), Vec::<String>::new());
+    assert!(rules("Always").contains(&"LD008".to_string()), "{:?}", rules("Always"));
+}
+
+#[test]
+fn the_corpus_rendered_charts_are_what_helm_renders_from_their_sources() {
+    // tests/corpus/*/rendered/ hold `helm template release-name CHART` of charts copied verbatim
+    // beside them (see the corpus README): rendering them again gives the same bytes.
+    for (chart, rendered) in [
+        ("chatwork__charts/php", "chatwork__charts/rendered/php.yaml"),
+        ("matomo-org__docker/.examples/helm", "matomo-org__docker/rendered/matomo.yaml"),
+    ] {
+        let program = with_helm(Vec::new()).program().expect("the test helm is found");
+        let chart = PathBuf::from("tests/corpus").join(chart);
+        let text = lameduck_check::helm::render(&program, &chart, &[]).unwrap();
+        let committed = std::fs::read_to_string(PathBuf::from("tests/corpus").join(rendered));
+        assert_eq!(text, committed.unwrap(), "{rendered} differs from helm's rendering");
+    }
+}
+
+#[test]
+fn a_real_charts_findings_point_at_the_template_lines_that_wrote_them() {
+    // chatwork/charts' php chart (in the corpus, verbatim): `{{- if }}` blocks and an init
+    // container above the containers make the rendered lines far from the template's.
+    let config = Config { helm: with_helm(Vec::new()), ..Config::default() };
+    let project =
+        Project::load(&["tests/corpus/chatwork__charts/php".to_string()], config).unwrap();
+    assert!(project.skipped.is_empty(), "{:?}", project.skipped);
+    let found = findings(&project);
+    // `- name: {{ include "php.fullname" . }}-nginx`, its image, and the `-fpm` container.
+    assert_eq!(at(&found, "LD003").2, 78, "{found:?}");
+    assert_eq!((at(&found, "LD001").2, at(&found, "LD001").3), (79, 18), "{found:?}");
+    assert_eq!(at(&found, "LD002").2, 132, "{found:?}");
+}
