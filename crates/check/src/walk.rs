@@ -85,10 +85,13 @@ fn has_manifest_keys(text: &str) -> bool {
     text.lines().any(|l| l.starts_with("apiVersion:") || l.starts_with("kind:"))
 }
 
-/// Whether a YAML file named on the command line is an input: a manifest or a docker-compose
-/// file. Others (a CI workflow, Helm values, an app's settings) are named as skipped.
+/// Whether a YAML file named on the command line is an input: a manifest (YAML or JSON) or a
+/// docker-compose file. Others (a CI workflow, Helm values, an app's settings) are named as
+/// skipped, unread.
 pub(crate) fn is_yaml_input(text: &str) -> bool {
-    has_manifest_keys(text) || text.lines().any(|l| l.starts_with("services:"))
+    has_manifest_keys(text)
+        || text.contains("\"apiVersion\"") // a manifest written as JSON
+        || text.lines().any(|l| l.starts_with("services:"))
 }
 
 /// Guesses the kind of a file whose name does not say (stdin, explicit odd names).

@@ -160,4 +160,12 @@ fn yaml_that_is_not_a_manifest_or_not_yaml_yet_is_named_and_skipped() {
     assert!(skipped[0].1.contains("not a Kubernetes manifest"), "{skipped:?}");
     assert_eq!(skipped[1].0, &named[1]);
     assert!(skipped[1].1.starts_with("a template (`{{ … }}`), not YAML"), "{skipped:?}");
+    // A manifest written as JSON is still read.
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("pod.yaml");
+    std::fs::write(&json, r#"{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}}"#)
+        .unwrap();
+    let project = Project::load(&[json.display().to_string()], Config::default()).unwrap();
+    assert!(project.skipped.is_empty(), "{:?}", project.skipped);
+    assert_eq!(project.objects.workloads.len(), 1);
 }
