@@ -178,9 +178,8 @@ fn stop(child: &mut Child, error: RenderError) -> RenderError {
 
 /// The chart directories among walked files: each `Chart.yaml` beside a `templates/` directory,
 /// except charts inside another's `charts/` (rendered with their parent).
-pub fn charts(files: &[PathBuf]) -> Vec<PathBuf> {
+pub fn charts<'a>(files: impl Iterator<Item = &'a Path>) -> Vec<PathBuf> {
     let mut found: Vec<PathBuf> = files
-        .iter()
         .filter(|f| f.file_name() == Some(OsStr::new("Chart.yaml")))
         .filter_map(|f| f.parent())
         .filter(|dir| dir.join("templates").is_dir())

@@ -139,8 +139,8 @@ impl Project {
                 walk.files.sort_by(|a, b| a.0.cmp(&b.0));
                 project.skipped.append(&mut walk.skipped);
                 project.reading_root = Some(root.clone());
-                let paths: Vec<PathBuf> = walk.files.iter().map(|(p, _)| p.clone()).collect();
-                let rendered = project.render_charts(&helm::charts(&paths), &root);
+                let charts = helm::charts(walk.files.iter().map(|(path, _)| path.as_path()));
+                let rendered = project.render_charts(&charts, &root);
                 for (file, kind) in walk.files {
                     if rendered.iter().any(|chart| helm::renders(chart, &file)) {
                         continue; // checked as rendered
