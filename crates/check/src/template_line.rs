@@ -26,12 +26,7 @@ pub fn place(template: &str, rendered: &[&str], column: usize) -> Option<(LineCo
         let most = found.iter().map(|&(_, literal)| literal).max().unwrap_or(0);
         found.into_iter().filter(|&(_, literal)| literal == most).map(|(i, _)| i).collect()
     };
-    let mut candidates = writers(target);
-    if candidates.is_empty() {
-        let key = yaml_key(target.trim())?;
-        let same_key = lines.iter().enumerate().filter(|(_, l)| yaml_key(l.trim()) == Some(key));
-        candidates = same_key.map(|(index, _)| index).collect();
-    }
+    let candidates = writers(target);
     let index = match candidates[..] {
         [] => return None,
         [only] => only,
@@ -96,14 +91,6 @@ impl<'a> Pattern<'a> {
     }
 }
 
-/// `image` of `image: php` and of `- image: php`; `None` for a line that is no mapping key.
-fn yaml_key(line: &str) -> Option<&str> {
-    let line = line.trim_start_matches("- ");
-    let (key, _) = line.split_once(':')?;
-    let plain = !key.is_empty() && !key.contains(['{', ' ', '"', '\'', '#']);
-    plain.then_some(key)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -142,14 +129,17 @@ spec:
     }
 
     #[test]
-    fn a_value_written_by_an_action_is_found_by_its_key() {
+    fn a_value_written_by_an_action_is_found_by_the_text_around_it() {
         assert_eq!(line(&["      image: nginx:1.27"], 14), Some((4, 14)));
+        // The same key with other literal text is another line, not this one's writer.
+        assert_eq!(line(&["      volumeMounts: []"], 7), None);
     }
 
     #[test]
     fn lines_the_template_does_not_have_are_not_placed() {
         // Written by a helper (`include`) or `toYaml`, not by a line of this template.
         assert_eq!(line(&["    app.kubernetes.io/name: shop"], 5), None);
+        assert_eq!(line(&["        - name: nginx"], 11), None);
         assert_eq!(line(&["      limits: {}"], 7), None);
         assert_eq!(line(&["   "], 1), None);
         assert_eq!(line(&[], 1), None);

@@ -229,3 +229,18 @@ fn a_real_charts_findings_point_at_the_template_lines_that_wrote_them() {
     assert_eq!((at(&found, "LD001").2, at(&found, "LD001").3), (79, 18), "{found:?}");
     assert_eq!(at(&found, "LD002").2, 132, "{found:?}");
 }
+
+#[test]
+fn a_finding_on_a_line_a_helper_wrote_is_at_line_1_with_the_rendered_place() {
+    // helpered/: the nginx container comes from `{{ include "helpered.nginx" . }}` in
+    // _helpers.tpl; no line of deployment.yaml wrote it.
+    let project = load("helpered", with_helm(Vec::new()));
+    let found = findings(&project);
+    let ld003 = at(&found, "LD003");
+    assert_eq!((ld003.1.as_str(), ld003.2, ld003.3), ("deployment.yaml", 1, 1), "{found:?}");
+    let human = lameduck_check::run(&project, Format::Human, Severity::Warning, false).output;
+    assert!(
+        human.contains("help: not found in the template: rendered at helm template"),
+        "{human}"
+    );
+}
