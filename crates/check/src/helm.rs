@@ -122,8 +122,13 @@ pub fn run_bounded(
         .map_err(|e| RenderError::Spawn { program, message: e.to_string() })?;
     let deadline = Instant::now() + timeout;
     let (sender, receiver) = mpsc::channel();
-    let out = child.stdout.take().map(|pipe| read_up_to(pipe, max + 1, true, sender.clone()));
-    let errors = child.stderr.take().map(|pipe| read_up_to(pipe, MAX_ERRORS, false, sender));
+    // Both are piped above; the readers end when the program closes its side (or dies).
+    if let Some(pipe) = child.stdout.take() {
+        read_up_to(pipe, max + 1, true, sender.clone());
+    }
+    if let Some(pipe) = child.stderr.take() {
+        read_up_to(pipe, MAX_ERRORS, false, sender);
+    }
     let (mut out_text, mut error_text) = (None, None);
     while out_text.is_none() || error_text.is_none() {
         let left = deadline.saturating_duration_since(Instant::now());
@@ -136,7 +141,6 @@ pub fn run_bounded(
             return Err(stop(&mut child, RenderError::TooLarge(max)));
         }
     }
-    drop((out, errors));
     // Both pipes are closed: the program is ending. It is still given until the deadline.
     loop {
         match child.try_wait() {
@@ -158,7 +162,7 @@ fn read_up_to(
     limit: u64,
     is_stdout: bool,
     sender: mpsc::Sender<(bool, Vec<u8>)>,
-) -> std::thread::JoinHandle<()> {
+) {
     std::thread::spawn(move || {
         let mut pipe = pipe;
         let mut text = Vec::new();
@@ -167,7 +171,7 @@ fn read_up_to(
             let _ = std::io::copy(&mut pipe, &mut std::io::sink());
         }
         let _ = sender.send((is_stdout, text));
-    })
+    });
 }
 
 fn stop(child: &mut Child, error: RenderError) -> RenderError {
