@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use crate::config::{self, Config};
 use crate::exit;
 use crate::finding::Severity;
+use crate::helm::HelmSettings;
 use crate::output::Format;
 use crate::project::Project;
 use crate::rules;
@@ -15,6 +16,8 @@ use crate::rules;
 /// Reads Kubernetes YAML (multi-document, `kind: List`, `helm template` and kustomize output),
 /// Dockerfiles (`Dockerfile`, `*.Dockerfile`, `Containerfile`) and php-fpm, nginx and supervisord
 /// configs, as files or as ConfigMap keys. Directories are searched recursively; `-` reads stdin.
+/// A Helm chart found in a directory is rendered with `helm template` when `helm` is on PATH
+/// (findings point at its templates), else named in the skipped list.
 ///
 /// Exit status: 0 clean, 1 findings at or above --fail-level, 2 usage or parse error.
 ///
@@ -51,6 +54,14 @@ pub struct Args {
     /// Print docs/rules.md (used by scripts/gen-rules-docs).
     #[arg(long, hide = true)]
     pub print_rules_markdown: bool,
+
+    /// Do not render Helm charts with `helm template`; name them as skipped.
+    #[arg(long)]
+    pub no_helm: bool,
+
+    /// A values file for `helm template` (`-f`), given to every chart rendered; repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub helm_values: Vec<PathBuf>,
 
     /// Colour the human output: auto (when stdout is a terminal), always or never.
     #[arg(long, value_name = "WHEN", default_value = "auto", value_parser = ["auto", "always", "never"])]
@@ -154,11 +165,16 @@ pub fn execute(args: Args) -> ExitCode {
             }
             None => None,
         };
-    let config = match loaded {
+    let mut config = match loaded {
         Some(Ok(c)) => c,
         Some(Err(e)) => return usage(&e),
         None => Config::default(),
     };
+    if let Some(missing) = args.helm_values.iter().find(|f| !f.is_file()) {
+        return usage(&format!("--helm-values {}: no such file", missing.display()));
+    }
+    config.helm =
+        HelmSettings { render: !args.no_helm, values: args.helm_values.clone(), search_path: None };
     let fail_level = args.fail_level.or(config.fail_level).unwrap_or(Severity::Warning);
     let project = match Project::load(&args.paths, config) {
         Ok(p) => p,

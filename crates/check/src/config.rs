@@ -32,6 +32,8 @@ pub struct Config {
     pub rules: BTreeMap<String, RuleSetting>,
     /// Image name (without tag) → Dockerfile path (made absolute when possible).
     pub images: BTreeMap<String, PathBuf>,
+    /// Rendering Helm charts (set from the command line, not the file).
+    pub helm: crate::helm::HelmSettings,
 }
 
 #[derive(Debug, serde::Deserialize)]

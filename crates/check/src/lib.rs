@@ -10,6 +10,7 @@ pub mod duration;
 pub mod engine;
 pub mod exit;
 pub mod finding;
+pub mod helm;
 pub mod image;
 pub mod includes;
 pub mod k8s;
@@ -23,6 +24,7 @@ pub mod read;
 pub mod rules;
 pub mod shell;
 pub mod source;
+pub mod template_line;
 pub mod walk;
 
 use finding::{Finding, Severity};

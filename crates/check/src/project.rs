@@ -8,6 +8,7 @@ use crate::configs::{
     self, ConfigKind, FpmConfig, NginxConfig, Origin, Parsed, SupervisordConfig, TextMap,
 };
 use crate::finding::ParseFailure;
+use crate::helm;
 use crate::includes::{self, Includes};
 use crate::k8s::{self, Objects};
 use crate::parse::dockerfile::{self, Dockerfile};
@@ -15,7 +16,8 @@ use crate::parse::yaml::{self, HelmSection, Node, Value};
 use crate::read::{self, Reach, ReadError, Skipped};
 use crate::source::{FileId, Sources, Span};
 use crate::walk::{
-    helm_note, is_helm_template, kind_by_name, sniff_file_kind, sniff_kind, FileKind, Walk,
+    helm_note, is_helm_template, is_yaml_input, kind_by_name, sniff_file_kind, sniff_kind,
+    FileKind, UnrenderedChart, Walk,
 };
 
 /// A Dockerfile in the scanned tree.
@@ -98,6 +100,11 @@ pub struct Project {
     reading_root: Option<PathBuf>,
     /// Helm charts whose templates were not rendered: chart directory → templates skipped.
     pub unrendered_charts: std::collections::BTreeMap<String, usize>,
+    /// Why a chart found while walking was not rendered, by chart directory.
+    unrendered_why: HashMap<String, UnrenderedChart>,
+    /// The templates of the charts rendered here, by path as shown: where a finding in their
+    /// output is looked for (see [`crate::location`]).
+    pub templates: HashMap<String, String>,
     pub config: Config,
 }
 
@@ -132,7 +139,12 @@ impl Project {
                 walk.files.sort_by(|a, b| a.0.cmp(&b.0));
                 project.skipped.append(&mut walk.skipped);
                 project.reading_root = Some(root.clone());
+                let charts = helm::charts(walk.files.iter().map(|(path, _)| path.as_path()));
+                let rendered = project.render_charts(&charts, &root);
                 for (file, kind) in walk.files {
+                    if rendered.iter().any(|chart| helm::renders(chart, &file)) {
+                        continue; // checked as rendered
+                    }
                     project.read_file(&file, Some(kind), Reach::Walked { root: &root });
                 }
                 project.reading_root = None;
@@ -149,7 +161,7 @@ impl Project {
         }
         project.read_entrypoint_scripts();
         for (chart, count) in &project.unrendered_charts {
-            let reason = helm_note(chart, *count);
+            let reason = helm_note(chart, *count, project.unrendered_why.get(chart));
             project.skipped.push(Skipped { path: chart.clone(), reason });
         }
         project.includes = includes::resolve(&project);
@@ -173,7 +185,11 @@ impl Project {
                     self.skip_helm_template(path);
                     return;
                 }
-                let Some(kind) = kind.or_else(|| sniff_file_kind(&shown, &text)) else {
+                let named = matches!(reach, Reach::Named);
+                let not_input = named && kind == Some(FileKind::Yaml) && !is_yaml_input(&text);
+                let Some(kind) =
+                    kind.filter(|_| !not_input).or_else(|| sniff_file_kind(&shown, &text))
+                else {
                     // Named on the command line (a pre-commit run over changed files passes
                     // scripts and templates too): said, not an "invalid YAML" error.
                     let reason = "not a Kubernetes manifest, Dockerfile or server config".into();
@@ -194,7 +210,61 @@ impl Project {
         }
     }
 
-    fn add_file(&mut self, shown: String, text: String, kind: FileKind, absolute: Option<PathBuf>) {
+    /// Renders each chart with `helm template` (when on and found) and adds its output; returns
+    /// the charts rendered. A chart that is not is said in the skipped list, with why.
+    fn render_charts(&mut self, charts: &[PathBuf], root: &Path) -> Vec<PathBuf> {
+        let mut rendered = Vec::new();
+        if charts.is_empty() || !self.config.helm.render {
+            return rendered;
+        }
+        let Some(program) = self.config.helm.program() else {
+            for chart in charts {
+                self.unrendered_why.insert(chart.display().to_string(), UnrenderedChart::NoHelm);
+            }
+            return rendered;
+        };
+        let values = self.config.helm.values.clone();
+        for chart in charts {
+            let shown = chart.display().to_string();
+            match helm::render(&program, chart, &values) {
+                Ok(text) => {
+                    self.add_rendered(chart, &shown, text, root);
+                    rendered.push(chart.clone());
+                }
+                Err(error) => {
+                    let why = UnrenderedChart::Failed(error.to_string());
+                    self.unrendered_why.insert(shown, why);
+                }
+            }
+        }
+        rendered
+    }
+
+    /// Adds a chart's `helm template` output, its `# Source:` sections naming the template
+    /// files, whose text is kept to place findings in.
+    fn add_rendered(&mut self, chart: &Path, shown: &str, text: String, root: &Path) {
+        let file = self.add_file(format!("helm template {shown}"), text, FileKind::Yaml, None);
+        let Some(sections) = self.helm.get_mut(&file) else { return };
+        for section in sections {
+            let Some(path) = helm::template_path(chart, &section.chart_path) else { continue };
+            let shown = path.display().to_string();
+            if !self.templates.contains_key(&shown) {
+                let Ok(read::Text { text, .. }) = read::read(&path, Reach::Walked { root }) else {
+                    continue;
+                };
+                self.templates.insert(shown.clone(), text);
+            }
+            section.chart_path = shown;
+        }
+    }
+
+    fn add_file(
+        &mut self,
+        shown: String,
+        text: String,
+        kind: FileKind,
+        absolute: Option<PathBuf>,
+    ) -> FileId {
         let file = self.sources.add(shown.clone(), text);
         let absolute = absolute.unwrap_or_else(|| PathBuf::from(&shown));
         let source = self.sources.get(file);
@@ -211,7 +281,7 @@ impl Project {
                 Err(e) => self.fail(file, e.offset, e.message),
             },
             FileKind::Config => {
-                let Some(config_kind) = configs::sniff(&shown, &source.text) else { return };
+                let Some(config_kind) = configs::sniff(&shown, &source.text) else { return file };
                 let origin = Origin { file, map: TextMap::Identity, label: shown.clone() };
                 let text = source.text.clone();
                 if let Some(config) = self.add_config(config_kind, &text, origin) {
@@ -231,10 +301,19 @@ impl Project {
                             self.add_document(file, doc);
                         }
                     }
+                    // `{{ }}` outside a chart (gomplate, envsubst-style tooling): a template
+                    // whose output is the YAML, not a syntax error.
+                    Err(_) if source.text.contains("{{") => {
+                        let reason = "a template (`{{ … }}`), not YAML: check what it renders \
+                                      (`… | lameduck check -`)"
+                            .to_string();
+                        self.skipped.push(Skipped { path: shown, reason });
+                    }
                     Err(e) => self.fail(file, e.offset, format!("invalid YAML: {}", e.message)),
                 }
             }
         }
+        file
     }
 
     fn add_document(&mut self, file: FileId, doc: &Node) {

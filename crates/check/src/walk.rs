@@ -76,8 +76,22 @@ pub(crate) fn sniff_file_kind(name: &str, text: &str) -> Option<FileKind> {
         return None; // a script
     }
     let kind = sniff_kind(name, text);
-    let manifest = text.lines().any(|l| l.starts_with("apiVersion:") || l.starts_with("kind:"));
-    (kind != FileKind::Yaml || manifest).then_some(kind)
+    (kind != FileKind::Yaml || has_manifest_keys(text)).then_some(kind)
+}
+
+/// Whether YAML text has a top-level `apiVersion:` or `kind:`: what every Kubernetes object
+/// (and `kind: List`) has.
+fn has_manifest_keys(text: &str) -> bool {
+    text.lines().any(|l| l.starts_with("apiVersion:") || l.starts_with("kind:"))
+}
+
+/// Whether a YAML file named on the command line is an input: a manifest (YAML or JSON) or a
+/// docker-compose file. Others (a CI workflow, Helm values, an app's settings) are named as
+/// skipped, unread.
+pub(crate) fn is_yaml_input(text: &str) -> bool {
+    has_manifest_keys(text)
+        || text.contains("\"apiVersion\"") // a manifest written as JSON
+        || text.lines().any(|l| l.starts_with("services:"))
 }
 
 /// Guesses the kind of a file whose name does not say (stdin, explicit odd names).
@@ -152,12 +166,27 @@ impl Walk<'_> {
     }
 }
 
-/// The skipped-list note for a chart whose templates were not rendered.
-pub(crate) fn helm_note(chart: &str, count: usize) -> String {
+/// The skipped-list note for a chart whose templates were not rendered, with why when known
+/// (`helm` not on PATH, or what `helm template` said).
+pub(crate) fn helm_note(chart: &str, count: usize, why: Option<&UnrenderedChart>) -> String {
     let templates = if count == 1 { "Helm template" } else { "Helm templates" };
-    format!(
-        "{count} {templates} not rendered: run `helm template {chart} | lameduck check -` to check them"
-    )
+    let run = format!("run `helm template {chart} | lameduck check -` to check them");
+    match why {
+        None => format!("{count} {templates} not rendered: {run}"),
+        Some(UnrenderedChart::NoHelm) => {
+            format!("{count} {templates} not rendered: {run} (`helm` is not on PATH)")
+        }
+        Some(UnrenderedChart::Failed(error)) => {
+            format!("{count} {templates} not rendered: {error}")
+        }
+    }
+}
+
+/// Why a chart found in a walked directory was not rendered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum UnrenderedChart {
+    NoHelm,
+    Failed(String),
 }
 
 /// Helm chart templates (YAML under `templates/` with `{{`) are not YAML until `helm template`

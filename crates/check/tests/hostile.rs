@@ -131,13 +131,15 @@ fn an_alias_bomb_of_bytes_is_an_error_with_its_line() {
     let bomb = dir.path().join("b.yaml");
     let big = "x".repeat(1 << 20);
     let refs = vec!["*s"; 100_000].join(",");
-    std::fs::write(&bomb, format!("k: &s \"{big}\"\nl: [{refs}]\n")).unwrap();
+    // A manifest: YAML that is not one is skipped unread when named.
+    let head = "apiVersion: v1\nkind: ConfigMap\n";
+    std::fs::write(&bomb, format!("{head}k: &s \"{big}\"\nl: [{refs}]\n")).unwrap();
     let (_, out) = check(&[&bomb], Format::Json);
     assert_eq!(out.exit, 2);
     let json: serde_json::Value = serde_json::from_str(&out.output).unwrap();
     let error = &json["errors"][0];
     assert!(error["message"].as_str().unwrap().contains("MiB of text"), "{error}");
-    assert_eq!(error["location"]["start"]["line"], 2);
+    assert_eq!(error["location"]["start"]["line"], 4);
 }
 
 #[test]

@@ -143,3 +143,29 @@ fn files_that_are_not_inputs_are_named_and_skipped() {
     let json: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert!(json["skipped"][0]["reason"].as_str().unwrap().contains("helm template"));
 }
+
+#[test]
+fn yaml_that_is_not_a_manifest_or_not_yaml_yet_is_named_and_skipped() {
+    // A CI workflow and a gomplate template, named as a pre-commit hook names changed files:
+    // neither is "invalid YAML" nor silently counted as checked.
+    let dir = format!("{REAL}/not-inputs");
+    let named = [format!("{dir}/ci/build.yaml"), format!("{dir}/deploy/web.yaml")];
+    let project = Project::load(&named, Config::default()).unwrap();
+    let out = lameduck_check::run(&project, Format::Human, Severity::Warning, false);
+    assert_eq!(out.exit, 0, "{}", out.output);
+    assert!(project.failures.is_empty(), "{:?}", project.failures);
+    let skipped: Vec<_> = project.skipped.iter().map(|s| (&s.path, &s.reason)).collect();
+    assert_eq!(skipped.len(), 2, "{skipped:?}");
+    assert_eq!(skipped[0].0, &named[0]);
+    assert!(skipped[0].1.contains("not a Kubernetes manifest"), "{skipped:?}");
+    assert_eq!(skipped[1].0, &named[1]);
+    assert!(skipped[1].1.starts_with("a template (`{{ … }}`), not YAML"), "{skipped:?}");
+    // A manifest written as JSON is still read.
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("pod.yaml");
+    std::fs::write(&json, r#"{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}}"#)
+        .unwrap();
+    let project = Project::load(&[json.display().to_string()], Config::default()).unwrap();
+    assert!(project.skipped.is_empty(), "{:?}", project.skipped);
+    assert_eq!(project.objects.workloads.len(), 1);
+}

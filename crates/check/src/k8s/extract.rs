@@ -149,6 +149,8 @@ fn workload(
             })
         })
         .collect();
+    let restart_policy = spec.and_then(|s| s.get("restartPolicy")).and_then(Node::as_str);
+    let pod_runs_once = kind == "Pod" && matches!(restart_policy, Some("Never" | "OnFailure"));
     Workload {
         kind: kind.to_string(),
         name,
@@ -159,6 +161,7 @@ fn workload(
         grace_period,
         containers,
         config_map_volumes,
+        pod_runs_once,
     }
 }
 

@@ -89,12 +89,15 @@ pub struct Workload {
     pub grace_period: Option<(i64, Span)>,
     pub containers: Vec<Container>,
     pub config_map_volumes: Vec<ConfigMapVolume>,
+    /// A bare Pod with `restartPolicy: Never` or `OnFailure`: a one-off task, such as the test
+    /// Pod a Helm chart runs with `helm test`.
+    pub pod_runs_once: bool,
 }
 
 impl Workload {
     /// Whether the workload runs to completion, so it has no traffic to drain.
     pub fn is_batch(&self) -> bool {
-        self.kind == "Job" || self.kind == "CronJob"
+        self.kind == "Job" || self.kind == "CronJob" || self.pod_runs_once
     }
 
     /// terminationGracePeriodSeconds, default 30.

@@ -205,7 +205,10 @@ pub fn render(
         let rule = crate::rules::by_id(finding.rule).expect("findings come from rules");
         let mut help = format!("`lameduck check --explain {}` ({})", finding.rule, rule.name);
         if let Some(rendered) = &loc.rendered {
-            help = format!("rendered at {rendered}; {help}");
+            help = match loc.rendered_only {
+                true => format!("not found in the template: rendered at {rendered}; {help}"),
+                false => format!("rendered at {rendered}; {help}"),
+            };
         }
         if !elsewhere.is_empty() {
             help = format!("{}; {help}", elsewhere.join("; "));
