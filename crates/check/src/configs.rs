@@ -1,7 +1,7 @@
-//! Server configs (php-fpm, nginx, supervisord) read from files or from ConfigMap keys, reduced to
+//! Server configs (php-fpm, nginx, supervisord, Apache httpd, Caddyfile) read from files or from ConfigMap keys, reduced to
 //! the settings that decide how a server stops, each with a span in the file it came from.
 use crate::duration::parse_seconds;
-use crate::parse::{ini, nginx};
+use crate::parse::{apache, caddyfile, ini, nginx};
 use crate::shell::basename;
 use crate::source::{FileId, SourceFile, Span};
 
@@ -11,6 +11,8 @@ pub enum ConfigKind {
     PhpFpm,
     Nginx,
     Supervisord,
+    Apache,
+    Caddy,
 }
 
 /// Guesses a config's kind from its name and text. `None` means "not a config we read".
@@ -35,6 +37,11 @@ pub fn sniff(name: &str, text: &str) -> Option<ConfigKind> {
     match file {
         "php-fpm.conf" | "www.conf" => return Some(ConfigKind::PhpFpm),
         "nginx.conf" => return Some(ConfigKind::Nginx),
+        "httpd.conf" | "apache2.conf" => return Some(ConfigKind::Apache),
+        "caddyfile" => return Some(ConfigKind::Caddy),
+        _ if file.ends_with(".caddyfile") || file.starts_with("caddyfile.") => {
+            return Some(ConfigKind::Caddy)
+        }
         _ => {}
     }
     let is_conf = file.ends_with(".conf") || file.ends_with(".ini") || !file.contains('.');
@@ -52,6 +59,27 @@ pub fn sniff(name: &str, text: &str) -> Option<ConfigKind> {
     }
 }
 
+/// Directives only Apache has (compared without case, as Apache does).
+const APACHE_DIRECTIVES: &[&str] = &[
+    "servername",
+    "serverroot",
+    "documentroot",
+    "loadmodule",
+    "gracefulshutdowntimeout",
+    "proxypass",
+    "proxypassmatch",
+    "sethandler",
+    "addhandler",
+    "directoryindex",
+    "errorlog",
+    "customlog",
+    "rewriteengine",
+];
+
+/// Directives only a Caddyfile has.
+const CADDY_DIRECTIVES: &[&str] =
+    &["php_fastcgi", "reverse_proxy", "file_server", "grace_period", "shutdown_delay", "encode"];
+
 /// The kind the text itself shows, line by line (comments left out).
 fn sniff_text(text: &str) -> Option<ConfigKind> {
     const FPM_KEYS: &[&str] = &[
@@ -67,9 +95,21 @@ fn sniff_text(text: &str) -> Option<ConfigKind> {
         .lines()
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with('#') && !l.starts_with(';'));
+    // Caddy's sites open `{` blocks as nginx's do, but its directives never end with `;`.
+    let caddy = lines
+        .clone()
+        .any(|l| CADDY_DIRECTIVES.contains(&l.split_whitespace().next().unwrap_or("")))
+        && !lines.clone().any(|l| l.ends_with(';'));
+    if caddy {
+        return Some(ConfigKind::Caddy);
+    }
     let mut fpm = false;
     for line in lines {
         let first = line.split_whitespace().next().unwrap_or("");
+        let section = first.strip_prefix('<').is_some_and(|s| s.starts_with(char::is_alphabetic));
+        if section || APACHE_DIRECTIVES.contains(&first.to_ascii_lowercase().as_str()) {
+            return Some(ConfigKind::Apache);
+        }
         if line.ends_with('{') || first == "worker_processes" || first == "worker_shutdown_timeout"
         {
             return Some(ConfigKind::Nginx);
@@ -203,6 +243,33 @@ pub struct NginxConfig {
     pub listens: Vec<u16>,
 }
 
+/// An Apache httpd config: what decides how its graceful stop ends and whether it fronts php-fpm.
+#[derive(Debug, Clone)]
+pub struct ApacheConfig {
+    pub origin: Origin,
+    /// `GracefulShutdownTimeout` (server config context); 0 waits for ever.
+    pub graceful_shutdown_timeout: Option<(f64, Span)>,
+    /// A `ProxyPass`/`ProxyPassMatch` to `fcgi://` or a `SetHandler "proxy:fcgi://…"`: Apache
+    /// passes PHP to php-fpm instead of running mod_php.
+    pub proxies_fcgi: Option<Span>,
+    /// Where a finding about the whole file points (the first line).
+    pub start: Span,
+}
+
+/// A Caddyfile: its global `grace_period` and whether it fronts php-fpm.
+#[derive(Debug, Clone)]
+pub struct CaddyConfig {
+    pub origin: Origin,
+    /// `grace_period` in the global options block; unset or 0 waits for ever.
+    pub grace_period: Option<(f64, Span)>,
+    /// `shutdown_delay` in the global options block: Caddy keeps serving this long after its stop
+    /// signal before the grace period starts.
+    pub shutdown_delay: Option<(f64, Span)>,
+    /// A `php_fastcgi` directive (or `transport fastcgi`).
+    pub php_fastcgi: Option<Span>,
+    pub start: Span,
+}
+
 /// The port of a php-fpm pool's `listen`: `9000`, `127.0.0.1:9000`, `[::]:9000`; `None` for a
 /// socket path.
 pub fn fpm_listen_port(address: &str) -> Option<u16> {
@@ -241,12 +308,14 @@ pub struct Program {
 }
 
 impl Program {
-    /// Whether the program runs nginx or php-fpm (by command, then by name).
+    /// Whether the program runs nginx or php-fpm (by command, then by name). Other servers are
+    /// left out: supervisord's rules are about these two's SIGQUIT.
     pub fn server(&self) -> Option<crate::pods::Role> {
         crate::pods::Role::of_words(
             &self.command.split_whitespace().map(str::to_string).collect::<Vec<_>>(),
         )
         .or_else(|| crate::pods::Role::of_name(&self.name))
+        .filter(|r| r.stops_on_quit())
     }
 }
 
@@ -270,6 +339,8 @@ pub enum Parsed {
     PhpFpm(FpmConfig),
     Nginx(NginxConfig),
     Supervisord(SupervisordConfig),
+    Apache(ApacheConfig),
+    Caddy(CaddyConfig),
 }
 
 /// Parses config `text` of `kind` that lives at `origin` in `source`.
@@ -389,6 +460,50 @@ pub fn parse(
                 .collect();
             Ok(Parsed::Supervisord(SupervisordConfig { origin, programs }))
         }
+        ConfigKind::Apache => {
+            let directives = apache::parse(text).map_err(|e| fail(e.offset, e.message))?;
+            let seconds = |d: &apache::Directive| {
+                let (value, _) = d.args.first()?;
+                Some((value.trim().parse::<f64>().ok()?, span(d.range.clone())))
+            };
+            let graceful_shutdown_timeout = directives
+                .iter()
+                .filter(|d| d.is("GracefulShutdownTimeout"))
+                .filter(|d| !d.sections.iter().any(|s| s.eq_ignore_ascii_case("VirtualHost")))
+                .find_map(seconds);
+            let fcgi = |d: &&apache::Directive| {
+                let passes = d.is("ProxyPass") || d.is("ProxyPassMatch") || d.is("SetHandler");
+                passes && d.args.iter().any(|(a, _)| a.to_ascii_lowercase().contains("fcgi://"))
+            };
+            let proxies_fcgi = directives.iter().find(fcgi).map(|d| span(d.range.clone()));
+            let start = span(0..text.find('\n').unwrap_or(text.len()));
+            Ok(Parsed::Apache(ApacheConfig {
+                origin,
+                graceful_shutdown_timeout,
+                proxies_fcgi,
+                start,
+            }))
+        }
+        ConfigKind::Caddy => {
+            let directives = caddyfile::parse(text).map_err(|e| fail(e.offset, e.message))?;
+            let global = |name: &str| {
+                directives
+                    .iter()
+                    .filter(|d| d.global && d.name == name)
+                    .find_map(|d| Some((parse_seconds(&d.args.first()?.0)?, span(d.range.clone()))))
+            };
+            let fastcgi = |d: &&caddyfile::Directive| {
+                d.name == "php_fastcgi"
+                    || (d.name == "transport" && d.args.first().is_some_and(|a| a.0 == "fastcgi"))
+            };
+            Ok(Parsed::Caddy(CaddyConfig {
+                grace_period: global("grace_period"),
+                shutdown_delay: global("shutdown_delay"),
+                php_fastcgi: directives.iter().find(fastcgi).map(|d| span(d.range.clone())),
+                start: span(0..text.find('\n').unwrap_or(text.len())),
+                origin,
+            }))
+        }
     }
 }
 
@@ -417,6 +532,18 @@ mod tests {
             sniff("site.conf", "# [www] is php-fpm's\nlocation / {\n}\n"),
             Some(ConfigKind::Nginx)
         );
+        assert_eq!(sniff("deploy/Caddyfile", ":80 {\n}\n"), Some(ConfigKind::Caddy));
+        assert_eq!(
+            sniff("site", ":80 {\n\tphp_fastcgi 127.0.0.1:9000\n}\n"),
+            Some(ConfigKind::Caddy)
+        );
+        assert_eq!(sniff("etc/apache2/apache2.conf", ""), Some(ConfigKind::Apache));
+        assert_eq!(
+            sniff("sites-enabled/000-default.conf", "<VirtualHost *:80>\n</VirtualHost>\n"),
+            Some(ConfigKind::Apache)
+        );
+        assert_eq!(sniff("mpm.conf", "GracefulShutdownTimeout 20\n"), Some(ConfigKind::Apache));
+        assert_eq!(sniff("default.conf", "server {\n  encode gzip;\n}\n"), Some(ConfigKind::Nginx));
     }
 
     #[test]

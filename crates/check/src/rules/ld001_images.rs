@@ -25,7 +25,7 @@ const DISTROS: &[&str] = &[
     "busybox",
 ];
 
-fn is_distro(image: &ImageRef) -> bool {
+pub(super) fn is_distro(image: &ImageRef) -> bool {
     DISTROS.contains(&image.short_name().to_ascii_lowercase().as_str())
 }
 
@@ -38,7 +38,9 @@ pub(super) fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
             continue;
         }
         let Some(facts) = pods::image_facts(project, &links, i) else { continue };
-        let Some(role) = Role::of_words(&facts.argv) else { continue };
+        let Some(role) = Role::of_words(&facts.argv).filter(|r| r.stops_on_quit()) else {
+            continue;
+        };
         if !matches!(pods::pid1_of(&facts.argv), Pid1::Program(_) | Pid1::Shell { execs: true, .. })
         {
             continue; // supervisord, s6, init, lameduck and non-exec shells have their own rules

@@ -61,7 +61,7 @@ fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
         // together, at the first (nginx first), the others as related locations.
         let mut bare: Vec<&ContainerView<'_>> =
             pod.containers.iter().filter(|c| pod.needs_delay(c)).collect();
-        bare.sort_by_key(|c| c.role != Some(Role::Nginx));
+        bare.sort_by_key(|c| !c.role.is_some_and(Role::is_front));
         let Some((first, others)) = bare.split_first() else { continue };
         let span_of = |c: &ContainerView<'_>| {
             c.container.pre_stop.as_ref().map_or(c.container.span, |p| p.span())
@@ -84,12 +84,13 @@ fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
             )
         };
         message.push_str(": Kubernetes removes the pod from endpoints at the same time as it stops the containers, and the ingress keeps sending requests for seconds after");
-        let nginx_and_fpm = bare.iter().any(|c| c.role == Some(Role::Nginx))
-            && bare.iter().any(|c| c.role == Some(Role::PhpFpm));
-        if nginx_and_fpm {
-            message.push_str(
-                ", and php-fpm can stop before the nginx that proxies to it (LD005, same cause)",
-            );
+        let front = bare.iter().find_map(|c| c.role.filter(|r| r.is_front()));
+        let fpm = bare.iter().any(|c| c.role == Some(Role::PhpFpm));
+        if let (Some(front), true) = (front, fpm) {
+            message.push_str(&format!(
+                ", and php-fpm can stop before the {} that proxies to it (LD005, same cause)",
+                front.label()
+            ));
         }
         message.push_str("; add a preStop sleep of about 5s, or `lameduck prestop`, which waits until the load balancer lets go (with `--drain none --after-port PORT` in php-fpm's container, to stop it after nginx)");
         let finding = sink.report_in(pod, span_of(first), message);

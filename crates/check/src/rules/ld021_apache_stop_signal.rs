@@ -1,0 +1,149 @@
+//! LD021: Apache httpd will be stopped with a signal other than SIGWINCH, its graceful stop.
+use super::ld001_images::is_distro;
+use super::packages::{installs, is_apache_package};
+use super::{Ctx, Sink};
+use crate::image::ImageRef;
+use crate::pods::{self, ContainerView, Links, Pid1, Role};
+use crate::source::Span;
+
+declare_rule! {
+    /// Apache httpd will be stopped with SIGTERM (or another signal that is not its graceful
+    /// stop, SIGWINCH).
+    ///
+    /// Apache's graceful stop is SIGWINCH (`apachectl -k graceful-stop`): "the parent process
+    /// [advises] the children to exit after their current request […] and cease listening on
+    /// all ports", and exits once they have, or when `GracefulShutdownTimeout` runs out. SIGTERM
+    /// (`apachectl -k stop`) is the opposite: "the parent […] immediately attempt[s] to kill off
+    /// all of its children […] Any requests in progress are terminated"
+    /// (<https://httpd.apache.org/docs/2.4/stopping.html>). SIGQUIT, nginx's and php-fpm's
+    /// graceful stop, is not handled by Apache at all: it ends the process at once.
+    ///
+    /// The official `httpd` and `php:*-apache` images, and the Apache variants of `wordpress`,
+    /// `drupal`, `nextcloud` and the other images built on them, set `STOPSIGNAL SIGWINCH`. An
+    /// image that installs Debian's or Alpine's `apache2` package on `debian`, `ubuntu` or
+    /// `alpine` sets none, so it is stopped with SIGTERM; so is any container whose
+    /// `lifecycle.stopSignal` (Kubernetes 1.33+) names another signal, or whose preStop hook is
+    /// `lameduck prestop` without `--stop-signal WINCH` (it sends SIGQUIT by default).
+    ///
+    /// The signal is worked out as for LD001 (`lifecycle.stopSignal`, a linked Dockerfile's
+    /// `STOPSIGNAL` following `FROM`, the image table). A Dockerfile that no scanned workload
+    /// runs is checked on its own: its final image runs Apache as PID 1 (`apache2-foreground`,
+    /// `httpd-foreground`, `apachectl -D FOREGROUND`, directly or through a script that `exec`s)
+    /// on a distribution base and sets no STOPSIGNAL, or sets another one. It does not fire when
+    /// PID 1 is `lameduck run` or supervisord, or when the signal is not known.
+    ///
+    /// A preStop `apachectl -k graceful-stop` alone does not help either: "A TERM signal will
+    /// immediately terminate the parent process and all children when in the 'graceful' state",
+    /// and the kubelet sends the stop signal right after the hook.
+    ///
+    /// ### Before
+    ///
+    /// ```dockerfile
+    /// FROM debian:bookworm-slim
+    /// RUN apt-get update && apt-get install -y apache2 libapache2-mod-php
+    /// CMD ["apachectl", "-D", "FOREGROUND"]
+    /// ```
+    ///
+    /// ### After
+    ///
+    /// ```dockerfile
+    /// FROM debian:bookworm-slim
+    /// RUN apt-get update && apt-get install -y apache2 libapache2-mod-php
+    /// STOPSIGNAL SIGWINCH
+    /// CMD ["apachectl", "-D", "FOREGROUND"]
+    /// ```
+    ///
+    /// or, in the pod spec (Kubernetes 1.33+): `lifecycle: {stopSignal: SIGWINCH}`.
+    pub static RULE = { id: "LD021", name: "apache-stop-signal", severity: Error, check: check };
+}
+
+const FIX: &str =
+    "Apache's graceful stop is SIGWINCH: set `STOPSIGNAL SIGWINCH` in the image or lifecycle.stopSignal: SIGWINCH";
+
+fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
+    check_images(ctx, sink);
+    for pod in ctx.pods.iter().filter(|p| !p.workload.is_batch()) {
+        for c in pod.containers.iter().filter(|c| !c.container.plain_init) {
+            if c.role != Some(Role::Apache) || !c.stop_signal.known {
+                continue;
+            }
+            if matches!(c.pid1, Pid1::Lameduck(_) | Pid1::Supervisord) {
+                continue;
+            }
+            let signal = match prestop_signal(c) {
+                Some(signal) => signal,
+                None => c.stop_signal.signal.clone(),
+            };
+            if Role::Apache.stops_gracefully_on(&signal) {
+                continue;
+            }
+            let why = match prestop_signal(c) {
+                Some(_) => "the preStop `lameduck prestop` sends it".to_string(),
+                None => c.stop_signal.why.clone(),
+            };
+            let span = match (&c.container.stop_signal, &c.container.image) {
+                (Some((_, span)), _) => *span,
+                (None, Some((_, span))) => *span,
+                (None, None) => c.container.span,
+            };
+            let origin = c
+                .stop_signal
+                .span
+                .filter(|s| Some(*s) != c.container.stop_signal.as_ref().map(|(_, s)| *s));
+            sink.report_in(
+                pod,
+                span,
+                format!(
+                    "Apache in container `{}` will be stopped with {signal} ({why}); Apache ends every request in flight on it; {FIX}",
+                    c.container.name
+                ),
+            )
+            .with(origin, format!("{signal} comes from here"));
+        }
+    }
+}
+
+/// The signal a `lameduck prestop` hook sends (SIGQUIT unless `--stop-signal` says otherwise).
+fn prestop_signal(c: &ContainerView<'_>) -> Option<String> {
+    let call = c.hook.as_ref()?.lameduck().filter(|call| call.subcommand == "prestop")?;
+    Some(call.signal.clone().unwrap_or_else(|| "SIGQUIT".into()))
+}
+
+/// Dockerfiles no scanned workload runs, whose image runs Apache as PID 1.
+fn check_images(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
+    let project = ctx.project;
+    let links = Links::new(project);
+    for (i, df) in project.dockerfiles.iter().enumerate() {
+        let Some(last) = df.parsed.final_stage() else { continue };
+        if pods::dockerfile_in_use(ctx.pods, i) {
+            continue;
+        }
+        let Some(facts) = pods::image_facts(project, &links, i) else { continue };
+        if Role::of_words(&facts.argv) != Some(Role::Apache) {
+            continue;
+        }
+        if !matches!(pods::pid1_of(&facts.argv), Pid1::Program(_) | Pid1::Shell { execs: true, .. })
+        {
+            continue;
+        }
+        let signal = match &facts.stop_signal {
+            Some(s) if Role::Apache.stops_gracefully_on(&s.signal) => continue,
+            Some(s) => s.signal.clone(),
+            None if facts.root.as_ref().is_some_and(is_distro) => "SIGTERM".to_string(),
+            None => continue, // a base lameduck does not know may set one
+        };
+        let Some(command) = last.cmd.as_ref().or(last.entrypoint.as_ref()) else { continue };
+        let base = facts.root.as_ref().map_or(String::new(), ImageRef::name);
+        let install = df
+            .parsed
+            .stage_chain(last)
+            .flat_map(|s| &s.runs)
+            .find(|(run, _)| installs(run, is_apache_package))
+            .map(|(_, range)| Span::new(df.file, range.start, range.end));
+        sink.report(
+            Span::new(df.file, command.range.start, command.range.end),
+            format!("this image runs Apache as PID 1 on `{base}` and is stopped with {signal}: Apache ends every request in flight on it; {FIX}"),
+        )
+        .with(install, "installs the distribution's Apache, which sets no STOPSIGNAL");
+    }
+}
