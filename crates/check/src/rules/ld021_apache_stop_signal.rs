@@ -23,7 +23,8 @@ declare_rule! {
     /// image that installs Debian's or Alpine's `apache2` package on `debian`, `ubuntu` or
     /// `alpine` sets none, so it is stopped with SIGTERM; so is any container whose
     /// `lifecycle.stopSignal` (Kubernetes 1.33+) names another signal, or whose preStop hook is
-    /// `lameduck prestop` without `--stop-signal WINCH` (it sends SIGQUIT by default).
+    /// `lameduck prestop --stop-signal` with another signal (without the flag, prestop sends
+    /// Apache SIGWINCH).
     ///
     /// The signal is worked out as for LD001 (`lifecycle.stopSignal`, a linked Dockerfile's
     /// `STOPSIGNAL` following `FROM`, the image table). A Dockerfile that no scanned workload
@@ -77,14 +78,19 @@ fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
             if Role::Apache.stops_gracefully_on(&signal) {
                 continue;
             }
-            let why = match prestop_signal(c) {
-                Some(_) => "the preStop `lameduck prestop` sends it".to_string(),
-                None => c.stop_signal.why.clone(),
+            let (why, fix) = match prestop_signal(c) {
+                Some(_) => (
+                    "the preStop `lameduck prestop` sends it".to_string(),
+                    "leave --stop-signal out: prestop then sends Apache SIGWINCH, its graceful stop",
+                ),
+                None => (c.stop_signal.why.clone(), FIX),
             };
-            let span = match (&c.container.stop_signal, &c.container.image) {
-                (Some((_, span)), _) => *span,
-                (None, Some((_, span))) => *span,
-                (None, None) => c.container.span,
+            let hook_span = prestop_signal(c).and(c.container.pre_stop.as_ref().map(|p| p.span()));
+            let span = match (hook_span, &c.container.stop_signal, &c.container.image) {
+                (Some(span), _, _) => span,
+                (None, Some((_, span)), _) => *span,
+                (None, None, Some((_, span))) => *span,
+                (None, None, None) => c.container.span,
             };
             let origin = c
                 .stop_signal
@@ -94,7 +100,7 @@ fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
                 pod,
                 span,
                 format!(
-                    "Apache in container `{}` will be stopped with {signal} ({why}); Apache ends every request in flight on it; {FIX}",
+                    "Apache in container `{}` will be stopped with {signal} ({why}); Apache ends every request in flight on it; {fix}",
                     c.container.name
                 ),
             )
@@ -103,10 +109,11 @@ fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
     }
 }
 
-/// The signal a `lameduck prestop` hook sends (SIGQUIT unless `--stop-signal` says otherwise).
+/// The signal a `lameduck prestop` hook sends, and waits on, before the kubelet sends its own:
+/// `--stop-signal`, else its target's graceful stop (SIGWINCH for Apache).
 fn prestop_signal(c: &ContainerView<'_>) -> Option<String> {
     let call = c.hook.as_ref()?.lameduck().filter(|call| call.subcommand == "prestop")?;
-    Some(call.signal.clone().unwrap_or_else(|| "SIGQUIT".into()))
+    Some(call.signal.clone().unwrap_or_else(|| "SIGWINCH".into()))
 }
 
 /// Dockerfiles no scanned workload runs, whose image runs Apache as PID 1.
