@@ -1,9 +1,8 @@
 //! LD021: Apache httpd will be stopped with a signal other than SIGWINCH, its graceful stop.
-use super::ld001_images::is_distro;
+use super::ld001_images::unused_images;
 use super::packages::{installs, is_apache_package};
 use super::{Ctx, Sink};
-use crate::image::ImageRef;
-use crate::pods::{self, ContainerView, Links, Pid1, Role};
+use crate::pods::{ContainerView, Pid1, Role};
 use crate::source::Span;
 
 declare_rule! {
@@ -118,38 +117,18 @@ fn prestop_signal(c: &ContainerView<'_>) -> Option<String> {
 
 /// Dockerfiles no scanned workload runs, whose image runs Apache as PID 1.
 fn check_images(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
-    let project = ctx.project;
-    let links = Links::new(project);
-    for (i, df) in project.dockerfiles.iter().enumerate() {
-        let Some(last) = df.parsed.final_stage() else { continue };
-        if pods::dockerfile_in_use(ctx.pods, i) {
-            continue;
-        }
-        let Some(facts) = pods::image_facts(project, &links, i) else { continue };
-        if Role::of_words(&facts.argv) != Some(Role::Apache) {
-            continue;
-        }
-        if !matches!(pods::pid1_of(&facts.argv), Pid1::Program(_) | Pid1::Shell { execs: true, .. })
-        {
-            continue;
-        }
-        let signal = match &facts.stop_signal {
-            Some(s) if Role::Apache.stops_gracefully_on(&s.signal) => continue,
-            Some(s) => s.signal.clone(),
-            None if facts.root.as_ref().is_some_and(is_distro) => "SIGTERM".to_string(),
-            None => continue, // a base lameduck does not know may set one
-        };
-        let Some(command) = last.cmd.as_ref().or(last.entrypoint.as_ref()) else { continue };
-        let base = facts.root.as_ref().map_or(String::new(), ImageRef::name);
-        let install = df
-            .parsed
-            .stage_chain(last)
+    let wrong =
+        |role: Role, signal: &str| role == Role::Apache && !role.stops_gracefully_on(signal);
+    for image in unused_images(ctx, wrong) {
+        let install = image
+            .chain
+            .iter()
             .flat_map(|s| &s.runs)
             .find(|(run, _)| installs(run, is_apache_package))
-            .map(|(_, range)| Span::new(df.file, range.start, range.end));
+            .map(|(_, range)| Span::new(image.file, range.start, range.end));
         sink.report(
-            Span::new(df.file, command.range.start, command.range.end),
-            format!("this image runs Apache as PID 1 on `{base}` and is stopped with {signal}: Apache ends every request in flight on it; {FIX}"),
+            image.command,
+            format!("this image runs Apache as PID 1 on `{}` and is stopped with {}: Apache ends every request in flight on it; {FIX}", image.base, image.signal),
         )
         .with(install, "installs the distribution's Apache, which sets no STOPSIGNAL");
     }
