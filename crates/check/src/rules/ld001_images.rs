@@ -1,6 +1,6 @@
 //! LD001 on a Dockerfile alone: the image's own PID 1 is nginx or php-fpm, on a distribution base
 //! that sets no STOPSIGNAL, and no scanned workload runs the image (LD001's pod check speaks for
-//! it then).
+//! it then). [`unused_images`], the walk over such Dockerfiles, serves LD021 (Apache) too.
 use super::packages::{installs, is_nginx_package};
 use super::{Ctx, Sink};
 use crate::image::ImageRef;

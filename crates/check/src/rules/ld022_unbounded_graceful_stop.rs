@@ -31,8 +31,9 @@ declare_rule! {
     ///
     /// Fires for each Apache or Caddy container (by its command, its image, or a linked
     /// config) whose linked configs set the bound to 0, or set none and the image's own config
-    /// is the default (a Dockerfile that writes `GracefulShutdownTimeout` or `grace_period`
-    /// itself counts as setting it).
+    /// is the default. A Dockerfile that writes `GracefulShutdownTimeout` or `grace_period`
+    /// itself counts as setting it, and one that copies in a config of the server from outside
+    /// the scanned files (`COPY conf/Caddyfile /etc/caddy/`) as perhaps setting it.
     ///
     /// ### Before
     ///
@@ -71,6 +72,7 @@ fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
             let bound = c.graceful_stop_bound();
             if bound.is_some_and(|(s, _)| s > 0.0 || s.is_nan())
                 || written_by_dockerfile(ctx, c, setting)
+                || (bound.is_none() && config_from_outside(ctx, c, role))
             {
                 continue;
             }
@@ -94,6 +96,28 @@ fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
             );
         }
     }
+}
+
+/// Whether the image's Dockerfile copies a config of the server in (`COPY Caddyfile
+/// /etc/caddy/`, `COPY apache/ /etc/apache2/`) and no scanned config of that server is linked:
+/// it comes from outside the scanned files and may set the bound.
+fn config_from_outside(ctx: &Ctx<'_>, c: &ContainerView<'_>, role: Role) -> bool {
+    let linked = match role {
+        Role::Apache => !c.apache.is_empty(),
+        _ => !c.caddy.is_empty(),
+    };
+    let names: &[&str] = match role {
+        Role::Apache => &["apache", "httpd"],
+        _ => &["caddy"],
+    };
+    let copies = c.dockerfile.is_some_and(|(df, _)| {
+        let parsed = &ctx.project.dockerfiles[df].parsed;
+        parsed.stages.iter().flat_map(|s| &s.copies).any(|(_, dest)| {
+            let dest = dest.to_ascii_lowercase();
+            names.iter().any(|n| dest.contains(n))
+        })
+    });
+    copies && !linked
 }
 
 /// Whether the Dockerfile that builds the container's image writes the setting itself (a `RUN
