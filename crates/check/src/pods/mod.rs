@@ -433,8 +433,11 @@ fn container_view<'a>(
         Some(PreStop::HttpGet { .. }) => Some(Delay::Unknown),
     };
     // `Some(None)`: lameduck run drains as a lameduck.toml the checker does not read says.
-    let run_drain = match &pid1 {
-        Pid1::Lameduck(call) => Some(call.known_drain().map(|d| d.least())),
+    // Caddy's `shutdown_delay` is a drain too: it serves normally that long after its signal.
+    let caddy_delay = linked.caddy.iter().find_map(|c| c.shutdown_delay).map(|(d, _)| d);
+    let run_drain = match (&pid1, role, caddy_delay) {
+        (Pid1::Lameduck(call), _, _) => Some(call.known_drain().map(|d| d.least())),
+        (_, Some(Role::Caddy), Some(d)) if d > 0.0 => Some(Some(d)),
         _ => None,
     };
     let delay = match (hook_delay, run_drain) {

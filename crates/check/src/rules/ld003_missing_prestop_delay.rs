@@ -11,11 +11,13 @@ declare_rule! {
     /// to the pod meanwhile. A server that has already stopped listening refuses them (502/503).
     /// A short wait before the stop signal lets the endpoint removal propagate.
     ///
-    /// A container serves traffic when it declares ports or runs nginx or php-fpm; a database,
-    /// cache or queue (postgres, mysql, redis… by image name, or ports that are all such
-    /// servers') does not: only the application reaches it. The delay may
+    /// A container serves traffic when it declares ports or runs nginx, php-fpm, Apache or
+    /// Caddy; a database, cache or queue (postgres, mysql, redis… by image name, or ports that
+    /// are all such servers') does not: only the application reaches it. The delay may
     /// come from a preStop `sleep` (exec or the native action), `lameduck prestop --drain`, or
-    /// `lameduck run --drain` as PID 1. An httpGet hook is assumed to wait. Jobs are skipped. A hook
+    /// `lameduck run --drain` as PID 1, or Caddy's global `shutdown_delay` (Caddy keeps serving
+    /// normally that long after its stop signal). An httpGet hook is assumed to wait. Jobs are
+    /// skipped. A hook
     /// that sends the stop signal with no delay is reported by LD004 instead. The containers of
     /// one pod that lack a delay are one finding (at nginx, the others as related locations);
     /// when they are nginx and php-fpm, LD005's "neither waits" is the same cause and is not
