@@ -27,7 +27,7 @@ const DISTROS: &[&str] = &[
     "busybox",
 ];
 
-fn is_distro(image: &ImageRef) -> bool {
+pub(super) fn is_distro(image: &ImageRef) -> bool {
     DISTROS.contains(&image.short_name().to_ascii_lowercase().as_str())
 }
 

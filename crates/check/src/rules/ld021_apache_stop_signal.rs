@@ -1,8 +1,10 @@
 //! LD021: Apache httpd will be stopped with a signal other than SIGWINCH, its graceful stop.
-use super::ld001_images::unused_images;
+use super::ld001_images::{is_distro, unused_images};
+use super::ld020_entrypoint_without_exec::server_line;
 use super::packages::{installs, is_apache_package};
 use super::{Ctx, Sink};
-use crate::pods::{ContainerView, Pid1, Role};
+use crate::image::ImageRef;
+use crate::pods::{self, ContainerView, Links, Pid1, Role};
 use crate::source::Span;
 
 declare_rule! {
@@ -28,9 +30,13 @@ declare_rule! {
     /// The signal is worked out as for LD001 (`lifecycle.stopSignal`, a linked Dockerfile's
     /// `STOPSIGNAL` following `FROM`, the image table). A Dockerfile that no scanned workload
     /// runs is checked on its own: its final image runs Apache as PID 1 (`apache2-foreground`,
-    /// `httpd-foreground`, `apachectl -D FOREGROUND`, directly or through a script that `exec`s)
-    /// on a distribution base and sets no STOPSIGNAL, or sets another one. It does not fire when
-    /// PID 1 is `lameduck run` or supervisord, or when the signal is not known.
+    /// `httpd-foreground`, `apachectl -D FOREGROUND`, directly or through a shell that `exec`s),
+    /// or runs an entrypoint script whose last foreground server is Apache (`apache2 -D
+    /// FOREGROUND`, `httpd -DFOREGROUND`; a script that does not `exec` it is LD020's too), on
+    /// a distribution base and sets no STOPSIGNAL, or sets another one. It does not fire when
+    /// PID 1 is `lameduck run` or supervisord, or when the signal is not known. A supervisord
+    /// `[program:…]` that runs Apache is checked for `stopsignal=WINCH` (supervisord's default
+    /// is TERM).
     ///
     /// A preStop `apachectl -k graceful-stop` alone does not help either: "A TERM signal will
     /// immediately terminate the parent process and all children when in the 'graceful' state",
@@ -62,6 +68,8 @@ const FIX: &str =
 
 fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
     check_images(ctx, sink);
+    check_scripts(ctx, sink);
+    check_supervisord(ctx, sink);
     for pod in ctx.pods.iter().filter(|p| !p.workload.is_batch()) {
         for c in pod.containers.iter().filter(|c| !c.container.plain_init) {
             if c.role != Some(Role::Apache) || !c.stop_signal.known {
@@ -113,6 +121,76 @@ fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
 fn prestop_signal(c: &ContainerView<'_>) -> Option<String> {
     let call = c.hook.as_ref()?.lameduck().filter(|call| call.subcommand == "prestop")?;
     Some(call.signal.clone().unwrap_or_else(|| "SIGWINCH".into()))
+}
+
+/// Entrypoint scripts that start Apache (the last server they start in the foreground), in
+/// images no scanned workload runs: the image's stop signal reaches Apache once the script
+/// `exec`s it (without `exec`, LD020 reports the script too).
+fn check_scripts(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
+    let project = ctx.project;
+    let links = Links::new(project);
+    for script in &project.scripts {
+        if pods::dockerfile_in_use(ctx.pods, script.dockerfile) {
+            continue;
+        }
+        let Some(facts) = pods::image_facts(project, &links, script.dockerfile) else { continue };
+        if Role::of_words(&facts.argv).is_some() {
+            continue; // the command line names the server: check_images' case
+        }
+        let source = project.sources.get(script.file);
+        let last_server = (1..=source.line_count())
+            .rev()
+            .find_map(|n| server_line(source.line_text(n)).map(|(program, _)| (n, program)));
+        let Some((line, program)) = last_server else { continue };
+        if Role::of_words(&[program.to_string()]) != Some(Role::Apache) {
+            continue;
+        }
+        let signal = match &facts.stop_signal {
+            Some(s) if Role::Apache.stops_gracefully_on(&s.signal) => continue,
+            Some(s) => s.signal.clone(),
+            None if facts.root.as_ref().is_some_and(is_distro) => "SIGTERM".to_string(),
+            None => continue,
+        };
+        let df = &project.dockerfiles[script.dockerfile];
+        let Some(command) =
+            df.parsed.final_stage().and_then(|s| s.cmd.as_ref().or(s.entrypoint.as_ref()))
+        else {
+            continue;
+        };
+        let start = source.line_start(line);
+        let text = source.line_text(line);
+        let lead = text.len() - text.trim_start().len();
+        let base = facts.root.as_ref().map_or(String::new(), ImageRef::name);
+        sink.report(
+            Span::new(df.file, command.range.start, command.range.end),
+            format!("this image's entrypoint script starts Apache (`{program}`) on `{base}` and the image is stopped with {signal}: Apache ends every request in flight on it; {FIX}"),
+        )
+        .with(Some(Span::new(script.file, start + lead, start + text.len())), "starts Apache");
+    }
+}
+
+/// supervisord programs that run Apache: supervisord stops them with `stopsignal` (TERM by
+/// default).
+fn check_supervisord(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
+    for config in &ctx.project.supervisord {
+        for program in &config.programs {
+            if program.any_server() != Some(Role::Apache) {
+                continue;
+            }
+            let (signal, span) = match &program.stop_signal {
+                Some((s, _)) if Role::Apache.stops_gracefully_on(s) => continue,
+                Some((s, span)) => (s.clone(), *span),
+                None => ("TERM (the default)".to_string(), program.header),
+            };
+            sink.report(
+                span,
+                format!(
+                    "supervisord stops [program:{}] (Apache) with {signal}: Apache ends every request in flight on it; set stopsignal=WINCH, Apache's graceful stop",
+                    program.name
+                ),
+            );
+        }
+    }
 }
 
 /// Dockerfiles no scanned workload runs, whose image runs Apache as PID 1.
