@@ -5,7 +5,7 @@ use super::packages::{installs, is_nginx_package};
 use super::{Ctx, Sink};
 use crate::image::ImageRef;
 use crate::parse::dockerfile::Stage;
-use crate::pods::{self, Links, Pid1, Role};
+use crate::pods::{self, ImageFacts, Links, Pid1, Role};
 use crate::shell::Signal;
 use crate::source::{FileId, Span};
 
@@ -27,7 +27,7 @@ const DISTROS: &[&str] = &[
     "busybox",
 ];
 
-pub(super) fn is_distro(image: &ImageRef) -> bool {
+fn is_distro(image: &ImageRef) -> bool {
     DISTROS.contains(&image.short_name().to_ascii_lowercase().as_str())
 }
 
@@ -45,8 +45,17 @@ pub(super) struct UnusedImage<'p> {
     pub command: Span,
 }
 
-/// The images [`UnusedImage`] describes, for the servers and signals `wrong` accepts. A base
-/// lameduck does not know may set a STOPSIGNAL, so only a distribution base counts as none.
+/// The signal an image is stopped with: its STOPSIGNAL, or SIGTERM on a distribution base. A
+/// base lameduck does not know may set one: `None`.
+pub(super) fn image_signal(facts: &ImageFacts) -> Option<String> {
+    match &facts.stop_signal {
+        Some(s) => Some(s.signal.clone()),
+        None if facts.root.as_ref().is_some_and(is_distro) => Some("SIGTERM".to_string()),
+        None => None,
+    }
+}
+
+/// The images [`UnusedImage`] describes, for the servers and signals `wrong` accepts.
 pub(super) fn unused_images<'p>(
     ctx: &Ctx<'p>,
     wrong: impl Fn(Role, &str) -> bool,
@@ -65,14 +74,7 @@ pub(super) fn unused_images<'p>(
         {
             continue; // supervisord, s6, init, lameduck and non-exec shells have their own rules
         }
-        let signal = match &facts.stop_signal {
-            Some(s) => s.signal.clone(),
-            None if facts.root.as_ref().is_some_and(is_distro) => "SIGTERM".to_string(),
-            None => continue,
-        };
-        if !wrong(role, &signal) {
-            continue;
-        }
+        let Some(signal) = image_signal(&facts).filter(|s| wrong(role, s)) else { continue };
         let Some(command) = last.cmd.as_ref().or(last.entrypoint.as_ref()) else { continue };
         out.push(UnusedImage {
             file: df.file,

@@ -1,5 +1,5 @@
 //! LD021: Apache httpd will be stopped with a signal other than SIGWINCH, its graceful stop.
-use super::ld001_images::{is_distro, unused_images};
+use super::ld001_images::{image_signal, unused_images};
 use super::ld020_entrypoint_without_exec::server_line;
 use super::packages::{installs, is_apache_package};
 use super::{Ctx, Sink};
@@ -145,12 +145,8 @@ fn check_scripts(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
         if Role::of_words(&[program.to_string()]) != Some(Role::Apache) {
             continue;
         }
-        let signal = match &facts.stop_signal {
-            Some(s) if Role::Apache.stops_gracefully_on(&s.signal) => continue,
-            Some(s) => s.signal.clone(),
-            None if facts.root.as_ref().is_some_and(is_distro) => "SIGTERM".to_string(),
-            None => continue,
-        };
+        let graceful = |signal: &String| Role::Apache.stops_gracefully_on(signal);
+        let Some(signal) = image_signal(&facts).filter(|s| !graceful(s)) else { continue };
         let df = &project.dockerfiles[script.dockerfile];
         let Some(command) =
             df.parsed.final_stage().and_then(|s| s.cmd.as_ref().or(s.entrypoint.as_ref()))
