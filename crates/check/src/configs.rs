@@ -1,5 +1,6 @@
-//! Server configs (php-fpm, nginx, supervisord, Apache httpd, Caddyfile) read from files or from ConfigMap keys, reduced to
-//! the settings that decide how a server stops, each with a span in the file it came from.
+//! Server configs (php-fpm, nginx, supervisord, Apache httpd, Caddyfile) read from files or from
+//! ConfigMap keys, reduced to the settings that decide how a server stops, each with a span in the
+//! file it came from.
 use crate::duration::parse_seconds;
 use crate::parse::{apache, caddyfile, ini, nginx};
 use crate::shell::basename;
@@ -76,6 +77,28 @@ const APACHE_DIRECTIVES: &[&str] = &[
     "rewriteengine",
 ];
 
+/// Apache's sections (`<VirtualHost *:80>`), lower-case: other XML-like `.conf` files are not
+/// Apache's.
+const APACHE_SECTIONS: &[&str] = &[
+    "virtualhost",
+    "directory",
+    "directorymatch",
+    "files",
+    "filesmatch",
+    "location",
+    "locationmatch",
+    "ifmodule",
+    "ifdefine",
+    "ifversion",
+    "proxy",
+    "proxymatch",
+    "macro",
+    "requireall",
+    "requireany",
+    "limit",
+    "limitexcept",
+];
+
 /// Directives only a Caddyfile has.
 const CADDY_DIRECTIVES: &[&str] =
     &["php_fastcgi", "reverse_proxy", "file_server", "grace_period", "shutdown_delay", "encode"];
@@ -106,7 +129,9 @@ fn sniff_text(text: &str) -> Option<ConfigKind> {
     let mut fpm = false;
     for line in lines {
         let first = line.split_whitespace().next().unwrap_or("");
-        let section = first.strip_prefix('<').is_some_and(|s| s.starts_with(char::is_alphabetic));
+        let section = first.strip_prefix('<').is_some_and(|s| {
+            APACHE_SECTIONS.contains(&s.trim_end_matches('>').to_ascii_lowercase().as_str())
+        });
         if section || APACHE_DIRECTIVES.contains(&first.to_ascii_lowercase().as_str()) {
             return Some(ConfigKind::Apache);
         }
@@ -252,8 +277,6 @@ pub struct ApacheConfig {
     /// A `ProxyPass`/`ProxyPassMatch` to `fcgi://` or a `SetHandler "proxy:fcgi://…"`: Apache
     /// passes PHP to php-fpm instead of running mod_php.
     pub proxies_fcgi: Option<Span>,
-    /// Where a finding about the whole file points (the first line).
-    pub start: Span,
 }
 
 /// A Caddyfile: its global `grace_period` and whether it fronts php-fpm.
@@ -267,7 +290,6 @@ pub struct CaddyConfig {
     pub shutdown_delay: Option<(f64, Span)>,
     /// A `php_fastcgi` directive (or `transport fastcgi`).
     pub php_fastcgi: Option<Span>,
-    pub start: Span,
 }
 
 /// The port of a php-fpm pool's `listen`: `9000`, `127.0.0.1:9000`, `[::]:9000`; `None` for a
@@ -480,13 +502,7 @@ pub fn parse(
                 passes && d.args.iter().any(|(a, _)| a.to_ascii_lowercase().contains("fcgi://"))
             };
             let proxies_fcgi = directives.iter().find(fcgi).map(|d| span(d.range.clone()));
-            let start = span(0..text.find('\n').unwrap_or(text.len()));
-            Ok(Parsed::Apache(ApacheConfig {
-                origin,
-                graceful_shutdown_timeout,
-                proxies_fcgi,
-                start,
-            }))
+            Ok(Parsed::Apache(ApacheConfig { origin, graceful_shutdown_timeout, proxies_fcgi }))
         }
         ConfigKind::Caddy => {
             let directives = caddyfile::parse(text).map_err(|e| fail(e.offset, e.message))?;
@@ -504,7 +520,6 @@ pub fn parse(
                 grace_period: global("grace_period"),
                 shutdown_delay: global("shutdown_delay"),
                 php_fastcgi: directives.iter().find(fastcgi).map(|d| span(d.range.clone())),
-                start: span(0..text.find('\n').unwrap_or(text.len())),
                 origin,
             }))
         }
@@ -547,6 +562,7 @@ mod tests {
             Some(ConfigKind::Apache)
         );
         assert_eq!(sniff("mpm.conf", "GracefulShutdownTimeout 20\n"), Some(ConfigKind::Apache));
+        assert_eq!(sniff("fonts.conf", "<fontconfig>\n</fontconfig>\n"), None);
         assert_eq!(sniff("default.conf", "server {\n  encode gzip;\n}\n"), Some(ConfigKind::Nginx));
     }
 

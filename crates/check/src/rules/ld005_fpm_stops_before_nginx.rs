@@ -45,6 +45,16 @@ declare_rule! {
     pub static RULE = { id: "LD005", name: "fpm-stops-before-nginx", severity: Error, check: check };
 }
 
+/// Where Caddy's `php_fastcgi` or Apache's `proxy:fcgi://` hands requests to php-fpm, when a
+/// linked config says (nginx's `fastcgi_pass` is not kept: its pod is the common case).
+fn fastcgi_pass(front: &ContainerView<'_>) -> Option<crate::source::Span> {
+    match front.role {
+        Some(Role::Caddy) => front.caddy.iter().find_map(|c| c.php_fastcgi),
+        Some(Role::Apache) => front.apache.iter().find_map(|c| c.proxies_fcgi),
+        _ => None,
+    }
+}
+
 fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
     for pod in ctx.pods.iter().filter(|p| !p.workload.is_batch()) {
         let front = |c: &&ContainerView<'_>| c.role.is_some_and(Role::is_front);
@@ -110,7 +120,9 @@ fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
             let span = fpm.container.pre_stop.as_ref().map_or(fpm.container.span, |p| p.span());
             let related =
                 nginx.container.pre_stop.as_ref().map_or(nginx.container.span, |p| p.span());
-            sink.report_in(pod, span, message).with(Some(related), format!("{web}'s stop"));
+            sink.report_in(pod, span, message)
+                .with(Some(related), format!("{web}'s stop"))
+                .with(fastcgi_pass(nginx), "passes requests to php-fpm");
         }
     }
 }
