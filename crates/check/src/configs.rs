@@ -222,6 +222,15 @@ const GLOBAL_ONLY: &[&str] = &[
     "events.mechanism",
 ];
 
+/// A value that is an environment placeholder (Apache's `${VAR}`, Caddy's `{$VAR}` or
+/// `{env.VAR}`) is unknown (NaN), never 0 or unset; anything else is `parse`d.
+fn placeholder_or(value: &str, parse: impl Fn(&str) -> Option<f64>) -> Option<f64> {
+    if value.contains("${") || value.contains("{$") || value.contains("{env.") {
+        return Some(f64::NAN);
+    }
+    parse(value)
+}
+
 /// A php-fpm duration: an environment placeholder with a default (`${T:-10s}`) is its default;
 /// one without (`${T}`, `$T`) is unknown (NaN), never 0; anything else unparsable counts as 0,
 /// as php-fpm would refuse it.
@@ -490,7 +499,8 @@ pub fn parse(
             let directives = apache::parse(text).map_err(|e| fail(e.offset, e.message))?;
             let seconds = |d: &apache::Directive| {
                 let (value, _) = d.args.first()?;
-                Some((value.trim().parse::<f64>().ok()?, span(d.range.clone())))
+                let seconds = placeholder_or(value, |v| v.trim().parse::<f64>().ok())?;
+                Some((seconds, span(d.range.clone())))
             };
             let graceful_shutdown_timeout = directives
                 .iter()
@@ -507,10 +517,10 @@ pub fn parse(
         ConfigKind::Caddy => {
             let directives = caddyfile::parse(text).map_err(|e| fail(e.offset, e.message))?;
             let global = |name: &str| {
-                directives
-                    .iter()
-                    .filter(|d| d.global && d.name == name)
-                    .find_map(|d| Some((parse_seconds(&d.args.first()?.0)?, span(d.range.clone()))))
+                directives.iter().filter(|d| d.global && d.name == name).find_map(|d| {
+                    let seconds = placeholder_or(&d.args.first()?.0, parse_seconds)?;
+                    Some((seconds, span(d.range.clone())))
+                })
             };
             let fastcgi = |d: &&caddyfile::Directive| {
                 d.name == "php_fastcgi"
@@ -564,6 +574,31 @@ mod tests {
         assert_eq!(sniff("mpm.conf", "GracefulShutdownTimeout 20\n"), Some(ConfigKind::Apache));
         assert_eq!(sniff("fonts.conf", "<fontconfig>\n</fontconfig>\n"), None);
         assert_eq!(sniff("default.conf", "server {\n  encode gzip;\n}\n"), Some(ConfigKind::Nginx));
+    }
+
+    #[test]
+    fn placeholders_are_unknown_not_unset() {
+        let parsed = |kind, text: &str| {
+            let source = SourceFile::new("x".into(), text.into());
+            let origin = Origin { file: 0, map: TextMap::Identity, label: "x".into() };
+            parse(kind, text, origin, &source).unwrap()
+        };
+        let Parsed::Caddy(caddy) = parsed(ConfigKind::Caddy, "{\n\tgrace_period {$GRACE}\n}\n")
+        else {
+            panic!()
+        };
+        assert!(caddy.grace_period.unwrap().0.is_nan());
+        let Parsed::Apache(apache) =
+            parsed(ConfigKind::Apache, "GracefulShutdownTimeout ${GRACEFUL_TIMEOUT}\n")
+        else {
+            panic!()
+        };
+        assert!(apache.graceful_shutdown_timeout.unwrap().0.is_nan());
+        let Parsed::Apache(apache) = parsed(ConfigKind::Apache, "GracefulShutdownTimeout 20\n")
+        else {
+            panic!()
+        };
+        assert_eq!(apache.graceful_shutdown_timeout.unwrap().0, 20.0);
     }
 
     #[test]

@@ -175,7 +175,8 @@ impl ContainerView<'_> {
             Some(Role::Caddy) => {
                 let delay = self.caddy.iter().find_map(|c| c.shutdown_delay).map_or(0.0, |d| d.0);
                 let grace = self.caddy.iter().find_map(|c| c.grace_period)?;
-                Some((if grace.0 > 0.0 { grace.0 + delay } else { 0.0 }, grace.1))
+                let bounded = grace.0 > 0.0 || grace.0.is_nan(); // NaN: a placeholder, unknown
+                Some((if bounded { grace.0 + delay } else { 0.0 }, grace.1))
             }
             _ => None,
         }
@@ -437,6 +438,7 @@ fn container_view<'a>(
     let caddy_delay = linked.caddy.iter().find_map(|c| c.shutdown_delay).map(|(d, _)| d);
     let run_drain = match (&pid1, role, caddy_delay) {
         (Pid1::Lameduck(call), _, _) => Some(call.known_drain().map(|d| d.least())),
+        (_, Some(Role::Caddy), Some(d)) if d.is_nan() => Some(None),
         (_, Some(Role::Caddy), Some(d)) if d > 0.0 => Some(Some(d)),
         _ => None,
     };

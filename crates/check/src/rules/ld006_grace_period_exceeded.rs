@@ -42,6 +42,8 @@ fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
             .containers
             .iter()
             .filter(|c| !c.container.plain_init)
+            // NaN: a drain set by a placeholder (`${TIMEOUT}`) nobody can read here.
+            .filter(|c| !c.needed_seconds().is_nan())
             .max_by(|a, b| a.needed_seconds().total_cmp(&b.needed_seconds()))
         else {
             continue;
