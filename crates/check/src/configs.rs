@@ -1,7 +1,8 @@
-//! Server configs (php-fpm, nginx, supervisord) read from files or from ConfigMap keys, reduced to
-//! the settings that decide how a server stops, each with a span in the file it came from.
+//! Server configs (php-fpm, nginx, supervisord, Apache httpd, Caddyfile) read from files or from
+//! ConfigMap keys, reduced to the settings that decide how a server stops, each with a span in the
+//! file it came from.
 use crate::duration::parse_seconds;
-use crate::parse::{ini, nginx};
+use crate::parse::{apache, caddyfile, ini, nginx};
 use crate::shell::basename;
 use crate::source::{FileId, SourceFile, Span};
 
@@ -11,6 +12,8 @@ pub enum ConfigKind {
     PhpFpm,
     Nginx,
     Supervisord,
+    Apache,
+    Caddy,
 }
 
 /// Guesses a config's kind from its name and text. `None` means "not a config we read".
@@ -35,6 +38,11 @@ pub fn sniff(name: &str, text: &str) -> Option<ConfigKind> {
     match file {
         "php-fpm.conf" | "www.conf" => return Some(ConfigKind::PhpFpm),
         "nginx.conf" => return Some(ConfigKind::Nginx),
+        "httpd.conf" | "apache2.conf" => return Some(ConfigKind::Apache),
+        "caddyfile" => return Some(ConfigKind::Caddy),
+        _ if file.ends_with(".caddyfile") || file.starts_with("caddyfile.") => {
+            return Some(ConfigKind::Caddy)
+        }
         _ => {}
     }
     let is_conf = file.ends_with(".conf") || file.ends_with(".ini") || !file.contains('.');
@@ -52,6 +60,49 @@ pub fn sniff(name: &str, text: &str) -> Option<ConfigKind> {
     }
 }
 
+/// Directives only Apache has (compared without case, as Apache does).
+const APACHE_DIRECTIVES: &[&str] = &[
+    "servername",
+    "serverroot",
+    "documentroot",
+    "loadmodule",
+    "gracefulshutdowntimeout",
+    "proxypass",
+    "proxypassmatch",
+    "sethandler",
+    "addhandler",
+    "directoryindex",
+    "errorlog",
+    "customlog",
+    "rewriteengine",
+];
+
+/// Apache's sections (`<VirtualHost *:80>`), lower-case: other XML-like `.conf` files are not
+/// Apache's.
+const APACHE_SECTIONS: &[&str] = &[
+    "virtualhost",
+    "directory",
+    "directorymatch",
+    "files",
+    "filesmatch",
+    "location",
+    "locationmatch",
+    "ifmodule",
+    "ifdefine",
+    "ifversion",
+    "proxy",
+    "proxymatch",
+    "macro",
+    "requireall",
+    "requireany",
+    "limit",
+    "limitexcept",
+];
+
+/// Directives only a Caddyfile has.
+const CADDY_DIRECTIVES: &[&str] =
+    &["php_fastcgi", "reverse_proxy", "file_server", "grace_period", "shutdown_delay", "encode"];
+
 /// The kind the text itself shows, line by line (comments left out).
 fn sniff_text(text: &str) -> Option<ConfigKind> {
     const FPM_KEYS: &[&str] = &[
@@ -67,9 +118,23 @@ fn sniff_text(text: &str) -> Option<ConfigKind> {
         .lines()
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with('#') && !l.starts_with(';'));
+    // Caddy's sites open `{` blocks as nginx's do, but its directives never end with `;`.
+    let caddy = lines
+        .clone()
+        .any(|l| CADDY_DIRECTIVES.contains(&l.split_whitespace().next().unwrap_or("")))
+        && !lines.clone().any(|l| l.ends_with(';'));
+    if caddy {
+        return Some(ConfigKind::Caddy);
+    }
     let mut fpm = false;
     for line in lines {
         let first = line.split_whitespace().next().unwrap_or("");
+        let section = first.strip_prefix('<').is_some_and(|s| {
+            APACHE_SECTIONS.contains(&s.trim_end_matches('>').to_ascii_lowercase().as_str())
+        });
+        if section || APACHE_DIRECTIVES.contains(&first.to_ascii_lowercase().as_str()) {
+            return Some(ConfigKind::Apache);
+        }
         if line.ends_with('{') || first == "worker_processes" || first == "worker_shutdown_timeout"
         {
             return Some(ConfigKind::Nginx);
@@ -157,6 +222,15 @@ const GLOBAL_ONLY: &[&str] = &[
     "events.mechanism",
 ];
 
+/// A value that is an environment placeholder (Apache's `${VAR}`, Caddy's `{$VAR}` or
+/// `{env.VAR}`) is unknown (NaN), never 0 or unset; anything else is `parse`d.
+fn placeholder_or(value: &str, parse: impl Fn(&str) -> Option<f64>) -> Option<f64> {
+    if value.contains("${") || value.contains("{$") || value.contains("{env.") {
+        return Some(f64::NAN);
+    }
+    parse(value)
+}
+
 /// A php-fpm duration: an environment placeholder with a default (`${T:-10s}`) is its default;
 /// one without (`${T}`, `$T`) is unknown (NaN), never 0; anything else unparsable counts as 0,
 /// as php-fpm would refuse it.
@@ -203,6 +277,30 @@ pub struct NginxConfig {
     pub listens: Vec<u16>,
 }
 
+/// An Apache httpd config: what decides how its graceful stop ends and whether it fronts php-fpm.
+#[derive(Debug, Clone)]
+pub struct ApacheConfig {
+    pub origin: Origin,
+    /// `GracefulShutdownTimeout` (server config context); 0 waits for ever.
+    pub graceful_shutdown_timeout: Option<(f64, Span)>,
+    /// A `ProxyPass`/`ProxyPassMatch` to `fcgi://` or a `SetHandler "proxy:fcgi://…"`: Apache
+    /// passes PHP to php-fpm instead of running mod_php.
+    pub proxies_fcgi: Option<Span>,
+}
+
+/// A Caddyfile: its global `grace_period` and whether it fronts php-fpm.
+#[derive(Debug, Clone)]
+pub struct CaddyConfig {
+    pub origin: Origin,
+    /// `grace_period` in the global options block; unset or 0 waits for ever.
+    pub grace_period: Option<(f64, Span)>,
+    /// `shutdown_delay` in the global options block: Caddy keeps serving this long after its stop
+    /// signal before the grace period starts.
+    pub shutdown_delay: Option<(f64, Span)>,
+    /// A `php_fastcgi` directive (or `transport fastcgi`).
+    pub php_fastcgi: Option<Span>,
+}
+
 /// The port of a php-fpm pool's `listen`: `9000`, `127.0.0.1:9000`, `[::]:9000`; `None` for a
 /// socket path.
 pub fn fpm_listen_port(address: &str) -> Option<u16> {
@@ -241,8 +339,14 @@ pub struct Program {
 }
 
 impl Program {
-    /// Whether the program runs nginx or php-fpm (by command, then by name).
+    /// Whether the program runs nginx or php-fpm (by command, then by name). Other servers are
+    /// left out: supervisord's rules are about these two's SIGQUIT.
     pub fn server(&self) -> Option<crate::pods::Role> {
+        self.any_server().filter(|r| r.stops_on_quit())
+    }
+
+    /// The server the program runs, of any kind (Apache and Caddy too).
+    pub fn any_server(&self) -> Option<crate::pods::Role> {
         crate::pods::Role::of_words(
             &self.command.split_whitespace().map(str::to_string).collect::<Vec<_>>(),
         )
@@ -270,6 +374,8 @@ pub enum Parsed {
     PhpFpm(FpmConfig),
     Nginx(NginxConfig),
     Supervisord(SupervisordConfig),
+    Apache(ApacheConfig),
+    Caddy(CaddyConfig),
 }
 
 /// Parses config `text` of `kind` that lives at `origin` in `source`.
@@ -389,6 +495,44 @@ pub fn parse(
                 .collect();
             Ok(Parsed::Supervisord(SupervisordConfig { origin, programs }))
         }
+        ConfigKind::Apache => {
+            let directives = apache::parse(text).map_err(|e| fail(e.offset, e.message))?;
+            let seconds = |d: &apache::Directive| {
+                let (value, _) = d.args.first()?;
+                let seconds = placeholder_or(value, |v| v.trim().parse::<f64>().ok())?;
+                Some((seconds, span(d.range.clone())))
+            };
+            let graceful_shutdown_timeout = directives
+                .iter()
+                .filter(|d| d.is("GracefulShutdownTimeout"))
+                .filter(|d| !d.sections.iter().any(|s| s.eq_ignore_ascii_case("VirtualHost")))
+                .find_map(seconds);
+            let fcgi = |d: &&apache::Directive| {
+                let passes = d.is("ProxyPass") || d.is("ProxyPassMatch") || d.is("SetHandler");
+                passes && d.args.iter().any(|(a, _)| a.to_ascii_lowercase().contains("fcgi://"))
+            };
+            let proxies_fcgi = directives.iter().find(fcgi).map(|d| span(d.range.clone()));
+            Ok(Parsed::Apache(ApacheConfig { origin, graceful_shutdown_timeout, proxies_fcgi }))
+        }
+        ConfigKind::Caddy => {
+            let directives = caddyfile::parse(text).map_err(|e| fail(e.offset, e.message))?;
+            let global = |name: &str| {
+                directives.iter().filter(|d| d.global && d.name == name).find_map(|d| {
+                    let seconds = placeholder_or(&d.args.first()?.0, parse_seconds)?;
+                    Some((seconds, span(d.range.clone())))
+                })
+            };
+            let fastcgi = |d: &&caddyfile::Directive| {
+                d.name == "php_fastcgi"
+                    || (d.name == "transport" && d.args.first().is_some_and(|a| a.0 == "fastcgi"))
+            };
+            Ok(Parsed::Caddy(CaddyConfig {
+                grace_period: global("grace_period"),
+                shutdown_delay: global("shutdown_delay"),
+                php_fastcgi: directives.iter().find(fastcgi).map(|d| span(d.range.clone())),
+                origin,
+            }))
+        }
     }
 }
 
@@ -417,6 +561,44 @@ mod tests {
             sniff("site.conf", "# [www] is php-fpm's\nlocation / {\n}\n"),
             Some(ConfigKind::Nginx)
         );
+        assert_eq!(sniff("deploy/Caddyfile", ":80 {\n}\n"), Some(ConfigKind::Caddy));
+        assert_eq!(
+            sniff("site", ":80 {\n\tphp_fastcgi 127.0.0.1:9000\n}\n"),
+            Some(ConfigKind::Caddy)
+        );
+        assert_eq!(sniff("etc/apache2/apache2.conf", ""), Some(ConfigKind::Apache));
+        assert_eq!(
+            sniff("sites-enabled/000-default.conf", "<VirtualHost *:80>\n</VirtualHost>\n"),
+            Some(ConfigKind::Apache)
+        );
+        assert_eq!(sniff("mpm.conf", "GracefulShutdownTimeout 20\n"), Some(ConfigKind::Apache));
+        assert_eq!(sniff("fonts.conf", "<fontconfig>\n</fontconfig>\n"), None);
+        assert_eq!(sniff("default.conf", "server {\n  encode gzip;\n}\n"), Some(ConfigKind::Nginx));
+    }
+
+    #[test]
+    fn placeholders_are_unknown_not_unset() {
+        let parsed = |kind, text: &str| {
+            let source = SourceFile::new("x".into(), text.into());
+            let origin = Origin { file: 0, map: TextMap::Identity, label: "x".into() };
+            parse(kind, text, origin, &source).unwrap()
+        };
+        let Parsed::Caddy(caddy) = parsed(ConfigKind::Caddy, "{\n\tgrace_period {$GRACE}\n}\n")
+        else {
+            panic!()
+        };
+        assert!(caddy.grace_period.unwrap().0.is_nan());
+        let Parsed::Apache(apache) =
+            parsed(ConfigKind::Apache, "GracefulShutdownTimeout ${GRACEFUL_TIMEOUT}\n")
+        else {
+            panic!()
+        };
+        assert!(apache.graceful_shutdown_timeout.unwrap().0.is_nan());
+        let Parsed::Apache(apache) = parsed(ConfigKind::Apache, "GracefulShutdownTimeout 20\n")
+        else {
+            panic!()
+        };
+        assert_eq!(apache.graceful_shutdown_timeout.unwrap().0, 20.0);
     }
 
     #[test]

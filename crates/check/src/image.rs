@@ -3,7 +3,9 @@
 //! [`KNOWN`] is the one table of that knowledge: each entry names the Dockerfile it was read
 //! from (docs/check.md shows the same table). Images built `FROM` an official image inherit its
 //! `STOPSIGNAL`: wordpress, nextcloud, drupal, joomla and the like are `FROM php:*-fpm` in their
-//! `fpm` tags (SIGQUIT) and `FROM php:*-apache` otherwise (SIGWINCH, Apache's graceful stop).
+//! `fpm` tags (SIGQUIT) and `FROM php:*-apache` otherwise (SIGWINCH, Apache's graceful stop:
+//! <https://httpd.apache.org/docs/2.4/stopping.html#gracefulstop>). The official `caddy` image sets
+//! none: Caddy's graceful stop is SIGTERM itself.
 
 /// A parsed `registry/repository:tag@digest` reference.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,6 +101,10 @@ pub struct KnownImage {
 pub enum Server {
     Nginx,
     PhpFpm,
+    /// Apache httpd; in the `php:*-apache` images with mod_php, serving PHP itself.
+    Apache,
+    /// Caddy, usually in front of php-fpm (`php_fastcgi`).
+    Caddy,
 }
 
 /// Official images of PHP applications, built `FROM php:*-fpm` or `FROM php:*-apache`.
@@ -171,29 +177,29 @@ pub static KNOWN: &[KnownImage] = &[
         about: "official `php` with `apache` in the tag",
         matches: |i| i.is_docker_hub() && i.repository == "php" && i.tag_has("apache"),
         signal: "SIGWINCH",
-        server: None,
-        source: "https://github.com/docker-library/php/blob/master/8.3/bookworm/apache/Dockerfile",
+        server: Some(Server::Apache),
+        source: "https://github.com/docker-library/php/blob/445bf414f1d5866f7aef715f1203eae043710070/8.3/bookworm/apache/Dockerfile",
     },
     KnownImage {
         about: "official PHP applications without `fpm` or `cli` in the tag (Apache variants): `FROM php:*-apache`",
         matches: |i| is_php_app(i) && !i.tag_has("cli"),
         signal: "SIGWINCH",
-        server: None,
+        server: Some(Server::Apache),
         source: "https://github.com/docker-library/wordpress/blob/master/latest/php8.3/apache/Dockerfile",
     },
     KnownImage {
         about: "official `httpd`",
         matches: |i| i.is_docker_hub() && i.repository == "httpd",
         signal: "SIGWINCH",
-        server: None,
-        source: "https://github.com/docker-library/httpd/blob/master/2.4/Dockerfile",
+        server: Some(Server::Apache),
+        source: "https://github.com/docker-library/httpd/blob/9b63b37c9be3b42d16b924ebb40af3cc40793119/2.4/Dockerfile",
     },
     KnownImage {
         about: "official `caddy` (no STOPSIGNAL; Caddy stops gracefully on SIGTERM)",
         matches: |i| i.is_docker_hub() && i.repository == "caddy",
         signal: "SIGTERM",
-        server: None,
-        source: "https://github.com/caddyserver/caddy-docker/blob/master/2.8/alpine/Dockerfile",
+        server: Some(Server::Caddy),
+        source: "https://github.com/caddyserver/caddy-docker/blob/62d1326421cc6d6245f5178d3c277b0e69fb8fb6/2.11/alpine/Dockerfile",
     },
     KnownImage {
         about: "`scratch`, `gcr.io/distroless/*`, `cgr.dev/chainguard/*` (not `-dev`)",
@@ -291,7 +297,23 @@ mod tests {
         assert_eq!(sig("bitnami/php-fpm:8.3"), "SIGTERM");
         assert_eq!(sig("httpd:2.4"), "SIGWINCH");
         assert_eq!(sig("caddy:2"), "SIGTERM");
+        assert_eq!(sig("caddy:2.8-alpine"), "SIGTERM");
+        assert_eq!(sig("drupal:10-apache"), "SIGWINCH");
+        assert_eq!(sig("drupal:10-fpm-alpine"), "SIGQUIT");
+        assert_eq!(sig("nextcloud:29-apache"), "SIGWINCH");
+        assert_eq!(sig("php:8.2-apache-bookworm"), "SIGWINCH");
         assert_eq!(sig("myrepo/app:1"), "?");
         assert_eq!(sig("gcr.io/distroless/static"), "SIGTERM");
+    }
+
+    #[test]
+    fn servers() {
+        let server = |s: &str| known(&ImageRef::parse(s)).and_then(|k| k.server);
+        assert_eq!(server("php:8.2-apache"), Some(Server::Apache));
+        assert_eq!(server("wordpress:6.5-php8.3"), Some(Server::Apache));
+        assert_eq!(server("wordpress:6.5-php8.3-fpm"), Some(Server::PhpFpm));
+        assert_eq!(server("httpd:2.4-alpine"), Some(Server::Apache));
+        assert_eq!(server("caddy:2"), Some(Server::Caddy));
+        assert_eq!(server("gcr.io/distroless/static"), None);
     }
 }

@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 
 use crate::config::Config;
 use crate::configs::{
-    self, ConfigKind, FpmConfig, NginxConfig, Origin, Parsed, SupervisordConfig, TextMap,
+    self, ApacheConfig, CaddyConfig, ConfigKind, FpmConfig, NginxConfig, Origin, Parsed,
+    SupervisordConfig, TextMap,
 };
 use crate::finding::ParseFailure;
 use crate::helm;
@@ -66,6 +67,8 @@ pub enum ConfigRef {
     PhpFpm(usize),
     Nginx(usize),
     Supervisord(usize),
+    Apache(usize),
+    Caddy(usize),
 }
 
 /// Everything read in one run.
@@ -78,6 +81,8 @@ pub struct Project {
     pub fpm: Vec<FpmConfig>,
     pub nginx: Vec<NginxConfig>,
     pub supervisord: Vec<SupervisordConfig>,
+    pub apache: Vec<ApacheConfig>,
+    pub caddy: Vec<CaddyConfig>,
     /// (namespace, ConfigMap name) → (key, config) for each key holding a server config.
     pub config_map_configs: HashMap<(String, String), Vec<(String, ConfigRef)>>,
     /// Configs that are files, with the directory that groups them.
@@ -383,6 +388,14 @@ impl Project {
                 self.supervisord.push(c);
                 Some(ConfigRef::Supervisord(self.supervisord.len() - 1))
             }
+            Ok(Parsed::Apache(c)) => {
+                self.apache.push(c);
+                Some(ConfigRef::Apache(self.apache.len() - 1))
+            }
+            Ok(Parsed::Caddy(c)) => {
+                self.caddy.push(c);
+                Some(ConfigRef::Caddy(self.caddy.len() - 1))
+            }
             Err(e) => {
                 self.failures.push(ParseFailure {
                     span: e.span,
@@ -452,9 +465,10 @@ impl Project {
     pub fn config_group(path: &Path) -> PathBuf {
         let dir = path.parent().unwrap_or(Path::new(""));
         match dir.file_name().and_then(|d| d.to_str()) {
-            Some("pool.d" | "php-fpm.d" | "conf.d" | "sites-enabled" | "sites-available") => {
-                dir.parent().unwrap_or(dir).to_path_buf()
-            }
+            Some(
+                "pool.d" | "php-fpm.d" | "conf.d" | "sites-enabled" | "sites-available"
+                | "conf-enabled" | "conf-available" | "mods-enabled",
+            ) => dir.parent().unwrap_or(dir).to_path_buf(),
             _ => dir.to_path_buf(),
         }
     }

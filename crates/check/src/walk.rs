@@ -26,7 +26,12 @@ pub(crate) fn kind_by_name(path: &Path) -> Option<FileKind> {
     if name.ends_with(".yaml") || name.ends_with(".yml") {
         return Some(FileKind::Yaml);
     }
-    if name.ends_with(".conf") || name.ends_with(".ini") {
+    if name.ends_with(".conf")
+        || name.ends_with(".ini")
+        || name == "caddyfile"
+        || name.ends_with(".caddyfile")
+        || (name.starts_with("caddyfile.") && !is_beside_a_dockerfile(&name))
+    {
         return Some(FileKind::Config);
     }
     None

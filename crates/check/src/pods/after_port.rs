@@ -85,7 +85,7 @@ impl<'a> PodView<'a> {
                 && self.after_ports(c).iter().any(|(_, l)| *l == Listener::Own))
     }
 
-    /// Another container that declares no ports, nginx first.
+    /// Another container that declares no ports, the web server (nginx, Apache, Caddy) first.
     fn undeclared(&self, c: &ContainerView<'a>) -> Option<usize> {
         let silent: Vec<_> = self
             .others(c)
@@ -95,7 +95,7 @@ impl<'a> PodView<'a> {
                     && o.fpm.iter().all(|f| f.listens.is_empty())
             })
             .collect();
-        let nginx = silent.iter().find(|(_, o)| o.role == Some(Role::Nginx));
+        let nginx = silent.iter().find(|(_, o)| o.role.is_some_and(Role::is_front));
         nginx.or(silent.first()).map(|(i, _)| *i)
     }
 

@@ -1,11 +1,36 @@
 //! Joins built once per run: the configs a container reads and the Services that select a pod.
 use std::collections::HashMap;
 
-use crate::configs::{FpmConfig, NginxConfig, SupervisordConfig};
+use crate::configs::{ApacheConfig, CaddyConfig, FpmConfig, NginxConfig, SupervisordConfig};
 use crate::k8s::{Container, Workload};
 use crate::project::{ConfigRef, Project};
 
-pub(super) type Linked<'a> = (Vec<&'a FpmConfig>, Vec<&'a NginxConfig>, Vec<&'a SupervisordConfig>);
+use super::Role;
+
+/// The configs linked to one container, by server.
+#[derive(Default)]
+pub(super) struct Linked<'a> {
+    pub fpm: Vec<&'a FpmConfig>,
+    pub nginx: Vec<&'a NginxConfig>,
+    pub supervisord: Vec<&'a SupervisordConfig>,
+    pub apache: Vec<&'a ApacheConfig>,
+    pub caddy: Vec<&'a CaddyConfig>,
+}
+
+impl Linked<'_> {
+    /// The servers these configs belong to (supervisord's left out: it runs either).
+    pub fn roles(&self) -> Vec<Role> {
+        [
+            (!self.fpm.is_empty(), Role::PhpFpm),
+            (!self.nginx.is_empty(), Role::Nginx),
+            (!self.apache.is_empty(), Role::Apache),
+            (!self.caddy.is_empty(), Role::Caddy),
+        ]
+        .into_iter()
+        .filter_map(|(has, role)| has.then_some(role))
+        .collect()
+    }
+}
 
 /// Configs a container reads: ConfigMap keys it mounts, and config files under the directory of the
 /// Dockerfile that builds its image.
@@ -53,12 +78,14 @@ pub(super) fn linked_configs<'a>(
     }
     let mut seen = std::collections::HashSet::new();
     with_includes.retain(|r| seen.insert(*r));
-    let mut linked: Linked<'a> = (Vec::new(), Vec::new(), Vec::new());
+    let mut linked = Linked::default();
     for r in with_includes {
         match r {
-            ConfigRef::PhpFpm(i) => linked.0.push(&project.fpm[i]),
-            ConfigRef::Nginx(i) => linked.1.push(&project.nginx[i]),
-            ConfigRef::Supervisord(i) => linked.2.push(&project.supervisord[i]),
+            ConfigRef::PhpFpm(i) => linked.fpm.push(&project.fpm[i]),
+            ConfigRef::Nginx(i) => linked.nginx.push(&project.nginx[i]),
+            ConfigRef::Supervisord(i) => linked.supervisord.push(&project.supervisord[i]),
+            ConfigRef::Apache(i) => linked.apache.push(&project.apache[i]),
+            ConfigRef::Caddy(i) => linked.caddy.push(&project.caddy[i]),
         }
     }
     linked

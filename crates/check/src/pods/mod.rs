@@ -10,7 +10,7 @@ pub use after_port::Listener;
 pub use images::Links;
 pub use role::Role;
 
-use crate::configs::{FpmConfig, NginxConfig, SupervisordConfig};
+use crate::configs::{ApacheConfig, CaddyConfig, FpmConfig, NginxConfig, SupervisordConfig};
 use crate::image::{self, ImageRef};
 use crate::k8s::{Container, PreStop, Workload};
 use crate::project::Project;
@@ -108,6 +108,8 @@ pub struct ContainerView<'a> {
     pub fpm: Vec<&'a FpmConfig>,
     pub nginx: Vec<&'a NginxConfig>,
     pub supervisord: Vec<&'a SupervisordConfig>,
+    pub apache: Vec<&'a ApacheConfig>,
+    pub caddy: Vec<&'a CaddyConfig>,
     /// Whether the image (or its base) is Alpine, or has no shell at all.
     pub alpine: bool,
     pub shell_less: bool,
@@ -164,14 +166,32 @@ impl ContainerView<'_> {
         self.fpm.iter().find_map(|c| c.process_control_timeout)
     }
 
+    /// Apache's `GracefulShutdownTimeout` or Caddy's `grace_period` (plus its `shutdown_delay`,
+    /// which comes first): how long the graceful stop may last, 0 for ever. `None` when no linked
+    /// config sets it, which is for ever too (both servers' default).
+    pub fn graceful_stop_bound(&self) -> Option<(f64, Span)> {
+        match self.role {
+            Some(Role::Apache) => self.apache.iter().find_map(|c| c.graceful_shutdown_timeout),
+            Some(Role::Caddy) => {
+                let delay = self.caddy.iter().find_map(|c| c.shutdown_delay).map_or(0.0, |d| d.0);
+                let grace = self.caddy.iter().find_map(|c| c.grace_period)?;
+                let bounded = grace.0 > 0.0 || grace.0.is_nan(); // NaN: a placeholder, unknown
+                Some((if bounded { grace.0 + delay } else { 0.0 }, grace.1))
+            }
+            _ => None,
+        }
+    }
+
     /// The drain a server does after its stop signal: php-fpm's process_control_timeout,
-    /// nginx's worker_shutdown_timeout, or lameduck run's drain.
+    /// nginx's worker_shutdown_timeout, Apache's GracefulShutdownTimeout, Caddy's grace_period
+    /// (0 when unbounded: LD022 reports that), or lameduck run's drain.
     pub fn drain_seconds(&self) -> f64 {
         let server = match self.role {
             Some(Role::PhpFpm) => self.process_control_timeout().map_or(0.0, |(s, _)| s),
             Some(Role::Nginx) => {
                 self.nginx.iter().find_map(|c| c.worker_shutdown_timeout).map_or(0.0, |(s, _)| s)
             }
+            Some(Role::Apache | Role::Caddy) => self.graceful_stop_bound().map_or(0.0, |(s, _)| s),
             None => 0.0,
         };
         let run = match &self.pid1 {
@@ -334,8 +354,7 @@ fn container_view<'a>(
     // php-fpm image is a worker, not php-fpm. Only flags (`args: ["-F"]`) keep the image's role.
     let names_a_program =
         (c.command.is_some() || c.args.is_some()) && argv.iter().any(|w| !w.starts_with('-'));
-    let (fpm, nginx, supervisord) =
-        linked_configs(project, workload, c, dockerfile.map(|(d, _)| d));
+    let linked = linked_configs(project, workload, c, dockerfile.map(|(d, _)| d));
     let role = Role::of_words(&argv).or_else(|| {
         if names_a_program {
             return None;
@@ -345,8 +364,7 @@ fn container_view<'a>(
                 Some(_) => resolved.role,
                 None => image.as_ref().and_then(Role::of_known_image),
             },
-            fpm_configs: !fpm.is_empty(),
-            nginx_configs: !nginx.is_empty(),
+            configs: linked.roles(),
             ports: c.ports.iter().map(|(p, _)| *p).collect(),
             name: &c.name,
             image_name: image.as_ref(),
@@ -418,8 +436,12 @@ fn container_view<'a>(
         Some(PreStop::HttpGet { .. }) => Some(Delay::Unknown),
     };
     // `Some(None)`: lameduck run drains as a lameduck.toml the checker does not read says.
-    let run_drain = match &pid1 {
-        Pid1::Lameduck(call) => Some(call.known_drain().map(|d| crate::lameduck_flags::least(&d))),
+    // Caddy's `shutdown_delay` is a drain too: it serves normally that long after its signal.
+    let caddy_delay = linked.caddy.iter().find_map(|c| c.shutdown_delay).map(|(d, _)| d);
+    let run_drain = match (&pid1, role, caddy_delay) {
+        (Pid1::Lameduck(call), _, _) => Some(call.known_drain().map(|d| crate::lameduck_flags::least(&d))),
+        (_, Some(Role::Caddy), Some(d)) if d.is_nan() => Some(None),
+        (_, Some(Role::Caddy), Some(d)) if d > 0.0 => Some(Some(d)),
         _ => None,
     };
     let delay = match (hook_delay, run_drain) {
@@ -446,9 +468,11 @@ fn container_view<'a>(
         argv,
         hook,
         delay,
-        fpm,
-        nginx,
-        supervisord,
+        fpm: linked.fpm,
+        nginx: linked.nginx,
+        supervisord: linked.supervisord,
+        apache: linked.apache,
+        caddy: linked.caddy,
     }
 }
 

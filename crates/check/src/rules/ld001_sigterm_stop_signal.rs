@@ -29,7 +29,8 @@ declare_rule! {
     /// nginx or php-fpm as PID 1 (ENTRYPOINT/CMD name it, directly or through a script that
     /// `exec`s), on a distribution base (`debian`, `alpine`, `bitnami/minideb`, …) or a base
     /// with a fast STOPSIGNAL, and sets no graceful one. An nginx the image installs with the
-    /// package manager is LD018's.
+    /// package manager is LD018's. Apache is LD021's (its graceful stop is SIGWINCH); Caddy's
+    /// graceful stop is SIGTERM itself.
     ///
     /// A preStop `nginx -s quit` or `kill -QUIT 1` alone does not help: the hook returns at once,
     /// the kubelet then sends SIGTERM to the server that is draining, and both nginx and php-fpm
@@ -58,7 +59,7 @@ fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
     super::ld001_images::check(ctx, sink);
     for pod in ctx.pods.iter().filter(|p| !p.workload.is_batch()) {
         for c in pod.containers.iter().filter(|c| !c.container.plain_init) {
-            let Some(role) = c.role else { continue };
+            let Some(role) = c.role.filter(|r| r.stops_on_quit()) else { continue };
             if !c.stop_signal.is_fast() {
                 continue;
             }

@@ -3,7 +3,7 @@
 //! no scanned workload runs the image (the container finding covers it then).
 use std::ops::Range;
 
-use super::packages::{installs, is_fpm_package};
+use super::packages::{installs, is_apache_package, is_fpm_package};
 use super::{Ctx, Sink};
 use crate::image;
 use crate::parse::dockerfile::Stage;
@@ -101,13 +101,6 @@ fn instruction_end(text: &str, start: usize) -> usize {
         }
     }
     end
-}
-
-/// Apache or mod_php packages: `apache2`, `httpd`, `libapache2-mod-php8.2`, `php84-apache2`.
-fn is_apache_package(name: &str) -> bool {
-    matches!(name, "apache2" | "httpd")
-        || name.starts_with("libapache2-mod-php")
-        || (name.starts_with("php") && name.ends_with("-apache2"))
 }
 
 /// The php-fpm package a `RUN` installs (`php8.2-fpm`, `php83-fpm`, `php-fpm`), if any.

@@ -11,11 +11,13 @@ declare_rule! {
     /// to the pod meanwhile. A server that has already stopped listening refuses them (502/503).
     /// A short wait before the stop signal lets the endpoint removal propagate.
     ///
-    /// A container serves traffic when it declares ports or runs nginx or php-fpm; a database,
-    /// cache or queue (postgres, mysql, redis… by image name, or ports that are all such
-    /// servers') does not: only the application reaches it. The delay may
+    /// A container serves traffic when it declares ports or runs nginx, php-fpm, Apache or
+    /// Caddy; a database, cache or queue (postgres, mysql, redis… by image name, or ports that
+    /// are all such servers') does not: only the application reaches it. The delay may
     /// come from a preStop `sleep` (exec or the native action), `lameduck prestop --drain`, or
-    /// `lameduck run --drain` as PID 1. An httpGet hook is assumed to wait. Jobs are skipped. A hook
+    /// `lameduck run --drain` as PID 1, or Caddy's global `shutdown_delay` (Caddy keeps serving
+    /// normally that long after its stop signal). An httpGet hook is assumed to wait. Jobs are
+    /// skipped. A hook
     /// that sends the stop signal with no delay is reported by LD004 instead. The containers of
     /// one pod that lack a delay are one finding (at nginx, the others as related locations);
     /// when they are nginx and php-fpm, LD005's "neither waits" is the same cause and is not
@@ -61,7 +63,7 @@ fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
         // together, at the first (nginx first), the others as related locations.
         let mut bare: Vec<&ContainerView<'_>> =
             pod.containers.iter().filter(|c| pod.needs_delay(c)).collect();
-        bare.sort_by_key(|c| c.role != Some(Role::Nginx));
+        bare.sort_by_key(|c| !c.role.is_some_and(Role::is_front));
         let Some((first, others)) = bare.split_first() else { continue };
         let span_of = |c: &ContainerView<'_>| {
             c.container.pre_stop.as_ref().map_or(c.container.span, |p| p.span())
@@ -84,12 +86,13 @@ fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
             )
         };
         message.push_str(": Kubernetes removes the pod from endpoints at the same time as it stops the containers, and the ingress keeps sending requests for seconds after");
-        let nginx_and_fpm = bare.iter().any(|c| c.role == Some(Role::Nginx))
-            && bare.iter().any(|c| c.role == Some(Role::PhpFpm));
-        if nginx_and_fpm {
-            message.push_str(
-                ", and php-fpm can stop before the nginx that proxies to it (LD005, same cause)",
-            );
+        let front = bare.iter().find_map(|c| c.role.filter(|r| r.is_front()));
+        let fpm = bare.iter().any(|c| c.role == Some(Role::PhpFpm));
+        if let (Some(front), true) = (front, fpm) {
+            message.push_str(&format!(
+                ", and php-fpm can stop before the {} that proxies to it (LD005, same cause)",
+                front.label()
+            ));
         }
         message.push_str("; add a preStop sleep of about 5s, or `lameduck prestop`, which waits until the load balancer lets go (with `--drain none --after-port PORT` in php-fpm's container, to stop it after nginx)");
         let finding = sink.report_in(pod, span_of(first), message);

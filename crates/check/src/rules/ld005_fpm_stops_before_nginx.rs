@@ -1,14 +1,16 @@
-//! LD005: php-fpm can stop before nginx in the same pod.
+//! LD005: php-fpm can stop before the nginx, Apache or Caddy in front of it in the same pod.
 use super::{Ctx, Sink};
 use crate::duration::show;
-use crate::pods::{Delay, Role};
+use crate::pods::{ContainerView, Delay, Role};
 
 declare_rule! {
-    /// php-fpm can stop before the nginx that proxies to it.
+    /// php-fpm can stop before the nginx, Apache or Caddy that proxies to it.
     ///
     /// The kubelet runs every container's preStop hook and sends the stop signals in parallel,
     /// in no particular order. If php-fpm stops while nginx still accepts requests, nginx's
-    /// `fastcgi_pass` fails and nginx itself answers 502. php-fpm must keep serving at least as
+    /// `fastcgi_pass` fails and nginx itself answers 502. The same holds for Caddy's
+    /// `php_fastcgi` and Apache's `proxy_fcgi` (`SetHandler "proxy:fcgi://…"`, `ProxyPass …
+    /// fcgi://`): whichever web server container the pod has is "nginx" below. php-fpm must keep serving at least as
     /// long as nginx: its preStop delay must be at least nginx's. Or run php-fpm as a native
     /// sidecar (an init container with `restartPolicy: Always`, Kubernetes 1.29+), which the
     /// kubelet stops only after the main containers have exited.
@@ -43,9 +45,24 @@ declare_rule! {
     pub static RULE = { id: "LD005", name: "fpm-stops-before-nginx", severity: Error, check: check };
 }
 
+/// Where Caddy's `php_fastcgi` or Apache's `proxy:fcgi://` hands requests to php-fpm, when a
+/// linked config says (nginx's `fastcgi_pass` is not kept: its pod is the common case).
+fn fastcgi_pass(front: &ContainerView<'_>) -> Option<crate::source::Span> {
+    match front.role {
+        Some(Role::Caddy) => front.caddy.iter().find_map(|c| c.php_fastcgi),
+        Some(Role::Apache) => front.apache.iter().find_map(|c| c.proxies_fcgi),
+        _ => None,
+    }
+}
+
 fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
     for pod in ctx.pods.iter().filter(|p| !p.workload.is_batch()) {
-        let Some(nginx) = pod.role(Role::Nginx).next() else { continue };
+        let front = |c: &&ContainerView<'_>| c.role.is_some_and(Role::is_front);
+        let Some(nginx) = pod.containers.iter().filter(|c| !c.container.plain_init).find(front)
+        else {
+            continue;
+        };
+        let web = nginx.role.map_or("nginx", Role::label);
         for fpm in pod.role(Role::PhpFpm) {
             if std::ptr::eq(fpm, nginx) {
                 continue;
@@ -56,10 +73,10 @@ fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
                 continue;
             } else if nginx_sidecar && !fpm_sidecar {
                 format!(
-                    "nginx (`{}`) is a native sidecar, so the kubelet stops php-fpm (`{}`) first while nginx still proxies to it; make php-fpm the sidecar instead",
+                    "{web} (`{}`) is a native sidecar, so the kubelet stops php-fpm (`{}`) first while {web} still proxies to it; make php-fpm the sidecar instead",
                     nginx.container.name, fpm.container.name
                 )
-            } else if pod.waits_for(fpm).is_some_and(|c| c.role == Some(Role::Nginx))
+            } else if pod.waits_for(fpm).is_some_and(|c| c.role.is_some_and(Role::is_front))
                 || (pod.waits_for(fpm).is_none() && pod.after_port_holds(fpm))
             {
                 continue;
@@ -86,12 +103,12 @@ fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
                 }
                 if f == 0.0 && n == 0.0 {
                     format!(
-                        "neither php-fpm (`{}`) nor nginx (`{}`) waits before stopping, and the kubelet stops them in no particular order: php-fpm can be gone while nginx still proxies to it; give php-fpm a preStop delay at least as long as nginx's, or the hook `lameduck prestop --drain none --after-port {port}`, or run it as a native sidecar",
+                        "neither php-fpm (`{}`) nor {web} (`{}`) waits before stopping, and the kubelet stops them in no particular order: php-fpm can be gone while {web} still proxies to it; give php-fpm a preStop delay at least as long as {web}'s, or the hook `lameduck prestop --drain none --after-port {port}`, or run it as a native sidecar",
                         fpm.container.name, nginx.container.name
                     )
                 } else {
                     format!(
-                        "php-fpm (`{}`) waits {} before stopping but nginx (`{}`) waits {}: for {} nginx proxies to a php-fpm that is gone; make php-fpm's delay at least nginx's, or use the hook `lameduck prestop --drain none --after-port {port}`, or run it as a native sidecar",
+                        "php-fpm (`{}`) waits {} before stopping but {web} (`{}`) waits {}: for {} {web} proxies to a php-fpm that is gone; make php-fpm's delay at least {web}'s, or use the hook `lameduck prestop --drain none --after-port {port}`, or run it as a native sidecar",
                         fpm.container.name,
                         show(f),
                         nginx.container.name,
@@ -103,7 +120,9 @@ fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
             let span = fpm.container.pre_stop.as_ref().map_or(fpm.container.span, |p| p.span());
             let related =
                 nginx.container.pre_stop.as_ref().map_or(nginx.container.span, |p| p.span());
-            sink.report_in(pod, span, message).with(Some(related), "nginx's stop");
+            sink.report_in(pod, span, message)
+                .with(Some(related), format!("{web}'s stop"))
+                .with(fastcgi_pass(nginx), "passes requests to php-fpm");
         }
     }
 }

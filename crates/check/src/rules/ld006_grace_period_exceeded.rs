@@ -10,7 +10,9 @@ declare_rule! {
     /// *including* the preStop hook. When it runs out, the kubelet sends SIGKILL to whatever is
     /// still running, mid-request. Each container needs its preStop time plus the time its server
     /// drains after the stop signal: php-fpm's `process_control_timeout`, nginx's
-    /// `worker_shutdown_timeout`, or `lameduck run`'s drain. The largest of these must fit.
+    /// `worker_shutdown_timeout`, Apache's `GracefulShutdownTimeout`, Caddy's `grace_period`
+    /// (plus its `shutdown_delay`), or `lameduck run`'s drain. The largest of these must fit. (An
+    /// Apache or Caddy graceful stop with no bound at all is LD022's.)
     ///
     /// ### Before
     ///
@@ -40,6 +42,8 @@ fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
             .containers
             .iter()
             .filter(|c| !c.container.plain_init)
+            // NaN: a drain set by a placeholder (`${TIMEOUT}`) nobody can read here.
+            .filter(|c| !c.needed_seconds().is_nan())
             .max_by(|a, b| a.needed_seconds().total_cmp(&b.needed_seconds()))
         else {
             continue;
@@ -51,6 +55,8 @@ fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
         let drain_name = match worst.role {
             Some(Role::PhpFpm) => "process_control_timeout",
             Some(Role::Nginx) => "worker_shutdown_timeout",
+            Some(Role::Apache) => "GracefulShutdownTimeout",
+            Some(Role::Caddy) => "grace_period",
             None => "drain",
         };
         let grace_text = match pod.workload.grace_period {
@@ -63,6 +69,7 @@ fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
             Some(Role::Nginx) => {
                 worst.nginx.iter().find_map(|c| c.worker_shutdown_timeout).map(|(_, s)| s)
             }
+            Some(Role::Apache | Role::Caddy) => worst.graceful_stop_bound().map(|(_, s)| s),
             None => None,
         };
         sink.report_in(

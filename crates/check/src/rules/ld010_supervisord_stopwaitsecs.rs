@@ -51,7 +51,8 @@ fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
             let (drain, name) = match program.server() {
                 Some(Role::PhpFpm) => (pct, "process_control_timeout"),
                 Some(Role::Nginx) => (wst, "worker_shutdown_timeout"),
-                None => continue,
+                // server() gives only nginx and php-fpm.
+                Some(Role::Apache | Role::Caddy) | None => continue,
             };
             let Some((drain, drain_span)) = drain else { continue };
             let (wait, span) =

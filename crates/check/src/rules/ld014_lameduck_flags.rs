@@ -51,7 +51,7 @@ declare_rule! {
     pub static RULE = { id: "LD014", name: "lameduck-flags", severity: Error, check: check };
 }
 
-fn problems(call: &LameduckCall, grace: f64) -> Vec<String> {
+fn problems(call: &LameduckCall, grace: f64, role: Option<Role>) -> Vec<String> {
     let mut out = Vec::new();
     let planned = call.grace_period.unwrap_or(30.0);
     // Without the flag, a lameduck.toml the checker does not read may set the grace period.
@@ -81,10 +81,13 @@ fn problems(call: &LameduckCall, grace: f64) -> Vec<String> {
         ));
     }
     if let Some(signal) = &call.signal {
-        if Signal::parse(signal) != Signal::Quit {
-            out.push(format!(
+        match role.filter(|r| !r.stops_on_quit()) {
+            // Apache's and Caddy's graceful stops are other signals: LD021 checks Apache's.
+            Some(_) => {}
+            None if Signal::parse(signal) != Signal::Quit => out.push(format!(
                 "--stop-signal {signal} is a fast shutdown for nginx and php-fpm; use --stop-signal QUIT (or leave it out)"
-            ));
+            )),
+            None => {}
         }
     }
     for spec in &call.stop_signals {
@@ -153,7 +156,7 @@ fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
                 }
             }
             for (call, span) in calls {
-                let mut found = problems(call, grace);
+                let mut found = problems(call, grace, c.role);
                 if hook_call.is_some_and(|h| std::ptr::eq(h, call)) {
                     found.extend(after_port_problems(pod, c));
                 }

@@ -46,7 +46,7 @@ const ONE_SHOT: &[&str] = &["-t", "-T", "-tt", "-v", "-V", "-s", "-i", "-m", "--
 
 /// A line that starts a server: its program, and whether it is `exec`ed. `background` lets
 /// `server &` count (for a server left behind an `exec`).
-fn server_line(line: &str) -> Option<(&str, bool)> {
+pub(super) fn server_line(line: &str) -> Option<(&str, bool)> {
     server_line_in(line, false)
 }
 

@@ -125,6 +125,8 @@ mod ld017_alb_keepalive;
 mod ld018_distro_nginx_stopsignal;
 mod ld019_s6_stop_signal;
 mod ld020_entrypoint_without_exec;
+mod ld021_apache_stop_signal;
+mod ld022_unbounded_graceful_stop;
 mod packages;
 
 /// Every rule, in ID order.
@@ -149,6 +151,8 @@ pub static ALL: &[&Rule] = &[
     &ld018_distro_nginx_stopsignal::RULE,
     &ld019_s6_stop_signal::RULE,
     &ld020_entrypoint_without_exec::RULE,
+    &ld021_apache_stop_signal::RULE,
+    &ld022_unbounded_graceful_stop::RULE,
 ];
 
 /// Looks a rule up by ID (case-insensitive).

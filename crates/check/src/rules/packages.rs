@@ -30,6 +30,13 @@ pub fn is_nginx_package(name: &str) -> bool {
     matches!(name, "nginx" | "nginx-full" | "nginx-light" | "nginx-core" | "nginx-extras")
 }
 
+/// Apache or mod_php packages: `apache2`, `httpd`, `libapache2-mod-php8.2`, `php84-apache2`.
+pub fn is_apache_package(name: &str) -> bool {
+    matches!(name, "apache2" | "httpd")
+        || name.starts_with("libapache2-mod-php")
+        || (name.starts_with("php") && name.ends_with("-apache2"))
+}
+
 /// php-fpm packages: `php-fpm`, `php8.2-fpm`, `php83-fpm`.
 pub fn is_fpm_package(name: &str) -> bool {
     name.starts_with("php") && name.ends_with("-fpm")
