@@ -18,7 +18,7 @@ use crate::exec::run_exec_at;
 use crate::hooks::{RequestRecord, RunHooks};
 use crate::outcome::{NetError, Outcome};
 use crate::prepare::Prepared;
-use crate::report::{Report, SecondRecord};
+use crate::report::{EventKind, Report, SecondRecord, TIMELINE_SCHEMA_VERSION};
 use crate::target::Target;
 use crate::timeline::{micros_histogram, percentiles, record, Tally, Timeline};
 use crate::Plan;
@@ -183,7 +183,7 @@ pub(crate) async fn drive(
         let level = stop.level();
         if level > stop_level {
             if stop_level == 0 {
-                events.record("stop", "stop requested");
+                events.record(EventKind::Stop, "stop requested");
                 stopped_at = Some(now);
                 abort_at = Some(now + DRAIN_GRACE);
             }
@@ -323,6 +323,7 @@ pub(crate) async fn drive(
         None => plan.schedule.duration(),
     };
     Ok(Report {
+        schema_version: TIMELINE_SCHEMA_VERSION,
         schedule: plan.schedule.to_string(),
         targets: plan.targets.iter().map(Target::url).collect(),
         shard: plan.shard.map(|s| s.to_string()),
@@ -335,12 +336,13 @@ pub(crate) async fn drive(
         codes: totals.codes.clone(),
         net: totals.net.clone(),
         dropped: totals.dropped,
-        rps: lameduck_report::achieved_rate(totals.sent, sending_time.as_secs_f64()),
+        rps: lameduck_core::schema::achieved_rate(totals.sent, sending_time.as_secs_f64()),
         latency_ms: percentiles(&totals.latency),
-        latency_ok_ms: percentiles(&totals.latency_ok),
+        latency_ok_ms: Some(percentiles(&totals.latency_ok)),
         send_lag_ms: percentiles(&send_lag),
         seconds,
         events: events.snapshot(),
         exec: exec_results.into_iter().flatten().collect(),
+        ..Report::default()
     })
 }
