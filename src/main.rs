@@ -2,7 +2,8 @@
 //!
 //! Nothing here does work of its own. Each subcommand's flags are defined next to the code that
 //! uses them (`lameduck_load::cli`, `lameduck_lab::cli`, …) so the `--help` text and the behaviour
-//! live in one place; this file only composes them.
+//! live in one place; this file only composes them, and joins the crates that sit side by side:
+//! `lameduck load --report` draws its HTML with `lameduck-report`.
 mod cli;
 mod reference;
 
@@ -14,7 +15,7 @@ use cli::{Cli, Command};
 fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Lab(args) => lameduck_lab::cli::execute(args),
-        Command::Load(args) => lameduck_load::cli::execute(args),
+        Command::Load(args) => lameduck_load::cli::execute_with(args, Some(&write_load_html)),
         Command::Run(args) => lameduck_supervise::cli::run(args),
         Command::Prestop(args) => lameduck_supervise::cli::prestop(args),
         Command::Check(args) => lameduck_check::cli::execute(args),
@@ -22,4 +23,10 @@ fn main() -> ExitCode {
         Command::Completions { shell } => reference::write_completions(shell),
         Command::GenerateReference { out_dir } => reference::write_all(&out_dir),
     }
+}
+
+/// `lameduck load --report FILE`: the run's report as self-contained HTML.
+fn write_load_html(report: &lameduck_load::Report, path: &std::path::Path) -> Result<(), String> {
+    let html = lameduck_report::html::load::render(report);
+    lameduck_report::write_report(path, &html).map_err(|error| error.to_string())
 }

@@ -6,6 +6,7 @@ use crate::source::{LineCol, Span};
 
 /// A resolved location.
 #[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Location {
     pub file: String,
     pub start: LineCol,

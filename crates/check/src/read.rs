@@ -18,6 +18,7 @@ pub const MAX_FILE_BYTES: u64 = 8 << 20;
 
 /// A file that was deliberately not read, and why.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Skipped {
     pub path: String,
     pub reason: String,

@@ -22,6 +22,7 @@ impl Span {
 
 /// A 1-based line and column (columns count characters, as editors and SARIF viewers do).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct LineCol {
     pub line: usize,
     pub column: usize,

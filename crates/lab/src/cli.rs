@@ -8,7 +8,7 @@ use lameduck_load::StopHandle;
 
 use crate::color::ColorChoice;
 use crate::pod::LabEnv;
-use crate::result::{Summary, INTERRUPTED, LAB_ERROR, NOT_REPRODUCED};
+use crate::result::{LabResult, Summary, Verdict};
 use crate::sandbox::{self, INNER_ENV};
 use crate::scenario::{for_manifest_dir, images, load_file, ExtraImages, ImageSpec, Scenario};
 use crate::seeds;
@@ -346,7 +346,7 @@ fn inner(args: &Args, scenarios: Vec<Scenario>, run_dir: PathBuf) -> Result<Exit
         match result {
             Ok(None) => not_started.push(name),
             Ok(Some(r)) => {
-                ok &= r.verdict != NOT_REPRODUCED && r.verdict != INTERRUPTED;
+                ok &= r.verdict != Verdict::NotReproduced && r.verdict != Verdict::Interrupted;
                 done.push(r);
             }
             Err(e) => {
@@ -360,18 +360,19 @@ fn inner(args: &Args, scenarios: Vec<Scenario>, run_dir: PathBuf) -> Result<Exit
         ok = false;
         eprintln!("lameduck lab: internal error: a task of the lab panicked (message above); the run failed");
         for r in &mut done {
-            r.verdict = LAB_ERROR.into();
+            r.verdict = Verdict::LabError;
             r.reason = "a task of the lab panicked during the run".into();
         }
     }
     let dir_text = run_dir.display().to_string();
-    let full = serde_json::json!({
-        "schema_version": crate::result::SCHEMA_VERSION,
-        "run_dir": dir_text,
-        "scenarios": done,
-    });
+    let full = LabResult {
+        schema_version: crate::result::SCHEMA_VERSION,
+        run_dir: dir_text.clone(),
+        scenarios: done,
+    };
     std::fs::write(run_dir.join("result.json"), serde_json::to_vec_pretty(&full)?)
         .context("write result.json")?;
+    let done = full.scenarios;
     let text = match format {
         Format::Json => {
             format!("{}\n", serde_json::to_string_pretty(&Summary::of(&dir_text, &done))?)
@@ -445,7 +446,7 @@ async fn run_all(
                     "lameduck lab: ■ {name}: {} requests, {} failed — {}",
                     r.requests,
                     r.failed,
-                    crate::color::verdict(&r.verdict, &r.verdict, colored)
+                    crate::color::verdict(r.verdict.name(), r.verdict.name(), colored)
                 ),
                 // The error itself is printed once, with the others, when every scenario ended.
                 Err(_) => eprintln!(

@@ -5,6 +5,8 @@
 //! said by colour alone.
 use std::io::IsTerminal;
 
+use crate::result::Verdict;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum ColorChoice {
     #[default]
@@ -40,11 +42,11 @@ fn no_color() -> Option<String> {
 /// The colour of a verdict: green when the run came out as expected, red when it did not or
 /// could not be judged, yellow when it was cut short; `None` when it states nothing.
 fn verdict_code(verdict: &str) -> Option<&'static str> {
-    match verdict {
-        crate::result::REPRODUCED => Some("32"),
-        crate::result::NOT_REPRODUCED | crate::result::LAB_ERROR => Some("31;1"),
-        crate::result::INTERRUPTED => Some("33"),
-        _ => None,
+    match Verdict::from_name(verdict)? {
+        Verdict::Reproduced => Some("32"),
+        Verdict::NotReproduced | Verdict::LabError => Some("31;1"),
+        Verdict::Interrupted => Some("33"),
+        Verdict::NoExpectation => None,
     }
 }
 

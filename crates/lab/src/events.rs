@@ -3,20 +3,7 @@
 use std::sync::Mutex;
 use std::time::Instant;
 
-use serde::Serialize;
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Event {
-    /// Milliseconds since the scenario started.
-    pub ms: u64,
-    pub pod: String,
-    /// Empty for pod-level events.
-    pub container: String,
-    /// `deleted`, `endpoint-removed`, `endpoint-added`, `prestop-start`, `prestop-end`,
-    /// `signal`, `exit`, `sigkill`, `started`, `ready`, `action`, `load`.
-    pub kind: String,
-    pub detail: String,
-}
+pub use lameduck_core::schema::{EventKind, PodEvent as Event};
 
 /// A shared, append-only log for one scenario.
 #[derive(Debug)]
@@ -40,21 +27,21 @@ impl EventLog {
         at: Instant,
         pod: &str,
         container: &str,
-        kind: &str,
+        kind: EventKind,
         detail: impl Into<String>,
     ) {
         let event = Event {
             ms: self.ms(at),
             pod: pod.into(),
             container: container.into(),
-            kind: kind.into(),
+            kind,
             detail: detail.into(),
         };
         self.events.lock().unwrap_or_else(|e| e.into_inner()).push(event);
     }
 
     /// Records an event that happens now.
-    pub fn record(&self, pod: &str, container: &str, kind: &str, detail: impl Into<String>) {
+    pub fn record(&self, pod: &str, container: &str, kind: EventKind, detail: impl Into<String>) {
         self.record_at(Instant::now(), pod, container, kind, detail);
     }
 

@@ -20,7 +20,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
 use tokio::sync::watch;
 
 use crate::events::EventLog;
@@ -30,33 +29,12 @@ use crate::rng::Rng;
 use crate::scenario::{images, Container};
 use crate::signals;
 use crate::sys::{self, reaper, spawn};
+use lameduck_core::schema::EventKind;
 
 /// `minimumGracePeriodInSeconds`: the least time between stop signal and SIGKILL.
 const MINIMUM_GRACE_PERIOD_SECONDS: i64 = 2;
 
-/// Per-container phases for a Gantt view (ms on the scenario's time axis).
-#[derive(Debug, Clone, Serialize, Default)]
-pub struct ContainerPhases {
-    pub container: String,
-    pub prestop_start_ms: Option<u64>,
-    pub prestop_end_ms: Option<u64>,
-    pub signal: Option<String>,
-    pub signal_ms: Option<u64>,
-    pub sigkill_ms: Option<u64>,
-    pub exit_ms: Option<u64>,
-    pub exit: Option<String>,
-}
-
-/// One pod's termination.
-#[derive(Debug, Clone, Serialize)]
-pub struct PodPhases {
-    pub pod: String,
-    pub deleted_ms: u64,
-    pub endpoint_removed_ms: Option<u64>,
-    pub gone_ms: u64,
-    pub termination_seconds: f64,
-    pub containers: Vec<ContainerPhases>,
-}
+pub use lameduck_core::schema::{ContainerPhases, PodPhases};
 
 /// Which containers must have exited before a container gets its stop signal, as
 /// `newTerminationOrdering` (kuberuntime_termination_order.go) builds it: a native sidecar
@@ -160,7 +138,7 @@ pub async fn terminate(
         gone,
         &pod.name,
         "",
-        "gone",
+        EventKind::Gone,
         format!(
             "all containers exited {:.3}s after deletion",
             gone.duration_since(deleted).as_secs_f64()
@@ -199,14 +177,14 @@ async fn kill_container(
         log.record(
             &pod.name,
             name,
-            "prestop-end",
+            EventKind::PrestopEnd,
             format!("{outcome}; {}s of grace left", grace.max(0)),
         );
     } else if hook.is_some() && grace <= 0 {
         log.record(
             &pod.name,
             name,
-            "prestop-skipped",
+            EventKind::PrestopSkipped,
             "grace period 0: the kubelet skips the preStop hook",
         );
     }
@@ -216,7 +194,7 @@ async fn kill_container(
         log.record(
             &pod.name,
             name,
-            "turn",
+            EventKind::Turn,
             format!("native sidecar: waited {waited:.3}s for the main containers and later sidecars to exit; {}s of grace left", grace.max(0)),
         );
     }
@@ -250,7 +228,7 @@ async fn stop_container(
         at,
         &pod.name,
         name,
-        "signal",
+        EventKind::Signal,
         format!(
             "{sig} → PID 1 (lab pid {}){}; {}s before SIGKILL",
             c.pid,
@@ -265,7 +243,7 @@ async fn stop_container(
             at,
             &pod.name,
             name,
-            "sigkill",
+            EventKind::Sigkill,
             format!(
                 "grace period over: SIGKILL → every process in the container (PID 1 = lab pid {})",
                 c.pid
@@ -289,7 +267,7 @@ async fn run_hook(
         log.record(
             &pod.name,
             &c.spec.name,
-            "prestop-start",
+            EventKind::PrestopStart,
             format!("sleep {}s (kubelet sleep action)", sleep.seconds),
         );
         let wanted = Duration::from_secs(sleep.seconds);
@@ -304,7 +282,7 @@ async fn run_hook(
     log.record(
         &pod.name,
         &c.spec.name,
-        "prestop-start",
+        EventKind::PrestopStart,
         format!("exec {}", shell_words(&exec.command)),
     );
     let (pid1, spec, command, env, pod_name) =

@@ -13,6 +13,7 @@ use crate::scenario::{images, Container, Scenario};
 use crate::sys::netns::NetNs;
 use crate::sys::reaper::{self, Exit};
 use crate::sys::spawn::{self, ExecSpec, MountOp};
+use lameduck_core::schema::EventKind;
 
 /// What the lab shares with every pod of a run.
 #[derive(Debug, Clone)]
@@ -128,7 +129,7 @@ impl PodRt {
                 log.record(
                     &self.name,
                     &c.spec.name,
-                    "sigkill",
+                    EventKind::Sigkill,
                     format!("SIGKILL → PID 1 (lab pid {}): end of run", c.pid),
                 );
                 let _ = crate::sys::kill(c.pid, libc::SIGKILL);
@@ -313,7 +314,7 @@ fn start_container(
     let image = images::lookup(&spec.image, &scenario.images).map_err(|e| anyhow!(e))?;
     let (field, dropped) = scenario.kubernetes.stop_signal(spec);
     if let Some(message) = dropped {
-        log.record(pod, &spec.name, "field-dropped", message);
+        log.record(pod, &spec.name, EventKind::FieldDropped, message);
     }
     let stop_signal = match field {
         Some(s) => crate::signals::parse(s).ok_or_else(|| anyhow!("unknown stopSignal {s}"))?,
@@ -335,7 +336,7 @@ fn start_container(
     log.record(
         pod,
         &spec.name,
-        "started",
+        EventKind::Started,
         format!(
             "PID 1 = {} (lab pid {pid}), stop signal {}",
             argv.join(" "),
@@ -345,7 +346,13 @@ fn start_container(
     let (log2, pod2, name2) = (log.clone(), pod.to_string(), spec.name.clone());
     tokio::spawn(async move {
         if let Ok(exit) = exit_rx.await {
-            log2.record_at(exit.at, &pod2, &name2, "exit", format!("PID 1 {}", exit.describe()));
+            log2.record_at(
+                exit.at,
+                &pod2,
+                &name2,
+                EventKind::Exit,
+                format!("PID 1 {}", exit.describe()),
+            );
             let _ = tx.send(Some(exit));
         }
     });

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::events::EventLog;
+use lameduck_core::schema::EventKind;
 
 const POLL: Duration = Duration::from_millis(20);
 
@@ -74,7 +75,7 @@ pub fn watch(pod: String, watched: Vec<Watched>, log: Arc<EventLog>, done: Arc<A
                 log.record(
                     &pod,
                     &watched[*i].container,
-                    "process-exit",
+                    EventKind::ProcessExit,
                     format!("pid {pid} ({what}) is gone"),
                 );
             }

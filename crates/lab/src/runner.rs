@@ -15,6 +15,7 @@ use crate::probe::{probe_once, readiness, wait_ready};
 use crate::result::{verdict, ScenarioResult, Termination};
 use crate::rng::Rng;
 use crate::scenario::{Action, Scenario};
+use lameduck_core::schema::EventKind;
 
 const READY_LIMIT: Duration = Duration::from_secs(20);
 
@@ -66,7 +67,7 @@ impl Cluster {
                 me.log.record(
                     &pod.name,
                     "",
-                    "ready",
+                    EventKind::Ready,
                     format!("readiness passed after {:.2}s", took.as_secs_f64()),
                 );
                 me.ingress.add_endpoint(Endpoint {
@@ -123,7 +124,7 @@ impl Cluster {
                     me.log.record(
                         &pod.name,
                         "",
-                        "unready",
+                        EventKind::Unready,
                         format!("readiness probe failed {failure_threshold} times in a row{when}"),
                     );
                     if !terminating {
@@ -132,14 +133,19 @@ impl Cluster {
                 } else if !ready && streak >= success_threshold {
                     (ready, streak) = (true, 0);
                     if terminating {
-                        me.log.record(&pod.name, "", "ready", "readiness probe passes again while terminating; a terminating pod stays out of the endpoints");
+                        me.log.record(&pod.name, "", EventKind::Ready, "readiness probe passes again while terminating; a terminating pod stays out of the endpoints");
                         continue;
                     }
                     // Under the `live` lock, so a deletion cannot slip in between the check
                     // and the add (its endpoint removal would then miss this add).
                     let live = me.live.lock().unwrap_or_else(|e| e.into_inner());
                     if live.iter().any(|p| p.name == pod.name) {
-                        me.log.record(&pod.name, "", "ready", "readiness probe passes again");
+                        me.log.record(
+                            &pod.name,
+                            "",
+                            EventKind::Ready,
+                            "readiness probe passes again",
+                        );
                         me.ingress.add_endpoint(Endpoint {
                             pod: pod.name.clone(),
                             netns: pod.netns.clone(),
@@ -162,7 +168,7 @@ impl Cluster {
             deleted,
             &pod.name,
             "",
-            "deleted",
+            EventKind::Deleted,
             format!(
                 "Terminating; grace period {}s; endpoint removal reaches the ingress in {} ms",
                 grace.as_secs(),
@@ -199,7 +205,7 @@ impl Cluster {
             self.log.record(
                 "",
                 "",
-                "action",
+                EventKind::Action,
                 format!("scale to {n} replicas (from {})", live.len()),
             );
             if (n as usize) < live.len() {
@@ -223,7 +229,7 @@ impl Cluster {
                     live.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(", ")
                 )
             })?;
-            self.log.record("", "", "action", format!("delete pod {}", pod.name));
+            self.log.record("", "", EventKind::Action, format!("delete pod {}", pod.name));
             self.delete(pod);
         } else if let Some(rollout) = &action.rollout {
             self.rollout(rollout.max_surge, rollout.max_unavailable).await?;
@@ -238,7 +244,7 @@ impl Cluster {
         self.log.record(
             "",
             "",
-            "action",
+            EventKind::Action,
             format!(
                 "rollout of {} pods (maxSurge {max_surge}, maxUnavailable {max_unavailable})",
                 old.len()
@@ -305,8 +311,10 @@ pub async fn run(scenario: Scenario, env: LabEnv, stop: StopHandle) -> Result<Sc
         .map_err(|e| anyhow!(e))?;
     let events = log.snapshot();
     for p in &mut phases {
-        p.endpoint_removed_ms =
-            events.iter().find(|e| e.pod == p.pod && e.kind == "endpoint-removed").map(|e| e.ms);
+        p.endpoint_removed_ms = events
+            .iter()
+            .find(|e| e.pod == p.pod && e.kind == EventKind::EndpointRemoved)
+            .map(|e| e.ms);
     }
     phases.sort_by(|a, b| a.pod.cmp(&b.pod));
     let lines: String = events.iter().map(|e| format_line(e) + "\n").collect();
@@ -318,7 +326,7 @@ pub async fn run(scenario: Scenario, env: LabEnv, stop: StopHandle) -> Result<Sc
     let (mut verdict, mut reason) = verdict(&scenario, report.failed, &times);
     if stop.level() > 0 {
         // A run cut short proves nothing either way.
-        verdict = crate::result::INTERRUPTED.into();
+        verdict = crate::result::Verdict::Interrupted;
         reason = "stopped early (Ctrl-C or SIGTERM)".into();
     }
     let net: std::collections::BTreeMap<String, u64> = report.net.clone();
@@ -329,7 +337,7 @@ pub async fn run(scenario: Scenario, env: LabEnv, stop: StopHandle) -> Result<Sc
         expected: crate::result::expected_text(&scenario),
         requests: report.requests,
         failed: report.failed,
-        codes: report.codes.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+        codes: report.codes.clone(),
         net,
         termination_seconds: termination,
         verdict,
@@ -366,17 +374,17 @@ async fn drive(
     std::thread::Builder::new().name(format!("load-{}", s.name)).spawn(move || {
         // `None` unless stderr is a terminal: then the per-second view is drawn there.
         let console = std::cell::RefCell::new(
-            live.then(|| lameduck_report::live::LiveConsole::for_stderr(plan.schedule.duration()))
+            live.then(|| lameduck_load::live::LiveConsole::for_stderr(plan.schedule.duration()))
                 .flatten(),
         );
         let hooks = RunHooks {
             on_start: Some(Box::new(move |at| {
-                log.record_at(at, "", "", "load", "load started");
+                log.record_at(at, "", "", EventKind::Load, "load started");
                 let _ = start_tx.send(at);
             })),
             on_second: Some(Box::new(|second| {
                 if let Some(c) = console.borrow_mut().as_mut() {
-                    c.second(serde_json::to_value(second).unwrap_or_default());
+                    c.second(second);
                 }
             })),
             stop: Some(load_stop),
@@ -388,8 +396,7 @@ async fn drive(
             c.finish();
         }
         if let (true, Ok(report)) = (live, &result) {
-            let json = serde_json::to_value(report).unwrap_or_default();
-            eprintln!("{}", lameduck_report::windows::summary_of_load_json(&json));
+            eprintln!("{}", lameduck_load::windows::summary_of_report(report));
         }
         let _ = done_tx.send(result);
     })?;
@@ -416,7 +423,7 @@ async fn drive(
     cluster.log.record(
         "",
         "",
-        "load",
+        EventKind::Load,
         format!("load finished: {} requests, {} failed", report.requests, report.failed),
     );
     Ok((report, started))

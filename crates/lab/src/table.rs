@@ -6,7 +6,9 @@
 use std::collections::BTreeMap;
 
 use crate::ingress::Cause;
-use crate::result::{ScenarioResult, NO_EXPECTATION};
+use lameduck_core::schema::EventKind;
+
+use crate::result::{ScenarioResult, Verdict};
 
 /// Longer article texts are cut, so that the table fits a terminal.
 const ARTICLE_WIDTH: usize = 30;
@@ -32,7 +34,7 @@ fn rows(results: &[ScenarioResult], color: bool) -> String {
     // Columns about the articles mean nothing for scenarios that state no expectation; a table
     // of no scenario shows every column (the header the docs show).
     let article = results.is_empty() || results.iter().any(|r| !r.article.is_empty());
-    let verdict = results.is_empty() || results.iter().any(|r| r.verdict != NO_EXPECTATION);
+    let verdict = results.is_empty() || results.iter().any(|r| r.verdict != Verdict::NoExpectation);
     let mut columns: Vec<Column> = vec![("scenario", false)];
     if article {
         columns.push(("article reports", false));
@@ -49,7 +51,7 @@ fn rows(results: &[ScenarioResult], color: bool) -> String {
         }
         row.extend([r.requests.to_string(), r.failed.to_string(), termination(r)]);
         if verdict {
-            row.push(r.verdict.clone());
+            row.push(r.verdict.name().to_string());
         }
         cells.push(row);
     }
@@ -109,7 +111,7 @@ fn got(r: &ScenarioResult) -> String {
     let codes = r
         .codes
         .iter()
-        .filter(|(code, n)| **n > 0 && !code.starts_with('2') && !code.starts_with('3'))
+        .filter(|(code, n)| **n > 0 && !(200..400).contains(*code))
         .map(|(code, n)| format!("{code} ×{n}"));
     let net = r
         .net
@@ -131,7 +133,7 @@ fn why(r: &ScenarioResult) -> String {
         let listed: Vec<String> = causes.iter().map(|(c, n)| format!("{c} ×{n}")).collect();
         parts.push(format!("ingress→pod: {}", listed.join(", ")));
     }
-    let pod = r.events.iter().filter(|e| e.kind == "pod-5xx").count();
+    let pod = r.events.iter().filter(|e| e.kind == EventKind::Pod5xx).count();
     if pod > 0 {
         parts.push(format!("pod's own 5xx ×{pod}"));
     }
@@ -170,7 +172,7 @@ mod tests {
             expected: expected_text(scenario),
             requests: 10,
             failed,
-            codes: BTreeMap::from([("200".into(), 10 - failed), ("502".into(), failed)]),
+            codes: BTreeMap::from([(200, 10 - failed), (502, failed)]),
             net: BTreeMap::new(),
             termination_seconds: Termination::of(&[1.0]),
             verdict,
@@ -195,7 +197,7 @@ mod tests {
     fn your_scenarios_show_no_article_columns() {
         let mine = table(&[result_of(&scenario(""), 0)], false);
         assert!(!mine.contains("article") && !mine.contains("verdict"), "{mine}");
-        assert!(!mine.contains(NO_EXPECTATION), "{mine}");
+        assert!(!mine.contains(Verdict::NoExpectation.name()), "{mine}");
         let empty = table(&[], false);
         assert!(empty.starts_with("scenario  article reports") && empty.contains("verdict"));
         let seed = crate::seeds::all().remove(0);
@@ -217,7 +219,7 @@ mod tests {
         for r in &mut results {
             r.requests = 1440;
             r.termination_seconds = Termination { median: 30.2, max: 30.3 };
-            r.verdict = crate::result::NOT_REPRODUCED.into();
+            r.verdict = Verdict::NotReproduced;
             r.upstream_failures = (0..9)
                 .map(|ms| UpstreamFailure {
                     ms,

@@ -24,4 +24,12 @@ fn report_is_a_self_contained_html_file() {
     assert!(html.contains("<svg"), "charts are inline SVG");
     assert!(!html.contains("<script"), "no scripts");
     assert!(html.contains("nginx-sigquit"), "names the scenario");
+    // result.json reads strictly into the schema `lameduck report` reads (every field present,
+    // none renamed), and writing it back gives the very same JSON: nothing dropped.
+    let text = std::fs::read_to_string(dir.path().join("run/result.json")).unwrap();
+    let result: lameduck_core::schema::LabResult = serde_json::from_str(&text).unwrap();
+    let written: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(serde_json::to_value(&result).unwrap(), written);
+    assert_eq!(result.schema_version, lameduck_core::schema::LAB_SCHEMA_VERSION);
+    assert!(!result.scenarios[0].timeline.is_empty() && !result.scenarios[0].events.is_empty());
 }

@@ -47,16 +47,16 @@ const READ_CHUNK: usize = 16 * 1024;
 
 impl Endpoint {
     pub async fn connect(&self) -> Result<Conn, NetError> {
-        let tcp = TcpStream::connect(self.addr).await.map_err(|e| NetError::from_io(&e))?;
+        let tcp = TcpStream::connect(self.addr).await.map_err(|e| crate::outcome::from_io(&e))?;
         // Requests are written in one piece; Nagle would only delay them.
-        tcp.set_nodelay(true).map_err(|e| NetError::from_io(&e))?;
+        tcp.set_nodelay(true).map_err(|e| crate::outcome::from_io(&e))?;
         let stream = match &self.tls {
             None => Stream::Plain(tcp),
             Some((connector, name)) => {
                 let tls = connector
                     .connect(name.clone(), tcp)
                     .await
-                    .map_err(|e| NetError::from_io(&e))?;
+                    .map_err(|e| crate::outcome::from_io(&e))?;
                 Stream::Tls(Box::new(tls))
             }
         };
@@ -80,7 +80,7 @@ async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
     request: &[u8],
     head: bool,
 ) -> Result<Response, NetError> {
-    let io_error = |e: io::Error| NetError::from_io(&e);
+    let io_error = |e: io::Error| crate::outcome::from_io(&e);
     stream.write_all(request).await.map_err(io_error)?;
     stream.flush().await.map_err(io_error)?;
     buffer.clear();

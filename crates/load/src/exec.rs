@@ -11,6 +11,7 @@ use tokio::sync::{mpsc, watch};
 use crate::hooks::EventLog;
 pub use crate::hooks::ExecLine;
 use crate::plan::ExecAt;
+use crate::report::EventKind;
 use crate::report::ExecResult;
 
 /// Longest output line passed on; the rest of a longer line is cut (a command printing
@@ -54,7 +55,7 @@ pub(crate) async fn run_exec_at(
         _ = tokio::time::sleep_until((start + exec.at).into()) => {}
         _ = &mut cancel => return result("not started: the run was stopped first".into(), false),
     }
-    events.record("exec_start", &exec.command);
+    events.record(EventKind::ExecStart, &exec.command);
     let (stdout, stderr) = match output {
         Some(_) => (Stdio::piped(), Stdio::piped()),
         // Its output goes to stderr: stdout belongs to the report (`--format json`).
@@ -74,7 +75,7 @@ pub(crate) async fn run_exec_at(
     let mut child = match spawned {
         Ok(child) => child,
         Err(error) => {
-            events.record("exec_failed", &format!("{}: {error}", exec.command));
+            events.record(EventKind::ExecFailed, &format!("{}: {error}", exec.command));
             return result(format!("failed to start: {error}"), false);
         }
     };
@@ -94,7 +95,7 @@ pub(crate) async fn run_exec_at(
     tokio::select! {
         status = wait_with_output(&mut child, pumps) => match status {
             Ok(status) => {
-                events.record_with_exit("exec_exit", &exec.command, status.code());
+                events.record_with_exit(EventKind::ExecExit, &exec.command, status.code());
                 match (status.code(), std::os::unix::process::ExitStatusExt::signal(&status)) {
                     (Some(code), _) => result(format!("exit {code}"), code == 0),
                     (None, Some(signal)) => result(format!("killed by signal {signal}"), false),
@@ -102,7 +103,7 @@ pub(crate) async fn run_exec_at(
                 }
             }
             Err(error) => {
-                events.record("exec_failed", &format!("{}: {error}", exec.command));
+                events.record(EventKind::ExecFailed, &format!("{}: {error}", exec.command));
                 result(format!("failed: {error}"), false)
             }
         },
@@ -112,7 +113,7 @@ pub(crate) async fn run_exec_at(
                 unsafe { libc::kill(-(pid as i32), libc::SIGKILL) };
             }
             let _ = child.kill().await;
-            events.record("exec_killed", &exec.command);
+            events.record(EventKind::ExecKilled, &exec.command);
             result("killed: still running when the run ended".into(), false)
         }
     }

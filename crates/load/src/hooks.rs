@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use crate::outcome::Outcome;
-use crate::report::{Event, SecondRecord};
+use crate::report::{Event, EventKind, SecondRecord};
 
 /// One line a command printed.
 #[derive(Debug, Clone, PartialEq)]
@@ -118,14 +118,14 @@ impl EventLog {
     }
 
     /// Records an event now.
-    pub fn record(&self, kind: &str, label: &str) {
+    pub fn record(&self, kind: EventKind, label: &str) {
         self.record_with_exit(kind, label, None)
     }
 
     /// Records an event now, with an exit code.
-    pub fn record_with_exit(&self, kind: &str, label: &str, exit_code: Option<i32>) {
+    pub fn record_with_exit(&self, kind: EventKind, label: &str, exit_code: Option<i32>) {
         let t_ms = self.inner.start.get().map_or(0, |start| start.elapsed().as_millis() as u64);
-        let event = Event { t_ms, kind: kind.to_string(), label: label.to_string(), exit_code };
+        let event = Event { t_ms, kind, label: label.to_string(), exit_code };
         self.inner.events.lock().unwrap_or_else(|e| e.into_inner()).push(event);
     }
 

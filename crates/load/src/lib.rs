@@ -40,6 +40,7 @@ pub mod exit;
 pub mod fuzzing;
 mod hooks;
 mod insecure;
+pub mod live;
 pub mod outcome;
 mod plan;
 mod preconnect;
@@ -52,6 +53,7 @@ pub mod target;
 pub mod thresholds;
 mod timeline;
 mod timer;
+pub mod windows;
 
 pub use exec::ExecLine;
 pub use hooks::{

@@ -15,56 +15,29 @@ pub enum Outcome {
     Net(NetError),
 }
 
-/// Why a request got no complete response.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum NetError {
-    /// The server refused the connection (ECONNREFUSED): nothing listens on the port.
-    Refused,
-    /// The connection was reset (ECONNRESET, or EPIPE while writing the request).
-    Reset,
-    /// The server closed the connection (EOF) before the response was complete.
-    Closed,
-    /// No complete response within `--timeout` (connect and response together).
-    Timeout,
-    /// Abandoned when the run was stopped before the request finished.
-    Aborted,
-    /// Any other failure, named by errno (`other:EHOSTUNREACH`) or kind (`other:tls`,
-    /// `other:bad-response`).
-    Other(String),
-}
+/// Why a request got no complete response: the network outcome named in every output. The
+/// enum and its names are `lameduck_core::schema::NetOutcome`; classifying an I/O error into
+/// one ([`from_io`]) is this crate's, since it knows the sockets.
+pub use lameduck_core::schema::NetOutcome as NetError;
 
-impl NetError {
-    /// The stable name used in every output.
-    pub fn name(&self) -> std::borrow::Cow<'static, str> {
-        match self {
-            NetError::Refused => "refused".into(),
-            NetError::Reset => "reset".into(),
-            NetError::Closed => "closed".into(),
-            NetError::Timeout => "timeout".into(),
-            NetError::Aborted => "aborted".into(),
-            NetError::Other(what) => format!("other:{what}").into(),
-        }
+/// Classifies an I/O error by its OS error number, which is exact, rather than by the coarser
+/// `io::ErrorKind`.
+pub fn from_io(error: &io::Error) -> NetError {
+    if let Some(errno) = error.raw_os_error() {
+        return match errno {
+            libc::ECONNREFUSED => NetError::Refused,
+            libc::ECONNRESET | libc::EPIPE => NetError::Reset,
+            libc::ETIMEDOUT => NetError::Timeout,
+            other => NetError::Other(errno_name(other)),
+        };
     }
-
-    /// Classifies an I/O error by its OS error number, which is exact, rather than by the
-    /// coarser `io::ErrorKind`.
-    pub fn from_io(error: &io::Error) -> NetError {
-        if let Some(errno) = error.raw_os_error() {
-            return match errno {
-                libc::ECONNREFUSED => NetError::Refused,
-                libc::ECONNRESET | libc::EPIPE => NetError::Reset,
-                libc::ETIMEDOUT => NetError::Timeout,
-                other => NetError::Other(errno_name(other)),
-            };
-        }
-        match error.kind() {
-            io::ErrorKind::UnexpectedEof => NetError::Closed,
-            io::ErrorKind::TimedOut => NetError::Timeout,
-            io::ErrorKind::ConnectionRefused => NetError::Refused,
-            io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe => NetError::Reset,
-            io::ErrorKind::InvalidData => tls_or_bad_response(error),
-            kind => NetError::Other(format!("{kind:?}").to_lowercase()),
-        }
+    match error.kind() {
+        io::ErrorKind::UnexpectedEof => NetError::Closed,
+        io::ErrorKind::TimedOut => NetError::Timeout,
+        io::ErrorKind::ConnectionRefused => NetError::Refused,
+        io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe => NetError::Reset,
+        io::ErrorKind::InvalidData => tls_or_bad_response(error),
+        kind => NetError::Other(format!("{kind:?}").to_lowercase()),
     }
 }
 
@@ -99,14 +72,14 @@ mod tests {
 
     #[test]
     fn classifies_by_errno() {
-        let of = |errno| NetError::from_io(&io::Error::from_raw_os_error(errno)).name();
+        let of = |errno| from_io(&io::Error::from_raw_os_error(errno)).name();
         assert_eq!(of(libc::ECONNREFUSED), "refused");
         assert_eq!(of(libc::ECONNRESET), "reset");
         assert_eq!(of(libc::EPIPE), "reset");
         assert_eq!(of(libc::ETIMEDOUT), "timeout");
         assert_eq!(of(libc::EHOSTUNREACH), "other:EHOSTUNREACH");
         let eof = io::Error::from(io::ErrorKind::UnexpectedEof);
-        assert_eq!(NetError::from_io(&eof).name(), "closed");
+        assert_eq!(from_io(&eof).name(), "closed");
     }
 
     #[test]

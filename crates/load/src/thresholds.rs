@@ -7,6 +7,7 @@
 //! (`500ms`, `1s`; a bare number is milliseconds). A latency verdict gives the measured value in
 //! the unit the threshold was written in (`p99>2s` → `2.74s`).
 use crate::durations::{parse_duration, MAX_DURATION, MAX_DURATION_TEXT};
+use crate::outcome::NetError;
 use crate::report::Report;
 
 /// A parsed threshold.
@@ -121,14 +122,9 @@ impl ThresholdError {
     }
 }
 
-/// The result of checking one threshold against a report.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct Verdict {
-    pub threshold: String,
-    pub crossed: bool,
-    /// The measured value in the threshold's unit, e.g. `0.35% (35 of 10000)`.
-    pub actual: String,
-}
+/// The result of checking one threshold against a report, as `--format json` lists it under
+/// `thresholds`.
+pub use lameduck_core::schema::ThresholdVerdict as Verdict;
 
 impl Threshold {
     pub fn parse(text: &str) -> Result<Threshold, ThresholdError> {
@@ -207,8 +203,6 @@ fn count_of(metric: &Metric, report: &Report) -> u64 {
     }
 }
 
-const NET_NAMES: &str = "refused, reset, closed, timeout, aborted, other:<errno>, any";
-
 fn parse_metric(text: &str, end: usize) -> Result<Metric, ThresholdError> {
     let raw = &text[..end];
     let start = raw.len() - raw.trim_start().len();
@@ -254,13 +248,16 @@ fn parse_metric(text: &str, end: usize) -> Result<Metric, ThresholdError> {
         return Ok(Metric::Http(selector));
     }
     if let Some(selector) = inner("net(") {
-        let known = ["refused", "reset", "closed", "timeout", "aborted"];
         return match selector {
             "any" => Ok(Metric::Net(None)),
-            s if known.contains(&s) || (s.starts_with("other:") && s.len() > 6) => {
-                Ok(Metric::Net(Some(s.to_string())))
-            }
-            _ => Err(ThresholdError::new(text, inner_at, format!("expected one of {NET_NAMES}"))),
+            s => match NetError::from_name(s) {
+                Some(outcome) => Ok(Metric::Net(Some(outcome.name().into_owned()))),
+                None => Err(ThresholdError::new(
+                    text,
+                    inner_at,
+                    format!("expected one of {}, any", NetError::names_help()),
+                )),
+            },
         };
     }
     Err(ThresholdError::new(

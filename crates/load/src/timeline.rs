@@ -13,7 +13,7 @@ use hdrhistogram::Histogram;
 use crate::outcome::{NetError, Outcome};
 use crate::report::{LatencyMs, SecondRecord};
 
-use lameduck_report::latency::{self, MAX_MICROS};
+use lameduck_core::schema::latency::{self as buckets, Buckets, MAX_MICROS, SIGNIFICANT_FIGURES};
 
 /// Counters shared by a second and the whole run.
 #[derive(Debug)]
@@ -87,8 +87,17 @@ impl Tally {
     }
 }
 
+/// An empty histogram of the layout every `*_hist_us` field has (see
+/// `lameduck_core::schema::latency`).
 pub(crate) fn micros_histogram() -> Histogram<u64> {
-    latency::histogram()
+    Histogram::new_with_bounds(1, MAX_MICROS, SIGNIFICANT_FIGURES)
+        .expect("static histogram bounds are valid")
+}
+
+/// The histogram as sparse `[value_us, count]` buckets, each named by the highest value it
+/// stands for.
+pub(crate) fn sparse(histogram: &Histogram<u64>) -> Buckets {
+    histogram.iter_recorded().map(|v| [v.value_iterated_to(), v.count_at_value()]).collect()
 }
 
 pub(crate) fn record(histogram: &mut Histogram<u64>, value: Duration) {
@@ -96,9 +105,9 @@ pub(crate) fn record(histogram: &mut Histogram<u64>, value: Duration) {
     histogram.saturating_record(micros);
 }
 
+/// Read from the sparse buckets, so a merged or re-read run shows exactly these numbers.
 pub(crate) fn percentiles(histogram: &Histogram<u64>) -> LatencyMs {
-    let l = latency::percentiles(histogram);
-    LatencyMs { p50: l.p50, p90: l.p90, p99: l.p99, max: l.max }
+    buckets::percentiles(&sparse(histogram))
 }
 
 /// The second currently open; it closes when the clock passes its end.
@@ -155,9 +164,9 @@ impl Timeline {
             net: std::mem::take(&mut tally.net),
             dropped: tally.dropped,
             latency_ms: percentiles(&tally.latency),
-            latency_hist_us: latency::buckets(&tally.latency),
-            latency_ok_ms: percentiles(&tally.latency_ok),
-            latency_ok_hist_us: latency::buckets(&tally.latency_ok),
+            latency_hist_us: sparse(&tally.latency),
+            latency_ok_ms: Some(percentiles(&tally.latency_ok)),
+            latency_ok_hist_us: sparse(&tally.latency_ok),
         };
         tally.reset();
         self.current += 1;
@@ -190,8 +199,8 @@ mod tests {
         assert_eq!(closed[2].net.get("refused"), Some(&1));
         assert_eq!(closed[2].codes.get(&502), Some(&1));
         assert_eq!((closed[2].ok, closed[2].failed), (0, 2));
-        assert!((closed[0].latency_ok_ms.p50 - 5.0).abs() < 0.01);
-        assert_eq!(closed[2].latency_ok_ms, LatencyMs::default(), "no OK response in second 2");
+        assert!((closed[0].latency_ok_ms.unwrap().p50 - 5.0).abs() < 0.01);
+        assert_eq!(closed[2].latency_ok_ms, Some(LatencyMs::default()), "no OK in second 2");
         assert!(closed[2].latency_ok_hist_us.is_empty());
     }
 
@@ -208,7 +217,8 @@ mod tests {
         timeline.finish(&mut |r| closed.push(r));
         let second = &closed[0];
         assert!(second.latency_ms.p50 < 1.0, "all responses: {:?}", second.latency_ms);
-        assert!(second.latency_ok_ms.p50 >= 79.0, "OK only: {:?}", second.latency_ok_ms);
+        let ok = second.latency_ok_ms.unwrap();
+        assert!(ok.p50 >= 79.0, "OK only: {ok:?}");
         let ok_count: u64 = second.latency_ok_hist_us.iter().map(|[_, n]| n).sum();
         assert_eq!(ok_count, 2);
     }

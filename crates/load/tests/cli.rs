@@ -147,8 +147,6 @@ fn json_output_timeline_raw_and_exec_at_events() {
 #[test]
 fn a_failed_exec_at_command_fails_the_run_and_its_output_is_shown() {
     let stack = Stack::start(StackOptions::default()).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let report_path = dir.path().join("run.html");
     let command = "lameduck-no-such-command --context nope scale deploy web --replicas=1";
     let run = |extra: &[&str]| {
         let url = stack.url("/ok");
@@ -157,7 +155,7 @@ fn a_failed_exec_at_command_fails_the_run_and_its_output_is_shown() {
         args.extend_from_slice(extra);
         output(&args)
     };
-    let out = run(&["--report", report_path.to_str().unwrap()]);
+    let out = run(&[]);
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains(&format!("--exec-at 1s `{command}` failed: exit 127")), "{stderr}");
@@ -169,8 +167,6 @@ fn a_failed_exec_at_command_fails_the_run_and_its_output_is_shown() {
     let failures = report["failures"].as_array().unwrap();
     assert_eq!(failures.len(), 1, "{report}");
     assert!(failures[0].as_str().unwrap().contains("exit 127"), "{report}");
-    let html = std::fs::read_to_string(&report_path).unwrap();
-    assert!(html.contains("The run failed") && html.contains("exit 127"), "no failure shown");
 
     let allowed = run(&["--exec-may-fail"]);
     assert_eq!(allowed.status.code(), Some(0), "{}", text(&allowed.stderr));
@@ -213,23 +209,32 @@ fn a_report_from_the_timeline_is_the_report_from_json() {
     assert!(header["started"].as_str().unwrap().ends_with('Z'), "{header}");
     assert!(!header["version"].as_str().unwrap().is_empty(), "{header}");
 
-    use lameduck_report::input::{parse, Input};
-    let (Input::Load(from_json), Input::Load(from_timeline)) =
-        (parse("r.json", &json).unwrap(), parse("t.jsonl", &timeline_text).unwrap())
-    else {
-        panic!("not load reports");
-    };
-    assert_eq!(from_timeline, from_json);
+    // Both outputs read strictly into the one schema (every field present, none renamed), and
+    // writing them back gives exactly what was read: nothing is dropped or defaulted.
+    use lameduck_core::schema::{LoadReport, TimelineLine, TIMELINE_SCHEMA_VERSION};
+    let from_json: LoadReport = serde_json::from_str(&json).unwrap();
+    assert_eq!(
+        serde_json::to_value(&from_json).unwrap(),
+        serde_json::from_str::<serde_json::Value>(&json).unwrap()
+    );
+    assert_eq!(from_json.schema_version, TIMELINE_SCHEMA_VERSION);
     assert!(from_json.latency_ms.p50 > 0.0 && from_json.rps > 0.0, "{from_json:?}");
     assert_eq!(from_json.thresholds.len(), 1);
-    // Old timelines (no header or summary) still render, with the totals summed.
-    let old: String = timeline_text
-        .lines()
-        .filter(|l| !l.contains("\"type\":\"header\"") && !l.contains("\"type\":\"summary\""))
-        .map(|l| format!("{l}\n"))
-        .collect();
-    let Input::Load(old) = parse("old.jsonl", &old).unwrap() else { panic!("not load") };
-    assert_eq!((old.requests, old.ok), (from_json.requests, from_json.ok));
+    let (mut seconds, mut events, mut summary) = (Vec::new(), Vec::new(), None);
+    for line in timeline_text.lines() {
+        let record: TimelineLine = serde_json::from_str(line).unwrap();
+        let written: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_eq!(serde_json::to_value(&record).unwrap(), written, "{line}");
+        match record {
+            TimelineLine::Second(second) => seconds.push(second),
+            TimelineLine::Event(event) => events.push(event),
+            TimelineLine::Summary(report) => summary = Some(*report),
+            TimelineLine::Header(_) => {}
+            TimelineLine::Unknown => panic!("an unknown line: {line}"),
+        }
+    }
+    let from_timeline = LoadReport { seconds, events, ..summary.expect("a summary record") };
+    assert_eq!(from_timeline, from_json);
 }
 
 /// Starts the command, waits for its first per-second line on stderr, then sends SIGINT.
@@ -413,78 +418,20 @@ fn an_exec_at_command_still_running_at_the_end_is_killed_with_its_children() {
 }
 
 #[test]
-fn report_flag_writes_a_self_contained_html_report_with_the_failures_drawn() {
-    let stack = Stack::start(StackOptions::default()).unwrap();
+fn the_standalone_binary_refuses_report_before_running() {
+    // The HTML report is drawn by `lameduck-report`, which this crate does not depend on; the
+    // `lameduck` binary passes it in (tested in the workspace's tests/load_report.rs).
     let dir = tempfile::tempdir().unwrap();
     let report = dir.path().join("run.html");
-    let out = output(&[
-        &stack.url("/status.php?code=502"),
-        "-s",
-        "const(10,1s)",
-        "-q",
-        "--report",
-        report.to_str().unwrap(),
-    ]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let wrote = format!("lameduck load: wrote {}\n", report.display());
-    assert!(text(&out.stderr).contains(&wrote), "{}", text(&out.stderr));
-    let html = std::fs::read_to_string(&report).unwrap();
-    assert!(html.contains("<svg"), "no chart in the report");
-    assert!(html.contains("502"), "the 502s are not in the report");
-    assert!(!html.contains("<script"), "the report must not need scripts");
-}
-
-#[test]
-fn three_shards_merge_into_the_counts_of_one_run() {
-    let stack = Stack::start(StackOptions::default()).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    // Sends only in the first half of each second: a completion cannot slip into the next
-    // second in one run and not in another, however loaded the machine is.
-    let schedule = "const(20,0.5s) const(0,0.5s) ".repeat(3);
-    let url = stack.url("/ok");
-    let run = |name: &str, shard: Option<&str>| {
-        let timeline = dir.path().join(name);
-        let mut command = lameduck_load();
-        command.args([&url, "-s", &schedule, "-q", "--timeline", timeline.to_str().unwrap()]);
-        if let Some(shard) = shard {
-            command.args(["--shard", shard]);
-        }
-        (command.stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap(), timeline)
-    };
-    let shards: Vec<_> =
-        (0..3).map(|i| run(&format!("shard-{i}.jsonl"), Some(&format!("{i}/3")))).collect();
-    let mut timelines = Vec::new();
-    for (child, timeline) in shards {
-        let out = child.wait_with_output().unwrap();
-        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-        timelines.push(timeline);
-    }
-    let (single, single_timeline) = run("single.jsonl", None);
-    let out = single.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-
-    let merged = lameduck_report::merge_files(&timelines).unwrap();
-    let lameduck_report::input::Input::Load(single) =
-        lameduck_report::input::parse("single", &std::fs::read_to_string(single_timeline).unwrap())
-            .unwrap()
-    else {
-        panic!("not a load report")
-    };
-    let counts = |report: &lameduck_report::model::LoadReport| {
-        let seconds: Vec<_> = report
-            .seconds
-            .iter()
-            .map(|s| (s.t, s.sent, s.completed, s.codes.clone(), s.net.clone(), s.dropped))
-            .collect();
-        (report.requests, report.codes.clone(), report.net.clone(), report.dropped, seconds)
-    };
-    assert_eq!(counts(&merged), counts(&single));
-    assert_eq!(merged.requests, 30);
-    let in_histograms: u64 =
-        merged.seconds.iter().flat_map(|s| &s.latency_hist_us).map(|[_, n]| n).sum();
-    assert_eq!(in_histograms, 30);
-    assert!(merged.latency_ms.p50 > 0.0 && (merged.rps - single.rps).abs() < 1e-9, "{merged:?}");
-    assert_eq!(merged.shard.as_deref(), Some("merged 3 runs: shards 0/3, 1/3, 2/3"));
+    let out =
+        output(&["http://127.0.0.1:9/", "-s", "const(1,1s)", "--report", report.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("--report needs the `lameduck` binary"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!report.exists());
 }
 
 #[test]

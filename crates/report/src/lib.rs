@@ -1,4 +1,4 @@
-//! Self-contained HTML reports of load and lab timelines, and the live console.
+//! Self-contained HTML reports of load and lab timelines.
 //!
 //! A report is one HTML file with inline CSS and SVG: no scripts, no fonts or images to fetch,
 //! so it opens offline, can be attached to a CI run and prints sensibly.
@@ -19,17 +19,12 @@
 //! The crate reads the JSON through its own view types ([`model`]) rather than depending on
 //! `lameduck-load` or `lameduck-lab`, which depend on it.
 pub mod cli;
-pub mod clock;
 pub mod html;
 pub mod input;
-pub mod latency;
-pub mod live;
 pub mod merge;
-pub mod model;
 pub mod outcome;
 pub mod stops;
 pub mod svg;
-pub mod windows;
 
 use std::path::{Path, PathBuf};
 
@@ -56,17 +51,6 @@ pub enum ReportError {
         #[source]
         source: std::io::Error,
     },
-}
-
-/// The achieved send rate of a load run: requests sent per second of the time spent sending
-/// (the schedule's duration, or until the run was stopped). The one definition used by the
-/// load report, the summary line and reports rebuilt from a timeline.
-pub fn achieved_rate(sent: u64, sending_s: f64) -> f64 {
-    if sending_s > 0.0 {
-        sent as f64 / sending_s
-    } else {
-        0.0
-    }
 }
 
 /// The HTML report of a load run. `report_json` is the load `Report` serialized (what
@@ -139,7 +123,7 @@ fn read_input(path: &Path) -> Result<input::Input, ReportError> {
 }
 
 /// The merged report of the load runs saved at `paths` (see [`merge`]).
-pub fn merge_files(paths: &[PathBuf]) -> Result<model::LoadReport, ReportError> {
+pub fn merge_files(paths: &[PathBuf]) -> Result<lameduck_core::schema::LoadReport, ReportError> {
     let mut reports = Vec::new();
     for path in paths {
         let name = path.display().to_string();
@@ -172,4 +156,16 @@ pub fn write_report(path: &Path, html: &str) -> Result<(), ReportError> {
         let _ = std::fs::remove_file(&temp);
         error(e)
     })
+}
+
+/// The sparse buckets of a real HDR histogram holding `micros`, as `lameduck load` records
+/// them, for tests.
+#[cfg(test)]
+pub(crate) fn hdr_buckets(micros: &[u64]) -> lameduck_core::schema::Buckets {
+    use lameduck_core::schema::latency::{MAX_MICROS, SIGNIFICANT_FIGURES};
+    let mut histogram =
+        hdrhistogram::Histogram::<u64>::new_with_bounds(1, MAX_MICROS, SIGNIFICANT_FIGURES)
+            .expect("valid bounds");
+    micros.iter().for_each(|v| histogram.record(*v).expect("in range"));
+    histogram.iter_recorded().map(|v| [v.value_iterated_to(), v.count_at_value()]).collect()
 }

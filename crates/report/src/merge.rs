@@ -3,18 +3,16 @@
 //!
 //! Shards slice one schedule (send k goes to shard k mod N), and each second of a run is
 //! counted on that run's own clock, so second t of the merge is the sum of second t of every
-//! shard: sends, drops, each status and network outcome. Latency percentiles are recomputed
-//! from the shards' histograms added together (see [`crate::latency`]), so they are exactly
+//! shard: sends, drops, each status and network outcome. LatencyMs percentiles are recomputed
+//! from the shards' histograms added together (see `lameduck_core::schema::latency`), so they are exactly
 //! those of one histogram holding every request, per second and for the whole run; the OK
 //! responses' latency likewise, from their own histograms (unknown, as in the inputs, when one
 //! of them predates it). Send lag
 //! has no histogram in the files: the merge shows the worst shard's.
 use std::collections::BTreeMap;
 
-use hdrhistogram::Histogram;
-
-use crate::latency;
-use crate::model::{Latency, LoadReport, Second};
+use lameduck_core::schema::latency::{self, add, to_buckets};
+use lameduck_core::schema::{LatencyMs, LoadReport, SecondRecord};
 
 /// Merges `reports` (each named, for messages). They must have run the same schedule, and
 /// every second with completed requests must carry its latency histogram.
@@ -31,13 +29,14 @@ pub fn merge(reports: &[(String, LoadReport)]) -> Result<LoadReport, String> {
         ..LoadReport::default()
     };
     let mut whole = Histograms::new();
-    let mut seconds: BTreeMap<u64, (Second, Histograms)> = BTreeMap::new();
+    let mut seconds: BTreeMap<u64, (SecondRecord, Histograms)> = BTreeMap::new();
     for (name, report) in reports {
         add_totals(&mut merged, report);
         whole.ok_known &= report.latency_ok_ms.is_some();
         for second in &report.seconds {
-            let (into, histograms) =
-                seconds.entry(second.t).or_insert_with(|| (Second::default(), Histograms::new()));
+            let (into, histograms) = seconds
+                .entry(second.t)
+                .or_insert_with(|| (SecondRecord::default(), Histograms::new()));
             add_second(into, second);
             histograms.add(second);
             whole.add(second);
@@ -54,17 +53,17 @@ pub fn merge(reports: &[(String, LoadReport)]) -> Result<LoadReport, String> {
         merged.failures.extend(report.failures.iter().map(|f| format!("{prefix}: {f}")));
     }
     merged.events.sort_by_key(|e| e.t_ms);
-    merged.latency_ms = latency::percentiles(&whole.all);
-    merged.latency_ok_ms = whole.ok_known.then(|| latency::percentiles(&whole.ok));
+    merged.latency_ms = latency::percentiles(&to_buckets(&whole.all));
+    merged.latency_ok_ms = whole.ok_known.then(|| latency::percentiles(&to_buckets(&whole.ok)));
     merged.seconds = seconds
         .into_iter()
         .map(|(t, (mut second, histograms))| {
             second.t = t;
-            second.latency_ms = latency::percentiles(&histograms.all);
-            second.latency_hist_us = latency::buckets(&histograms.all);
+            second.latency_hist_us = to_buckets(&histograms.all);
+            second.latency_ms = latency::percentiles(&second.latency_hist_us);
             if histograms.ok_known {
-                second.latency_ok_ms = Some(latency::percentiles(&histograms.ok));
-                second.latency_ok_hist_us = latency::buckets(&histograms.ok);
+                second.latency_ok_hist_us = to_buckets(&histograms.ok);
+                second.latency_ok_ms = Some(latency::percentiles(&second.latency_ok_hist_us));
             }
             second
         })
@@ -74,20 +73,21 @@ pub fn merge(reports: &[(String, LoadReport)]) -> Result<LoadReport, String> {
 
 /// Every response's histogram and the OK responses', added up over several seconds.
 struct Histograms {
-    all: Histogram<u64>,
-    ok: Histogram<u64>,
+    /// Count per bucket (`[value_us, count]` pairs added up).
+    all: BTreeMap<u64, u64>,
+    ok: BTreeMap<u64, u64>,
     /// Every second added carried its OK histogram (timeline schema 2 or later).
     ok_known: bool,
 }
 
 impl Histograms {
     fn new() -> Histograms {
-        Histograms { all: latency::histogram(), ok: latency::histogram(), ok_known: true }
+        Histograms { all: BTreeMap::new(), ok: BTreeMap::new(), ok_known: true }
     }
 
-    fn add(&mut self, second: &Second) {
-        latency::add_buckets(&mut self.all, &second.latency_hist_us);
-        latency::add_buckets(&mut self.ok, &second.latency_ok_hist_us);
+    fn add(&mut self, second: &SecondRecord) {
+        add(&mut self.all, &second.latency_hist_us);
+        add(&mut self.ok, &second.latency_ok_hist_us);
         self.ok_known &= second.latency_ok_ms.is_some() || second.completed == 0;
     }
 }
@@ -156,7 +156,7 @@ fn add_totals(into: &mut LoadReport, report: &LoadReport) {
     into.exec_may_fail |= report.exec_may_fail;
 }
 
-fn add_second(into: &mut Second, second: &Second) {
+fn add_second(into: &mut SecondRecord, second: &SecondRecord) {
     into.sent += second.sent;
     into.completed += second.completed;
     into.ok += second.ok;
@@ -166,14 +166,14 @@ fn add_second(into: &mut Second, second: &Second) {
     add_counts(&mut into.net, &second.net);
 }
 
-fn add_counts(into: &mut BTreeMap<String, u64>, counts: &BTreeMap<String, u64>) {
+fn add_counts<K: Ord + Clone>(into: &mut BTreeMap<K, u64>, counts: &BTreeMap<K, u64>) {
     for (key, n) in counts {
         *into.entry(key.clone()).or_default() += n;
     }
 }
 
-fn worst(a: Latency, b: Latency) -> Latency {
-    Latency {
+fn worst(a: LatencyMs, b: LatencyMs) -> LatencyMs {
+    LatencyMs {
         p50: a.p50.max(b.p50),
         p90: a.p90.max(b.p90),
         p99: a.p99.max(b.p99),
@@ -193,24 +193,23 @@ mod tests {
             ..LoadReport::default()
         };
         for (t, values) in latencies.iter().enumerate() {
-            let mut histogram = latency::histogram();
-            values.iter().for_each(|v| histogram.record(*v).unwrap());
+            let histogram = crate::hdr_buckets(values);
             let n = values.len() as u64;
             report.requests += n;
-            report.seconds.push(Second {
+            report.seconds.push(SecondRecord {
                 t: t as u64,
                 sent: n,
                 completed: n,
                 ok: n,
-                codes: [("200".to_string(), n)].into(),
+                codes: [(200, n)].into(),
                 latency_ms: latency::percentiles(&histogram),
-                latency_hist_us: latency::buckets(&histogram),
+                latency_hist_us: histogram.clone(),
                 latency_ok_ms: Some(latency::percentiles(&histogram)),
-                latency_ok_hist_us: latency::buckets(&histogram),
-                ..Second::default()
+                latency_ok_hist_us: histogram,
+                ..SecondRecord::default()
             });
         }
-        report.latency_ok_ms = Some(Latency::default());
+        report.latency_ok_ms = Some(LatencyMs::default());
         (format!("{shard}.jsonl"), report)
     }
 
@@ -219,19 +218,15 @@ mod tests {
         let a = shard("0/2", &[&[1000, 1200]]);
         let mut b = shard("1/2", &[&[300, 80_000]]);
         // Shard 1's 300µs response was a 502: only the 80ms one was OK.
-        let mut ok = latency::histogram();
-        ok.record(80_000).unwrap();
+        let ok = crate::hdr_buckets(&[80_000]);
         let second = &mut b.1.seconds[0];
         (second.ok, second.failed) = (1, 1);
         second.latency_ok_ms = Some(latency::percentiles(&ok));
-        second.latency_ok_hist_us = latency::buckets(&ok);
+        second.latency_ok_hist_us = ok;
         let merged = merge(&[a.clone(), b.clone()]).unwrap();
-        let mut expected = latency::histogram();
-        for v in [1000, 1200, 80_000] {
-            expected.record(v).unwrap();
-        }
+        let expected = crate::hdr_buckets(&[1000, 1200, 80_000]);
         assert_eq!(merged.seconds[0].latency_ok_ms, Some(latency::percentiles(&expected)));
-        assert_eq!(merged.seconds[0].latency_ok_hist_us, latency::buckets(&expected));
+        assert_eq!(merged.seconds[0].latency_ok_hist_us, expected);
         assert_eq!(merged.latency_ok_ms, Some(latency::percentiles(&expected)));
         let failed = merged.seconds[0].failed_latency().expect("one failed response");
         assert_eq!(failed.max, 0.3);
@@ -252,11 +247,8 @@ mod tests {
         assert_eq!(merged.requests, 7);
         let sent: Vec<u64> = merged.seconds.iter().map(|s| s.sent).collect();
         assert_eq!(sent, [4, 3]);
-        assert_eq!(merged.seconds[1].codes.get("200"), Some(&3));
-        let mut all = latency::histogram();
-        for v in [1000, 1200, 5000, 900_000, 1100, 40_000, 6000] {
-            all.record(v).unwrap();
-        }
+        assert_eq!(merged.seconds[1].codes.get(&200), Some(&3));
+        let all = crate::hdr_buckets(&[1000, 1200, 5000, 900_000, 1100, 40_000, 6000]);
         assert_eq!(merged.latency_ms, latency::percentiles(&all));
         assert_eq!(merged.shard.as_deref(), Some("merged 2 runs: shards 0/2, 1/2"));
     }

@@ -188,12 +188,12 @@ pub type KindCounts = [u64; Kind::COUNT];
 /// Status keys that are not numbers count as "other status".
 pub fn add_counts(
     counts: &mut KindCounts,
-    codes: &BTreeMap<String, u64>,
+    codes: &BTreeMap<u16, u64>,
     net: &BTreeMap<String, u64>,
     dropped: u64,
 ) {
     for (code, n) in codes {
-        let kind = code.parse::<u16>().map_or(Kind::Http1xx, Kind::of_status);
+        let kind = Kind::of_status(*code);
         counts[kind.index()] += n;
     }
     for (name, n) in net {

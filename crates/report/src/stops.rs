@@ -1,7 +1,7 @@
 //! What a lab scenario's stop signals and preStop hook exits mean, in words a reader does not
 //! have to decode: nginx's SIGTERM is a fast stop that drops the requests in flight, while
 //! SIGQUIT is graceful; a hook's exit code 137 is the SIGKILL that ended it, not a crash.
-use crate::model::{ContainerPhases, LabEvent};
+use lameduck_core::schema::{ContainerPhases, EventKind, PodEvent};
 
 /// How a stop signal stops the container's main program.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,9 +16,10 @@ pub enum StopKind {
 
 /// The container's main program as the lab's `started` event names it
 /// (`PID 1 = nginx -g daemon off; (lab pid 7), stop signal SIGTERM` → `nginx`).
-pub fn program<'a>(events: &'a [LabEvent], pod: &str, container: &str) -> Option<&'a str> {
-    let started =
-        events.iter().find(|e| e.kind == "started" && e.pod == pod && e.container == container)?;
+pub fn program<'a>(events: &'a [PodEvent], pod: &str, container: &str) -> Option<&'a str> {
+    let started = events
+        .iter()
+        .find(|e| e.kind == EventKind::Started && e.pod == pod && e.container == container)?;
     let command = started.detail.strip_prefix("PID 1 = ")?;
     let first = command.split_whitespace().next()?;
     Some(first.rsplit('/').next().unwrap_or(first))
@@ -45,8 +46,8 @@ pub fn stop_label(signal: &str, kind: StopKind) -> String {
 
 /// The end of the pod's grace period, from its `deleted` event
 /// (`Terminating; grace period 30s; ...`), in event-log ms.
-pub fn grace_deadline(events: &[LabEvent], pod: &str) -> Option<u64> {
-    let deleted = events.iter().find(|e| e.kind == "deleted" && e.pod == pod)?;
+pub fn grace_deadline(events: &[PodEvent], pod: &str) -> Option<u64> {
+    let deleted = events.iter().find(|e| e.kind == EventKind::Deleted && e.pod == pod)?;
     let rest = &deleted.detail[deleted.detail.find("grace period ")? + "grace period ".len()..];
     let seconds: f64 = rest.split('s').next()?.trim().parse().ok()?;
     Some(deleted.ms + (seconds * 1000.0).round() as u64)
@@ -76,10 +77,10 @@ pub fn hook_killed(detail: &str, c: &ContainerPhases, deadline_ms: Option<u64>) 
 }
 
 /// The `prestop-end` event's detail for a container, if it has one.
-pub fn hook_end<'a>(events: &'a [LabEvent], pod: &str, container: &str) -> Option<&'a str> {
+pub fn hook_end<'a>(events: &'a [PodEvent], pod: &str, container: &str) -> Option<&'a str> {
     events
         .iter()
-        .find(|e| e.kind == "prestop-end" && e.pod == pod && e.container == container)
+        .find(|e| e.kind == EventKind::PrestopEnd && e.pod == pod && e.container == container)
         .map(|e| e.detail.as_str())
 }
 
@@ -87,12 +88,12 @@ pub fn hook_end<'a>(events: &'a [LabEvent], pod: &str, container: &str) -> Optio
 mod tests {
     use super::*;
 
-    fn event(kind: &str, container: &str, ms: u64, detail: &str) -> LabEvent {
-        LabEvent {
+    fn event(kind: &str, container: &str, ms: u64, detail: &str) -> PodEvent {
+        PodEvent {
             ms,
             pod: "pod-1".into(),
             container: container.into(),
-            kind: kind.into(),
+            kind: EventKind::from_name(kind).expect("a known kind"),
             detail: detail.into(),
         }
     }

@@ -66,7 +66,8 @@ fn format_json_turns_a_timeline_into_the_load_report_and_refuses_a_lab_result() 
     std::fs::write(
         &timeline,
         "{\"type\":\"second\",\"t\":0,\"sent\":2,\"completed\":2,\"ok\":1,\"failed\":1,\
-         \"codes\":{\"200\":1,\"502\":1}}\n",
+         \"codes\":{\"200\":1,\"502\":1},\"net\":{},\"dropped\":0,\
+         \"latency_ms\":{\"p50\":1.0,\"p90\":1.0,\"p99\":1.0,\"max\":1.0}}\n",
     )
     .expect("write timeline");
     let output = dir.path().join("run.json");

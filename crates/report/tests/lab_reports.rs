@@ -53,15 +53,13 @@ fn kinds_per_scenario(result: &serde_json::Value) -> Vec<Vec<String>> {
             // The chart's legend comes from the timeline, which holds every completion.
             let mut counts = [0u64; Kind::COUNT];
             for second in s["timeline"].as_array().expect("timeline") {
-                let map = |key: &str| -> std::collections::BTreeMap<String, u64> {
-                    serde_json::from_value(second[key].clone()).unwrap_or_default()
-                };
-                let dropped = second["dropped"].as_u64().unwrap_or(0);
+                let second: lameduck_core::schema::SecondRecord =
+                    serde_json::from_value(second.clone()).expect("a timeline second");
                 lameduck_report::outcome::add_counts(
                     &mut counts,
-                    &map("codes"),
-                    &map("net"),
-                    dropped,
+                    &second.codes,
+                    &second.net,
+                    second.dropped,
                 );
             }
             Kind::ALL

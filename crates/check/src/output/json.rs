@@ -8,6 +8,7 @@ use crate::project::Project;
 use crate::read::Skipped;
 
 #[derive(Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 struct JsonFinding<'a> {
     rule: &'a str,
     name: &'a str,
@@ -18,12 +19,14 @@ struct JsonFinding<'a> {
 }
 
 #[derive(Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 struct JsonRelated {
     message: String,
     location: Location,
 }
 
 #[derive(Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 struct JsonError {
     message: String,
     location: Location,
@@ -34,6 +37,7 @@ const SCHEMA_VERSION: u32 = 1;
 
 /// Counts for a CI step that wants numbers, not a walk over the arrays.
 #[derive(Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 struct Summary {
     findings: usize,
     errors: usize,
@@ -46,6 +50,7 @@ struct Summary {
 }
 
 #[derive(Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 struct Document<'a> {
     schema_version: u32,
     findings: Vec<JsonFinding<'a>>,
@@ -54,6 +59,15 @@ struct Document<'a> {
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     skipped: &'a [Skipped],
     summary: Summary,
+}
+
+/// The JSON Schema of the document [`render`] writes (`docs/schema/check-report.schema.json`,
+/// written by `scripts/gen-schemas`). It describes the output as written (nothing reads it
+/// back), so a field left out when empty, like `skipped`, is not required.
+#[cfg(feature = "schema")]
+pub fn schema() -> schemars::Schema {
+    let settings = schemars::generate::SchemaSettings::default().for_serialize();
+    settings.into_generator().into_root_schema_for::<Document<'static>>()
 }
 
 /// Renders findings and parse failures as pretty JSON.

@@ -439,7 +439,9 @@ fn container_view<'a>(
     // Caddy's `shutdown_delay` is a drain too: it serves normally that long after its signal.
     let caddy_delay = linked.caddy.iter().find_map(|c| c.shutdown_delay).map(|(d, _)| d);
     let run_drain = match (&pid1, role, caddy_delay) {
-        (Pid1::Lameduck(call), _, _) => Some(call.known_drain().map(|d| crate::lameduck_flags::least(&d))),
+        (Pid1::Lameduck(call), _, _) => {
+            Some(call.known_drain().map(|d| crate::lameduck_flags::least(&d)))
+        }
         (_, Some(Role::Caddy), Some(d)) if d.is_nan() => Some(None),
         (_, Some(Role::Caddy), Some(d)) if d > 0.0 => Some(Some(d)),
         _ => None,

@@ -18,7 +18,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 
@@ -26,6 +25,7 @@ use crate::events::EventLog;
 use crate::http::{is_hop_by_hop, Conn, Request};
 use crate::scenario::{IngressModel, IngressSpec};
 use crate::sys::netns::NetNs;
+use lameduck_core::schema::EventKind;
 
 pub use upstream::Cause;
 
@@ -37,18 +37,7 @@ pub struct Endpoint {
     pub port: u16,
 }
 
-/// One failed attempt to a target.
-#[derive(Debug, Clone, Serialize)]
-pub struct UpstreamFailure {
-    pub ms: u64,
-    pub pod: String,
-    pub cause: Cause,
-    /// Whether the request had been written when it failed.
-    pub sent: bool,
-    /// The status the client got (absent when another try followed).
-    pub status: Option<u16>,
-    pub attempt: u32,
-}
+pub use lameduck_core::schema::UpstreamFailure;
 
 pub(crate) struct Idle {
     conn: Conn<TcpStream>,
@@ -87,7 +76,7 @@ impl Ingress {
         self.log.record(
             &ep.pod,
             "",
-            "endpoint-added",
+            EventKind::EndpointAdded,
             format!("ingress now sends traffic to 127.0.0.1:{} in the pod", ep.port),
         );
         self.endpoints.lock().unwrap_or_else(|e| e.into_inner()).push(ep);
@@ -106,7 +95,7 @@ impl Ingress {
             self.log.record(
                 pod,
                 "",
-                "endpoint-removed",
+                EventKind::EndpointRemoved,
                 "applied at the ingress: no new requests go to this pod",
             );
         }
@@ -146,7 +135,7 @@ impl Ingress {
         self.log.record(
             ep,
             "",
-            "upstream-failure",
+            EventKind::UpstreamFailure,
             format!(
                 "{model}: {} (request {}) {outcome}",
                 cause.describe(),

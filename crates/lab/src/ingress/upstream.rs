@@ -2,53 +2,15 @@
 //! request, read the response, and name the cause when it fails.
 use std::time::Instant;
 
-use serde::Serialize;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
 use super::{Endpoint, Idle, Ingress, Reply};
 use crate::http::{is_hop_by_hop, Conn, ReadError, Request};
 use crate::scenario::IngressModel;
+use lameduck_core::schema::EventKind;
 
-/// Why an attempt to a target failed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Cause {
-    /// Connection refused: nothing listens on the port (any more).
-    Refused,
-    /// Connection reset by the target.
-    Reset,
-    /// The target closed the connection before a complete response.
-    Closed,
-    /// No response head within the ingress timeout (or connect timed out).
-    Timeout,
-    /// No endpoint to send to.
-    NoEndpoints,
-    /// The target sent something that is not HTTP.
-    Malformed,
-}
-
-impl Cause {
-    /// The status the client gets when this is the final failure.
-    pub fn status(self) -> u16 {
-        match self {
-            Cause::Timeout => 504,
-            Cause::NoEndpoints => 503,
-            _ => 502,
-        }
-    }
-
-    pub fn describe(self) -> &'static str {
-        match self {
-            Cause::Refused => "connection refused",
-            Cause::Reset => "connection reset by the pod",
-            Cause::Closed => "pod closed the connection before responding",
-            Cause::Timeout => "no response before the timeout",
-            Cause::NoEndpoints => "no endpoints",
-            Cause::Malformed => "malformed response",
-        }
-    }
-}
+pub use lameduck_core::schema::Cause;
 
 fn io_cause(e: &std::io::Error) -> Cause {
     match e.kind() {
@@ -135,7 +97,7 @@ impl Ingress {
             self.log.record(
                 &ep.pod,
                 "",
-                "pod-5xx",
+                EventKind::Pod5xx,
                 format!(
                     "the pod itself answered {} {} (passed on to the client)",
                     response.status, response.reason

@@ -10,7 +10,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::{Handle, Signals};
 
-use lameduck_report::model::TimelineHeader;
+use lameduck_core::schema::{TimelineHeader, TimelineLine};
 
 use super::output;
 use super::Args;
@@ -18,7 +18,7 @@ use crate::outcome::Outcome;
 use crate::{RunHooks, StopHandle};
 
 /// The live console, when stderr is a terminal; shared by the per-second and event hooks.
-pub(super) type Live = Rc<RefCell<Option<lameduck_report::live::LiveConsole>>>;
+pub(super) type Live = Rc<RefCell<Option<crate::live::LiveConsole>>>;
 
 /// Open output files; write errors are kept and reported once at the end, never abort a run.
 pub(super) struct Sinks {
@@ -63,12 +63,12 @@ impl Sinks {
             let (timeline, fail, live) = (timeline.clone(), fail.clone(), live.clone());
             move |second: &crate::SecondRecord| {
                 if let Some(console) = live.borrow_mut().as_mut() {
-                    console.second(serde_json::to_value(second).unwrap_or_default());
+                    console.second(second);
                 } else if !quiet {
                     eprintln!("{}", output::second_line(second));
                 }
                 if let Some((name, file)) = timeline.borrow_mut().as_mut() {
-                    if let Err(e) = write_json_line(file, "second", second) {
+                    if let Err(e) = write_json_line(file, TimelineLine::Second(second.clone())) {
                         fail(name, e);
                     }
                 }
@@ -94,7 +94,7 @@ impl Sinks {
                     eprintln!("{}", output::event_line(event));
                 }
                 if let Some((name, file)) = timeline.borrow_mut().as_mut() {
-                    if let Err(e) = write_json_line(file, "event", event) {
+                    if let Err(e) = write_json_line(file, TimelineLine::Event(event.clone())) {
                         fail(name, e);
                     }
                 }
@@ -106,9 +106,9 @@ impl Sinks {
                 let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
                 start_unix.set(now.as_secs_f64());
                 header.started_unix_ms = now.as_millis() as u64;
-                header.started = lameduck_report::clock::rfc3339(header.started_unix_ms);
+                header.started = lameduck_core::clock::rfc3339(header.started_unix_ms);
                 if let Some((name, file)) = timeline.borrow_mut().as_mut() {
-                    if let Err(e) = write_json_line(file, "header", &header) {
+                    if let Err(e) = write_json_line(file, TimelineLine::Header(header.clone())) {
                         fail(name, e);
                     }
                 }
@@ -149,14 +149,11 @@ impl Sinks {
     /// Ends the timeline with its summary record (`report`, the `--format json` object, without
     /// its seconds and events, which the timeline already has), flushes the files and reports
     /// the first write error, if any.
-    pub fn finish(mut self, report: &serde_json::Value) -> Result<(), String> {
+    pub fn finish(mut self, report: &crate::Report) -> Result<(), String> {
         if let Some((name, file)) = self.timeline.as_mut() {
-            let mut summary = report.clone();
-            if let Some(object) = summary.as_object_mut() {
-                object.remove("seconds");
-                object.remove("events");
-            }
-            write_json_line(file, "summary", &summary)
+            let summary =
+                crate::Report { seconds: Vec::new(), events: Vec::new(), ..report.clone() };
+            write_json_line(file, TimelineLine::Summary(Box::new(summary)))
                 .map_err(|e| format!("cannot write {name}: {e}"))?;
         }
         for (name, file) in self.timeline.iter_mut().chain(self.raw.iter_mut()) {
@@ -169,16 +166,8 @@ impl Sinks {
     }
 }
 
-fn write_json_line<T: serde::Serialize>(
-    file: &mut BufWriter<File>,
-    kind: &str,
-    value: &T,
-) -> std::io::Result<()> {
-    let mut json = serde_json::to_value(value).map_err(std::io::Error::other)?;
-    if let Some(object) = json.as_object_mut() {
-        object.insert("type".into(), kind.into());
-    }
-    serde_json::to_writer(&mut *file, &json).map_err(std::io::Error::other)?;
+fn write_json_line(file: &mut BufWriter<File>, line: TimelineLine) -> std::io::Result<()> {
+    serde_json::to_writer(&mut *file, &line).map_err(std::io::Error::other)?;
     file.write_all(b"\n")?;
     // Each line is flushed so `tail -f` and a crash both see every closed second.
     file.flush()

@@ -189,8 +189,24 @@ impl ColorChoice {
     }
 }
 
-/// Runs `lameduck load`.
+/// Writes a run's `--report` HTML file. The HTML report lives in `lameduck-report`, which
+/// sits beside this crate rather than below it, so the `lameduck` binary passes it in.
+pub type WriteHtml<'a> = &'a dyn Fn(&crate::Report, &std::path::Path) -> Result<(), String>;
+
+/// Runs `lameduck load` without an HTML report: `--report` is refused before the run.
 pub fn execute(args: Args) -> ExitCode {
+    execute_with(args, None)
+}
+
+/// Runs `lameduck load`, writing `--report` with `write_html`.
+pub fn execute_with(args: Args, write_html: Option<WriteHtml<'_>>) -> ExitCode {
+    if args.report.is_some() && write_html.is_none() {
+        eprintln!(
+            "lameduck load: --report needs the `lameduck` binary (this one has no HTML report); \
+             run `lameduck load`, or `lameduck report` on a --timeline file"
+        );
+        return exit::code(exit::USAGE);
+    }
     let format = match args.output {
         Some(format) => {
             let name = if format == Format::Json { "json" } else { "human" };
@@ -233,7 +249,7 @@ pub fn execute(args: Args) -> ExitCode {
             std::io::IsTerminal::is_terminal(&std::io::stderr()),
             std::env::var_os("NO_COLOR").as_deref(),
         );
-        lameduck_report::live::LiveConsole::for_stderr(built.plan.schedule.duration())
+        crate::live::LiveConsole::for_stderr(built.plan.schedule.duration())
             .map(|console| console.with_color(color))
     };
     let live = std::rc::Rc::new(std::cell::RefCell::new(live));
@@ -252,39 +268,37 @@ pub fn execute(args: Args) -> ExitCode {
     };
     let verdicts: Vec<_> = built.thresholds.iter().map(|t| t.evaluate(&report)).collect();
     let failures = output::failures(&report, &verdicts, args.exec_may_fail);
-    let json = output::json_value(&report, &verdicts, &failures, args.exec_may_fail);
+    let report = output::with_verdicts(report, verdicts, failures, args.exec_may_fail);
     if !args.quiet {
         // When failures started and stopped: the per-second lines scrolled by, and the live
         // view only logged failing seconds one by one.
-        eprintln!("{}", lameduck_report::windows::summary_of_load_json(&json));
+        eprintln!("{}", crate::windows::summary_of_report(&report));
     }
-    if let Err(error) = sinks.finish(&json) {
+    if let Err(error) = sinks.finish(&report) {
         eprintln!("lameduck load: {error}");
     }
-    if let Some(path) = &args.report {
-        let html = lameduck_report::render_load_html(&json)
-            .and_then(|html| lameduck_report::write_report(path, &html));
-        match html {
+    if let (Some(path), Some(write_html)) = (&args.report, write_html) {
+        match write_html(&report, path) {
             Ok(()) => eprintln!("lameduck load: wrote {}", path.display()),
             Err(error) => eprintln!("lameduck load: --report {}: {error}", path.display()),
         }
     }
     let result = match format {
-        Format::Json => format!("{json}\n"),
-        Format::Human => output::summary_text(&report, &verdicts),
+        Format::Json => format!("{}\n", serde_json::to_string(&report).unwrap_or_default()),
+        Format::Human => output::summary_text(&report, &report.thresholds),
     };
     if let Err(error) = output::write_stdout(&result) {
         eprintln!("lameduck load: cannot write the result to stdout: {error}");
         return exit::code(exit::USAGE);
     }
-    for failure in &failures {
+    for failure in &report.failures {
         eprintln!("{failure}");
     }
     // The only stop handle of the command line is the signal handler's.
     if report.stopped_early {
         eprintln!("lameduck load: interrupted; the summary covers the run until the stop");
         exit::code(exit::INTERRUPTED)
-    } else if failures.is_empty() {
+    } else if report.failures.is_empty() {
         exit::code(exit::PASS)
     } else {
         exit::code(exit::FAILED)

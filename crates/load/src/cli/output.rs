@@ -4,10 +4,10 @@ use std::fmt::Write;
 
 use std::time::Duration;
 
-use lameduck_report::model::{TimelineHeader, TIMELINE_SCHEMA_VERSION};
+use lameduck_core::schema::TimelineHeader;
 
 use crate::durations::format_duration;
-use crate::report::{Event, ExecResult, LatencyMs, Report, SecondRecord};
+use crate::report::{Event, ExecResult, LatencyMs, Report, SecondRecord, TIMELINE_SCHEMA_VERSION};
 use crate::thresholds::{Threshold, Verdict};
 use crate::Plan;
 
@@ -77,7 +77,8 @@ pub(super) fn summary_text(report: &Report, verdicts: &[Verdict]) -> String {
         writeln!(out, "codes    {}", if codes.is_empty() { "-".into() } else { codes.join(" ") });
     let net: Vec<String> = report.net.iter().map(|(k, n)| format!("{k}={n}")).collect();
     let _ = writeln!(out, "net      {}", if net.is_empty() { "-".into() } else { net.join(" ") });
-    let _ = writeln!(out, "latency  {} (OK responses)", latency(&report.latency_ok_ms));
+    let ok = report.latency_ok_ms.unwrap_or_default();
+    let _ = writeln!(out, "latency  {} (OK responses)", latency(&ok));
     let _ = writeln!(out, "latency  {} (all responses)", latency(&report.latency_ms));
     let _ = writeln!(out, "send lag {}", latency(&report.send_lag_ms));
     for event in &report.events {
@@ -126,24 +127,19 @@ pub(super) fn failures(report: &Report, verdicts: &[Verdict], exec_may_fail: boo
     crossed.chain(failed_exec).collect()
 }
 
-/// The `--format json` object: the report plus each threshold's verdict and every reason the
-/// run failed. The HTML report renders the same object, and the `--timeline` summary record
-/// is this object without its seconds and events.
-pub(super) fn json_value(
-    report: &Report,
-    verdicts: &[Verdict],
-    failures: &[String],
+/// The `--format json` report: the run's report with each threshold's verdict and every
+/// reason the run failed. The HTML report renders the same record, and the `--timeline`
+/// summary record is it without its seconds and events.
+pub(super) fn with_verdicts(
+    mut report: Report,
+    verdicts: Vec<Verdict>,
+    failures: Vec<String>,
     exec_may_fail: bool,
-) -> serde_json::Value {
-    let mut json = serde_json::to_value(report).unwrap_or_default();
-    if let Some(object) = json.as_object_mut() {
-        // The report's records are the timeline's: one version for both.
-        object.insert("schema_version".into(), TIMELINE_SCHEMA_VERSION.into());
-        object.insert("thresholds".into(), serde_json::to_value(verdicts).unwrap_or_default());
-        object.insert("failures".into(), serde_json::to_value(failures).unwrap_or_default());
-        object.insert("exec_may_fail".into(), exec_may_fail.into());
-    }
-    json
+) -> Report {
+    report.thresholds = verdicts;
+    report.failures = failures;
+    report.exec_may_fail = exec_may_fail;
+    report
 }
 
 /// The first record of `--timeline`, before the run's start time is known.

@@ -11,7 +11,7 @@ use crate::client::Conn;
 use crate::hooks::{EventLog, OnEvent, OnRequest, OnSecond, RequestRecord, RunHooks};
 use crate::outcome::{NetError, Outcome};
 use crate::prepare::Prepared;
-use crate::report::{ExecResult, Report, SecondRecord};
+use crate::report::{EventKind, ExecResult, Report, SecondRecord, TIMELINE_SCHEMA_VERSION};
 use crate::target::Target;
 use crate::timeline::{micros_histogram, percentiles, record, Tally, Timeline};
 use crate::Plan;
@@ -197,7 +197,7 @@ impl<'a, 'h> Worker<'a, 'h> {
             return;
         }
         if self.stop_level == 0 {
-            self.closed.events.record("stop", "stop requested");
+            self.closed.events.record(EventKind::Stop, "stop requested");
             self.stopped_at = Some(now);
             self.abort_at = Some(now + DRAIN_GRACE);
         }
@@ -276,6 +276,7 @@ impl<'a, 'h> Worker<'a, 'h> {
         };
         let (plan, totals) = (self.plan, &self.totals);
         Report {
+            schema_version: TIMELINE_SCHEMA_VERSION,
             schedule: plan.schedule.to_string(),
             targets: plan.targets.iter().map(Target::url).collect(),
             shard: plan.shard.map(|s| s.to_string()),
@@ -288,13 +289,14 @@ impl<'a, 'h> Worker<'a, 'h> {
             codes: totals.codes.clone(),
             net: totals.net.clone(),
             dropped: totals.dropped,
-            rps: lameduck_report::achieved_rate(totals.sent, sending_time.as_secs_f64()),
+            rps: lameduck_core::schema::achieved_rate(totals.sent, sending_time.as_secs_f64()),
             latency_ms: percentiles(&totals.latency),
-            latency_ok_ms: percentiles(&totals.latency_ok),
+            latency_ok_ms: Some(percentiles(&totals.latency_ok)),
             send_lag_ms: percentiles(&self.send_lag),
             events: self.closed.events.snapshot(),
             seconds: self.closed.seconds,
             exec,
+            ..Report::default()
         }
     }
 }

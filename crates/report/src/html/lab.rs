@@ -4,13 +4,13 @@
 use std::fmt::Write;
 
 use super::{outcome_legend, page, thousands};
-use crate::model::{LabEvent, LabResult, Scenario};
 use crate::outcome::{add_counts, Kind};
 use crate::stops::{self, StopKind};
 use crate::svg::bars::{bars, failure_spans, totals, MAX_BARS};
 use crate::svg::gantt::{self, FailureMark, Phase};
 use crate::svg::markers::{Marker, Style};
 use crate::svg::{esc, outcomes, TimeAxis};
+use lameduck_core::schema::{EventKind, LabResult, PodEvent, ScenarioResult, Verdict};
 
 /// The whole page for one lab run.
 pub fn render(result: &LabResult) -> String {
@@ -35,7 +35,7 @@ pub fn render(result: &LabResult) -> String {
     page("lameduck lab report", &body)
 }
 
-fn summary_table(body: &mut String, scenarios: &[Scenario]) {
+fn summary_table(body: &mut String, scenarios: &[ScenarioResult]) {
     body.push_str(
         "<table class='scenarios'><tr><th>scenario</th><th>the article's claim</th><th class='num'>requests</th>\
          <th>failed, by kind</th><th class='num'>termination median / max</th><th>verdict</th></tr>",
@@ -49,11 +49,12 @@ fn summary_table(body: &mut String, scenarios: &[Scenario]) {
             .map(|k| format!("{} {}", k.label(), thousands(counts[k.index()])))
             .collect();
         let failed = if failed.is_empty() { "none".to_string() } else { failed.join(", ") };
-        // The lab's verdicts: `reproduced`, `NOT reproduced`, `interrupted`, `no expectation`.
-        let (row, mark) = match s.verdict.as_str() {
-            "reproduced" => ("verdict-good", "✓"),
-            "NOT reproduced" | "interrupted" | "lab error" => ("verdict-bad", "✗"),
-            _ => ("verdict-none", "–"),
+        let (row, mark) = match s.verdict {
+            Verdict::Reproduced => ("verdict-good", "✓"),
+            Verdict::NotReproduced | Verdict::Interrupted | Verdict::LabError => {
+                ("verdict-bad", "✗")
+            }
+            Verdict::NoExpectation => ("verdict-none", "–"),
         };
         let mut claim = esc(&s.article);
         if !s.expected.is_empty() {
@@ -61,7 +62,7 @@ fn summary_table(body: &mut String, scenarios: &[Scenario]) {
         }
         // "reproduced" says the run behaved as the article says, which may be a failure count:
         // the count stands next to it, red and hatched, so it never reads as a clean run.
-        let mut verdict = format!("{mark} {} {}", esc(&s.verdict), failed_badge(s.failed));
+        let mut verdict = format!("{mark} {} {}", esc(s.verdict.name()), failed_badge(s.failed));
         if !s.reason.is_empty() {
             let _ = write!(verdict, "<br><span class='note'>{}</span>", esc(&s.reason));
         }
@@ -89,14 +90,14 @@ fn failed_badge(failed: u64) -> String {
 }
 
 /// The event kinds drawn as markers on the chart; the others are only in the event table.
-fn marker_style(kind: &str) -> Option<Style> {
+fn marker_style(kind: EventKind) -> Option<Style> {
     Some(match kind {
-        "deleted" => Style::Deleted,
-        "endpoint-removed" => Style::EndpointRemoved,
-        "prestop-start" | "prestop-end" => Style::Prestop,
-        "signal" => Style::Signal,
-        "exit" => Style::Exit,
-        "sigkill" => Style::Sigkill,
+        EventKind::Deleted => Style::Deleted,
+        EventKind::EndpointRemoved => Style::EndpointRemoved,
+        EventKind::PrestopStart | EventKind::PrestopEnd => Style::Prestop,
+        EventKind::Signal => Style::Signal,
+        EventKind::Exit => Style::Exit,
+        EventKind::Sigkill => Style::Sigkill,
         _ => return None,
     })
 }
@@ -104,8 +105,8 @@ fn marker_style(kind: &str) -> Option<Style> {
 /// The marker of `e`, if it gets one: termination events of the pods that were terminated
 /// (the end-of-run cleanup of the others is only in the table). A signal that makes nginx or
 /// php-fpm stop fast gets its own style.
-fn marked(e: &LabEvent, s: &Scenario) -> Option<Style> {
-    let style = marker_style(&e.kind)?;
+fn marked(e: &PodEvent, s: &ScenarioResult) -> Option<Style> {
+    let style = marker_style(e.kind)?;
     if !s.pods.iter().any(|p| p.pod == e.pod) {
         return None;
     }
@@ -115,7 +116,7 @@ fn marked(e: &LabEvent, s: &Scenario) -> Option<Style> {
     Some(if fast { Style::FastSignal } else { style })
 }
 
-fn who(e: &LabEvent) -> String {
+fn who(e: &PodEvent) -> String {
     match (e.pod.is_empty(), e.container.is_empty()) {
         (true, _) => "lab".into(),
         (false, true) => e.pod.clone(),
@@ -123,7 +124,7 @@ fn who(e: &LabEvent) -> String {
     }
 }
 
-fn scenario_section(body: &mut String, index: usize, s: &Scenario) {
+fn scenario_section(body: &mut String, index: usize, s: &ScenarioResult) {
     let seconds_of = |ms: u64| (ms as f64 - s.load_started_ms as f64) / 1000.0;
     let markers: Vec<Marker> = s
         .events
@@ -183,7 +184,7 @@ fn scenario_section(body: &mut String, index: usize, s: &Scenario) {
 }
 
 /// The stop phase of each container that got a signal.
-fn stop_phases(s: &Scenario) -> impl Iterator<Item = Phase> + '_ {
+fn stop_phases(s: &ScenarioResult) -> impl Iterator<Item = Phase> + '_ {
     s.pods.iter().flat_map(move |p| {
         p.containers.iter().filter_map(move |c| {
             let signal = c.signal.as_deref().filter(|_| c.signal_ms.is_some())?;
@@ -194,7 +195,7 @@ fn stop_phases(s: &Scenario) -> impl Iterator<Item = Phase> + '_ {
 }
 
 /// The legend of the Gantt strip: only the phases and marks it actually shows.
-fn phase_legend(body: &mut String, s: &Scenario) {
+fn phase_legend(body: &mut String, s: &ScenarioResult) {
     let containers = || s.pods.iter().flat_map(|p| &p.containers);
     let shown = |phase: Phase| match phase {
         Phase::Routing => !s.pods.is_empty(),
@@ -238,7 +239,7 @@ fn phase_legend(body: &mut String, s: &Scenario) {
 
 /// A zoomed axis over the termination (first deletion to last exit, padded) when it is too
 /// short to read on the full axis.
-fn close_up_axis(s: &Scenario, full: &TimeAxis) -> Option<TimeAxis> {
+fn close_up_axis(s: &ScenarioResult, full: &TimeAxis) -> Option<TimeAxis> {
     let first = s.pods.iter().map(|p| p.deleted_ms).min()?;
     let container_ends =
         s.pods.iter().flat_map(|p| &p.containers).flat_map(|c| [c.exit_ms, c.sigkill_ms]).flatten();
@@ -268,7 +269,7 @@ fn marker_legend(body: &mut String, markers: &[Marker]) {
     body.push_str("</ul>");
 }
 
-fn event_table(body: &mut String, s: &Scenario, markers: &[Marker]) {
+fn event_table(body: &mut String, s: &ScenarioResult, markers: &[Marker]) {
     if s.events.is_empty() {
         return;
     }
@@ -289,7 +290,7 @@ fn event_table(body: &mut String, s: &Scenario, markers: &[Marker]) {
             "<tr><td class='num'>{number}</td><td class='num mono'>{t:.3}s</td><td>{who}</td><td>{kind}</td><td>{detail}</td></tr>",
             t = (e.ms as f64 - s.load_started_ms as f64) / 1000.0,
             who = esc(&who(e)),
-            kind = esc(&e.kind),
+            kind = esc(e.kind.name()),
             detail = event_detail(e, s),
         );
     }
@@ -297,9 +298,9 @@ fn event_table(body: &mut String, s: &Scenario, markers: &[Marker]) {
 }
 
 /// An event's detail for the table, with what a preStop hook's SIGKILL meant spelled out.
-fn event_detail(e: &LabEvent, s: &Scenario) -> String {
+fn event_detail(e: &PodEvent, s: &ScenarioResult) -> String {
     let mut text = esc(&e.detail);
-    if e.kind != "prestop-end" {
+    if e.kind != EventKind::PrestopEnd {
         return text;
     }
     let container = s
@@ -318,31 +319,31 @@ fn event_detail(e: &LabEvent, s: &Scenario) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{PodPhases, Second};
+    use lameduck_core::schema::{PodPhases, SecondRecord};
 
-    fn scenario(failing: bool) -> Scenario {
+    fn scenario(failing: bool) -> ScenarioResult {
         let mut codes = std::collections::BTreeMap::new();
-        codes.insert("200".to_string(), 20);
-        let timeline: Vec<Second> = (0..4)
+        codes.insert(200, 20);
+        let timeline: Vec<SecondRecord> = (0..4)
             .map(|t| {
                 let mut c = codes.clone();
                 if failing && t == 2 {
-                    c.insert("502".into(), 3);
+                    c.insert(502, 3);
                 }
-                Second { t, completed: 20, codes: c, ..Second::default() }
+                SecondRecord { t, completed: 20, codes: c, ..SecondRecord::default() }
             })
             .collect();
-        let event = |ms, kind: &str| LabEvent {
+        let event = |ms, kind: &str| PodEvent {
             ms,
             pod: "web-1".into(),
             container: String::new(),
-            kind: kind.into(),
+            kind: EventKind::from_name(kind).expect("a known kind"),
             detail: "x".into(),
         };
-        Scenario {
+        ScenarioResult {
             name: "sigterm".into(),
             article: "SIGTERM drops requests".into(),
-            verdict: if failing { "reproduced".into() } else { "NOT reproduced".into() },
+            verdict: if failing { Verdict::Reproduced } else { Verdict::NotReproduced },
             failed: if failing { 3 } else { 0 },
             load_started_ms: 500,
             timeline,
@@ -356,13 +357,14 @@ mod tests {
                 deleted_ms: 2_500,
                 ..PodPhases::default()
             }],
-            ..Scenario::default()
+            ..ScenarioResult::default()
         }
     }
 
     #[test]
     fn scenarios_get_a_row_a_chart_markers_and_a_gantt() {
         let result = LabResult {
+            schema_version: 1,
             run_dir: "/tmp/run".into(),
             scenarios: vec![scenario(true), scenario(false)],
         };
@@ -385,7 +387,7 @@ mod tests {
     #[test]
     fn a_prestop_hook_killed_with_its_container_is_not_a_crash() {
         let mut s = scenario(false);
-        s.pods[0].containers.push(crate::model::ContainerPhases {
+        s.pods[0].containers.push(lameduck_core::schema::ContainerPhases {
             container: "nginx".into(),
             prestop_start_ms: Some(2_500),
             prestop_end_ms: Some(5_231),
@@ -395,14 +397,15 @@ mod tests {
             exit: Some("exit code 0".into()),
             ..Default::default()
         });
-        s.events.push(LabEvent {
+        s.events.push(PodEvent {
             ms: 5_231,
             pod: "web-1".into(),
             container: "nginx".into(),
-            kind: "prestop-end".into(),
+            kind: EventKind::PrestopEnd,
             detail: "exec hook exit code 137".into(),
         });
-        let html = render(&LabResult { run_dir: String::new(), scenarios: vec![s] });
+        let html =
+            render(&LabResult { schema_version: 1, run_dir: String::new(), scenarios: vec![s] });
         assert!(html.contains("exec hook exit code 137 <span class='explain'>— preStop hook ended with its container (137 = SIGKILL)"), "{html}");
         assert!(html.contains(">preStop (killed, 137)<"));
     }
@@ -412,7 +415,8 @@ mod tests {
         let mut s = scenario(true);
         s.timeline.clear();
         s.events.clear();
-        let html = render(&LabResult { run_dir: String::new(), scenarios: vec![s] });
+        let html =
+            render(&LabResult { schema_version: 1, run_dir: String::new(), scenarios: vec![s] });
         assert!(html.contains("Render <code>result.json</code>"));
         assert!(!html.contains("<section class='scenario'"));
     }

@@ -2,10 +2,10 @@
 use std::fmt::Write;
 
 use super::{ms, outcome_legend, page, percent, stat, thousands, utc};
-use crate::model::{LoadEvent, LoadReport};
 use crate::svg::bars::{bars, totals, MAX_BARS};
 use crate::svg::markers::{Marker, Style};
 use crate::svg::{esc, latency, outcomes, seconds_label, TimeAxis};
+use lameduck_core::schema::{Event, EventKind, LoadReport};
 
 /// The whole page for one load run.
 pub fn render(report: &LoadReport) -> String {
@@ -71,7 +71,9 @@ fn latency_figure(
     axis: &TimeAxis,
     markers: &[Marker],
 ) {
-    body.push_str("<figure><figcaption>Latency per second</figcaption><ul class='legend latency'>");
+    body.push_str(
+        "<figure><figcaption>LatencyMs per second</figcaption><ul class='legend latency'>",
+    );
     for series in &latency::SERIES {
         let _ = write!(
             body,
@@ -120,8 +122,9 @@ fn summary(body: &mut String, r: &LoadReport) {
     stat(body, &thousands(r.dropped), "dropped (not sent)", r.dropped > 0);
     stat(body, &format!("{:.1}/s", r.rps), "achieved rate", false);
     let l = &r.latency_ms;
-    let triple =
-        |l: &crate::model::Latency| format!("{} / {} / {}", ms(l.p50), ms(l.p99), ms(l.max));
+    let triple = |l: &lameduck_core::schema::LatencyMs| {
+        format!("{} / {} / {}", ms(l.p50), ms(l.p99), ms(l.max))
+    };
     match (r.from_timeline, r.latency_ok_ms) {
         // A timeline has per-second percentiles only; the run's own cannot be recovered.
         (true, _) => stat(body, &ms(l.max), "latency max (all responses)", false),
@@ -203,17 +206,17 @@ fn failures(body: &mut String, r: &LoadReport) {
 }
 
 /// Markers for the events, numbered in order.
-fn markers(events: &[LoadEvent]) -> Vec<Marker> {
+fn markers(events: &[Event]) -> Vec<Marker> {
     events
         .iter()
         .enumerate()
         .map(|(i, e)| Marker {
             t: e.t_ms as f64 / 1000.0,
             number: i + 1,
-            style: match e.kind.as_str() {
-                "exec_start" => Style::Exec,
-                "exec_exit" => Style::Exit,
-                "exec_killed" => Style::Sigkill,
+            style: match e.kind {
+                EventKind::ExecStart => Style::Exec,
+                EventKind::ExecExit => Style::Exit,
+                EventKind::ExecKilled => Style::Sigkill,
                 _ => Style::Other,
             },
             label: event_text(e),
@@ -221,7 +224,7 @@ fn markers(events: &[LoadEvent]) -> Vec<Marker> {
         .collect()
 }
 
-fn event_text(e: &LoadEvent) -> String {
+fn event_text(e: &Event) -> String {
     let mut text = format!("{} {}", e.kind, e.label);
     if let Some(code) = e.exit_code {
         let _ = write!(text, " (exit {code})");
@@ -229,7 +232,7 @@ fn event_text(e: &LoadEvent) -> String {
     text
 }
 
-fn event_table(body: &mut String, events: &[LoadEvent]) {
+fn event_table(body: &mut String, events: &[Event]) {
     if events.is_empty() {
         return;
     }
@@ -244,7 +247,7 @@ fn event_table(body: &mut String, events: &[LoadEvent]) {
             "<tr><td class='num'>{}</td><td class='num mono'>{:.3}s</td><td>{}</td><td><code>{}</code>{}</td></tr>",
             i + 1,
             e.t_ms as f64 / 1000.0,
-            esc(&e.kind),
+            esc(e.kind.name()),
             esc(&e.label),
             exit
         );
@@ -255,21 +258,21 @@ fn event_table(body: &mut String, events: &[LoadEvent]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Second, Verdict};
+    use lameduck_core::schema::{SecondRecord, ThresholdVerdict};
 
     fn report(codes: &[(&str, u64)]) -> LoadReport {
-        let seconds: Vec<Second> = (0..5)
-            .map(|t| Second {
+        let seconds: Vec<SecondRecord> = (0..5)
+            .map(|t| SecondRecord {
                 t,
                 sent: 10,
                 completed: 10,
                 ok: codes.iter().filter(|(k, _)| k.starts_with('2')).map(|(_, v)| v).sum(),
                 failed: codes.iter().filter(|(k, _)| !k.starts_with('2')).map(|(_, v)| v).sum(),
-                codes: codes.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
-                ..Second::default()
+                codes: codes.iter().map(|(k, v)| (k.parse().expect("a status"), *v)).collect(),
+                ..SecondRecord::default()
             })
             .collect();
-        let mut report = LoadReport::from_timeline(seconds, Vec::new());
+        let mut report = crate::input::from_seconds(seconds, Vec::new());
         report.schedule = "const(10,5s)".into();
         report
     }
@@ -278,9 +281,10 @@ mod tests {
     fn the_summary_labels_ok_latency_and_gives_every_responses_alongside() {
         let mut r = report(&[("200", 1), ("502", 9)]);
         r.from_timeline = false;
-        r.latency_ms = crate::model::Latency { p50: 0.3, p90: 0.4, p99: 40.0, max: 41.0 };
+        r.latency_ms =
+            lameduck_core::schema::LatencyMs { p50: 0.3, p90: 0.4, p99: 40.0, max: 41.0 };
         r.latency_ok_ms =
-            Some(crate::model::Latency { p50: 40.0, p90: 40.0, p99: 40.0, max: 41.0 });
+            Some(lameduck_core::schema::LatencyMs { p50: 40.0, p90: 40.0, p99: 40.0, max: 41.0 });
         let html = render(&r);
         assert!(html.contains("latency p50 / p99 / max (OK responses)"), "{html}");
         assert!(html.contains("latency p50 / p99 / max (all responses)"), "{html}");
@@ -293,7 +297,8 @@ mod tests {
 
     #[test]
     fn an_empty_report_still_renders() {
-        let html = crate::render_load_html(&serde_json::json!({})).expect("render");
+        let empty = serde_json::to_value(LoadReport::default()).unwrap();
+        let html = crate::render_load_html(&empty).expect("render");
         assert!(html.contains("no requests in this run"));
         assert!(html.contains("no completed requests"));
         assert!(!html.contains("<li data-kind="));
@@ -313,7 +318,7 @@ mod tests {
     fn failed_exec_commands_and_the_reasons_the_run_failed_show() {
         let mut r = report(&[("200", 10)]);
         r.targets = vec!["http://10.0.0.7/".into()];
-        r.exec = vec![crate::model::ExecResult {
+        r.exec = vec![lameduck_core::schema::ExecResult {
             at_ms: 1000,
             command: "kubectl --context nope scale".into(),
             status: "exit 1".into(),
@@ -333,21 +338,24 @@ mod tests {
     fn failures_exec_events_and_thresholds_show() {
         let mut r = report(&[("200", 8), ("502", 2)]);
         r.events = vec![
-            LoadEvent {
+            Event {
                 t_ms: 2_000,
-                kind: "exec_start".into(),
+                kind: EventKind::ExecStart,
                 label: "kubectl scale".into(),
                 exit_code: None,
             },
-            LoadEvent {
+            Event {
                 t_ms: 2_500,
-                kind: "exec_exit".into(),
+                kind: EventKind::ExecExit,
                 label: "kubectl scale".into(),
                 exit_code: Some(0),
             },
         ];
-        r.thresholds =
-            vec![Verdict { threshold: "http(502)>0".into(), crossed: true, actual: "10".into() }];
+        r.thresholds = vec![ThresholdVerdict {
+            threshold: "http(502)>0".into(),
+            crossed: true,
+            actual: "10".into(),
+        }];
         let html = render(&r);
         assert!(html.contains("class='failure-band'"));
         assert!(html.contains("data-kind='502'"));

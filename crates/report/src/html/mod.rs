@@ -130,33 +130,11 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
-/// `0.35%` of `part` in `whole` (`0%` of nothing).
-pub fn percent(part: u64, whole: u64) -> String {
-    if whole == 0 {
-        return "0%".into();
-    }
-    let p = part as f64 * 100.0 / whole as f64;
-    if p == 0.0 || p >= 10.0 {
-        format!("{p:.1}%")
-    } else {
-        format!("{p:.2}%")
-    }
-}
-
-/// A latency in ms, short.
-pub fn ms(value: f64) -> String {
-    if value >= 1000.0 {
-        format!("{:.2}s", value / 1000.0)
-    } else if value >= 10.0 {
-        format!("{value:.0}ms")
-    } else {
-        format!("{value:.1}ms")
-    }
-}
+pub use lameduck_core::display::{ms, percent};
 
 /// `2026-11-21 12:05:09 UTC` from milliseconds since the Unix epoch.
 pub fn utc(unix_ms: u64) -> String {
-    let (date, (h, m, s, _)) = crate::clock::civil(unix_ms);
+    let (date, (h, m, s, _)) = lameduck_core::clock::civil(unix_ms);
     format!("{date} {h:02}:{m:02}:{s:02} UTC")
 }
 

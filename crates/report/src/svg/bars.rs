@@ -1,7 +1,7 @@
 //! Per-second records turned into chart bars: gaps filled, long runs downsampled by merging
 //! adjacent seconds, and each bar's outcome counts stacked.
-use crate::model::{Latency, Second};
 use crate::outcome::{add_counts, Kind, KindCounts};
+use lameduck_core::schema::{LatencyMs, SecondRecord};
 
 /// The most bars a chart draws: one per second up to an hour, merged seconds beyond.
 pub const MAX_BARS: usize = 3600;
@@ -16,14 +16,14 @@ pub struct Bar {
     pub completed: u64,
     /// p50 and p90 are the completion-weighted means of the merged seconds'; p99 and max the
     /// largest, so merging never hides a spike.
-    pub latency: Latency,
+    pub latency: LatencyMs,
     /// The OK responses' latency, merged the same way (weighted by OK responses); `None` when
     /// the bar has none, or when a file older than timeline schema 2 mixes them with failed
     /// responses (see `ok_unknown`).
-    pub ok_latency: Option<Latency>,
-    /// Latency of the failed responses that have one (error statuses, network errors), when
+    pub ok_latency: Option<LatencyMs>,
+    /// LatencyMs of the failed responses that have one (error statuses, network errors), when
     /// the file records it.
-    pub failed_latency: Option<Latency>,
+    pub failed_latency: Option<LatencyMs>,
     /// A second of the bar had OK and failed responses but no separate OK latency (an older
     /// file): only the mixed `latency` is known there.
     pub ok_unknown: bool,
@@ -36,11 +36,11 @@ struct Blend {
     p50: f64,
     p90: f64,
     weight: u64,
-    latency: Latency,
+    latency: LatencyMs,
 }
 
 impl Blend {
-    fn add(&mut self, latency: Latency, weight: u64) {
+    fn add(&mut self, latency: LatencyMs, weight: u64) {
         if weight == 0 {
             return;
         }
@@ -51,8 +51,8 @@ impl Blend {
         self.latency.max = self.latency.max.max(latency.max);
     }
 
-    fn finish(self) -> Option<Latency> {
-        (self.weight > 0).then(|| Latency {
+    fn finish(self) -> Option<LatencyMs> {
+        (self.weight > 0).then(|| LatencyMs {
             p50: self.p50 / self.weight as f64,
             p90: self.p90 / self.weight as f64,
             ..self.latency
@@ -84,7 +84,7 @@ impl Bar {
 /// Bars for `seconds` (in any order, possibly with gaps, which become empty seconds), at
 /// most `max_bars` of them: `k` adjacent seconds are merged when there are more, with `k` the
 /// smallest factor that fits.
-pub fn bars(seconds: &[Second], max_bars: usize) -> Vec<Bar> {
+pub fn bars(seconds: &[SecondRecord], max_bars: usize) -> Vec<Bar> {
     let Some(end) = seconds.iter().map(|s| s.t.saturating_add(1)).max() else {
         return Vec::new();
     };
@@ -97,7 +97,7 @@ pub fn bars(seconds: &[Second], max_bars: usize) -> Vec<Bar> {
             t1: (i + 1).saturating_mul(per_bar).min(end),
             counts: [0; Kind::COUNT],
             completed: 0,
-            latency: Latency::default(),
+            latency: LatencyMs::default(),
             ok_latency: None,
             failed_latency: None,
             ok_unknown: false,
@@ -188,13 +188,19 @@ pub fn failure_spans(bars: &[Bar]) -> Vec<(u64, u64)> {
 mod tests {
     use super::*;
 
-    fn second(t: u64, codes: &[(&str, u64)], net: &[(&str, u64)], p50: f64, max: f64) -> Second {
-        let codes = codes.iter().map(|(k, v)| (k.to_string(), *v)).collect();
+    fn second(
+        t: u64,
+        codes: &[(&str, u64)],
+        net: &[(&str, u64)],
+        p50: f64,
+        max: f64,
+    ) -> SecondRecord {
+        let codes = codes.iter().map(|(k, v)| (k.parse().expect("a status"), *v)).collect();
         let net: std::collections::BTreeMap<String, u64> =
             net.iter().map(|(k, v)| (k.to_string(), *v)).collect();
-        let mut s = Second { t, codes, net, ..Second::default() };
+        let mut s = SecondRecord { t, codes, net, ..SecondRecord::default() };
         s.completed = s.codes.values().sum::<u64>() + s.net.values().sum::<u64>();
-        s.latency_ms = Latency { p50, p90: p50 * 2.0, p99: max, max };
+        s.latency_ms = LatencyMs { p50, p90: p50 * 2.0, p99: max, max };
         s
     }
 
@@ -232,13 +238,13 @@ mod tests {
 
     #[test]
     fn an_hour_is_at_most_max_bars_and_longer_runs_merge_seconds() {
-        let hour: Vec<Second> =
+        let hour: Vec<SecondRecord> =
             (0..3600).map(|t| second(t, &[("200", 10)], &[], 1.0, 2.0)).collect();
         let one_per_second = bars(&hour, MAX_BARS);
         assert_eq!(one_per_second.len(), 3600);
         assert!(one_per_second.iter().all(|b| b.width() == 1));
 
-        let longer: Vec<Second> =
+        let longer: Vec<SecondRecord> =
             (0..3601).map(|t| second(t, &[("200", 10)], &[], t as f64, 2.0 * t as f64)).collect();
         let merged = bars(&longer, MAX_BARS);
         assert!(merged.len() <= MAX_BARS, "{} bars", merged.len());
@@ -258,9 +264,9 @@ mod tests {
 
     #[test]
     fn a_single_failure_in_a_long_run_survives_merging() {
-        let mut seconds: Vec<Second> =
+        let mut seconds: Vec<SecondRecord> =
             (0..10_000).map(|t| second(t, &[("200", 100)], &[], 1.0, 1.0)).collect();
-        seconds[7777].codes.insert("504".into(), 1);
+        seconds[7777].codes.insert(504, 1);
         let bars = bars(&seconds, MAX_BARS);
         assert!(bars.len() <= MAX_BARS);
         assert_eq!(totals(&bars)[Kind::Http504.index()], 1);

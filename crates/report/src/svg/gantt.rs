@@ -8,8 +8,8 @@ use std::fmt::Write;
 
 use super::outcomes::BAND_COLOR;
 use super::{esc, TimeAxis, LEFT, RIGHT, WIDTH};
-use crate::model::{ContainerPhases, LabEvent, PodPhases};
 use crate::stops::{self, StopKind};
+use lameduck_core::schema::{ContainerPhases, EventKind, PodEvent, PodPhases};
 
 /// Height of one row: a label line, then the bar under it, so labels never sit on the marks.
 const ROW: f64 = 34.0;
@@ -109,11 +109,13 @@ impl FailureMark {
         [FailureMark::Ingress, FailureMark::Retried, FailureMark::Pod];
 
     /// The mark of an event, if it is a failure.
-    pub fn of(e: &LabEvent) -> Option<FailureMark> {
-        match e.kind.as_str() {
-            "upstream-failure" if e.detail.ends_with("next upstream") => Some(FailureMark::Retried),
-            "upstream-failure" => Some(FailureMark::Ingress),
-            "pod-5xx" => Some(FailureMark::Pod),
+    pub fn of(e: &PodEvent) -> Option<FailureMark> {
+        match e.kind {
+            EventKind::UpstreamFailure if e.detail.ends_with("next upstream") => {
+                Some(FailureMark::Retried)
+            }
+            EventKind::UpstreamFailure => Some(FailureMark::Ingress),
+            EventKind::Pod5xx => Some(FailureMark::Pod),
             _ => None,
         }
     }
@@ -167,7 +169,7 @@ pub fn chart(
     axis: &TimeAxis,
     start_ms: u64,
     failure_spans: &[(u64, u64)],
-    events: &[LabEvent],
+    events: &[PodEvent],
 ) -> String {
     let rows: usize = pods.iter().map(|p| 1 + p.containers.len()).sum();
     let top = 6.0;
@@ -271,7 +273,7 @@ pub fn chart(
 struct ContainerRow<'a> {
     c: &'a ContainerPhases,
     pod: &'a str,
-    events: &'a [LabEvent],
+    events: &'a [PodEvent],
     deadline: Option<u64>,
 }
 
@@ -403,12 +405,12 @@ mod tests {
     fn phases_sit_on_the_shared_axis() {
         // The load started at 1s on the event axis: deletion at 6s is 5s on the chart.
         let axis = TimeAxis::new(0.0, 10.0);
-        let failure = LabEvent {
+        let failure = PodEvent {
             ms: 6_020,
             pod: "web-1".into(),
-            kind: "upstream-failure".into(),
+            kind: EventKind::UpstreamFailure,
             detail: "502 to the client".into(),
-            ..LabEvent::default()
+            container: String::new(),
         };
         let svg = chart(&[pod()], &axis, 1_000, &[(5, 7)], &[failure]);
         assert_eq!(svg.matches("class='upstream-failure'").count(), 1);
@@ -423,12 +425,12 @@ mod tests {
         assert!(svg.contains("web-1/php-fpm — killed by SIGKILL"));
     }
 
-    fn event(kind: &str, container: &str, ms: u64, detail: &str) -> LabEvent {
-        LabEvent {
+    fn event(kind: &str, container: &str, ms: u64, detail: &str) -> PodEvent {
+        PodEvent {
             ms,
             pod: "web-1".into(),
             container: container.into(),
-            kind: kind.into(),
+            kind: EventKind::from_name(kind).expect("a known kind"),
             detail: detail.into(),
         }
     }
@@ -477,7 +479,7 @@ mod tests {
                 6_030,
                 "alb: connection refused (request not sent) → next upstream",
             ),
-            LabEvent {
+            PodEvent {
                 pod: "web-2".into(),
                 ..event("pod-5xx", "", 6_040, "the pod itself answered 502 Bad Gateway")
             },

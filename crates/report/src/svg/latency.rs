@@ -14,14 +14,14 @@ use super::markers::{self, Marker};
 use super::outcomes::BAND_COLOR;
 use super::scale::{ms_label, Log};
 use super::{TimeAxis, WIDTH};
-use crate::model::Latency;
+use lameduck_core::schema::LatencyMs;
 
 pub const PLOT_HEIGHT: f64 = 160.0;
 
 /// A latency series: name, how to read it from a bar, color and dash pattern.
 pub struct Series {
     pub name: &'static str,
-    pub get: fn(&Latency) -> f64,
+    pub get: fn(&LatencyMs) -> f64,
     pub color: &'static str,
     pub dash: &'static str,
     pub width: f64,
@@ -188,7 +188,7 @@ fn mixed_points(out: &mut String, bars: &[Bar], axis: &TimeAxis, y: &Log, series
 /// Path data through the center of each bar with an OK latency; a bar without OK responses
 /// (or whose OK latency is unknown) starts a new subpath, and an isolated point becomes a short
 /// tick so it stays visible.
-fn polyline_points(bars: &[Bar], axis: &TimeAxis, y: &Log, get: fn(&Latency) -> f64) -> String {
+fn polyline_points(bars: &[Bar], axis: &TimeAxis, y: &Log, get: fn(&LatencyMs) -> f64) -> String {
     let mut d = String::new();
     let mut run: Vec<(f64, f64)> = Vec::new();
     let flush = |run: &mut Vec<(f64, f64)>, d: &mut String| {
@@ -221,15 +221,15 @@ fn polyline_points(bars: &[Bar], axis: &TimeAxis, y: &Log, get: fn(&Latency) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Second;
     use crate::svg::bars::{bars, MAX_BARS};
+    use lameduck_core::schema::SecondRecord;
 
-    fn second(t: u64, completed: u64, p50: f64) -> Second {
-        Second {
+    fn second(t: u64, completed: u64, p50: f64) -> SecondRecord {
+        SecondRecord {
             t,
             completed,
-            latency_ms: Latency { p50, p90: p50 * 2.0, p99: p50 * 4.0, max: p50 * 8.0 },
-            ..Second::default()
+            latency_ms: LatencyMs { p50, p90: p50 * 2.0, p99: p50 * 4.0, max: p50 * 8.0 },
+            ..SecondRecord::default()
         }
     }
 
@@ -251,12 +251,12 @@ mod tests {
 
     #[test]
     fn seconds_with_failed_responses_are_not_part_of_the_lines() {
-        // Second 2 is an outage: its fast 502s pull p50 down to 0.1ms. The line must not
+        // SecondRecord 2 is an outage: its fast 502s pull p50 down to 0.1ms. The line must not
         // dip there (it would read as an improvement): it breaks, and the second gets the
         // failure band and hollow points instead.
         let mut outage = second(2, 10, 0.1);
-        outage.codes.insert("502".into(), 9);
-        outage.codes.insert("200".into(), 1);
+        outage.codes.insert(502, 9);
+        outage.codes.insert(200, 1);
         let seconds = vec![second(0, 5, 40.0), second(1, 5, 40.0), outage, second(3, 5, 40.0)];
         let axis = TimeAxis::new(0.0, 4.0);
         let svg = chart(&bars(&seconds, MAX_BARS), &axis, &[], "t");
@@ -271,30 +271,27 @@ mod tests {
 
     #[test]
     fn an_outage_does_not_pull_the_ok_lines_down_and_failed_latency_is_drawn_apart() {
-        // Second 2 is an outage: 9 fast 502s (0.3ms) and 1 OK response at 40ms. Every
+        // SecondRecord 2 is an outage: 9 fast 502s (0.3ms) and 1 OK response at 40ms. Every
         // response's p50 is 0.3ms; the OK line must stay at 40ms and the 502s get a cross.
         let ok = |t: u64| {
             let mut s = second(t, 5, 40.0);
-            s.codes.insert("200".into(), 5);
+            s.codes.insert(200, 5);
             (s.ok, s.latency_ok_ms) = (5, Some(s.latency_ms));
             s
         };
-        let mut all = crate::latency::histogram();
-        let mut ok_only = crate::latency::histogram();
-        all.record_n(300, 9).unwrap();
-        all.record(40_000).unwrap();
-        ok_only.record(40_000).unwrap();
-        let outage = Second {
+        let all = crate::hdr_buckets(&[300, 300, 300, 300, 300, 300, 300, 300, 300, 40_000]);
+        let ok_only = crate::hdr_buckets(&[40_000]);
+        let outage = SecondRecord {
             t: 2,
             completed: 10,
             ok: 1,
             failed: 9,
-            codes: [("502".to_string(), 9), ("200".to_string(), 1)].into(),
-            latency_ms: crate::latency::percentiles(&all),
-            latency_hist_us: crate::latency::buckets(&all),
-            latency_ok_ms: Some(crate::latency::percentiles(&ok_only)),
-            latency_ok_hist_us: crate::latency::buckets(&ok_only),
-            ..Second::default()
+            codes: [(502, 9), (200, 1)].into(),
+            latency_ms: lameduck_core::schema::latency::percentiles(&all),
+            latency_hist_us: all,
+            latency_ok_ms: Some(lameduck_core::schema::latency::percentiles(&ok_only)),
+            latency_ok_hist_us: ok_only,
+            ..SecondRecord::default()
         };
         let seconds = vec![ok(0), ok(1), outage, ok(3)];
         let axis = TimeAxis::new(0.0, 4.0);

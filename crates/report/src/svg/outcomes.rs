@@ -146,12 +146,12 @@ fn bar_title(bar: &Bar) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Second;
     use crate::svg::bars::{bars, MAX_BARS};
+    use lameduck_core::schema::SecondRecord;
 
-    fn second(t: u64, codes: &[(&str, u64)]) -> Second {
-        let codes = codes.iter().map(|(k, v)| (k.to_string(), *v)).collect();
-        Second { t, codes, ..Second::default() }
+    fn second(t: u64, codes: &[(&str, u64)]) -> SecondRecord {
+        let codes = codes.iter().map(|(k, v)| (k.parse().expect("a status"), *v)).collect();
+        SecondRecord { t, codes, ..SecondRecord::default() }
     }
 
     #[test]
@@ -177,8 +177,9 @@ mod tests {
 
     #[test]
     fn one_failure_in_an_hour_is_still_drawn_with_visible_size() {
-        let mut seconds: Vec<Second> = (0..3600).map(|t| second(t, &[("200", 1000)])).collect();
-        seconds[1234].codes.insert("503".into(), 1);
+        let mut seconds: Vec<SecondRecord> =
+            (0..3600).map(|t| second(t, &[("200", 1000)])).collect();
+        seconds[1234].codes.insert(503, 1);
         let bars = bars(&seconds, MAX_BARS);
         let svg = chart(&bars, &TimeAxis::new(0.0, 3600.0), &[], "hour");
         let start = svg.find("class='k-503'").expect("503 drawn");

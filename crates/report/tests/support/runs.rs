@@ -51,13 +51,12 @@ fn run(urls: &[String], exec_at: Vec<ExecAt>) -> serde_json::Value {
 #[allow(dead_code)] // used by the tests, not by the example that shares this file
 pub fn kinds_seen(report: &serde_json::Value) -> Vec<String> {
     let mut counts = [0u64; lameduck_report::outcome::Kind::COUNT];
-    let map = |key: &str| -> std::collections::BTreeMap<String, u64> {
-        serde_json::from_value(report[key].clone()).unwrap_or_default()
-    };
+    let codes = serde_json::from_value(report["codes"].clone()).expect("codes by status");
+    let net = serde_json::from_value(report["net"].clone()).expect("net by name");
     lameduck_report::outcome::add_counts(
         &mut counts,
-        &map("codes"),
-        &map("net"),
+        &codes,
+        &net,
         report["dropped"].as_u64().unwrap_or(0),
     );
     lameduck_report::outcome::Kind::ALL

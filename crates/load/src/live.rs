@@ -6,13 +6,13 @@
 //!
 //! ```no_run
 //! use std::time::Duration;
-//! use lameduck_report::live::LiveConsole;
+//! use lameduck_load::live::LiveConsole;
 //!
 //! let mut console = LiveConsole::for_stderr(Duration::from_secs(60));
-//! # let second_as_json = serde_json::json!({"t": 0, "sent": 100, "codes": {"200": 100}});
-//! // In the per-second hook (a load `SecondRecord` serialized with serde_json):
+//! # let second = lameduck_load::SecondRecord::default();
+//! // In the per-second hook:
 //! match console.as_mut() {
-//!     Some(console) => console.second(&second_as_json),
+//!     Some(console) => console.second(&second),
 //!     None => eprintln!("t=0s ..."), // the plain line
 //! }
 //! // When the run ends:
@@ -24,8 +24,10 @@ use std::io::{IsTerminal, Stderr, Write};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use crate::model::Second;
-use crate::windows::{describe_counts, failures_of, FailureCounts};
+use lameduck_core::display::{ms, percent};
+
+use crate::report::SecondRecord;
+use crate::windows::{describe_counts, FailureCounts};
 
 /// Back to the start of the line and erase it: the only erase the console ever sends, and only
 /// while the cursor is on the status line (every log line ends with a newline).
@@ -37,8 +39,7 @@ const WRAP: &str = "\x1b[?7h";
 const RED: &str = "\x1b[31m";
 const RESET: &str = "\x1b[0m";
 
-/// What the console needs from one second. Build it from a load `SecondRecord` serialized as
-/// JSON (`From<&serde_json::Value>`) or from this crate's [`Second`] view.
+/// What the console needs from one second.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct LiveSecond {
     pub t: u64,
@@ -51,32 +52,17 @@ pub struct LiveSecond {
     pub p99_ms: f64,
 }
 
-impl From<&Second> for LiveSecond {
-    fn from(s: &Second) -> LiveSecond {
+impl From<&SecondRecord> for LiveSecond {
+    fn from(s: &SecondRecord) -> LiveSecond {
         LiveSecond {
             t: s.t,
             sent: s.sent,
             ok: s.ok,
             failed: s.failed,
             dropped: s.dropped,
-            failures: failures_of(s),
+            failures: s.failures(),
             p99_ms: s.latency_ms.p99,
         }
-    }
-}
-
-/// Reads the fields of a serialized `SecondRecord`; missing or malformed fields count as zero
-/// (a console must never stop a run).
-impl From<&serde_json::Value> for LiveSecond {
-    fn from(value: &serde_json::Value) -> LiveSecond {
-        let second: Second = serde_json::from_value(value.clone()).unwrap_or_default();
-        LiveSecond::from(&second)
-    }
-}
-
-impl From<serde_json::Value> for LiveSecond {
-    fn from(value: serde_json::Value) -> LiveSecond {
-        LiveSecond::from(&value)
     }
 }
 
@@ -112,8 +98,8 @@ impl LiveState {
             self.sent,
             self.ok,
             self.failed,
-            crate::html::percent(self.failed, self.sent),
-            crate::html::ms(self.last.p99_ms)
+            percent(self.failed, self.sent),
+            ms(self.last.p99_ms)
         )
     }
 
@@ -231,8 +217,8 @@ impl<W: Write> LiveConsole<W> {
 
     /// Takes one closed second: a second with failures gets its own log line; the status
     /// line is redrawn.
-    pub fn second(&mut self, record: impl Into<LiveSecond>) {
-        let second = record.into();
+    pub fn second(&mut self, record: &SecondRecord) {
+        let second = LiveSecond::from(record);
         let failure = LiveState::failure_line(&second);
         self.state.add(second);
         let mut screen = self.screen();
@@ -266,27 +252,34 @@ impl<W: Write> Drop for LiveConsole<W> {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use lameduck_testkit::terminal::Screen;
 
     use super::*;
 
-    fn record(t: u64, codes: serde_json::Value, net: serde_json::Value) -> serde_json::Value {
-        serde_json::json!({"t": t, "sent": 100, "ok": 90, "failed": 10, "codes": codes,
-            "net": net, "latency_ms": {"p50": 1.5, "p99": 30.0}})
+    fn record(t: u64, codes: &[(u16, u64)], net: &[(&str, u64)]) -> SecondRecord {
+        let failed = codes.iter().filter(|(c, _)| *c >= 400).map(|(_, n)| n).sum::<u64>()
+            + net.iter().map(|(_, n)| n).sum::<u64>();
+        SecondRecord {
+            t,
+            sent: 100,
+            ok: 100 - failed,
+            failed,
+            codes: codes.iter().copied().collect(),
+            net: net.iter().map(|(k, n)| (k.to_string(), *n)).collect::<BTreeMap<_, _>>(),
+            ..SecondRecord::default()
+        }
     }
 
     #[test]
     fn failing_seconds_and_printed_lines_stay_and_only_the_status_line_is_redrawn() {
         let mut console = LiveConsole::new(Duration::from_secs(4), Vec::new(), false);
-        console.second(serde_json::json!({"t": 0, "sent": 100, "ok": 100, "codes": {"200": 100}}));
+        console.second(&record(0, &[(200, 100)], &[]));
         console.println("event t=1.000s exec_start kubectl scale");
         console.println("[exec 1s stderr] error: no context\nsecond line");
-        console.second(record(
-            1,
-            serde_json::json!({"200": 90, "502": 8}),
-            serde_json::json!({"refused": 2}),
-        ));
-        console.second(serde_json::json!({"t": 2, "sent": 100, "ok": 100, "codes": {"200": 100}}));
+        console.second(&record(1, &[(200, 90), (502, 8)], &[("refused", 2)]));
+        console.second(&record(2, &[(200, 100)], &[]));
         let before_finish = {
             let screen = console.screen();
             Screen::render(screen.out.as_deref().unwrap_or_default())
@@ -327,20 +320,14 @@ mod tests {
 
     #[test]
     fn colour_only_when_asked() {
-        let failing = record(0, serde_json::json!({"503": 1}), serde_json::json!({}));
+        let failing = record(0, &[(503, 1)], &[]);
         let mut plain = LiveConsole::new(Duration::from_secs(1), Vec::new(), false);
-        plain.second(failing.clone());
+        plain.second(&failing);
         assert!(!String::from_utf8_lossy(&plain.finish()).contains(RED));
         let mut coloured = LiveConsole::new(Duration::from_secs(1), Vec::new(), true);
-        coloured.second(failing);
+        coloured.second(&failing);
         let out = coloured.finish();
         assert!(String::from_utf8_lossy(&out).contains(&format!("{RED}t=0s  503 × 1")));
         assert_eq!(Screen::render(&out).lines, ["t=0s  503 × 1  (of 100 sent)"]);
-    }
-
-    #[test]
-    fn malformed_records_count_as_nothing() {
-        let second = LiveSecond::from(&serde_json::json!({"t": "soon"}));
-        assert_eq!(second, LiveSecond::default());
     }
 }

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use crate::model::{LoadReport, Second};
+use crate::report::Report;
 
 /// Failures by outcome name: an HTTP status (`502`) or a network outcome (`refused`).
 pub type FailureCounts = BTreeMap<String, u64>;
@@ -15,14 +15,6 @@ pub struct FailureWindow {
     pub first_s: u64,
     pub last_s: u64,
     pub counts: FailureCounts,
-}
-
-/// The failures of one second: every status ≥ 500 and every network outcome. Client-side
-/// `dropped` sends are not the server's failures and are left out.
-pub fn failures_of(second: &Second) -> FailureCounts {
-    let codes =
-        second.codes.iter().filter(|(code, _)| code.parse::<u16>().is_ok_and(|code| code >= 500));
-    codes.chain(&second.net).filter(|(_, n)| **n > 0).map(|(k, n)| (k.clone(), *n)).collect()
 }
 
 /// Merges seconds (`t`, failures) given in order into windows: a second without failures, or
@@ -78,12 +70,10 @@ pub fn summary(windows: &[FailureWindow]) -> String {
     text
 }
 
-/// The summary of a load report (a load `Report` serialized as JSON, as `--output json`
-/// prints it); a report without seconds has no failures.
-pub fn summary_of_load_json(report: &serde_json::Value) -> String {
-    let report: LoadReport = serde_json::from_value(report.clone()).unwrap_or_default();
+/// The failure windows of a run's report; a report without seconds has no failures.
+pub fn summary_of_report(report: &Report) -> String {
     let failures: Vec<(u64, FailureCounts)> =
-        report.seconds.iter().map(|s| (s.t, failures_of(s))).collect();
+        report.seconds.iter().map(|s| (s.t, s.failures())).collect();
     summary(&failure_windows(failures.iter().map(|(t, counts)| (*t, counts))))
 }
 
@@ -135,27 +125,21 @@ mod tests {
     }
 
     #[test]
-    fn only_5xx_and_network_outcomes_are_failures() {
-        let second = Second {
-            codes: counts(&[("200", 90), ("404", 3), ("499", 1), ("500", 2), ("502", 4)]),
-            net: counts(&[("timeout", 1)]),
-            dropped: 7,
-            ..Second::default()
+    fn summary_of_a_report() {
+        let second = |t, codes: &[(u16, u64)]| crate::SecondRecord {
+            t,
+            codes: codes.iter().copied().collect(),
+            ..crate::SecondRecord::default()
         };
-        assert_eq!(describe_counts(&failures_of(&second)), "500 × 2, 502 × 4, timeout × 1");
-    }
-
-    #[test]
-    fn summary_of_a_serialized_report() {
-        let report = serde_json::json!({"seconds": [
-            {"t": 0, "codes": {"200": 10}},
-            {"t": 1, "codes": {"200": 5, "502": 5}},
-            {"t": 2, "codes": {"200": 10}},
-        ]});
-        assert_eq!(summary_of_load_json(&report), "failure windows:\n  1.0–1.9 s: 502 × 5");
-        assert_eq!(
-            summary_of_load_json(&serde_json::json!("junk")),
-            "failure windows: no failures"
-        );
+        let report = Report {
+            seconds: vec![
+                second(0, &[(200, 10)]),
+                second(1, &[(200, 5), (502, 5)]),
+                second(2, &[]),
+            ],
+            ..Report::default()
+        };
+        assert_eq!(summary_of_report(&report), "failure windows:\n  1.0–1.9 s: 502 × 5");
+        assert_eq!(summary_of_report(&Report::default()), "failure windows: no failures");
     }
 }
