@@ -39,3 +39,27 @@ fn committed_man_pages_cover_every_subcommand() {
         assert!(page.contains(&format!("lameduck\\-{sub}")), "lameduck-{sub}.1 lacks its name");
     }
 }
+
+#[test]
+fn check_reads_its_settings_file_by_its_name_and_by_its_old_name_with_a_note() {
+    // A Deployment behind a Service with no readiness probe (LD012), which the settings turn off.
+    let manifest = include_str!("../crates/check/tests/fixtures/LD012/fires/deployment.yaml");
+    let settings = "[rules]\nLD012 = \"off\"\n";
+    for (name, note) in
+        [(".lameduck-check.toml", false), (".lameduck.toml", true), ("other.toml", false)]
+    {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("pod.yaml"), manifest).unwrap();
+        std::fs::write(dir.path().join(name), settings).unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_lameduck"))
+            .args(["check", "--format", "json", "pod.yaml"])
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        let (stdout, stderr) =
+            (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        let applied = name != "other.toml";
+        assert_eq!(!stdout.contains("LD012"), applied, "{name}: {stdout}");
+        assert_eq!(stderr.contains("rename it"), note, "{name}: {stderr}");
+    }
+}

@@ -3,13 +3,13 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::config::{self, Config};
 use crate::exit;
 use crate::finding::Severity;
 use crate::helm::HelmSettings;
 use crate::output::Format;
 use crate::project::Project;
 use crate::rules;
+use crate::settings::{self, Settings};
 
 /// Find the shutdown bugs in manifests, Dockerfiles and server configs before they ship.
 ///
@@ -23,7 +23,8 @@ use crate::rules;
 ///
 /// Suppress a rule on a workload with the annotation `lameduck.dev/ignore: LD004,LD006`, or on a
 /// line of a Dockerfile or config with a comment `# lameduck:ignore LD002 reason` on or above it.
-/// `.lameduck.toml` turns rules off, changes severities and maps images to Dockerfiles.
+/// `.lameduck-check.toml` turns rules off, changes severities and maps images to Dockerfiles
+/// (`lameduck.toml`, without the dot, is `lameduck run`'s config inside the image).
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
@@ -39,7 +40,7 @@ pub struct Args {
     #[arg(long, value_name = "LEVEL", value_parser = parse_severity)]
     pub fail_level: Option<Severity>,
 
-    /// Config file (default: .lameduck.toml in the current directory, if present).
+    /// Settings file (default: .lameduck-check.toml in the current directory, if present).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
@@ -152,23 +153,24 @@ pub fn execute(args: Args) -> ExitCode {
             )),
         };
     }
-    let default = PathBuf::from(config::FILE_NAME);
-    let loaded =
-        match &args.config {
-            Some(path) => Some(Config::load(path).map_err(|e| e.to_string())),
-            // symlink_metadata: a dangling symlink is still a config file that cannot be read.
-            None if default.symlink_metadata().is_ok() => {
-                let here = std::env::current_dir().and_then(std::fs::canonicalize);
-                Some(here.map_err(|e| e.to_string()).and_then(|root| {
-                    Config::load_found(&default, &root).map_err(|e| e.to_string())
-                }))
-            }
-            None => None,
-        };
+    let found = settings::found_here();
+    if let Some(note) = found.as_ref().and_then(|(_, note)| note.as_ref()) {
+        eprintln!("lameduck check: {note}");
+    }
+    let loaded = match (&args.config, found) {
+        (Some(path), _) => Some(Settings::load(path, rules::is_rule).map_err(|e| e.to_string())),
+        (None, Some((default, _))) => {
+            let here = std::env::current_dir().and_then(std::fs::canonicalize);
+            Some(here.map_err(|e| e.to_string()).and_then(|root| {
+                Settings::load_found(&default, &root, rules::is_rule).map_err(|e| e.to_string())
+            }))
+        }
+        (None, None) => None,
+    };
     let mut config = match loaded {
         Some(Ok(c)) => c,
         Some(Err(e)) => return usage(&e),
-        None => Config::default(),
+        None => Settings::default(),
     };
     if let Some(missing) = args.helm_values.iter().find(|f| !f.is_file()) {
         return usage(&format!("--helm-values {}: no such file", missing.display()));

@@ -1,10 +1,10 @@
-//! Runs the rules over a project, applies `.lameduck.toml` and the suppressions, and orders the
+//! Runs the rules over a project, applies `.lameduck-check.toml` and the suppressions, and orders the
 //! findings for stable output.
-use crate::config::RuleSetting;
 use crate::finding::Finding;
 use crate::pods;
 use crate::project::Project;
 use crate::rules::{self, Ctx};
+use crate::settings::RuleSetting;
 use crate::source::SourceFile;
 
 /// Runs every enabled rule and returns the findings that are not suppressed, sorted by file and

@@ -27,7 +27,7 @@ pub const RELEASE: &str = "release-name";
 #[derive(Debug, Clone, Default)]
 pub struct HelmSettings {
     /// Render charts when `helm` is found. The command line does unless `--no-helm`; a library
-    /// caller (and `Config::default()`) renders none.
+    /// caller (and `Settings::default()`) renders none.
     pub render: bool,
     /// Values files given to every chart (`--helm-values`), after its own values.yaml.
     pub values: Vec<PathBuf>,

@@ -4,15 +4,12 @@
 //! [`pods::pods`] joins pods with their images, Dockerfiles, ConfigMaps and Services;
 //! [`engine::check`] runs the [`rules`]; [`output`] renders the findings.
 pub mod cli;
-pub mod config;
-pub mod configs;
 pub mod duration;
 pub mod engine;
 pub mod exit;
 pub mod finding;
 pub mod helm;
 pub mod image;
-pub mod includes;
 pub mod k8s;
 pub mod lameduck_flags;
 pub mod location;
@@ -21,7 +18,10 @@ pub mod parse;
 pub mod pods;
 pub mod project;
 pub mod read;
+pub mod role;
 pub mod rules;
+pub mod server_configs;
+pub mod settings;
 pub mod shell;
 pub mod source;
 pub mod template_line;

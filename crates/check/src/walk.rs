@@ -3,8 +3,8 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use crate::configs;
 use crate::read::Skipped;
+use crate::server_configs;
 
 /// What a file is, judged by its name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,7 +110,7 @@ pub(crate) fn sniff_kind(name: &str, text: &str) -> FileKind {
     {
         return FileKind::Dockerfile;
     }
-    if configs::sniff(name, text).is_some() && !text.contains("apiVersion:") {
+    if server_configs::sniff(name, text).is_some() && !text.contains("apiVersion:") {
         return FileKind::Config;
     }
     FileKind::Yaml

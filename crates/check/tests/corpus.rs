@@ -6,9 +6,9 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use lameduck_check::config::Config;
 use lameduck_check::location::locate;
 use lameduck_check::project::Project;
+use lameduck_check::settings::Settings;
 
 const CORPUS: &str = "tests/corpus";
 /// The rule name a file that cannot be parsed is judged under.
@@ -106,7 +106,7 @@ fn repositories() -> Vec<String> {
 /// Everything the checker reports on one repository folder: findings and parse errors.
 fn reports(repo: &str) -> Vec<Key> {
     let dir = format!("{CORPUS}/{repo}");
-    let project = Project::load(std::slice::from_ref(&dir), Config::default()).expect("loads");
+    let project = Project::load(std::slice::from_ref(&dir), Settings::default()).expect("loads");
     let prefix = format!("{dir}/");
     let key = |span, rule: &str| {
         let location = locate(&project, span);

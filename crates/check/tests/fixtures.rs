@@ -5,16 +5,16 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::path::Path;
 
-use lameduck_check::config::Config;
 use lameduck_check::finding::Severity;
 use lameduck_check::output::Format;
 use lameduck_check::project::Project;
 use lameduck_check::rules;
+use lameduck_check::settings::Settings;
 
 const FIXTURES: &str = "tests/fixtures";
 
 fn check(dir: &str, format: Format) -> lameduck_check::Outcome {
-    let project = Project::load(&[dir.to_string()], Config::default()).expect("fixture exists");
+    let project = Project::load(&[dir.to_string()], Settings::default()).expect("fixture exists");
     lameduck_check::run(&project, format, Severity::Warning, false)
 }
 

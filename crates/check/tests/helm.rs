@@ -9,12 +9,12 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use lameduck_check::config::Config;
 use lameduck_check::finding::Severity;
 use lameduck_check::helm::HelmSettings;
 use lameduck_check::location::locate;
 use lameduck_check::output::Format;
 use lameduck_check::project::Project;
+use lameduck_check::settings::Settings;
 
 const CHARTS: &str = "tests/fixtures/misc/helm";
 
@@ -36,7 +36,7 @@ fn path_with_helm() -> OsString {
 }
 
 fn load(chart: &str, helm: HelmSettings) -> Project {
-    let config = Config { helm, ..Config::default() };
+    let config = Settings { helm, ..Settings::default() };
     Project::load(&[format!("{CHARTS}/{chart}")], config).unwrap()
 }
 
@@ -169,7 +169,7 @@ fn missing_chart_dependencies_say_to_run_helm_dependency_build() {
 fn every_chart_in_a_tree_is_rendered_or_named() {
     let project = Project::load(
         &[CHARTS.to_string()],
-        Config { helm: with_helm(Vec::new()), ..Config::default() },
+        Settings { helm: with_helm(Vec::new()), ..Settings::default() },
     )
     .unwrap();
     let skipped: Vec<&str> = project.skipped.iter().map(|s| s.path.as_str()).collect();
@@ -190,7 +190,7 @@ fn a_chart_test_pod_that_runs_once_is_not_a_server() {
         )
     };
     let rules = |policy: &str| -> Vec<String> {
-        let project = Project::from_text("test-pod.yaml", &pod(policy), Config::default());
+        let project = Project::from_text("test-pod.yaml", &pod(policy), Settings::default());
         let out = lameduck_check::run(&project, Format::Json, Severity::Info, false);
         out.findings.iter().map(|f| f.rule.to_string()).collect()
     };
@@ -219,7 +219,7 @@ fn the_corpus_rendered_charts_are_what_helm_renders_from_their_sources() {
 fn a_real_charts_findings_point_at_the_template_lines_that_wrote_them() {
     // chatwork/charts' php chart (in the corpus, verbatim): `{{- if }}` blocks and an init
     // container above the containers make the rendered lines far from the template's.
-    let config = Config { helm: with_helm(Vec::new()), ..Config::default() };
+    let config = Settings { helm: with_helm(Vec::new()), ..Settings::default() };
     let project =
         Project::load(&["tests/corpus/chatwork__charts/php".to_string()], config).unwrap();
     assert!(project.skipped.is_empty(), "{:?}", project.skipped);

@@ -5,10 +5,10 @@ use std::path::Path;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use lameduck_check::config::Config;
 use lameduck_check::finding::Severity;
 use lameduck_check::output::Format;
 use lameduck_check::project::Project;
+use lameduck_check::settings::Settings;
 
 /// A pod whose nginx has no preStop delay: LD003 fires on it.
 const POD: &str = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n  - name: nginx\n    image: nginx:1.25\n";
@@ -18,7 +18,7 @@ fn check(paths: &[&Path], format: Format) -> (Project, lameduck_check::Outcome) 
     let paths: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
     let (send, receive) = mpsc::channel();
     std::thread::spawn(move || {
-        let project = Project::load(&paths, Config::default()).unwrap();
+        let project = Project::load(&paths, Settings::default()).unwrap();
         let outcome = lameduck_check::run(&project, format, Severity::Warning, false);
         let _ = send.send((project, outcome));
     });
@@ -171,10 +171,12 @@ fn a_config_found_in_the_tree_must_be_a_file_inside_it() {
     let found = tree.join(".lameduck.toml");
     symlink(&outside, &found).unwrap();
     let root = std::fs::canonicalize(&tree).unwrap();
-    let err = Config::load_found(&found, &root).unwrap_err().to_string();
+    let err = Settings::load_found(&found, &root, lameduck_check::rules::is_rule)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("outside") && !err.contains("TOPSECRET"), "{err}");
     // Named with --config, the same link is read (and its unknown key named).
-    let err = Config::load(&found).unwrap_err().to_string();
+    let err = Settings::load(&found, lameduck_check::rules::is_rule).unwrap_err().to_string();
     assert!(err.contains("TOPSECRET"), "{err}");
 }
 

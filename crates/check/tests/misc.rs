@@ -1,12 +1,12 @@
 //! Inputs beyond single rules: helm output, parse errors, suppressions, config, output formats.
-use lameduck_check::config::{Config, RuleSetting};
 use lameduck_check::finding::Severity;
 use lameduck_check::output::Format;
 use lameduck_check::project::Project;
+use lameduck_check::settings::{RuleSetting, Settings};
 
 const MISC: &str = "tests/fixtures/misc";
 
-fn run(paths: &[&str], config: Config, format: Format) -> lameduck_check::Outcome {
+fn run(paths: &[&str], config: Settings, format: Format) -> lameduck_check::Outcome {
     let paths: Vec<String> = paths.iter().map(|p| format!("{MISC}/{p}")).collect();
     let project = Project::load(&paths, config).unwrap();
     lameduck_check::run(&project, format, Severity::Warning, false)
@@ -14,7 +14,7 @@ fn run(paths: &[&str], config: Config, format: Format) -> lameduck_check::Outcom
 
 #[test]
 fn helm_output_maps_findings_to_chart_templates() {
-    let out = run(&["helm-output.yaml"], Config::default(), Format::Json);
+    let out = run(&["helm-output.yaml"], Settings::default(), Format::Json);
     let json: serde_json::Value = serde_json::from_str(&out.output).unwrap();
     let first = &json["findings"][0];
     assert_eq!(first["rule"], "LD003");
@@ -25,13 +25,13 @@ fn helm_output_maps_findings_to_chart_templates() {
     assert!(first["location"]["rendered"].as_str().unwrap().ends_with("helm-output.yaml:29:17"));
     insta::assert_snapshot!(
         "helm-human",
-        run(&["helm-output.yaml"], Config::default(), Format::Human).output
+        run(&["helm-output.yaml"], Settings::default(), Format::Human).output
     );
 }
 
 #[test]
 fn a_broken_file_is_reported_and_the_others_are_still_checked() {
-    let out = run(&["broken"], Config::default(), Format::Json);
+    let out = run(&["broken"], Settings::default(), Format::Json);
     assert_eq!(out.exit, 2);
     let json: serde_json::Value = serde_json::from_str(&out.output).unwrap();
     let errors = json["errors"].as_array().unwrap();
@@ -39,24 +39,24 @@ fn a_broken_file_is_reported_and_the_others_are_still_checked() {
     assert!(json["findings"].as_array().unwrap().iter().any(|f| f["rule"] == "LD003"));
     insta::assert_snapshot!(
         "broken-human",
-        run(&["broken"], Config::default(), Format::Human).output
+        run(&["broken"], Settings::default(), Format::Human).output
     );
 }
 
 #[test]
 fn ignore_annotations_and_comments_suppress() {
-    let out = run(&["suppressed"], Config::default(), Format::Json);
+    let out = run(&["suppressed"], Settings::default(), Format::Json);
     assert!(out.findings.is_empty(), "{}", out.output);
     assert_eq!(out.exit, 0);
 }
 
 #[test]
 fn config_turns_rules_off_and_changes_severity() {
-    let mut config = Config::default();
+    let mut config = Settings::default();
     config.rules.insert("LD003".into(), RuleSetting::Off);
     let out = run(&["helm-output.yaml"], config, Format::Json);
     assert!(out.findings.iter().all(|f| f.rule != "LD003"));
-    let mut config = Config::default();
+    let mut config = Settings::default();
     config.rules.insert("LD003".into(), RuleSetting::Severity(Severity::Info));
     let out = run(&["helm-output.yaml"], config, Format::Json);
     assert!(out.findings.iter().all(|f| f.severity == Severity::Info));
@@ -66,11 +66,15 @@ fn config_turns_rules_off_and_changes_severity() {
 #[test]
 fn image_map_in_config_links_a_dockerfile() {
     let dir = format!("{MISC}/image-map");
-    let config = Config::load(std::path::Path::new(&format!("{dir}/.lameduck.toml"))).unwrap();
+    let config = Settings::load(
+        std::path::Path::new(&format!("{dir}/.lameduck-check.toml")),
+        lameduck_check::rules::is_rule,
+    )
+    .unwrap();
     let project = Project::load(std::slice::from_ref(&dir), config).unwrap();
     let out = lameduck_check::run(&project, Format::Json, Severity::Warning, false);
     assert!(out.findings.iter().all(|f| f.rule != "LD001"), "{}", out.output);
-    let project = Project::load(&[dir], Config::default()).unwrap();
+    let project = Project::load(&[dir], Settings::default()).unwrap();
     let out = lameduck_check::run(&project, Format::Json, Severity::Warning, false);
     assert!(
         out.findings.iter().any(|f| f.rule == "LD001"),
@@ -80,7 +84,7 @@ fn image_map_in_config_links_a_dockerfile() {
 
 #[test]
 fn sarif_has_real_regions_and_github_has_positions() {
-    let sarif = run(&["helm-output.yaml"], Config::default(), Format::Sarif).output;
+    let sarif = run(&["helm-output.yaml"], Settings::default(), Format::Sarif).output;
     let log: serde_json::Value = serde_json::from_str(&sarif).unwrap();
     assert_eq!(log["version"], "2.1.0");
     let result = &log["runs"][0]["results"][0];
@@ -92,7 +96,7 @@ fn sarif_has_real_regions_and_github_has_positions() {
         log["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap().len(),
         lameduck_check::rules::ALL.len()
     );
-    let github = run(&["helm-output.yaml"], Config::default(), Format::Github).output;
+    let github = run(&["helm-output.yaml"], Settings::default(), Format::Github).output;
     assert!(
         github.starts_with("::error file=shop/templates/deployment.yaml,line=16,col=17,"),
         "{github}"
@@ -101,7 +105,7 @@ fn sarif_has_real_regions_and_github_has_positions() {
 
 #[test]
 fn list_items_and_configmap_items_are_followed() {
-    let out = run(&["list.yaml"], Config::default(), Format::Json);
+    let out = run(&["list.yaml"], Settings::default(), Format::Json);
     let json: serde_json::Value = serde_json::from_str(&out.output).unwrap();
     let rules: Vec<(&str, u64)> = json["findings"]
         .as_array()
@@ -117,7 +121,7 @@ fn list_items_and_configmap_items_are_followed() {
 
 #[test]
 fn an_ambiguous_directory_name_links_nothing() {
-    let out = run(&["ambiguous"], Config::default(), Format::Json);
+    let out = run(&["ambiguous"], Settings::default(), Format::Json);
     let ld001: Vec<_> = out.findings.iter().filter(|f| f.rule == "LD001").collect();
     assert_eq!(ld001.len(), 1, "{}", out.output);
     assert!(
@@ -131,7 +135,7 @@ fn an_ambiguous_directory_name_links_nothing() {
 #[test]
 fn dockerignore_and_notes_beside_a_dockerfile_are_not_dockerfiles() {
     let dir = format!("{MISC}/dockerignore");
-    let project = Project::load(std::slice::from_ref(&dir), Config::default()).unwrap();
+    let project = Project::load(std::slice::from_ref(&dir), Settings::default()).unwrap();
     let mut names: Vec<String> = project
         .dockerfiles
         .iter()
@@ -142,14 +146,14 @@ fn dockerignore_and_notes_beside_a_dockerfile_are_not_dockerfiles() {
     assert!(project.failures.is_empty(), "{:?}", project.failures);
     // Named explicitly, as `lameduck check deploy/*` does, an ignore file is skipped too.
     let explicit = format!("{dir}/web/Dockerfile.dockerignore");
-    let project = Project::load(&[explicit], Config::default()).unwrap();
+    let project = Project::load(&[explicit], Settings::default()).unwrap();
     assert!(project.sources.is_empty(), "the ignore file was read");
 }
 
 #[test]
 fn php_fpm_includes_are_followed_outside_the_config_directory() {
     let dir = format!("{MISC}/include-link");
-    let project = Project::load(std::slice::from_ref(&dir), Config::default()).unwrap();
+    let project = Project::load(std::slice::from_ref(&dir), Settings::default()).unwrap();
     let with_include = project.fpm.iter().position(|c| !c.includes.is_empty()).unwrap();
     let joined = project.includes.joined(with_include);
     assert_eq!(joined.len(), 2, "{:?}", project.includes);
@@ -162,7 +166,7 @@ fn php_fpm_includes_are_followed_outside_the_config_directory() {
 
 #[test]
 fn hidden_directories_are_walked_but_not_git_or_dependencies() {
-    let out = run(&["hidden"], Config::default(), Format::Json);
+    let out = run(&["hidden"], Settings::default(), Format::Json);
     let json: serde_json::Value = serde_json::from_str(&out.output).unwrap();
     let files: Vec<&str> = json["findings"]
         .as_array()
@@ -177,7 +181,7 @@ fn hidden_directories_are_walked_but_not_git_or_dependencies() {
 
 #[test]
 fn json_has_a_schema_version_and_summary_counts() {
-    let out = run(&["broken"], Config::default(), Format::Json);
+    let out = run(&["broken"], Settings::default(), Format::Json);
     let json: serde_json::Value = serde_json::from_str(&out.output).unwrap();
     assert_eq!(json["schema_version"], 1);
     let summary = &json["summary"];

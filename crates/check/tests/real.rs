@@ -2,21 +2,21 @@
 //! Kubernetes, each with a small real-looking tree under tests/fixtures/misc/real.
 use std::collections::BTreeSet;
 
-use lameduck_check::config::Config;
 use lameduck_check::finding::Severity;
 use lameduck_check::output::Format;
 use lameduck_check::project::Project;
+use lameduck_check::settings::Settings;
 
 const REAL: &str = "tests/fixtures/misc/real";
 
 fn check(dir: &str, format: Format) -> lameduck_check::Outcome {
-    let project = Project::load(&[format!("{REAL}/{dir}")], Config::default()).unwrap();
+    let project = Project::load(&[format!("{REAL}/{dir}")], Settings::default()).unwrap();
     lameduck_check::run(&project, format, Severity::Warning, false)
 }
 
 /// (rule, severity, file name, line) of every finding.
 fn findings(dir: &str) -> BTreeSet<(String, Severity, String, usize)> {
-    let project = Project::load(&[format!("{REAL}/{dir}")], Config::default()).unwrap();
+    let project = Project::load(&[format!("{REAL}/{dir}")], Settings::default()).unwrap();
     let out = lameduck_check::run(&project, Format::Json, Severity::Warning, false);
     out.findings
         .iter()
@@ -125,7 +125,7 @@ fn files_that_are_not_inputs_are_named_and_skipped() {
         format!("{dir}/docker/env.jq"),
         format!("{dir}/chart/templates/deployment.yaml"),
     ];
-    let project = Project::load(&named, Config::default()).unwrap();
+    let project = Project::load(&named, Settings::default()).unwrap();
     let out = lameduck_check::run(&project, Format::Json, Severity::Warning, false);
     assert_eq!(out.exit, 0, "{}", out.output);
     assert!(project.failures.is_empty(), "{:?}", project.failures);
@@ -134,7 +134,7 @@ fn files_that_are_not_inputs_are_named_and_skipped() {
     assert!(skipped[..2].iter().all(|r| r.contains("not a Kubernetes manifest")), "{skipped:?}");
     assert!(skipped[2].contains("1 Helm template not rendered"), "{skipped:?}");
     // A chart walked as a directory: its templates are counted once, with what to run.
-    let project = Project::load(&[format!("{dir}/chart")], Config::default()).unwrap();
+    let project = Project::load(&[format!("{dir}/chart")], Settings::default()).unwrap();
     assert_eq!(project.skipped.len(), 1, "{:?}", project.skipped);
     assert!(project.skipped[0]
         .reason
@@ -150,7 +150,7 @@ fn yaml_that_is_not_a_manifest_or_not_yaml_yet_is_named_and_skipped() {
     // neither is "invalid YAML" nor silently counted as checked.
     let dir = format!("{REAL}/not-inputs");
     let named = [format!("{dir}/ci/build.yaml"), format!("{dir}/deploy/web.yaml")];
-    let project = Project::load(&named, Config::default()).unwrap();
+    let project = Project::load(&named, Settings::default()).unwrap();
     let out = lameduck_check::run(&project, Format::Human, Severity::Warning, false);
     assert_eq!(out.exit, 0, "{}", out.output);
     assert!(project.failures.is_empty(), "{:?}", project.failures);
@@ -165,7 +165,7 @@ fn yaml_that_is_not_a_manifest_or_not_yaml_yet_is_named_and_skipped() {
     let json = dir.path().join("pod.yaml");
     std::fs::write(&json, r#"{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}}"#)
         .unwrap();
-    let project = Project::load(&[json.display().to_string()], Config::default()).unwrap();
+    let project = Project::load(&[json.display().to_string()], Settings::default()).unwrap();
     assert!(project.skipped.is_empty(), "{:?}", project.skipped);
     assert_eq!(project.objects.workloads.len(), 1);
 }

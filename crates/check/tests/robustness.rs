@@ -1,9 +1,9 @@
 //! The checker never panics: every fixture, cut short at many points and with bytes flipped, is
 //! run through the whole pipeline and every output format, as each kind of file it could be.
-use lameduck_check::config::Config;
 use lameduck_check::finding::Severity;
 use lameduck_check::output::Format;
 use lameduck_check::project::Project;
+use lameduck_check::settings::Settings;
 
 fn files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
     for entry in std::fs::read_dir(dir).unwrap().flatten() {
@@ -37,7 +37,7 @@ fn truncated_and_mangled_inputs_never_panic() {
                 cut_text.replace_range(at..at + 1, "\"");
             }
             for name in names {
-                let project = Project::from_text(name, &cut_text, Config::default());
+                let project = Project::from_text(name, &cut_text, Settings::default());
                 for format in [Format::Human, Format::Json, Format::Sarif, Format::Github] {
                     let out = lameduck_check::run(&project, format, Severity::Warning, false);
                     assert!(out.exit <= 2);

@@ -1,9 +1,9 @@
 //! Joins built once per run: the configs a container reads and the Services that select a pod.
 use std::collections::HashMap;
 
-use crate::configs::{ApacheConfig, CaddyConfig, FpmConfig, NginxConfig, SupervisordConfig};
 use crate::k8s::{Container, Workload};
 use crate::project::{ConfigRef, Project};
+use crate::server_configs::{ApacheConfig, CaddyConfig, FpmConfig, NginxConfig, SupervisordConfig};
 
 use super::Role;
 

@@ -4,26 +4,25 @@
 mod after_port;
 mod images;
 mod joins;
-mod role;
 
+pub use crate::role::Role;
 pub use after_port::Listener;
 pub use images::Links;
-pub use role::Role;
 
-use crate::configs::{ApacheConfig, CaddyConfig, FpmConfig, NginxConfig, SupervisordConfig};
 use crate::image::{self, ImageRef};
 use crate::k8s::{Container, PreStop, Workload};
 use crate::project::Project;
+use crate::role::Evidence;
+use crate::server_configs::{ApacheConfig, CaddyConfig, FpmConfig, NginxConfig, SupervisordConfig};
 use crate::shell::{self, basename, Hook, LameduckCall};
 use crate::source::Span;
 use images::{base_image, resolve_stage, Resolved};
 use joins::{linked_configs, ServiceIndex};
-use role::Evidence;
 
 /// How a container's image was linked to a Dockerfile.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Link {
-    /// `[images]` in `.lameduck.toml`.
+    /// `[images]` in `.lameduck-check.toml`.
     Config,
     /// `# lameduck:image NAME` in the Dockerfile.
     Comment,
@@ -375,7 +374,7 @@ fn container_view<'a>(
     let linked_by = match dockerfile {
         Some((df, link)) => {
             let how = match link {
-                Link::Config => "[images] in .lameduck.toml",
+                Link::Config => "[images] in .lameduck-check.toml",
                 Link::Comment => "its `# lameduck:image` comment",
                 Link::Directory => "its directory name",
                 Link::Compose => "a docker-compose `build:` and `image:`",

@@ -18,7 +18,7 @@ declare_rule! {
     /// SIGQUIT, `nginx` tags before 1.19 with SIGTERM; the table with its sources is in
     /// docs/check.md). An image that none of these knows gets an *info* finding instead: its
     /// signal is unknown, not SIGTERM, and the finding says how to link the image to its
-    /// Dockerfile (`# lameduck:image=PATH` on the image line, `[images]` in `.lameduck.toml`, a
+    /// Dockerfile (`# lameduck:image=PATH` on the image line, `[images]` in `.lameduck-check.toml`, a
     /// `# lameduck:image NAME` comment in the Dockerfile, a folder or `NAME.Dockerfile` named like
     /// the image's last word or its last `-` part, or a docker-compose `build:` with `image:`).
     /// It does not fire when PID 1 is `lameduck run`, supervisord
@@ -88,7 +88,7 @@ fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
                     pod,
                     span,
                     format!(
-                        "the stop signal of {role} in container `{name}` is unknown: no scanned Dockerfile builds image `{image}` and lameduck's image table does not know it; if the image sets no STOPSIGNAL, {role} gets SIGTERM, a fast shutdown; link the image to its Dockerfile so lameduck can tell: `# lameduck:image=path/to/Dockerfile` on the image line, `[images]` in .lameduck.toml, or a Dockerfile folder named like the image's last word",
+                        "the stop signal of {role} in container `{name}` is unknown: no scanned Dockerfile builds image `{image}` and lameduck's image table does not know it; if the image sets no STOPSIGNAL, {role} gets SIGTERM, a fast shutdown; link the image to its Dockerfile so lameduck can tell: `# lameduck:image=path/to/Dockerfile` on the image line, `[images]` in .lameduck-check.toml, or a Dockerfile folder named like the image's last word",
                         role = role.label(),
                         name = c.container.name,
                     ),

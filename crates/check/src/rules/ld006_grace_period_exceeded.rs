@@ -1,7 +1,7 @@
 //! LD006: preStop plus drain time exceeds terminationGracePeriodSeconds.
 use super::{Ctx, Sink};
 use crate::duration::show;
-use crate::pods::Role;
+use crate::role::Role;
 
 declare_rule! {
     /// The preStop hook plus the servers' drain time do not fit in `terminationGracePeriodSeconds`.

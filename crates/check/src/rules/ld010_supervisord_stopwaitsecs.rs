@@ -1,8 +1,8 @@
 //! LD010: supervisord's `stopwaitsecs` is shorter than the server's drain.
 use super::{Ctx, Sink};
 use crate::duration::show;
-use crate::pods::Role;
 use crate::project::ConfigRef;
+use crate::role::Role;
 
 declare_rule! {
     /// supervisord's `stopwaitsecs` is shorter than the time php-fpm or nginx needs to drain.

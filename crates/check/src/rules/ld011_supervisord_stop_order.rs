@@ -1,6 +1,6 @@
 //! LD011: supervisord stops php-fpm before (or together with) nginx.
 use super::{Ctx, Sink};
-use crate::pods::Role;
+use crate::role::Role;
 
 declare_rule! {
     /// supervisord can stop php-fpm before nginx.

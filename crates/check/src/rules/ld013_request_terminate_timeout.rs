@@ -1,7 +1,7 @@
 //! LD013: php-fpm's `request_terminate_timeout` is longer than the grace period allows.
 use super::{Ctx, Sink};
 use crate::duration::show;
-use crate::pods::Role;
+use crate::role::Role;
 
 declare_rule! {
     /// php-fpm's `request_terminate_timeout` is longer than the grace period leaves for a request.

@@ -4,7 +4,7 @@ use std::collections::HashSet;
 use super::alb::{self, Route};
 use super::{Ctx, Sink};
 use crate::duration::show;
-use crate::pods::Role;
+use crate::role::Role;
 
 declare_rule! {
     /// nginx's `keepalive_timeout` is not longer than the AWS ALB's idle timeout, so nginx closes connections the ALB reuses.

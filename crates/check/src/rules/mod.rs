@@ -155,6 +155,11 @@ pub static ALL: &[&Rule] = &[
     &ld022_unbounded_graceful_stop::RULE,
 ];
 
+/// Whether `id` (`LD003`) names a rule.
+pub fn is_rule(id: &str) -> bool {
+    by_id(id).is_some()
+}
+
 /// Looks a rule up by ID (case-insensitive).
 pub fn by_id(id: &str) -> Option<&'static Rule> {
     ALL.iter().copied().find(|r| r.id.eq_ignore_ascii_case(id))

@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
 
-use crate::project::{ConfigRef, Project};
+use super::{ConfigRef, Project};
 use crate::source::Span;
 
 /// The includes of every php-fpm config, resolved.

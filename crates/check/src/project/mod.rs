@@ -3,29 +3,31 @@
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use crate::config::Config;
-use crate::configs::{
-    self, ApacheConfig, CaddyConfig, ConfigKind, FpmConfig, NginxConfig, Origin, Parsed,
-    SupervisordConfig, TextMap,
-};
 use crate::finding::ParseFailure;
 use crate::helm;
-use crate::includes::{self, Includes};
+mod includes;
+
 use crate::k8s::{self, Objects};
 use crate::parse::dockerfile::{self, Dockerfile};
 use crate::parse::yaml::{self, HelmSection, Node, Value};
 use crate::read::{self, Reach, ReadError, Skipped};
+use crate::server_configs::{
+    self, ApacheConfig, CaddyConfig, ConfigKind, FpmConfig, NginxConfig, Origin, Parsed,
+    SupervisordConfig, TextMap,
+};
+use crate::settings::Settings;
 use crate::source::{FileId, Sources, Span};
 use crate::walk::{
     helm_note, is_helm_template, is_yaml_input, kind_by_name, sniff_file_kind, sniff_kind,
     FileKind, UnrenderedChart, Walk,
 };
+pub use includes::Includes;
 
 /// A Dockerfile in the scanned tree.
 #[derive(Debug)]
 pub struct DockerfileEntry {
     pub file: FileId,
-    /// Absolute path when it could be resolved (for `[images]` in `.lameduck.toml`).
+    /// Absolute path when it could be resolved (for `[images]` in `.lameduck-check.toml`).
     pub path: PathBuf,
     pub parsed: Dockerfile,
     /// The directory files it refers to (entrypoint scripts) must stay inside: the walked
@@ -110,7 +112,7 @@ pub struct Project {
     /// The templates of the charts rendered here, by path as shown: where a finding in their
     /// output is looked for (see [`crate::location`]).
     pub templates: HashMap<String, String>,
-    pub config: Config,
+    pub config: Settings,
 }
 
 /// An input path that does not exist or cannot be read: a usage error, not a finding.
@@ -123,7 +125,7 @@ pub struct InputError {
 
 impl Project {
     /// Reads and parses every input.
-    pub fn load(inputs: &[String], config: Config) -> Result<Project, InputError> {
+    pub fn load(inputs: &[String], config: Settings) -> Result<Project, InputError> {
         let mut project = Project { config, ..Project::default() };
         for input in inputs {
             if input == "-" {
@@ -174,7 +176,7 @@ impl Project {
     }
 
     /// Parses text given directly (tests and fuzzing). `name` decides the kind as for files.
-    pub fn from_text(name: &str, text: &str, config: Config) -> Project {
+    pub fn from_text(name: &str, text: &str, config: Settings) -> Project {
         let mut project = Project { config, ..Project::default() };
         let kind = kind_by_name(Path::new(name)).unwrap_or_else(|| sniff_kind(name, text));
         project.add_file(name.into(), text.into(), kind, None);
@@ -286,7 +288,9 @@ impl Project {
                 Err(e) => self.fail(file, e.offset, e.message),
             },
             FileKind::Config => {
-                let Some(config_kind) = configs::sniff(&shown, &source.text) else { return file };
+                let Some(config_kind) = server_configs::sniff(&shown, &source.text) else {
+                    return file;
+                };
                 let origin = Origin { file, map: TextMap::Identity, label: shown.clone() };
                 let text = source.text.clone();
                 if let Some(config) = self.add_config(config_kind, &text, origin) {
@@ -330,7 +334,7 @@ impl Project {
             let cm = self.objects.config_maps[index].clone();
             for (key, node) in &cm.data {
                 let Some(text) = node.as_str() else { continue };
-                let Some(kind) = configs::sniff(key, text) else { continue };
+                let Some(kind) = server_configs::sniff(key, text) else { continue };
                 let map = text_map(&self.sources, file, node);
                 let origin =
                     Origin { file, map, label: format!("ConfigMap {} key {}", cm.name, key) };
@@ -375,7 +379,7 @@ impl Project {
 
     fn add_config(&mut self, kind: ConfigKind, text: &str, origin: Origin) -> Option<ConfigRef> {
         let source = self.sources.get(origin.file);
-        match configs::parse(kind, text, origin, source) {
+        match server_configs::parse(kind, text, origin, source) {
             Ok(Parsed::PhpFpm(c)) => {
                 self.fpm.push(c);
                 Some(ConfigRef::PhpFpm(self.fpm.len() - 1))

@@ -341,16 +341,16 @@ pub struct Program {
 impl Program {
     /// Whether the program runs nginx or php-fpm (by command, then by name). Other servers are
     /// left out: supervisord's rules are about these two's SIGQUIT.
-    pub fn server(&self) -> Option<crate::pods::Role> {
+    pub fn server(&self) -> Option<crate::role::Role> {
         self.any_server().filter(|r| r.stops_on_quit())
     }
 
     /// The server the program runs, of any kind (Apache and Caddy too).
-    pub fn any_server(&self) -> Option<crate::pods::Role> {
-        crate::pods::Role::of_words(
+    pub fn any_server(&self) -> Option<crate::role::Role> {
+        crate::role::Role::of_words(
             &self.command.split_whitespace().map(str::to_string).collect::<Vec<_>>(),
         )
-        .or_else(|| crate::pods::Role::of_name(&self.name))
+        .or_else(|| crate::role::Role::of_name(&self.name))
     }
 }
 
