@@ -300,9 +300,7 @@ impl ProcessSpec {
     pub fn start_wait(&self) -> Option<Duration> {
         let timeout = match self.start_timeout {
             Some(timeout) => timeout,
-            None if self.program.always_listens() => {
-                DEFAULT_START_TIMEOUT
-            }
+            None if self.program.always_listens() => DEFAULT_START_TIMEOUT,
             None => Duration::ZERO,
         };
         (!timeout.is_zero()).then_some(timeout)

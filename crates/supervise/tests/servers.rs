@@ -95,7 +95,11 @@ fn prestop_stops_apache_with_sigwinch_by_default() {
     // Its own process group: Apache SIGTERMs its whole group when it stops.
     let mut apache = ChildGuard::spawn("apache2", command).unwrap();
     let ready = wait_until(LONG, || get(web.port, "/slow.php?ms=0") == Ok(200));
-    assert!(ready, "apache did not start: {:?}", std::fs::read_to_string(web.path("apache-error.log")));
+    assert!(
+        ready,
+        "apache did not start: {:?}",
+        std::fs::read_to_string(web.path("apache-error.log"))
+    );
     let requests = slow_requests_in_php(&web);
     let pidfile = web.path("apache2.pid").display().to_string();
     let output = Command::new(BIN)

@@ -227,7 +227,8 @@ const APACHE_ENV: &[(&str, &str)] = &[
     ("APACHE_LOG_DIR", "/var/log/apache2"),
     ("LANG", "C"),
 ];
-const APACHE_SCRATCH: &[&str] = &["/var/log", "/run/apache2", "/run/lock/apache2", "/var/log/apache2"];
+const APACHE_SCRATCH: &[&str] =
+    &["/var/log", "/run/apache2", "/run/lock/apache2", "/var/log/apache2"];
 
 /// Where Caddy keeps its autosaved config and certificates: the container's private `/run`, not
 /// the host's `/root/.config` (the official image uses `/config` and `/data`).

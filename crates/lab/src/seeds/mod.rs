@@ -302,7 +302,8 @@ const SEEDS: &[Seed] = &[
     Seed {
         name: "caddy-grace-short",
         description: "caddy:2 + php:8.2-fpm with grace_period 300ms, requests of 0.5-2 s",
-        article: "caddyhttp/app.go: once the grace period is over, connections are forcefully closed",
+        article:
+            "caddyhttp/app.go: once the grace period is over, connections are forcefully closed",
         front: Front::Caddy { grace_period: Some("300ms") },
         ..BASE
     },
@@ -442,15 +443,27 @@ fn render(s: &Seed) -> String {
 /// and Caddy look for the script before they pass it on.
 fn front_pod(s: &Seed) -> String {
     let (name, image, file, path, config) = match s.front {
-        Front::ApacheModPhp { image } => {
-            ("apache", image, "apache2.conf", "/etc/apache2/apache2.conf", files::apache2_conf(false))
-        }
-        Front::ApacheFcgi => {
-            ("apache", "httpd:2.4", "apache2.conf", "/etc/apache2/apache2.conf", files::apache2_conf(true))
-        }
-        Front::Caddy { grace_period } => {
-            ("caddy", "caddy:2", "Caddyfile", "/etc/caddy/Caddyfile", files::caddyfile(grace_period))
-        }
+        Front::ApacheModPhp { image } => (
+            "apache",
+            image,
+            "apache2.conf",
+            "/etc/apache2/apache2.conf",
+            files::apache2_conf(false),
+        ),
+        Front::ApacheFcgi => (
+            "apache",
+            "httpd:2.4",
+            "apache2.conf",
+            "/etc/apache2/apache2.conf",
+            files::apache2_conf(true),
+        ),
+        Front::Caddy { grace_period } => (
+            "caddy",
+            "caddy:2",
+            "Caddyfile",
+            "/etc/caddy/Caddyfile",
+            files::caddyfile(grace_period),
+        ),
         Front::Nginx => unreachable!("nginx pods are rendered by render()"),
     };
     let with_fpm = !matches!(s.front, Front::ApacheModPhp { .. });
@@ -462,7 +475,9 @@ fn front_pod(s: &Seed) -> String {
         ));
     }
     out.push_str(&format!("  app:\n    index.php: |\n{}", block(files::INDEX_PHP, "      ")));
-    out.push_str(&format!("pod:\n  volumes:\n    - {{name: {name}, configMap: {{name: {name}}}}}\n"));
+    out.push_str(&format!(
+        "pod:\n  volumes:\n    - {{name: {name}, configMap: {{name: {name}}}}}\n"
+    ));
     if with_fpm {
         out.push_str("    - {name: php-fpm, configMap: {name: php-fpm}}\n");
     }
