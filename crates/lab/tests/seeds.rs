@@ -208,7 +208,7 @@ fn apache_with_endpoint_lag_needs_a_prestop_drain() {
     let Some((row, dir)) = run_seed("apache-sigwinch-lag") else { return };
     assert!(code(&row, "502") > 0, "{row}");
     cleanup(dir);
-    let Some((row, dir)) = run_seed("apache-sigwinch-prestop-sleep") else { return };
+    let Some((row, dir)) = run_seed("apache-prestop-sleep") else { return };
     assert_eq!(failed(&row), 0, "{row}");
     cleanup(dir);
 }

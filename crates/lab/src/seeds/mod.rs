@@ -245,14 +245,14 @@ const SEEDS: &[Seed] = &[
     Seed {
         name: "apache-sigterm",
         description: "Apache + mod_php from Debian's apache2 (no STOPSIGNAL, so SIGTERM)",
-        article: "httpd stopping.html: TERM - any requests in progress are terminated",
+        article: "stopping.html: TERM cuts",
         front: Front::ApacheModPhp { image: DEBIAN_APACHE },
         ..BASE
     },
     Seed {
         name: "apache-sigwinch",
         description: "php:8.2-apache (STOPSIGNAL SIGWINCH), endpoint removal applied at once",
-        article: "httpd stopping.html: WINCH - children exit after their current request",
+        article: "stopping.html: WINCH waits",
         failures: false,
         front: Front::ApacheModPhp { image: "php:8.2-apache" },
         ..BASE
@@ -260,16 +260,16 @@ const SEEDS: &[Seed] = &[
     Seed {
         name: "apache-sigwinch-lag",
         description: "php:8.2-apache (SIGWINCH), endpoint removal reaches the ingress after ~1 s",
-        article: "httpd stopping.html: WINCH - the parent ceases listening on all ports",
+        article: "stopping.html: port closed",
         delay: "1s",
         jitter: "300ms",
         front: Front::ApacheModPhp { image: "php:8.2-apache" },
         ..BASE
     },
     Seed {
-        name: "apache-sigwinch-prestop-sleep",
+        name: "apache-prestop-sleep",
         description: "php:8.2-apache (SIGWINCH) + preStop sleep 5, endpoint lag ~1 s",
-        article: "as nginx-sigquit-prestop-sleep: the drain outlasts the lag",
+        article: "as nginx + preStop sleep",
         failures: false,
         nginx_prestop: Some(Hook::Sleep(5)),
         delay: "1s",
@@ -281,7 +281,7 @@ const SEEDS: &[Seed] = &[
     Seed {
         name: "apache-fcgi-prestop-sleep",
         description: "httpd (SIGWINCH) with proxy_fcgi to php-fpm, preStop sleep 5 in both",
-        article: "as nginx-sigquit-prestop-sleep, Apache in nginx's place",
+        article: "as nginx + preStop sleep",
         failures: false,
         nginx_prestop: Some(Hook::Sleep(5)),
         php_prestop: Some(Hook::Sleep(5)),
@@ -294,7 +294,7 @@ const SEEDS: &[Seed] = &[
     Seed {
         name: "caddy-grace-default",
         description: "caddy:2 (SIGTERM) + php:8.2-fpm, default grace_period, removal at once",
-        article: "caddyhttp/app.go: if zero, the grace period is eternal. Default: 0",
+        article: "app.go: grace 0 = eternal",
         failures: false,
         front: Front::Caddy { grace_period: None },
         ..BASE
@@ -302,15 +302,14 @@ const SEEDS: &[Seed] = &[
     Seed {
         name: "caddy-grace-short",
         description: "caddy:2 + php:8.2-fpm with grace_period 300ms, requests of 0.5-2 s",
-        article:
-            "caddyhttp/app.go: once the grace period is over, connections are forcefully closed",
+        article: "app.go: then force-closed",
         front: Front::Caddy { grace_period: Some("300ms") },
         ..BASE
     },
     Seed {
         name: "caddy-fpm-first",
         description: "caddy:2 with preStop sleep 5, php-fpm without: php-fpm stops first",
-        article: "as fpm-sleep-shorter: php-fpm gone while its front server still routes to it",
+        article: "as fpm-sleep-shorter: 5xx",
         nginx_prestop: Some(Hook::Sleep(5)),
         delay: "1s",
         jitter: "300ms",
@@ -321,7 +320,7 @@ const SEEDS: &[Seed] = &[
     Seed {
         name: "caddy-prestop-sleep",
         description: "caddy:2 + php:8.2-fpm, preStop sleep 5 in both, endpoint lag ~1 s",
-        article: "as nginx-sigquit-prestop-sleep, Caddy in nginx's place",
+        article: "as nginx + preStop sleep",
         failures: false,
         nginx_prestop: Some(Hook::Sleep(5)),
         php_prestop: Some(Hook::Sleep(5)),
