@@ -55,6 +55,8 @@ struct Seed {
     at: &'static str,
     scale_to: u32,
     front: Front,
+    /// Where the expected outcome comes from, in full (the `article` column is cut to fit).
+    source: &'static str,
 }
 
 const LONG: &[&str] = &["/?ms=500", "/?ms=1000", "/?ms=1500", "/?ms=2000"];
@@ -80,6 +82,7 @@ const BASE: Seed = Seed {
     at: "2s",
     scale_to: 1,
     front: Front::Nginx,
+    source: "",
 };
 
 const SEEDS: &[Seed] = &[
@@ -246,6 +249,7 @@ const SEEDS: &[Seed] = &[
         name: "apache-sigterm",
         description: "Apache + mod_php from Debian's apache2 (no STOPSIGNAL, so SIGTERM)",
         article: "stopping.html: TERM cuts",
+        source: "httpd docs, stopping.html, TERM: \"Any requests in progress are terminated\"",
         front: Front::ApacheModPhp { image: DEBIAN_APACHE },
         ..BASE
     },
@@ -253,6 +257,7 @@ const SEEDS: &[Seed] = &[
         name: "apache-sigwinch",
         description: "php:8.2-apache (STOPSIGNAL SIGWINCH), endpoint removal applied at once",
         article: "stopping.html: WINCH waits",
+        source: "httpd docs, stopping.html, WINCH: children \"exit after their current request\"",
         failures: false,
         front: Front::ApacheModPhp { image: "php:8.2-apache" },
         ..BASE
@@ -261,6 +266,7 @@ const SEEDS: &[Seed] = &[
         name: "apache-sigwinch-lag",
         description: "php:8.2-apache (SIGWINCH), endpoint removal reaches the ingress after ~1 s",
         article: "stopping.html: port closed",
+        source: "httpd docs, stopping.html, WINCH: the parent will \"cease listening on all ports\"",
         delay: "1s",
         jitter: "300ms",
         front: Front::ApacheModPhp { image: "php:8.2-apache" },
@@ -295,6 +301,7 @@ const SEEDS: &[Seed] = &[
         name: "caddy-grace-default",
         description: "caddy:2 (SIGTERM) + php:8.2-fpm, default grace_period, removal at once",
         article: "app.go: grace 0 = eternal",
+        source: "caddy v2.6.2 modules/caddyhttp/app.go: \"If zero, the grace period is eternal. Default: 0.\"",
         failures: false,
         front: Front::Caddy { grace_period: None },
         ..BASE
@@ -303,6 +310,7 @@ const SEEDS: &[Seed] = &[
         name: "caddy-grace-short",
         description: "caddy:2 + php:8.2-fpm with grace_period 300ms, requests of 0.5-2 s",
         article: "app.go: then force-closed",
+        source: "caddy v2.6.2 modules/caddyhttp/app.go: \"Once the grace period is over, connections will be forcefully closed.\"",
         front: Front::Caddy { grace_period: Some("300ms") },
         ..BASE
     },
@@ -389,11 +397,12 @@ fn render(s: &Seed) -> String {
         String::new()
     };
     let mut out = format!(
-        "# {description}\n# {source}: {article}\nname: {name}\ndescription: {description:?}\narticle: {article:?}\nexpect:\n{expect}seed: 7\nreplicas: 4\n{images}ingress:\n  model: {model}\n  delay: {delay}\n  jitter: {jitter}\nload:\n  schedule: {schedule:?}\n  uris: [{uris}]\n  keepalive: true\n  timeout: 10s\nactions:\n  - at: {at}\n    scale: {scale_to}\nconfigMaps:\n",
+        "# {description}\n# {source}: {quote}\nname: {name}\ndescription: {description:?}\narticle: {article:?}\nexpect:\n{expect}seed: 7\nreplicas: 4\n{images}ingress:\n  model: {model}\n  delay: {delay}\n  jitter: {jitter}\nload:\n  schedule: {schedule:?}\n  uris: [{uris}]\n  keepalive: true\n  timeout: 10s\nactions:\n  - at: {at}\n    scale: {scale_to}\nconfigMaps:\n",
         name = s.name,
         description = s.description,
         source = if s.front == Front::Nginx { "The article reports" } else { "The source says" },
         article = s.article,
+        quote = if s.source.is_empty() { s.article } else { s.source },
         model = s.model,
         delay = s.delay,
         jitter = s.jitter,
