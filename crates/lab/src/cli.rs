@@ -15,7 +15,7 @@ use crate::seeds;
 use crate::sys::netns::NetNs;
 use crate::table::table;
 
-/// Reproduce Kubernetes pod termination on this machine, with real nginx and php-fpm.
+/// Reproduce Kubernetes pod termination on this machine, with real nginx/Apache/Caddy and php-fpm.
 ///
 /// Each pod gets its own network namespace (its containers share its 127.0.0.1); each container
 /// its own PID namespace (the program is PID 1) and mount namespace (the host's files
@@ -26,6 +26,7 @@ use crate::table::table;
 ///
 ///   lameduck lab seeds                   run the articles' experiments, print a table
 ///   lameduck lab seeds --only fpm        the php-fpm ones (an exact name picks just that one)
+///   lameduck lab seeds --only apache --only caddy   the Apache and Caddy ones
 ///   lameduck lab --dump nginx-sigterm > my.yaml     start your own from one of them
 ///   lameduck lab my.yaml --format json   your pod template, JSON summary on stdout
 ///   lameduck lab k8s/app/                your Deployment + ConfigMaps, scaled down under load
@@ -71,7 +72,8 @@ pub struct Args {
     pub list: bool,
     /// Run the image IMAGE as the lab's PROGRAM does its official image (command and
     /// STOPSIGNAL), e.g. `--image mycorp/shop-php:1.4=php-fpm`; repeatable. PROGRAM is one of
-    /// nginx, php-fpm, supervisord, lameduck, sh. In a scenario file: `images: {IMAGE: PROGRAM}`.
+    /// nginx, php-fpm, apache2, caddy, supervisord, lameduck, sh. In a scenario file:
+    /// `images: {IMAGE: PROGRAM}`.
     #[arg(long, value_name = "IMAGE=PROGRAM", value_parser = parse_image_mapping)]
     pub image: Vec<(String, String)>,
     /// Also write a self-contained HTML report (inline SVG, no scripts, no network) of the run:

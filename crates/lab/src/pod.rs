@@ -325,7 +325,7 @@ fn start_container(
     let mounts = mount_plan(scenario, spec, &image, stage)?;
     let log_path = pod_dir.join(format!("{}.log", spec.name));
     let programs = stage_programs(&image, &stage.join(".programs").join(&spec.name), env)?;
-    let mut exec = exec_spec(&program, &argv, &spec.env, pod, &log_path)?;
+    let mut exec = exec_spec(&program, &argv, &with_image_env(&image, &spec.env), pod, &log_path)?;
     if let Some(dir) = programs {
         let path = format!("PATH={}:{}", dir.display(), images::PATH);
         exec.env[0] = CString::new(path)?;
@@ -357,6 +357,21 @@ fn start_container(
         }
     });
     Ok(ContainerRt { spec: spec.clone(), pid, stop_signal, exit: rx, log_path })
+}
+
+/// The image's ENV, less what the container sets, then the container's `env`.
+fn with_image_env(
+    image: &images::Image,
+    env: &[crate::scenario::EnvVar],
+) -> Vec<crate::scenario::EnvVar> {
+    let own = |name: &str| env.iter().any(|v| v.name == name);
+    image
+        .env
+        .iter()
+        .filter(|(name, _)| !own(name))
+        .map(|(name, value)| crate::scenario::EnvVar { name: name.clone(), value: value.clone() })
+        .chain(env.iter().cloned())
+        .collect()
 }
 
 /// Writes a script per program of the image (`exec` of the local command) into `dir`, which

@@ -21,7 +21,7 @@ fn an_unknown_image_says_both_ways_to_map_it() {
     assert!(err.starts_with("s.yaml:6: unknown image `mycorp/shop-nginx:1.4`"), "{err}");
     assert!(err.contains("--image mycorp/shop-nginx:1.4=nginx"), "the flag: {err}");
     assert!(err.contains("images: {mycorp/shop-nginx:1.4: nginx}"), "the key: {err}");
-    assert!(err.contains("nginx, php-fpm, supervisord"), "the programs: {err}");
+    assert!(err.contains("nginx, php-fpm, apache2, caddy, supervisord"), "the programs: {err}");
     let near = parse_str("s.yaml", &SHOP.replace("mycorp/shop-nginx:1.4", "ngnix:1.25"))
         .unwrap_err()
         .to_string();
@@ -50,7 +50,10 @@ fn the_image_flag_rejects_an_unknown_program_with_the_list() {
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("did you mean php-fpm?"), "{stderr}");
-    assert!(stderr.contains("nginx, php-fpm, supervisord, lameduck, sh"), "{stderr}");
+    assert!(
+        stderr.contains("nginx, php-fpm, apache2, caddy, supervisord, lameduck, sh"),
+        "{stderr}"
+    );
     let help = Command::new(env!("CARGO_BIN_EXE_lameduck-lab")).arg("--help").output().unwrap();
     let help = String::from_utf8_lossy(&help.stdout);
     for (program, _) in lameduck_lab::scenario::images::PROGRAMS {
@@ -80,4 +83,24 @@ fn the_image_flag_runs_your_image_as_the_program() {
     assert_eq!(row["codes"]["200"], row["requests"], "nginx answered every request: {row}");
     let events = std::fs::read_to_string(dir.path().join("run/shop/events.log")).unwrap();
     assert!(events.contains("nginx -g daemon off;") && events.contains("stop signal SIGQUIT"));
+}
+
+#[test]
+fn apache_and_caddy_images_run_as_their_official_images_do() {
+    use lameduck_lab::scenario::images::lookup;
+    let none = std::collections::BTreeMap::new();
+    let image = |name: &str| lookup(name, &none).unwrap_or_else(|e| panic!("{name}: {e}"));
+    for apache in ["php:8.2-apache", "php:8.3-apache-bookworm", "httpd", "httpd:2.4", "wordpress"] {
+        let image = image(apache);
+        assert_eq!(image.cmd, ["apache2", "-DFOREGROUND"], "{apache}");
+        assert_eq!(image.stop_signal, libc::SIGWINCH, "{apache}: STOPSIGNAL SIGWINCH");
+        assert!(image.env.iter().any(|(k, _)| k == "APACHE_RUN_DIR"), "{apache}: envvars");
+    }
+    assert_eq!(image("wordpress:6-fpm").stop_signal, libc::SIGQUIT, "the fpm variants");
+    assert_eq!(image("nextcloud:fpm").cmd, ["php-fpm", "-F"]);
+    let caddy = image("caddy:2");
+    assert_eq!(caddy.cmd[..2], ["caddy", "run"]);
+    assert_eq!(caddy.stop_signal, libc::SIGTERM, "the caddy image sets no STOPSIGNAL");
+    assert!(caddy.env.iter().any(|(k, v)| k == "XDG_CONFIG_HOME" && v.starts_with("/run/")));
+    assert!(lookup("caddy:2-builder", &none).is_err(), "the builder image runs no server");
 }

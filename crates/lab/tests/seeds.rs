@@ -181,3 +181,48 @@ fn ingress_nginx_retries_hide_the_endpoint_lag() {
     );
     cleanup(dir);
 }
+
+#[test]
+fn apache_stopped_with_sigterm_drops_requests_in_flight() {
+    let Some((row, dir)) = run_seed("apache-sigterm") else { return };
+    assert!(code(&row, "502") > 0, "{row}");
+    let events = std::fs::read_to_string(dir.join("events.log")).unwrap();
+    assert!(events.contains("SIGTERM → PID 1"), "the lab sent Apache SIGTERM:\n{events}");
+    cleanup(dir);
+}
+
+#[test]
+fn apache_stopped_with_sigwinch_drops_nothing() {
+    let Some((row, dir)) = run_seed("apache-sigwinch") else { return };
+    assert_eq!(failed(&row), 0, "{row}");
+    let events = std::fs::read_to_string(dir.join("events.log")).unwrap();
+    assert!(events.contains("SIGWINCH → PID 1"), "php:8.2-apache stops with SIGWINCH:\n{events}");
+    cleanup(dir);
+}
+
+#[test]
+fn apache_with_endpoint_lag_needs_a_prestop_drain() {
+    let Some((row, dir)) = run_seed("apache-sigwinch-lag") else { return };
+    assert!(code(&row, "502") > 0, "{row}");
+    cleanup(dir);
+    let Some((row, dir)) = run_seed("apache-prestop-sleep") else { return };
+    assert_eq!(failed(&row), 0, "{row}");
+    cleanup(dir);
+}
+
+#[test]
+fn caddy_waits_for_requests_unless_its_grace_period_is_short() {
+    let Some((row, dir)) = run_seed("caddy-grace-default") else { return };
+    assert_eq!(failed(&row), 0, "{row}");
+    cleanup(dir);
+    let Some((row, dir)) = run_seed("caddy-grace-short") else { return };
+    assert!(code(&row, "502") > 0, "{row}");
+    cleanup(dir);
+}
+
+#[test]
+fn php_fpm_stopping_before_caddy_gives_502s() {
+    let Some((row, dir)) = run_seed("caddy-fpm-first") else { return };
+    assert!(code(&row, "502") > 0, "{row}");
+    cleanup(dir);
+}

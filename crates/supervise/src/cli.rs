@@ -19,7 +19,8 @@ use crate::{duration, exit_code, signals};
 /// overrunning the grace period. On SIGTERM, SIGINT or SIGQUIT, in order:
 ///   1. lame duck: /readyz (on --health-listen) answers 503;
 ///   2. drain: wait while the load balancer still sends traffic (--drain);
-///   3. stop each process with its graceful signal (nginx, php-fpm: QUIT), in reverse start
+///   3. stop each process with its graceful signal (nginx, php-fpm: QUIT; Apache: WINCH;
+///      Caddy: TERM), in reverse start
 ///      order, waiting for each to exit; php-fpm is signalled only once its FastCGI connections
 ///      are done, so process_control_timeout = 0 loses nothing;
 ///   4. SIGKILL whatever is left before --grace-period minus --safety-margin.
@@ -73,7 +74,7 @@ pub struct RunArgs {
     #[arg(long, env = "LAMEDUCK_LOG_FORMAT", value_name = "FORMAT")]
     log_format: Option<LogFormat>,
     /// Stop signal, for all processes or one: QUIT, or web=QUIT [default: QUIT for nginx and
-    /// php-fpm, TERM otherwise].
+    /// php-fpm, WINCH for Apache (apache2, httpd), TERM otherwise].
     #[arg(long = "stop-signal", value_name = "[NAME=]SIGNAL")]
     stop_signals: Vec<String>,
     /// How long to wait for a process to exit after its stop signal before SIGKILL, for all or
@@ -124,20 +125,17 @@ pub struct PrestopArgs {
     /// target's php-fpm config when the target is php-fpm]. Repeatable.
     #[arg(long = "fastcgi", value_name = "PORT|PATH")]
     fastcgi: Vec<String>,
-    /// Graceful signal to send, as `lameduck run --stop-signal` (`--signal` is an older name).
-    #[arg(
-        long = "stop-signal",
-        alias = "signal",
-        default_value = "QUIT",
-        value_parser = signals::parse,
-        value_name = "SIGNAL"
-    )]
-    stop_signal: Signal,
+    /// Graceful signal to send, as `lameduck run --stop-signal` (`--signal` is an older name)
+    /// [default: the target's graceful stop: WINCH for Apache, TERM for Caddy, QUIT for nginx,
+    /// php-fpm and anything else].
+    #[arg(long = "stop-signal", alias = "signal", value_parser = signals::parse, value_name = "SIGNAL")]
+    stop_signal: Option<Signal>,
     /// Signal the process in this pidfile instead of PID 1.
     #[arg(long, value_name = "FILE")]
     pidfile: Option<PathBuf>,
     /// Also accept a target running this program (its name in /proc/PID/comm or its command's
-    /// first word); without it, the target must be nginx, php-fpm or lameduck. Repeatable.
+    /// first word); without it, the target must be nginx, php-fpm, Apache (apache2, httpd),
+    /// Caddy or lameduck. Repeatable.
     #[arg(long = "target-program", value_name = "NAME")]
     target_programs: Vec<String>,
     /// The pod's terminationGracePeriodSeconds: the hook's deadline, and what bounds the drain.
@@ -268,7 +266,7 @@ mod tests {
             else {
                 panic!("parsed as another subcommand")
             };
-            assert_eq!(args.stop_signal, Signal::SIGTERM, "{flag}");
+            assert_eq!(args.stop_signal, Some(Signal::SIGTERM), "{flag}");
         }
         let help = long_help("prestop");
         assert!(help.contains("--stop-signal <SIGNAL>"), "{help}");

@@ -295,14 +295,12 @@ impl ProcessSpec {
 
     /// How long the next process waits for this one to be up (listening), or `None` for no
     /// wait: the configured `start_timeout` (0 = no wait), else [`DEFAULT_START_TIMEOUT`] for
-    /// nginx and php-fpm, which always listen, and no wait for other programs, which may never
-    /// listen.
+    /// the servers lameduck knows, which always listen, and no wait for other programs, which
+    /// may never listen.
     pub fn start_wait(&self) -> Option<Duration> {
         let timeout = match self.start_timeout {
             Some(timeout) => timeout,
-            None if matches!(self.program, Program::Nginx | Program::PhpFpm) => {
-                DEFAULT_START_TIMEOUT
-            }
+            None if self.program.always_listens() => DEFAULT_START_TIMEOUT,
             None => Duration::ZERO,
         };
         (!timeout.is_zero()).then_some(timeout)

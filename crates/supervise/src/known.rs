@@ -10,6 +10,11 @@ pub enum Program {
     Nginx,
     /// php-fpm: SIGQUIT is graceful, SIGTERM terminates; reloads on SIGUSR2.
     PhpFpm,
+    /// Apache httpd (`apache2`, `httpd`, the official images' `*-foreground` scripts, which
+    /// `exec` it): SIGWINCH is the graceful stop, SIGTERM cuts requests in progress.
+    Apache,
+    /// Caddy: SIGTERM and SIGINT stop it gracefully (bounded by `grace_period`), SIGQUIT at once.
+    Caddy,
     /// A shell that runs a script: it will not pass signals on to its children.
     Shell,
     /// Anything else.
@@ -25,6 +30,13 @@ impl Program {
             Program::Nginx
         } else if base.starts_with("php-fpm") || base.starts_with("php5-fpm") {
             Program::PhpFpm
+        } else if matches!(base, "apache2" | "httpd" | "apache2-foreground" | "httpd-foreground") {
+            Program::Apache
+        } else if base == "caddy" {
+            Program::Caddy
+        } else if matches!(base, "apachectl" | "apache2ctl") {
+            // Debian's apachectl runs apache2 as its child, without exec: a shell script.
+            Program::Shell
         } else if shell::is_shell(base) {
             Program::of_shell(argv)
         } else {
@@ -32,12 +44,19 @@ impl Program {
         }
     }
 
-    /// The graceful stop signal, if this program's differs from SIGTERM.
+    /// The graceful stop signal of a program lameduck knows; `None` for the others.
     pub fn graceful_stop_signal(self) -> Option<Signal> {
         match self {
             Program::Nginx | Program::PhpFpm => Some(Signal::SIGQUIT),
+            Program::Apache => Some(Signal::SIGWINCH),
+            Program::Caddy => Some(Signal::SIGTERM),
             Program::Shell | Program::Other => None,
         }
+    }
+
+    /// True for the servers, which always listen (so start-up waits for their port).
+    pub fn always_listens(self) -> bool {
+        self.graceful_stop_signal().is_some()
     }
 
     /// Human name for logs.
@@ -45,6 +64,8 @@ impl Program {
         match self {
             Program::Nginx => "nginx",
             Program::PhpFpm => "php-fpm",
+            Program::Apache => "apache",
+            Program::Caddy => "caddy",
             Program::Shell => "shell",
             Program::Other => "program",
         }
@@ -85,5 +106,11 @@ mod tests {
         assert_eq!(Program::of(&argv(&["sh", "-c", "exec sh -c x"])), Program::Other);
         assert_eq!(Program::of(&argv(&["bash", "entrypoint.sh"])), Program::Shell);
         assert_eq!(Program::of(&argv(&["sleep", "1"])), Program::Other);
+        assert_eq!(Program::of(&argv(&["/usr/sbin/apache2", "-DFOREGROUND"])), Program::Apache);
+        assert_eq!(Program::of(&argv(&["httpd-foreground"])), Program::Apache);
+        assert_eq!(Program::of(&argv(&["apachectl", "-DFOREGROUND"])), Program::Shell);
+        assert_eq!(Program::of(&argv(&["caddy", "run"])), Program::Caddy);
+        assert_eq!(Program::Apache.graceful_stop_signal(), Some(Signal::SIGWINCH));
+        assert_eq!(Program::Caddy.graceful_stop_signal(), Some(Signal::SIGTERM));
     }
 }

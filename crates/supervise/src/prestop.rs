@@ -15,6 +15,7 @@ use nix::unistd::Pid;
 use crate::drain::{Drain, DrainSpec};
 use crate::duration::seconds;
 use crate::exit_code;
+use crate::known::Program;
 use crate::log::{LogFormat, Logger};
 use crate::phpfpm::{self, Listen};
 use crate::target::{self, Target};
@@ -31,7 +32,8 @@ pub struct PrestopSettings {
     pub after_ports: Vec<u16>,
     /// FastCGI addresses to wait for; empty = read from the target's php-fpm config, if it is one.
     pub fastcgi: Vec<Listen>,
-    pub stop_signal: Signal,
+    /// `None`: the target's own graceful stop (see [`default_signal`]).
+    pub stop_signal: Option<Signal>,
     pub pidfile: Option<PathBuf>,
     /// Programs besides nginx, php-fpm and lameduck that may be the target.
     pub target_programs: Vec<String>,
@@ -55,6 +57,7 @@ pub fn prestop(settings: PrestopSettings) -> u8 {
         }
     };
     let pid = target.pid;
+    let signal = settings.stop_signal.unwrap_or_else(|| default_signal(&target));
     let fastcgi =
         if settings.fastcgi.is_empty() { fastcgi_of(pid) } else { settings.fastcgi.clone() };
     log.phase(
@@ -62,7 +65,8 @@ pub fn prestop(settings: PrestopSettings) -> u8 {
         "found",
         &[
             ("pid", pid.to_string()),
-            ("program", target.comm),
+            ("program", target.comm.clone()),
+            ("signal", signal.as_str().to_string()),
             ("fastcgi", fastcgi.iter().map(ToString::to_string).collect::<Vec<_>>().join(",")),
         ],
     );
@@ -70,7 +74,7 @@ pub fn prestop(settings: PrestopSettings) -> u8 {
     drain(&settings, deadline, &log);
     wait_until_not_listening(&settings.after_ports, deadline, &log);
     wait_for_fastcgi(&fastcgi, deadline, &log);
-    send_signal(pid, settings.stop_signal, &log);
+    send_signal(pid, signal, &log);
     wait_for_exit(pid, deadline, started, &log)
 }
 
@@ -82,6 +86,17 @@ fn find_target(settings: &PrestopSettings) -> Result<Target, String> {
         None => 1,
     };
     target::identify(pid, &settings.target_programs)
+}
+
+/// The target's graceful stop: SIGWINCH for Apache, SIGTERM for Caddy, SIGQUIT for nginx and
+/// php-fpm, and SIGQUIT for lameduck and any other program (lameduck drains on it; a named
+/// `--target-program` gets what the hook always sent before it knew Apache and Caddy).
+pub fn default_signal(target: &Target) -> Signal {
+    let argv0 = target.cmdline.split(' ').next().unwrap_or_default().trim_end_matches(':');
+    [argv0, target.comm.as_str()]
+        .iter()
+        .find_map(|name| Program::of(&[name.to_string()]).graceful_stop_signal())
+        .unwrap_or(Signal::SIGQUIT)
 }
 
 /// php-fpm's listen addresses when `pid` is a php-fpm master. php-fpm rewrites its command line

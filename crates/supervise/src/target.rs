@@ -12,7 +12,7 @@ use std::path::Path;
 pub const PIDFILE_MAX_BYTES: u64 = 64;
 
 /// Programs a preStop hook stops without being told: the servers, and lameduck as PID 1.
-const KNOWN_TARGETS: &str = "nginx, php-fpm or lameduck";
+const KNOWN_TARGETS: &str = "nginx, php-fpm, Apache (apache2, httpd), Caddy or lameduck";
 
 /// A process that may be signalled.
 #[derive(Debug, Clone)]
@@ -93,6 +93,7 @@ fn is_allowed(comm: &str, argv0: Option<&str>, allowed: &[String]) -> bool {
             || name.starts_with("nginx-")
             || name.starts_with("php-fpm")
             || name.starts_with("php5-fpm")
+            || matches!(*name, "apache2" | "httpd" | "caddy")
             || name.starts_with("lameduck")
     });
     // comm is cut to 15 bytes, so a longer allowed name matches its first 15.
@@ -130,6 +131,9 @@ mod tests {
     fn only_servers_lameduck_or_named_programs_are_targets() {
         assert!(is_allowed("nginx", Some("nginx:"), &[]));
         assert!(is_allowed("php-fpm8.2", Some("php-fpm:"), &[]));
+        assert!(is_allowed("apache2", Some("/usr/sbin/apache2"), &[]));
+        assert!(is_allowed("httpd", Some("httpd"), &[]));
+        assert!(is_allowed("caddy", Some("caddy"), &[]));
         assert!(is_allowed("lameduck-superv", Some("/lameduck-supervise"), &[]));
         assert!(!is_allowed("systemd", Some("/sbin/init"), &[]));
         assert!(!is_allowed("sleep", Some("sleep"), &[]));

@@ -44,7 +44,7 @@ pub fn startup_warnings(settings: &Settings) -> Vec<String> {
                 process.name
             )),
             Program::PhpFpm => warnings.extend(php_fpm_warnings(&process.name, &process.argv)),
-            Program::Nginx | Program::Other => {}
+            Program::Nginx | Program::Apache | Program::Caddy | Program::Other => {}
         }
     }
     warnings

@@ -5,6 +5,9 @@
 //! | `nginx`, `nginx:1.19`+       | `nginx -g 'daemon off;'`               | SIGQUIT    |
 //! | `nginx:1.18` and older       | `nginx -g 'daemon off;'`               | SIGTERM    |
 //! | `php:<ver>-fpm[-…]`          | `php-fpm -F`                           | SIGQUIT    |
+//! | `php:<ver>-apache[-…]`, `httpd[:tag]` | `apache2 -DFOREGROUND` (Debian's layout, mod_php) | SIGWINCH |
+//! | `wordpress`, `drupal`, `nextcloud` | `apache2 -DFOREGROUND`; their `-fpm` tags `php-fpm -F` | SIGWINCH; SIGQUIT |
+//! | `caddy[:tag]`                | `caddy run --config /etc/caddy/Caddyfile --adapter caddyfile` | SIGTERM |
 //! | `trafex/alpine-nginx-php7`   | `supervisord -c /etc/supervisor/conf.d/supervisord.conf` | SIGTERM |
 //! | `lameduck`                   | this lab's own executable              | SIGTERM    |
 //! | `debian`, `busybox`, `alpine`| `sh`                                   | SIGTERM    |
@@ -14,7 +17,9 @@
 //! program's official image does, or to a command of its own (`images: {IMAGE: {command: …}}`,
 //! stopSignal default SIGTERM as Docker does). Programs are looked up on this machine: `nginx` is
 //! Debian's nginx-light, `php-fpm` is Debian's php-fpm8.2 (run with `-R`, since the lab runs as
-//! root), and `lameduck` is the lab's own executable.
+//! root), `apache2` is Debian's apache2 with libapache2-mod-php (its `/etc/apache2` layout, as in
+//! the official php:apache images, with the `APACHE_*` variables its envvars file would set),
+//! `caddy` is Debian's caddy, and `lameduck` is the lab's own executable.
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -24,12 +29,14 @@ use super::ImageSpec;
 pub const PROGRAMS: &[(&str, &str)] = &[
     ("nginx", "nginx"),
     ("php-fpm", "php:fpm"),
+    ("apache2", "php:apache"),
+    ("caddy", "caddy"),
     ("supervisord", "trafex/php-nginx"),
     ("lameduck", "lameduck"),
     ("sh", "debian"),
 ];
 
-/// `nginx, php-fpm, supervisord, lameduck, sh`.
+/// `nginx, php-fpm, apache2, caddy, supervisord, lameduck, sh`.
 pub fn program_names() -> String {
     PROGRAMS.iter().map(|(p, _)| *p).collect::<Vec<_>>().join(", ")
 }
@@ -38,6 +45,11 @@ pub fn program_names() -> String {
 const KNOWN_REPOS: &[&str] = &[
     "nginx",
     "php",
+    "httpd",
+    "caddy",
+    "wordpress",
+    "drupal",
+    "nextcloud",
     "trafex/alpine-nginx-php7",
     "trafex/php-nginx",
     "lameduck",
@@ -57,7 +69,8 @@ pub fn unknown_hint(image: &str) -> String {
          on the command line: --image {image}={program}\n    \
          in a scenario file:  images: {{{image}: {program}}}\n  \
          or give it a command of its own under `images:` (docs/lab.md). The built-in images: \
-         nginx[:TAG], php:VERSION-fpm, trafex/php-nginx, lameduck, debian, ubuntu, busybox, alpine",
+         nginx[:TAG], php:VERSION-fpm, php:VERSION-apache, httpd, caddy, wordpress, drupal, \
+         nextcloud, trafex/php-nginx, lameduck, debian, ubuntu, busybox, alpine",
         programs = program_names()
     )
 }
@@ -70,6 +83,8 @@ pub struct Image {
     pub cmd: Vec<String>,
     pub stop_signal: i32,
     pub scratch: Vec<String>,
+    /// The image's ENV: set unless the container sets the same name.
+    pub env: Vec<(String, String)>,
     /// Programs on the image's PATH that stand for a local command (see `CommandImage::programs`).
     pub programs: BTreeMap<String, Vec<String>>,
 }
@@ -100,6 +115,7 @@ pub fn lookup(image: &str, overrides: &BTreeMap<String, ImageSpec>) -> Result<Im
                 cmd: spec.command.clone(),
                 stop_signal,
                 scratch: spec.scratch.clone(),
+                env: vec![],
             })
         }
         None => builtin(image).ok_or_else(|| {
@@ -157,7 +173,15 @@ fn builtin(image: &str) -> Option<Image> {
         cmd: strings(cmd),
         stop_signal,
         scratch,
+        env: vec![],
     };
+    // What the official php:apache images' `apache2-foreground` does: Debian's apache2 in the
+    // foreground, its envvars set. SIGWINCH is their STOPSIGNAL (Apache's graceful stop).
+    let apache = || Image {
+        env: APACHE_ENV.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        ..plain(&["apache2", "-DFOREGROUND"], libc::SIGWINCH, strings(APACHE_SCRATCH))
+    };
+    let php_fpm = || plain(&["php-fpm", "-F"], libc::SIGQUIT, strings(&["/var/log"]));
     match repo {
         "nginx" => {
             // The official image switched its STOPSIGNAL to SIGQUIT in 1.19.
@@ -165,9 +189,22 @@ fn builtin(image: &str) -> Option<Image> {
             let signal = if old { libc::SIGTERM } else { libc::SIGQUIT };
             Some(plain(&["nginx", "-g", "daemon off;"], signal, nginx_scratch))
         }
-        "php" if tag.contains("fpm") => {
-            Some(plain(&["php-fpm", "-F"], libc::SIGQUIT, strings(&["/var/log"])))
-        }
+        "php" if tag.contains("fpm") => Some(php_fpm()),
+        "php" if tag.contains("apache") => Some(apache()),
+        "httpd" => Some(apache()),
+        // Built FROM php:apache or php:fpm, keeping their STOPSIGNAL; the bare tag is apache.
+        "wordpress" | "drupal" | "nextcloud" if tag.contains("fpm") => Some(php_fpm()),
+        "wordpress" | "drupal" | "nextcloud" => Some(apache()),
+        // The official caddy image sets no STOPSIGNAL (so SIGTERM, Caddy's graceful stop) and
+        // keeps Caddy's state under XDG_CONFIG_HOME and XDG_DATA_HOME.
+        "caddy" if !tag.contains("builder") => Some(Image {
+            env: CADDY_ENV.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            ..plain(
+                &["caddy", "run", "--config", "/etc/caddy/Caddyfile", "--adapter", "caddyfile"],
+                libc::SIGTERM,
+                vec![],
+            )
+        }),
         "trafex/alpine-nginx-php7" | "trafex/php-nginx" => Some(plain(
             &["supervisord", "-c", "/etc/supervisor/conf.d/supervisord.conf"],
             libc::SIGTERM,
@@ -178,6 +215,25 @@ fn builtin(image: &str) -> Option<Image> {
         _ => None,
     }
 }
+
+/// Debian's `/etc/apache2/envvars`, with the run and lock directories under the container's
+/// private `/run` (Debian's `/var/run` and `/var/lock` are links to it).
+const APACHE_ENV: &[(&str, &str)] = &[
+    ("APACHE_RUN_USER", "www-data"),
+    ("APACHE_RUN_GROUP", "www-data"),
+    ("APACHE_PID_FILE", "/run/apache2/apache2.pid"),
+    ("APACHE_RUN_DIR", "/run/apache2"),
+    ("APACHE_LOCK_DIR", "/run/lock/apache2"),
+    ("APACHE_LOG_DIR", "/var/log/apache2"),
+    ("LANG", "C"),
+];
+const APACHE_SCRATCH: &[&str] =
+    &["/var/log", "/run/apache2", "/run/lock/apache2", "/var/log/apache2"];
+
+/// Where Caddy keeps its autosaved config and certificates: the container's private `/run`, not
+/// the host's `/root/.config` (the official image uses `/config` and `/data`).
+const CADDY_ENV: &[(&str, &str)] =
+    &[("XDG_CONFIG_HOME", "/run/caddy/config"), ("XDG_DATA_HOME", "/run/caddy/data")];
 
 fn nginx_version(tag: &str) -> Option<(u32, u32)> {
     let mut parts = tag.split(['.', '-']);
@@ -204,12 +260,21 @@ pub const PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:
 
 /// Maps argv[0] to a program on this machine and applies the lab's conventions: `lameduck`
 /// (also `/usr/local/bin/lameduck`) is the lab's own executable; `php-fpm` is the installed
-/// php-fpm, with `-R` added because the lab runs it as root.
+/// php-fpm, with `-R` added because the lab runs it as root; the official images' Apache
+/// commands (`apache2-foreground`, `httpd-foreground`, `httpd`) are Debian's `apache2`.
 pub fn resolve_program(argv: &mut Vec<String>, self_exe: &Path) -> Result<PathBuf, String> {
     let Some(first) = argv.first().cloned() else {
         return Err("empty command".into());
     };
     let base = first.rsplit('/').next().unwrap_or(&first);
+    if matches!(base, "apache2-foreground" | "httpd-foreground") {
+        argv.splice(0..1, ["apache2".to_string(), "-DFOREGROUND".to_string()]);
+        return resolve_program(argv, self_exe);
+    }
+    if base == "httpd" {
+        argv[0] = "apache2".into();
+        return resolve_program(argv, self_exe);
+    }
     if base == "lameduck" {
         return Ok(self_exe.to_path_buf());
     }
@@ -230,7 +295,7 @@ pub fn resolve_program(argv: &mut Vec<String>, self_exe: &Path) -> Result<PathBu
 }
 
 fn missing(program: &str) -> String {
-    format!("`{program}` is not installed on this machine; run `sudo scripts/install-deps lab` (it installs only what the lab needs: nginx-light, php-fpm, supervisor)")
+    format!("`{program}` is not installed on this machine; run `sudo scripts/install-deps lab` (it installs only what the lab needs: nginx-light, php-fpm, apache2, libapache2-mod-php, caddy, supervisor)")
 }
 
 /// Debian installs php-fpm as php-fpmX.Y.
@@ -300,6 +365,7 @@ mod tests {
             cmd: vec!["c".into()],
             stop_signal: 15,
             scratch: vec![],
+            env: vec![],
         };
         assert_eq!(container_argv(&image, None, None), ["e", "c"]);
         assert_eq!(container_argv(&image, None, Some(&vec!["a".into()])), ["e", "a"]);

@@ -1,5 +1,6 @@
 //! The files the built-in scenarios mount into their pods: a self-contained nginx.conf, a
-//! php-fpm.conf, the default PHP app and a supervisord.conf for the single-container setup.
+//! php-fpm.conf, the default PHP app, a supervisord.conf for the single-container setup, and the
+//! Apache (mod_php or proxy_fcgi) and Caddy configurations.
 
 /// nginx in front of php-fpm on the pod's own loopback, as in the articles' pods.
 pub fn nginx_conf(keepalive_timeout: &str) -> String {
@@ -93,5 +94,54 @@ stdout_logfile=/dev/stdout
 stdout_logfile_maxbytes=0
 redirect_stderr=true
 "#
+    )
+}
+
+/// Apache in front of PHP: mod_php in its own prefork children, or proxy_fcgi to php-fpm on the
+/// pod's loopback. Self-contained: Debian's apache2.conf needs the `APACHE_*` variables and
+/// includes sites-enabled.
+pub fn apache2_conf(fastcgi: bool) -> String {
+    let php = if fastcgi {
+        "LoadModule proxy_module /usr/lib/apache2/modules/mod_proxy.so\n\
+         LoadModule proxy_fcgi_module /usr/lib/apache2/modules/mod_proxy_fcgi.so\n\
+         <FilesMatch \"\\.php$\">\n    SetHandler \"proxy:fcgi://127.0.0.1:9000\"\n</FilesMatch>\n"
+    } else {
+        "LoadModule php_module /usr/lib/apache2/modules/libphp8.2.so\n\
+         <FilesMatch \"\\.php$\">\n    SetHandler application/x-httpd-php\n</FilesMatch>\n"
+    };
+    format!(
+        r#"ServerRoot /etc/apache2
+ServerName localhost
+Listen 80
+PidFile /run/apache2.pid
+Mutex file:/run
+# Children run as www-data: Apache refuses to serve as root.
+User www-data
+Group www-data
+ErrorLog /proc/self/fd/2
+LogLevel notice
+LoadModule mpm_prefork_module /usr/lib/apache2/modules/mod_mpm_prefork.so
+LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so
+LoadModule dir_module /usr/lib/apache2/modules/mod_dir.so
+# Every connection holds a prefork child; start enough for the load without forking under it.
+StartServers 16
+MinSpareServers 8
+MaxRequestWorkers 48
+# Longer than the load balancer's idle timeout, as for nginx's keepalive_timeout.
+KeepAlive On
+KeepAliveTimeout 75
+MaxKeepAliveRequests 0
+DocumentRoot /var/www/html
+DirectoryIndex index.php
+{php}"#
+    )
+}
+
+/// Caddy in front of php-fpm on the pod's loopback; `grace_period` when given (Caddy's default
+/// is to wait for every request).
+pub fn caddyfile(grace_period: Option<&str>) -> String {
+    let grace = grace_period.map(|g| format!("\tgrace_period {g}\n")).unwrap_or_default();
+    format!(
+        "{{\n\tadmin off\n\tauto_https off\n{grace}}}\n\n:80 {{\n\troot * /var/www/html\n\tphp_fastcgi 127.0.0.1:9000\n}}\n"
     )
 }

@@ -17,6 +17,22 @@ enum Hook {
     Sleep(u64),
 }
 
+/// The server in front of PHP, and how it is built.
+#[derive(Clone, Copy, PartialEq)]
+enum Front {
+    /// nginx + php-fpm (or both under supervisord): the articles' pods.
+    Nginx,
+    /// Apache with mod_php, one container, from `image` (its STOPSIGNAL decides the stop).
+    ApacheModPhp { image: &'static str },
+    /// Apache with proxy_fcgi in front of a php-fpm container.
+    ApacheFcgi,
+    /// Caddy with `php_fastcgi` in front of a php-fpm container; `grace_period` when set.
+    Caddy { grace_period: Option<&'static str> },
+}
+
+/// An image built FROM debian with Debian's apache2 and no STOPSIGNAL, so SIGTERM.
+const DEBIAN_APACHE: &str = "example/debian-apache2";
+
 /// The knobs the experiments turn.
 #[derive(Clone, Copy)]
 struct Seed {
@@ -38,6 +54,9 @@ struct Seed {
     uris: &'static [&'static str],
     at: &'static str,
     scale_to: u32,
+    front: Front,
+    /// Where the expected outcome comes from, in full (the `article` column is cut to fit).
+    source: &'static str,
 }
 
 const LONG: &[&str] = &["/?ms=500", "/?ms=1000", "/?ms=1500", "/?ms=2000"];
@@ -62,6 +81,8 @@ const BASE: Seed = Seed {
     uris: LONG,
     at: "2s",
     scale_to: 1,
+    front: Front::Nginx,
+    source: "",
 };
 
 const SEEDS: &[Seed] = &[
@@ -224,6 +245,99 @@ const SEEDS: &[Seed] = &[
         at: "8s",
         ..BASE
     },
+    Seed {
+        name: "apache-sigterm",
+        description: "Apache + mod_php from Debian's apache2 (no STOPSIGNAL, so SIGTERM)",
+        article: "stopping.html: TERM cuts",
+        source: "httpd docs, stopping.html, TERM: \"Any requests in progress are terminated\"",
+        front: Front::ApacheModPhp { image: DEBIAN_APACHE },
+        ..BASE
+    },
+    Seed {
+        name: "apache-sigwinch",
+        description: "php:8.2-apache (STOPSIGNAL SIGWINCH), endpoint removal applied at once",
+        article: "stopping.html: WINCH waits",
+        source: "httpd docs, stopping.html, WINCH: children \"exit after their current request\"",
+        failures: false,
+        front: Front::ApacheModPhp { image: "php:8.2-apache" },
+        ..BASE
+    },
+    Seed {
+        name: "apache-sigwinch-lag",
+        description: "php:8.2-apache (SIGWINCH), endpoint removal reaches the ingress after ~1 s",
+        article: "stopping.html: port closed",
+        source: "httpd docs, stopping.html, WINCH: the parent will \"cease listening on all ports\"",
+        delay: "1s",
+        jitter: "300ms",
+        front: Front::ApacheModPhp { image: "php:8.2-apache" },
+        ..BASE
+    },
+    Seed {
+        name: "apache-prestop-sleep",
+        description: "php:8.2-apache (SIGWINCH) + preStop sleep 5, endpoint lag ~1 s",
+        article: "as nginx + preStop sleep",
+        failures: false,
+        nginx_prestop: Some(Hook::Sleep(5)),
+        delay: "1s",
+        jitter: "300ms",
+        schedule: "const(6, 12s)",
+        front: Front::ApacheModPhp { image: "php:8.2-apache" },
+        ..BASE
+    },
+    Seed {
+        name: "apache-fcgi-prestop-sleep",
+        description: "httpd (SIGWINCH) with proxy_fcgi to php-fpm, preStop sleep 5 in both",
+        article: "as nginx + preStop sleep",
+        failures: false,
+        nginx_prestop: Some(Hook::Sleep(5)),
+        php_prestop: Some(Hook::Sleep(5)),
+        delay: "1s",
+        jitter: "300ms",
+        schedule: "const(6, 12s)",
+        front: Front::ApacheFcgi,
+        ..BASE
+    },
+    Seed {
+        name: "caddy-grace-default",
+        description: "caddy:2 (SIGTERM) + php:8.2-fpm, default grace_period, removal at once",
+        article: "app.go: grace 0 = eternal",
+        source: "caddy v2.6.2 modules/caddyhttp/app.go: \"If zero, the grace period is eternal. Default: 0.\"",
+        failures: false,
+        front: Front::Caddy { grace_period: None },
+        ..BASE
+    },
+    Seed {
+        name: "caddy-grace-short",
+        description: "caddy:2 + php:8.2-fpm with grace_period 300ms, requests of 0.5-2 s",
+        article: "app.go: then force-closed",
+        source: "caddy v2.6.2 modules/caddyhttp/app.go: \"Once the grace period is over, connections will be forcefully closed.\"",
+        front: Front::Caddy { grace_period: Some("300ms") },
+        ..BASE
+    },
+    Seed {
+        name: "caddy-fpm-first",
+        description: "caddy:2 with preStop sleep 5, php-fpm without: php-fpm stops first",
+        article: "as fpm-sleep-shorter: 5xx",
+        nginx_prestop: Some(Hook::Sleep(5)),
+        delay: "1s",
+        jitter: "300ms",
+        schedule: "const(6, 12s)",
+        front: Front::Caddy { grace_period: None },
+        ..BASE
+    },
+    Seed {
+        name: "caddy-prestop-sleep",
+        description: "caddy:2 + php:8.2-fpm, preStop sleep 5 in both, endpoint lag ~1 s",
+        article: "as nginx + preStop sleep",
+        failures: false,
+        nginx_prestop: Some(Hook::Sleep(5)),
+        php_prestop: Some(Hook::Sleep(5)),
+        delay: "1s",
+        jitter: "300ms",
+        schedule: "const(6, 12s)",
+        front: Front::Caddy { grace_period: None },
+        ..BASE
+    },
 ];
 
 /// Names of the built-in scenarios, in run order.
@@ -264,6 +378,9 @@ fn block(text: &str, indent: &str) -> String {
         .collect()
 }
 
+const PHP_FPM_CONTAINER: &str = "    - name: php-fpm\n      image: php:8.2-fpm\n      ports: [{containerPort: 9000}]\n      readinessProbe:\n        tcpSocket: {port: 9000}\n";
+const PHP_FPM_MOUNTS: &str = "      volumeMounts:\n        - {name: php-fpm, mountPath: /etc/php/8.2/fpm/php-fpm.conf, subPath: php-fpm.conf}\n        - {name: app, mountPath: /var/www/html}\n";
+
 fn render(s: &Seed) -> String {
     let expect = match (s.failures, s.termination_at_least) {
         (true, _) => "  failed: some\n".to_string(),
@@ -274,11 +391,18 @@ fn render(s: &Seed) -> String {
     let php_fpm = crate::scenario::images::find_php_fpm()
         .map(|p| p.display().to_string())
         .unwrap_or_else(|| "/usr/sbin/php-fpm8.2".into());
+    let images = if s.front == (Front::ApacheModPhp { image: DEBIAN_APACHE }) {
+        format!("images:\n  {DEBIAN_APACHE}:\n    command: [apache2, -DFOREGROUND]\n")
+    } else {
+        String::new()
+    };
     let mut out = format!(
-        "# {description}\n# The article reports: {article}\nname: {name}\ndescription: {description:?}\narticle: {article:?}\nexpect:\n{expect}seed: 7\nreplicas: 4\ningress:\n  model: {model}\n  delay: {delay}\n  jitter: {jitter}\nload:\n  schedule: {schedule:?}\n  uris: [{uris}]\n  keepalive: true\n  timeout: 10s\nactions:\n  - at: {at}\n    scale: {scale_to}\nconfigMaps:\n  nginx:\n    nginx.conf: |\n{nginx}  php-fpm:\n    php-fpm.conf: |\n{php}  app:\n    index.php: |\n{index}",
+        "# {description}\n# {source}: {quote}\nname: {name}\ndescription: {description:?}\narticle: {article:?}\nexpect:\n{expect}seed: 7\nreplicas: 4\n{images}ingress:\n  model: {model}\n  delay: {delay}\n  jitter: {jitter}\nload:\n  schedule: {schedule:?}\n  uris: [{uris}]\n  keepalive: true\n  timeout: 10s\nactions:\n  - at: {at}\n    scale: {scale_to}\nconfigMaps:\n",
         name = s.name,
         description = s.description,
+        source = if s.front == Front::Nginx { "The article reports" } else { "The source says" },
         article = s.article,
+        quote = if s.source.is_empty() { s.article } else { s.source },
         model = s.model,
         delay = s.delay,
         jitter = s.jitter,
@@ -286,12 +410,18 @@ fn render(s: &Seed) -> String {
         uris = uris.join(", "),
         at = s.at,
         scale_to = s.scale_to,
+    );
+    if s.front != Front::Nginx {
+        out.push_str(&front_pod(s));
+        return out;
+    }
+    out.push_str(&format!(
+        "  nginx:\n    nginx.conf: |\n{nginx}  php-fpm:\n    php-fpm.conf: |\n{php}  app:\n    index.php: |\n{index}",
         nginx = block(&files::nginx_conf(s.keepalive_timeout), "      "),
         php = block(&files::php_fpm_conf(s.process_control_timeout), "      "),
         index = block(files::INDEX_PHP, "      "),
-    );
+    ));
     let nginx_mounts = "      volumeMounts:\n        - {name: nginx, mountPath: /etc/nginx/nginx.conf, subPath: nginx.conf}\n        - {name: app, mountPath: /var/www/html}\n";
-    let php_mounts = "      volumeMounts:\n        - {name: php-fpm, mountPath: /etc/php/8.2/fpm/php-fpm.conf, subPath: php-fpm.conf}\n        - {name: app, mountPath: /var/www/html}\n";
     let volumes = "pod:\n  volumes:\n    - {name: nginx, configMap: {name: nginx}}\n    - {name: php-fpm, configMap: {name: php-fpm}}\n    - {name: app, configMap: {name: app}}\n";
     if s.supervisord {
         out.push_str(&format!(
@@ -310,11 +440,64 @@ fn render(s: &Seed) -> String {
     out.push_str(&format!("    - name: nginx\n      image: {}\n      ports: [{{containerPort: 80}}]\n      readinessProbe:\n        tcpSocket: {{port: 80}}\n", s.nginx_image));
     out.push_str(&hook_yaml(s.nginx_prestop, "      "));
     out.push_str(nginx_mounts);
-    out.push_str(
-        "    - name: php-fpm\n      image: php:8.2-fpm\n      ports: [{containerPort: 9000}]\n      readinessProbe:\n        tcpSocket: {port: 9000}\n",
-    );
+    out.push_str(PHP_FPM_CONTAINER);
     out.push_str(&hook_yaml(s.php_prestop, "      "));
-    out.push_str(php_mounts);
+    out.push_str(PHP_FPM_MOUNTS);
+    out
+}
+
+/// The configMaps and pod of an Apache or Caddy scenario: the server's own config and, unless
+/// mod_php runs PHP in Apache itself, a php-fpm container beside it. Both mount the app: Apache
+/// and Caddy look for the script before they pass it on.
+fn front_pod(s: &Seed) -> String {
+    let (name, image, file, path, config) = match s.front {
+        Front::ApacheModPhp { image } => (
+            "apache",
+            image,
+            "apache2.conf",
+            "/etc/apache2/apache2.conf",
+            files::apache2_conf(false),
+        ),
+        Front::ApacheFcgi => (
+            "apache",
+            "httpd:2.4",
+            "apache2.conf",
+            "/etc/apache2/apache2.conf",
+            files::apache2_conf(true),
+        ),
+        Front::Caddy { grace_period } => (
+            "caddy",
+            "caddy:2",
+            "Caddyfile",
+            "/etc/caddy/Caddyfile",
+            files::caddyfile(grace_period),
+        ),
+        Front::Nginx => unreachable!("nginx pods are rendered by render()"),
+    };
+    let with_fpm = !matches!(s.front, Front::ApacheModPhp { .. });
+    let mut out = format!("  {name}:\n    {file}: |\n{}", block(&config, "      "));
+    if with_fpm {
+        out.push_str(&format!(
+            "  php-fpm:\n    php-fpm.conf: |\n{}",
+            block(&files::php_fpm_conf(s.process_control_timeout), "      ")
+        ));
+    }
+    out.push_str(&format!("  app:\n    index.php: |\n{}", block(files::INDEX_PHP, "      ")));
+    out.push_str(&format!(
+        "pod:\n  volumes:\n    - {{name: {name}, configMap: {{name: {name}}}}}\n"
+    ));
+    if with_fpm {
+        out.push_str("    - {name: php-fpm, configMap: {name: php-fpm}}\n");
+    }
+    out.push_str("    - {name: app, configMap: {name: app}}\n  containers:\n");
+    out.push_str(&format!("    - name: {name}\n      image: {image}\n      ports: [{{containerPort: 80}}]\n      readinessProbe:\n        tcpSocket: {{port: 80}}\n"));
+    out.push_str(&hook_yaml(s.nginx_prestop, "      "));
+    out.push_str(&format!("      volumeMounts:\n        - {{name: {name}, mountPath: {path}, subPath: {file}}}\n        - {{name: app, mountPath: /var/www/html}}\n"));
+    if with_fpm {
+        out.push_str(PHP_FPM_CONTAINER);
+        out.push_str(&hook_yaml(s.php_prestop, "      "));
+        out.push_str(PHP_FPM_MOUNTS);
+    }
     out
 }
 

@@ -37,6 +37,11 @@ pub struct Pid1 {
 impl Pid1 {
     /// Starts `lameduck-supervise ARGS…` as PID 1.
     pub fn start(args: &[&str]) -> Pid1 {
+        Pid1::start_with_env(args, &[])
+    }
+
+    /// As [`Pid1::start`], with these variables added to the environment.
+    pub fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> Pid1 {
         let dir = tempfile::tempdir().unwrap();
         let log_path = dir.path().join("stderr.log");
         // Appending, as a shared log must be: a preStop hook appends its lines to PID 1's stderr.
@@ -45,6 +50,7 @@ impl Pid1 {
         command
             .args(["--pid", "--fork", "--mount-proc", "--kill-child", BIN])
             .args(args)
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log);

@@ -109,3 +109,87 @@ pub fn get(port: u16, path: &str) -> Result<u16, String> {
         .and_then(|code| code.parse().ok())
         .ok_or_else(|| format!("no status line in {response:?}"))
 }
+
+/// Apache and Caddy beside php-fpm in a [`WebDir`]: `www/slow.php` marks each request it
+/// starts in `www/started/`, so a test knows the request is inside PHP, whichever runs it.
+impl WebDir {
+    /// Makes the directory readable by Apache's children (www-data) and adds `slow.php`.
+    pub fn for_apache_and_caddy(port: u16) -> WebDir {
+        use std::os::unix::fs::PermissionsExt;
+        let web = WebDir::new(port);
+        let mode = |path: &Path, mode| {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap()
+        };
+        mode(web.dir.path(), 0o755);
+        mode(&web.path("www"), 0o755);
+        std::fs::create_dir(web.path("www/started")).unwrap();
+        mode(&web.path("www/started"), 0o777);
+        std::fs::write(
+            web.path("www/slow.php"),
+            "<?php touch(__DIR__ . '/started/' . uniqid('', true));\n\
+             usleep((int)($_GET['ms'] ?? 0) * 1000); echo \"slept\\n\";\n",
+        )
+        .unwrap();
+        web
+    }
+
+    /// Requests `slow.php` has started.
+    pub fn started(&self) -> usize {
+        std::fs::read_dir(self.path("www/started")).map_or(0, |dir| dir.count())
+    }
+
+    /// `--process` value for Apache in the foreground: mod_php, or proxy_fcgi to php-fpm's
+    /// socket when `fastcgi`.
+    pub fn apache_process(&self, fastcgi: bool) -> String {
+        let d = self.dir.path().display();
+        let php = if fastcgi {
+            format!(
+                "LoadModule proxy_module /usr/lib/apache2/modules/mod_proxy.so\n\
+                 LoadModule proxy_fcgi_module /usr/lib/apache2/modules/mod_proxy_fcgi.so\n\
+                 <FilesMatch \\.php$>\nSetHandler \"proxy:unix:{d}/php-fpm.sock|fcgi://localhost\"\n</FilesMatch>\n"
+            )
+        } else {
+            "LoadModule php_module /usr/lib/apache2/modules/libphp8.2.so\n\
+             <FilesMatch \\.php$>\nSetHandler application/x-httpd-php\n</FilesMatch>\n"
+                .to_string()
+        };
+        std::fs::write(
+            self.path("apache2.conf"),
+            format!(
+                "ServerRoot /etc/apache2\nServerName localhost\nListen 127.0.0.1:{port}\n\
+                 PidFile {d}/apache2.pid\nDefaultRuntimeDir {d}\nMutex file:{d}\n\
+                 User www-data\nGroup www-data\nErrorLog {d}/apache-error.log\nLogLevel info\n\
+                 LoadModule mpm_prefork_module /usr/lib/apache2/modules/mod_mpm_prefork.so\n\
+                 LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so\n\
+                 StartServers 8\nDocumentRoot {d}/www\n{php}",
+                port = self.port
+            ),
+        )
+        .unwrap();
+        format!("web=/usr/sbin/apache2 -f {d}/apache2.conf -DFOREGROUND")
+    }
+
+    /// `--process` value for Caddy in front of php-fpm's socket.
+    pub fn caddy_process(&self) -> String {
+        let d = self.dir.path().display();
+        std::fs::write(
+            self.path("Caddyfile"),
+            format!(
+                "{{\n\tadmin off\n\tauto_https off\n\tstorage file_system {d}/caddy\n}}\n\
+                 http://:{port} {{\n\tbind 127.0.0.1\n\troot * {d}/www\n\tphp_fastcgi unix/{d}/php-fpm.sock\n}}\n",
+                port = self.port
+            ),
+        )
+        .unwrap();
+        format!("web=/usr/bin/caddy run --config {d}/Caddyfile --adapter caddyfile")
+    }
+
+    /// Where Caddy keeps its autosaved config: in the directory, not in `$HOME`.
+    pub fn caddy_env(&self) -> Vec<(String, String)> {
+        let d = self.dir.path().display();
+        vec![
+            ("XDG_CONFIG_HOME".into(), format!("{d}/caddy-config")),
+            ("XDG_DATA_HOME".into(), format!("{d}/caddy-data")),
+        ]
+    }
+}
