@@ -5,7 +5,7 @@
 //! [`lameduck_core::duration`]), so `check` accepts a `--drain` exactly when `run` does.
 use std::time::Duration;
 
-pub use lameduck_core::drain::DrainSpec as Drain;
+pub use lameduck_core::drain::DrainSpec;
 use lameduck_core::drain::{self, DEFAULT_GRACE_PERIOD, DEFAULT_SAFETY_MARGIN};
 
 use lameduck_core::shell::basename;
@@ -15,25 +15,19 @@ fn run_seconds(text: &str) -> Option<f64> {
     lameduck_core::duration::parse_within(text, drain::LIMIT).ok().map(|d| d.as_secs_f64())
 }
 
-/// How long `max=deadline` lets the drain last: the grace period less the safety margin less the
-/// stops' reserve, as lameduck computes it.
-pub fn drain_budget(grace: f64, safety_margin: f64) -> f64 {
-    drain::budget(seconds(grace), seconds(safety_margin)).as_secs_f64()
-}
-
 /// Seconds read from a manifest (already bounded by [`run_seconds`]) as a duration.
 fn seconds(value: f64) -> Duration {
     Duration::try_from_secs_f64(value.max(0.0)).unwrap_or(drain::LIMIT.max)
 }
 
 /// The shortest time a drain keeps serving before the stop begins, in seconds.
-pub fn least(drain: &Drain) -> f64 {
+pub fn least(drain: &DrainSpec) -> f64 {
     drain.least().as_secs_f64()
 }
 
 /// The longest time a drain can take, in seconds (unbounded for `max=deadline` until it is
 /// given its budget).
-pub fn most(drain: &Drain) -> f64 {
+pub fn most(drain: &DrainSpec) -> f64 {
     drain.max().map_or(f64::INFINITY, |max| max.as_secs_f64())
 }
 
@@ -49,7 +43,7 @@ pub struct LameduckCall {
     /// The grace period came from `LAMEDUCK_GRACE_PERIOD`, not the flag.
     pub grace_period_from_env: bool,
     /// Defaults to `auto` (quiet=1s, min=0s, max=deadline) when absent.
-    pub drain: Option<Drain>,
+    pub drain: Option<DrainSpec>,
     pub drain_text: Option<String>,
     /// `prestop --stop-signal` (or `--signal`): the graceful signal it sends (QUIT by default).
     pub signal: Option<String>,
@@ -96,7 +90,7 @@ impl LameduckCall {
     }
 
     /// The drain, or `None` when a config file the checker does not read may set it.
-    pub fn known_drain(&self) -> Option<Drain> {
+    pub fn known_drain(&self) -> Option<DrainSpec> {
         if self.drain_text.is_none() && self.reads_config_file() {
             return None;
         }
@@ -112,9 +106,9 @@ impl LameduckCall {
 
     /// The drain lameduck runs: the default `auto` when none is given, and none at all when the
     /// flags are invalid (lameduck then exits with a usage error before draining).
-    pub fn drain_or_default(&self) -> Drain {
+    pub fn drain_or_default(&self) -> DrainSpec {
         if self.fails() {
-            return Drain::Fixed(Duration::ZERO);
+            return DrainSpec::Fixed(Duration::ZERO);
         }
         let grace = self.grace_period.map_or(DEFAULT_GRACE_PERIOD, seconds);
         let margin = self.safety_margin.map_or(DEFAULT_SAFETY_MARGIN, seconds);
@@ -191,7 +185,7 @@ mod tests {
             "--grace-period=40s",
         ]))
         .unwrap();
-        assert_eq!(c.drain, Some(Drain::Fixed(Duration::from_secs(5))));
+        assert_eq!(c.drain, Some(DrainSpec::Fixed(Duration::from_secs(5))));
         assert_eq!(c.grace_period, Some(40.0));
         let c = lameduck_call(&argv(&[
             "lameduck",
@@ -228,7 +222,7 @@ mod tests {
         let secs = Duration::from_secs;
         assert_eq!(
             c.drain_or_default(),
-            Drain::Auto { min: secs(0), quiet: secs(1), max: Some(secs(0)), adapt: 2 }
+            DrainSpec::Auto { min: secs(0), quiet: secs(1), max: Some(secs(0)), adapt: 2 }
         );
     }
 
@@ -252,7 +246,7 @@ mod tests {
         .unwrap();
         let renamed = lameduck_call(&argv(&["lameduck", "prestop", "--stop-signal=TERM"])).unwrap();
         assert_eq!(renamed.signal.as_deref(), Some("TERM"));
-        assert_eq!(c.drain, Some(Drain::Fixed(Duration::ZERO)));
+        assert_eq!(c.drain, Some(DrainSpec::Fixed(Duration::ZERO)));
         assert_eq!(c.after_ports, argv(&["80", "8080", "443"]));
         assert_eq!(c.pidfile.as_deref(), Some("/run/php-fpm.pid"));
         assert_eq!(c.signal.as_deref(), Some("TERM"));
@@ -272,9 +266,9 @@ mod tests {
         let secs = Duration::from_secs;
         assert_eq!(
             "auto:quiet=2s,adapt=0".parse(),
-            Ok(Drain::Auto { min: secs(0), quiet: secs(2), max: None, adapt: 0 })
+            Ok(DrainSpec::Auto { min: secs(0), quiet: secs(2), max: None, adapt: 0 })
         );
-        assert_eq!("auto:max=20s,max=deadline".parse::<Drain>().unwrap().max(), None);
+        assert_eq!("auto:max=20s,max=deadline".parse::<DrainSpec>().unwrap().max(), None);
         for bad in [
             "5s",
             "none:1s",
@@ -283,9 +277,9 @@ mod tests {
             "auto:adapt=2x",
             "auto:adapt=101",
         ] {
-            assert!(bad.parse::<Drain>().is_err(), "{bad}");
+            assert!(bad.parse::<DrainSpec>().is_err(), "{bad}");
             let c = lameduck_call(&argv(&["lameduck", "prestop", "--drain", bad])).unwrap();
-            assert_eq!(c.drain_or_default(), Drain::Fixed(Duration::ZERO));
+            assert_eq!(c.drain_or_default(), DrainSpec::Fixed(Duration::ZERO));
         }
         assert_eq!(c.stop_signals, argv(&["web=TERM"]));
         assert_eq!(c.processes, argv(&["web=nginx -g 'daemon off;'"]));

@@ -4,42 +4,42 @@
 //! [`pods::pods`] joins pods with their images, Dockerfiles, ConfigMaps and Services;
 //! [`engine::check`] runs the [`rules`]; [`output`] renders the findings.
 pub mod cli;
-pub mod duration;
+mod duration;
 pub mod engine;
-pub mod exit;
+mod exit;
 pub mod finding;
 pub mod helm;
-pub mod image;
+mod image;
 pub mod k8s;
-pub mod lameduck_flags;
+mod lameduck_flags;
 pub mod location;
 pub mod output;
 pub mod parse;
-pub mod pods;
+mod pods;
 pub mod project;
 pub mod read;
-pub mod role;
+mod role;
 pub mod rules;
-pub mod server_configs;
+mod server_configs;
 pub mod settings;
 pub mod shell;
 pub mod source;
-pub mod template_line;
-pub mod walk;
+mod template_line;
+mod walk;
 
 use finding::{Finding, Severity};
 use output::Format;
 use project::Project;
 
 /// The result of checking some inputs, rendered.
-pub struct Outcome {
+pub struct CheckResult {
     pub output: String,
     pub exit: u8,
     pub findings: Vec<Finding>,
 }
 
 /// Checks a loaded project and renders the result in `format`.
-pub fn run(project: &Project, format: Format, fail_level: Severity, color: bool) -> Outcome {
+pub fn run(project: &Project, format: Format, fail_level: Severity, color: bool) -> CheckResult {
     let findings = engine::check(project);
     let failures = &project.failures;
     let output = match format {
@@ -55,5 +55,5 @@ pub fn run(project: &Project, format: Format, fail_level: Severity, color: bool)
     } else {
         exit::CLEAN
     };
-    Outcome { output, exit, findings }
+    CheckResult { output, exit, findings }
 }

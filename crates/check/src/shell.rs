@@ -4,13 +4,13 @@
 //! looks at each simple command's words, which is enough for the one-liners people put in hooks
 //! (`sleep 5 && nginx -s quit`, `/bin/sleep 1; kill -QUIT 1`).
 use crate::duration::parse_seconds;
-pub use crate::lameduck_flags::{lameduck_call, Drain, LameduckCall};
+pub use crate::lameduck_flags::{lameduck_call, DrainSpec, LameduckCall};
 
 pub use lameduck_core::shell::{basename, is_shell, script_commands, script_execs};
 
 /// A signal a command sends.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Signal {
+pub enum SignalSent {
     /// Graceful stop for nginx and php-fpm.
     Quit,
     /// Fast stop for nginx and php-fpm (`TERM`, `INT`, `nginx -s stop`).
@@ -18,18 +18,20 @@ pub enum Signal {
     Other(String),
 }
 
-impl Signal {
+impl SignalSent {
     /// `QUIT`, `SIGQUIT`, `3`, `-QUIT` → a signal.
-    pub fn parse(name: &str) -> Signal {
+    pub fn parse(name: &str) -> SignalSent {
         use lameduck_core::signal;
         let bare = name.trim_start_matches('-');
         match signal::parse(bare) {
-            Ok(signal::SIGQUIT) => Signal::Quit,
-            Ok(number @ (signal::SIGTERM | signal::SIGINT)) => Signal::Fast(signal::name(number)),
-            Ok(number) => Signal::Other(signal::name(number)),
+            Ok(signal::SIGQUIT) => SignalSent::Quit,
+            Ok(number @ (signal::SIGTERM | signal::SIGINT)) => {
+                SignalSent::Fast(signal::name(number))
+            }
+            Ok(number) => SignalSent::Other(signal::name(number)),
             Err(_) => {
                 let upper = bare.to_ascii_uppercase();
-                Signal::Other(format!("SIG{}", upper.strip_prefix("SIG").unwrap_or(&upper)))
+                SignalSent::Other(format!("SIG{}", upper.strip_prefix("SIG").unwrap_or(&upper)))
             }
         }
     }
@@ -41,7 +43,7 @@ pub enum Step {
     Sleep(f64),
     /// A signal sent to PID 1 or to nginx/php-fpm: `kill -QUIT 1`, `nginx -s quit`, `pkill -QUIT php-fpm`.
     Signal {
-        signal: Signal,
+        signal: SignalSent,
         command: String,
     },
     Lameduck(Box<LameduckCall>),
@@ -87,7 +89,7 @@ impl Hook {
             }
             hook.mistyped_kill = argv.get(1).is_some_and(|a| {
                 a.starts_with('-')
-                    && matches!(Signal::parse(a), Signal::Quit | Signal::Fast(_))
+                    && matches!(SignalSent::parse(a), SignalSent::Quit | SignalSent::Fast(_))
                     && a.len() > 2
             });
             hook.steps.push(Step::Other(argv.join(" ")));
@@ -126,7 +128,7 @@ impl Hook {
     }
 
     /// The first signal and the seconds slept after it.
-    pub fn first_signal(&self) -> Option<(&Signal, &str, f64)> {
+    pub fn first_signal(&self) -> Option<(&SignalSent, &str, f64)> {
         let at = self.steps.iter().position(|s| matches!(s, Step::Signal { .. }))?;
         let Step::Signal { signal, command } = &self.steps[at] else { return None };
         let after = self.steps[at + 1..]
@@ -187,23 +189,23 @@ fn step_of(words: &[String]) -> Step {
         },
         "nginx" => match words.iter().position(|w| w == "-s").and_then(|i| words.get(i + 1)) {
             Some(action) if action == "quit" => {
-                Step::Signal { signal: Signal::Quit, command: line }
+                Step::Signal { signal: SignalSent::Quit, command: line }
             }
             Some(action) if action == "stop" => {
-                Step::Signal { signal: Signal::Fast("SIGTERM".into()), command: line }
+                Step::Signal { signal: SignalSent::Fast("SIGTERM".into()), command: line }
             }
             _ => Step::Other(line),
         },
         "kill" | "pkill" | "killall" => {
-            let mut signal = Signal::Fast("SIGTERM".into());
+            let mut signal = SignalSent::Fast("SIGTERM".into());
             let mut iter = words.iter().skip(1);
             while let Some(w) = iter.next() {
                 if w == "-s" || w == "--signal" {
                     if let Some(v) = iter.next() {
-                        signal = Signal::parse(v);
+                        signal = SignalSent::parse(v);
                     }
                 } else if w.starts_with('-') && w.len() > 1 && w != "--" && !w.starts_with("-f") {
-                    signal = Signal::parse(w);
+                    signal = SignalSent::parse(w);
                 }
             }
             Step::Signal { signal, command: line }
@@ -227,15 +229,15 @@ mod tests {
     fn hooks() {
         let h = Hook::from_argv(&argv(&["sh", "-c", "sleep 5 && kill -SIGQUIT 1"]));
         assert_eq!(h.delay_before_signal(), 5.0);
-        assert_eq!(h.first_signal().unwrap().0, &Signal::Quit);
+        assert_eq!(h.first_signal().unwrap().0, &SignalSent::Quit);
         assert_eq!(h.needs, vec!["sleep"]);
         let h = Hook::from_argv(&argv(&["/usr/sbin/nginx", "-s", "quit"]));
         assert_eq!(h.delay_before_signal(), 0.0);
-        assert_eq!(h.first_signal().unwrap().0, &Signal::Quit);
+        assert_eq!(h.first_signal().unwrap().0, &SignalSent::Quit);
         let h = Hook::from_argv(&argv(&["/bin/sh", "-SIGQUIT", "1"]));
         assert!(h.mistyped_kill);
         let h = Hook::from_argv(&argv(&["/bin/kill", "-s", "QUIT", "1"]));
-        assert_eq!(h.first_signal().unwrap().0, &Signal::Quit);
+        assert_eq!(h.first_signal().unwrap().0, &SignalSent::Quit);
         let h = Hook::from_argv(&argv(&["/bin/sleep", "5"]));
         assert_eq!(h.delay_before_signal(), 5.0);
         assert!(h.first_signal().is_none());

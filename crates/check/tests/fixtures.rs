@@ -13,7 +13,7 @@ use lameduck_check::settings::Settings;
 
 const FIXTURES: &str = "tests/fixtures";
 
-fn check(dir: &str, format: Format) -> lameduck_check::Outcome {
+fn check(dir: &str, format: Format) -> lameduck_check::CheckResult {
     let project = Project::load(&[dir.to_string()], Settings::default()).expect("fixture exists");
     lameduck_check::run(&project, format, Severity::Warning, false)
 }

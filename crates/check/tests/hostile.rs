@@ -14,7 +14,7 @@ use lameduck_check::settings::Settings;
 const POD: &str = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n  - name: nginx\n    image: nginx:1.25\n";
 
 /// Loads and checks `paths` on another thread, failing (instead of hanging) after two minutes.
-fn check(paths: &[&Path], format: Format) -> (Project, lameduck_check::Outcome) {
+fn check(paths: &[&Path], format: Format) -> (Project, lameduck_check::CheckResult) {
     let paths: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
     let (send, receive) = mpsc::channel();
     std::thread::spawn(move || {

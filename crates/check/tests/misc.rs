@@ -6,7 +6,7 @@ use lameduck_check::settings::{RuleSetting, Settings};
 
 const MISC: &str = "tests/fixtures/misc";
 
-fn run(paths: &[&str], config: Settings, format: Format) -> lameduck_check::Outcome {
+fn run(paths: &[&str], config: Settings, format: Format) -> lameduck_check::CheckResult {
     let paths: Vec<String> = paths.iter().map(|p| format!("{MISC}/{p}")).collect();
     let project = Project::load(&paths, config).unwrap();
     lameduck_check::run(&project, format, Severity::Warning, false)

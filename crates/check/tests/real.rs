@@ -9,7 +9,7 @@ use lameduck_check::settings::Settings;
 
 const REAL: &str = "tests/fixtures/misc/real";
 
-fn check(dir: &str, format: Format) -> lameduck_check::Outcome {
+fn check(dir: &str, format: Format) -> lameduck_check::CheckResult {
     let project = Project::load(&[format!("{REAL}/{dir}")], Settings::default()).unwrap();
     lameduck_check::run(&project, format, Severity::Warning, false)
 }

@@ -31,12 +31,11 @@ pub struct Response {
 /// Why reading failed.
 #[derive(Debug)]
 pub enum ReadError {
-    /// The peer closed before a complete message (`got_bytes`: part of one arrived).
-    Closed {
-        got_bytes: bool,
-    },
+    /// The peer closed before a complete message.
+    Closed,
     Io(io::Error),
-    Malformed(String),
+    /// Not HTTP/1.1 as the lab's servers speak it, or past the lab's size limits.
+    Malformed,
 }
 
 impl From<io::Error> for ReadError {
@@ -46,7 +45,7 @@ impl From<io::Error> for ReadError {
 }
 
 /// A stream with a read buffer that survives between messages (keep-alive).
-pub struct Conn<S> {
+pub struct HttpConn<S> {
     pub stream: S,
     buf: Vec<u8>,
 }
@@ -63,7 +62,7 @@ fn has_token(headers: &[(String, Vec<u8>)], name: &str, token: &str) -> bool {
         .unwrap_or(false)
 }
 
-impl<S: AsyncRead + Unpin> Conn<S> {
+impl<S: AsyncRead + Unpin> HttpConn<S> {
     pub fn new(stream: S) -> Self {
         Self { stream, buf: Vec::with_capacity(4096) }
     }
@@ -102,17 +101,13 @@ impl<S: AsyncRead + Unpin> Conn<S> {
                     return Ok(Some(Request { method, target, headers, body, keep_alive }));
                 }
                 Ok(httparse::Status::Partial) => {}
-                Err(e) => return Err(ReadError::Malformed(format!("bad request: {e}"))),
+                Err(_) => return Err(ReadError::Malformed),
             }
             if self.buf.len() > MAX_HEAD {
-                return Err(ReadError::Malformed("request head too large".into()));
+                return Err(ReadError::Malformed);
             }
             if self.fill().await? == 0 {
-                return if self.buf.is_empty() {
-                    Ok(None)
-                } else {
-                    Err(ReadError::Closed { got_bytes: true })
-                };
+                return if self.buf.is_empty() { Ok(None) } else { Err(ReadError::Closed) };
             }
         }
     }
@@ -151,24 +146,24 @@ impl<S: AsyncRead + Unpin> Conn<S> {
                     return Ok(Response { status, reason, headers, body, keep_alive });
                 }
                 Ok(httparse::Status::Partial) => {}
-                Err(e) => return Err(ReadError::Malformed(format!("bad response: {e}"))),
+                Err(_) => return Err(ReadError::Malformed),
             }
             if self.buf.len() > MAX_HEAD {
-                return Err(ReadError::Malformed("response head too large".into()));
+                return Err(ReadError::Malformed);
             }
             if self.fill().await? == 0 {
-                return Err(ReadError::Closed { got_bytes: !self.buf.is_empty() });
+                return Err(ReadError::Closed);
             }
         }
     }
 
     async fn read_exact_body(&mut self, length: usize) -> Result<Vec<u8>, ReadError> {
         if length > MAX_BODY {
-            return Err(ReadError::Malformed("body too large".into()));
+            return Err(ReadError::Malformed);
         }
         while self.buf.len() < length {
             if self.fill().await? == 0 {
-                return Err(ReadError::Closed { got_bytes: true });
+                return Err(ReadError::Closed);
             }
         }
         Ok(self.buf.drain(..length).collect())
@@ -182,10 +177,10 @@ impl<S: AsyncRead + Unpin> Conn<S> {
                 return Ok(line);
             }
             if self.buf.len() > MAX_HEAD {
-                return Err(ReadError::Malformed("chunk line too long".into()));
+                return Err(ReadError::Malformed);
             }
             if self.fill().await? == 0 {
-                return Err(ReadError::Closed { got_bytes: true });
+                return Err(ReadError::Closed);
             }
         }
     }
@@ -195,15 +190,14 @@ impl<S: AsyncRead + Unpin> Conn<S> {
         loop {
             let line = self.read_line().await?;
             let size_text = line.split(';').next().unwrap_or("").trim();
-            let size = usize::from_str_radix(size_text, 16)
-                .map_err(|_| ReadError::Malformed(format!("bad chunk size `{size_text}`")))?;
+            let size = usize::from_str_radix(size_text, 16).map_err(|_| ReadError::Malformed)?;
             if size == 0 {
                 // Trailers end with an empty line.
                 while !self.read_line().await?.is_empty() {}
                 return Ok(body);
             }
             if body.len() + size > MAX_BODY {
-                return Err(ReadError::Malformed("body too large".into()));
+                return Err(ReadError::Malformed);
             }
             body.extend(self.read_exact_body(size).await?);
             self.read_line().await?;
@@ -213,7 +207,7 @@ impl<S: AsyncRead + Unpin> Conn<S> {
     async fn read_to_close(&mut self) -> Result<Vec<u8>, ReadError> {
         while self.fill().await? > 0 {
             if self.buf.len() > MAX_BODY {
-                return Err(ReadError::Malformed("body too large".into()));
+                return Err(ReadError::Malformed);
             }
         }
         Ok(std::mem::take(&mut self.buf))
@@ -231,7 +225,7 @@ fn content_length(headers: &[(String, Vec<u8>)]) -> Result<Option<usize>, ReadEr
             .ok()
             .and_then(|s| s.trim().parse().ok())
             .map(Some)
-            .ok_or_else(|| ReadError::Malformed("bad Content-Length".into())),
+            .ok_or(ReadError::Malformed),
     }
 }
 

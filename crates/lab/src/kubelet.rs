@@ -26,7 +26,7 @@ use crate::events::EventLog;
 use crate::pod::{exec_spec, ContainerRt, LabEnv, PodRt};
 use crate::procwatch::{self, Watched};
 use crate::rng::Rng;
-use crate::scenario::{images, Container};
+use crate::scenario::{images, ContainerSpec};
 use crate::signals;
 use crate::sys::{self, reaper, spawn};
 use lameduck_core::schema::EventKind;
@@ -308,7 +308,7 @@ async fn run_hook(
 
 fn start_exec_hook(
     pid1: i32,
-    spec: &Container,
+    spec: &ContainerSpec,
     command: &[String],
     env: &LabEnv,
     pod: &str,

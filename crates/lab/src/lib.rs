@@ -4,24 +4,24 @@
 //! mount namespace per container), a kubelet that terminates them as Kubernetes does, an
 //! ingress (`alb` or `nginx` model) in front, and the `lameduck-load` engine driving traffic
 //! through it. See docs/lab.md.
-pub mod capacity;
+mod capacity;
 pub mod cli;
-pub mod color;
+mod color;
 pub mod events;
-pub mod http;
+mod http;
 pub mod ingress;
-pub mod kubelet;
-pub mod panics;
-pub mod pod;
-pub mod probe;
-pub mod procwatch;
-pub mod result;
-pub mod rng;
-pub mod runner;
-pub mod sandbox;
+mod kubelet;
+mod panics;
+mod pod;
+mod probe;
+mod procwatch;
+mod result;
+mod rng;
+mod runner;
+mod sandbox;
 pub mod scenario;
-pub mod seeds;
-pub mod signals;
-pub mod suggest;
+mod seeds;
+mod signals;
+mod suggest;
 pub mod sys;
 pub mod table;

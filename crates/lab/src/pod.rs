@@ -9,7 +9,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use tokio::sync::watch;
 
 use crate::events::EventLog;
-use crate::scenario::{images, Container, Scenario};
+use crate::scenario::{images, ContainerSpec, Scenario};
 use crate::sys::netns::NetNs;
 use crate::sys::reaper::{self, Exit};
 use crate::sys::spawn::{self, ExecSpec, MountOp};
@@ -33,7 +33,7 @@ pub struct LabEnv {
 /// A running container.
 #[derive(Debug)]
 pub struct ContainerRt {
-    pub spec: Container,
+    pub spec: ContainerSpec,
     pub pid: i32,
     pub stop_signal: i32,
     /// `Some` once its PID 1 exited.
@@ -110,18 +110,9 @@ pub struct PodRt {
     pub containers: Vec<ContainerRt>,
     /// The port the ingress sends traffic to.
     pub port: u16,
-    pub started: Instant,
 }
 
 impl PodRt {
-    pub fn main_containers(&self) -> impl Iterator<Item = &ContainerRt> {
-        self.containers.iter().filter(|c| !c.spec.is_sidecar())
-    }
-
-    pub fn sidecars(&self) -> impl Iterator<Item = &ContainerRt> {
-        self.containers.iter().filter(|c| c.spec.is_sidecar())
-    }
-
     /// SIGKILLs every container (ends their PID namespaces) and waits for them.
     pub async fn kill_all(&self, log: &EventLog) {
         for c in &self.containers {
@@ -171,7 +162,7 @@ pub fn start_pod(
             .with_context(|| format!("pod {name}: start container `{}`", spec.name))?;
         containers.push(rt);
     }
-    Ok(PodRt { name: name.into(), netns, containers, port, started: Instant::now() })
+    Ok(PodRt { name: name.into(), netns, containers, port })
 }
 
 fn stage_volumes(scenario: &Scenario, stage: &Path) -> Result<()> {
@@ -247,7 +238,7 @@ fn device_plan() -> Result<Vec<MountOp>> {
 /// writable directories and the image's scratch dirs, then volumes.
 fn mount_plan(
     scenario: &Scenario,
-    spec: &Container,
+    spec: &ContainerSpec,
     image: &images::Image,
     stage: &Path,
 ) -> Result<Vec<MountOp>> {
@@ -303,7 +294,7 @@ fn mount_plan(
 #[allow(clippy::too_many_arguments)]
 fn start_container(
     scenario: &Scenario,
-    spec: &Container,
+    spec: &ContainerSpec,
     netns: &NetNs,
     stage: &Path,
     pod_dir: &Path,

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpSocket, TcpStream};
 
-use crate::http::Conn;
+use crate::http::HttpConn;
 use crate::pod::PodRt;
 use crate::scenario::Probe;
 use crate::sys::netns::NetNs;
@@ -42,7 +42,7 @@ pub async fn probe_once(pod: &PodRt, home: &NetNs, port: u16, probe: Option<&Pro
     if stream.write_all(request.as_bytes()).await.is_err() {
         return false;
     }
-    let mut conn = Conn::new(stream);
+    let mut conn = HttpConn::new(stream);
     matches!(tokio::time::timeout(timeout, conn.read_response("GET")).await, Ok(Ok(r)) if (200..400).contains(&r.status))
 }
 

@@ -8,7 +8,7 @@ use lameduck_load::{Plan, Report, RunHooks, Schedule, StopHandle};
 use tokio::task::JoinHandle;
 
 use crate::events::{format_line, EventLog};
-use crate::ingress::{Endpoint, Ingress};
+use crate::ingress::{Backend, Ingress};
 use crate::kubelet::{self, PodPhases};
 use crate::pod::{start_pod, LabEnv, PodRt};
 use crate::probe::{probe_once, readiness, wait_ready};
@@ -70,7 +70,7 @@ impl Cluster {
                     EventKind::Ready,
                     format!("readiness passed after {:.2}s", took.as_secs_f64()),
                 );
-                me.ingress.add_endpoint(Endpoint {
+                me.ingress.add_endpoint(Backend {
                     pod: pod.name.clone(),
                     netns: pod.netns.clone(),
                     port: pod.port,
@@ -146,7 +146,7 @@ impl Cluster {
                             EventKind::Ready,
                             "readiness probe passes again",
                         );
-                        me.ingress.add_endpoint(Endpoint {
+                        me.ingress.add_endpoint(Backend {
                             pod: pod.name.clone(),
                             netns: pod.netns.clone(),
                             port: pod.port,

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use lameduck_lab::events::EventLog;
-use lameduck_lab::ingress::{Cause, Endpoint, Ingress};
+use lameduck_lab::ingress::{Backend, Cause, Ingress};
 use lameduck_lab::scenario::{Dur, IngressModel, IngressSpec};
 use lameduck_lab::sys::netns::NetNs;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -100,7 +100,7 @@ async fn ingress(model: IngressModel, ports: &[u16]) -> (Arc<Ingress>, SocketAdd
     let ns = NetNs::current().unwrap();
     let ingress = Ingress::new(spec, ns.clone(), Arc::new(EventLog::new(Instant::now())));
     for (i, port) in ports.iter().enumerate() {
-        ingress.add_endpoint(Endpoint {
+        ingress.add_endpoint(Backend {
             pod: format!("pod-{}", i + 1),
             netns: ns.clone(),
             port: *port,

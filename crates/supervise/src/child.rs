@@ -8,7 +8,7 @@ use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 
 use crate::config::ProcessSpec;
-use crate::known::Program;
+use crate::program::Program;
 use crate::{phpfpm, signals};
 
 /// A process lameduck started.

@@ -11,9 +11,9 @@ use toml::Spanned;
 
 use crate::config_values::{CommandValue, DurationValue};
 use crate::drain::DrainSpec;
-use crate::known::Program;
 use crate::log::LogFormat;
-use crate::{signals, words};
+use crate::program::Program;
+use crate::{command_words, signals};
 
 /// A configuration problem, reported before anything starts (exit code 2).
 #[derive(Debug, thiserror::Error)]
@@ -157,7 +157,7 @@ impl Settings {
             // Processes given on the command line replace the file's list.
             processes.clear();
             for (name, line) in &overrides.processes {
-                let argv = words::split(line)
+                let argv = command_words::split(line)
                     .map_err(|e| ConfigError::Invalid(format!("--process {line:?}: {e}")))?;
                 processes.push(ProcessSpec::new(name.clone(), argv));
             }
@@ -335,7 +335,7 @@ fn process_from_file(process: &FileProcess, text: &str) -> Result<ProcessSpec, S
         }
         CommandValue::Words(words) => words.clone(),
         CommandValue::Line(line) => {
-            words::split(line).map_err(|e| format!("process {:?}: {e}", process.name))?
+            command_words::split(line).map_err(|e| format!("process {:?}: {e}", process.name))?
         }
     };
     let mut spec = ProcessSpec::new(Some(process.name.clone()), argv);

@@ -8,6 +8,7 @@
 //! keep nginx and php-fpm in separate containers.
 mod child;
 pub mod cli;
+mod command_words;
 pub mod config;
 mod config_values;
 pub mod cut_short;
@@ -16,13 +17,13 @@ pub mod duration;
 pub mod exit_code;
 pub mod health;
 mod health_clients;
-pub mod known;
 pub mod log;
 mod memory;
 pub mod netstat;
 pub mod phpfpm;
 pub mod prestop;
 pub mod procfs;
+pub mod program;
 mod shutdown;
 mod signals;
 mod sock_diag;
@@ -33,4 +34,3 @@ pub mod target;
 mod tcp_socket;
 pub mod traffic_gaps;
 mod warnings;
-mod words;

@@ -15,9 +15,9 @@ use nix::unistd::Pid;
 use crate::drain::{Drain, DrainSpec};
 use crate::duration::seconds;
 use crate::exit_code;
-use crate::known::Program;
 use crate::log::{LogFormat, Logger};
 use crate::phpfpm::{self, Listen};
+use crate::program::Program;
 use crate::target::{self, Target};
 use crate::{netstat, procfs, signals};
 
@@ -113,7 +113,7 @@ fn fastcgi_of(pid: i32) -> Vec<Listen> {
         let path = rest.trim_end().trim_end_matches(')');
         return phpfpm::read_file(path.as_ref()).map(|c| c.listens).unwrap_or_default();
     }
-    if crate::known::Program::of(&argv) == crate::known::Program::PhpFpm {
+    if crate::program::Program::of(&argv) == crate::program::Program::PhpFpm {
         return phpfpm::read(&argv).map(|c| c.listens).unwrap_or_default();
     }
     Vec::new()

@@ -6,8 +6,8 @@
 //! process tree (nginx opens all of its listeners in the master before it forks workers). The
 //! wait is bounded by the process's start timeout, after which lameduck warns and goes on.
 use crate::child::Child;
-use crate::known::Program;
 use crate::phpfpm::Listen;
+use crate::program::Program;
 use crate::{netstat, procfs};
 
 /// What "up" means for one process.

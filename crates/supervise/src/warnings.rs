@@ -3,9 +3,9 @@
 use crate::config::Settings;
 use crate::drain::{DrainSpec, STOP_RESERVE};
 use crate::duration::seconds;
-use crate::known::Program;
 use crate::log::Logger;
 use crate::phpfpm;
+use crate::program::Program;
 
 /// Every warning for `settings`, as sentences that say what to do.
 pub fn startup_warnings(settings: &Settings) -> Vec<String> {

@@ -67,7 +67,7 @@ pub struct StopSignal {
 
 impl StopSignal {
     pub fn is_fast(&self) -> bool {
-        matches!(shell::Signal::parse(&self.signal), shell::Signal::Fast(_))
+        matches!(shell::SignalSent::parse(&self.signal), shell::SignalSent::Fast(_))
     }
 }
 
@@ -247,11 +247,10 @@ impl<'a> PodView<'a> {
             Delay::Seconds(s) => s <= 0.0,
             Delay::Unknown => false,
         };
-        let signals_now = c
-            .hook
-            .as_ref()
-            .and_then(|h| h.first_signal())
-            .is_some_and(|(s, _, _)| matches!(s, shell::Signal::Quit | shell::Signal::Fast(_)));
+        let signals_now =
+            c.hook.as_ref().and_then(|h| h.first_signal()).is_some_and(|(s, _, _)| {
+                matches!(s, shell::SignalSent::Quit | shell::SignalSent::Fast(_))
+            });
         zero && !signals_now
     }
 }

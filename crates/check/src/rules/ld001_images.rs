@@ -6,7 +6,7 @@ use super::{Ctx, Sink};
 use crate::image::ImageRef;
 use crate::parse::dockerfile::Stage;
 use crate::pods::{self, ImageFacts, Links, Pid1, Role};
-use crate::shell::Signal;
+use crate::shell::SignalSent;
 use crate::source::{FileId, Span};
 
 /// Bases that are a distribution and nothing more: they set no STOPSIGNAL.
@@ -90,7 +90,7 @@ pub(super) fn unused_images<'p>(
 
 pub(super) fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
     let fast = |role: Role, signal: &str| {
-        role.stops_on_quit() && matches!(Signal::parse(signal), Signal::Fast(_))
+        role.stops_on_quit() && matches!(SignalSent::parse(signal), SignalSent::Fast(_))
     };
     for image in unused_images(ctx, fast) {
         let chain_installs_nginx =

@@ -1,7 +1,7 @@
 //! LD001: nginx or php-fpm will be stopped with SIGTERM.
 use super::{Ctx, Sink};
 use crate::pods::Pid1;
-use crate::shell::Signal;
+use crate::shell::SignalSent;
 
 declare_rule! {
     /// nginx or php-fpm will be stopped with SIGTERM, which both treat as a fast shutdown.
@@ -74,7 +74,7 @@ fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
                 if hook.lameduck().is_some() {
                     continue;
                 }
-                if let Some((Signal::Quit, command, after)) = hook.first_signal() {
+                if let Some((SignalSent::Quit, command, after)) = hook.first_signal() {
                     if after > 0.0 {
                         continue;
                     }

@@ -1,6 +1,6 @@
 //! LD004: a preStop hook stops the server with no delay before it.
 use super::{Ctx, Sink};
-use crate::shell::Signal;
+use crate::shell::SignalSent;
 
 declare_rule! {
     /// A preStop hook runs `nginx -s quit` or `kill -QUIT 1` with no delay before it.
@@ -39,13 +39,13 @@ fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
         for c in pod.containers.iter().filter(|c| !c.container.plain_init) {
             let (Some(hook), Some(pre_stop)) = (&c.hook, &c.container.pre_stop) else { continue };
             let Some((signal, command, _)) = hook.first_signal() else { continue };
-            if hook.delay_before_signal() > 0.0 || matches!(signal, Signal::Other(_)) {
+            if hook.delay_before_signal() > 0.0 || matches!(signal, SignalSent::Other(_)) {
                 continue;
             }
             let kind = match signal {
-                Signal::Quit => "stops the server gracefully".to_string(),
-                Signal::Fast(s) => format!("stops the server with {s}, a fast shutdown,"),
-                Signal::Other(_) => continue,
+                SignalSent::Quit => "stops the server gracefully".to_string(),
+                SignalSent::Fast(s) => format!("stops the server with {s}, a fast shutdown,"),
+                SignalSent::Other(_) => continue,
             };
             sink.report_in(
                 pod,

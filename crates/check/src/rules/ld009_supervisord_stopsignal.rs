@@ -1,6 +1,6 @@
 //! LD009: supervisord stops nginx or php-fpm with a signal other than QUIT.
 use super::{Ctx, Sink};
-use crate::shell::Signal;
+use crate::shell::SignalSent;
 
 declare_rule! {
     /// supervisord stops nginx or php-fpm with a signal other than QUIT.
@@ -34,7 +34,11 @@ fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
                 Some((s, span)) => (s.clone(), *span),
                 None => ("TERM (the default)".to_string(), program.header),
             };
-            if program.stop_signal.as_ref().is_some_and(|(s, _)| Signal::parse(s) == Signal::Quit) {
+            if program
+                .stop_signal
+                .as_ref()
+                .is_some_and(|(s, _)| SignalSent::parse(s) == SignalSent::Quit)
+            {
                 continue;
             }
             sink.report(

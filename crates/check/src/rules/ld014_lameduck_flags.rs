@@ -2,7 +2,7 @@
 use super::{Ctx, Sink};
 use crate::duration::show;
 use crate::pods::{ContainerView, Listener, Pid1, PodView, Role};
-use crate::shell::{LameduckCall, Signal};
+use crate::shell::{LameduckCall, SignalSent};
 
 declare_rule! {
     /// `lameduck run` or `lameduck prestop` flags do not match the pod they run in.
@@ -84,7 +84,7 @@ fn problems(call: &LameduckCall, grace: f64, role: Option<Role>) -> Vec<String> 
         match role.filter(|r| !r.stops_on_quit()) {
             // Apache's and Caddy's graceful stops are other signals: LD021 checks Apache's.
             Some(_) => {}
-            None if Signal::parse(signal) != Signal::Quit => out.push(format!(
+            None if SignalSent::parse(signal) != SignalSent::Quit => out.push(format!(
                 "--stop-signal {signal} is a fast shutdown for nginx and php-fpm; use --stop-signal QUIT (or leave it out)"
             )),
             None => {}
@@ -92,7 +92,7 @@ fn problems(call: &LameduckCall, grace: f64, role: Option<Role>) -> Vec<String> 
     }
     for spec in &call.stop_signals {
         let (name, signal) = spec.split_once('=').unwrap_or(("", spec));
-        if !matches!(Signal::parse(signal), Signal::Fast(_)) {
+        if !matches!(SignalSent::parse(signal), SignalSent::Fast(_)) {
             continue;
         }
         let server =

@@ -189,5 +189,24 @@ pub fn markdown() -> String {
             rule.doc()
         ));
     }
+    out.push_str(&images_markdown());
+    out
+}
+
+/// The image knowledge table behind LD001, LD002 and LD021, each row with the Dockerfile it was
+/// read from, so a reader can check it.
+fn images_markdown() -> String {
+    let mut out = String::from(
+        "\n## The images lameduck knows\n\nThe stop signal of an image no scanned Dockerfile \
+         builds comes from this table.\n\n| Images | STOPSIGNAL | Source |\n|---|---|---|\n",
+    );
+    for image in crate::image::KNOWN {
+        out.push_str(&format!(
+            "| {} | {} | {} |\n",
+            image.about.replace('|', "\\|"),
+            image.signal,
+            image.source
+        ));
+    }
     out
 }

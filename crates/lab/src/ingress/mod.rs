@@ -22,7 +22,7 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 
 use crate::events::EventLog;
-use crate::http::{is_hop_by_hop, Conn, Request};
+use crate::http::{is_hop_by_hop, HttpConn, Request};
 use crate::scenario::{IngressModel, IngressSpec};
 use crate::sys::netns::NetNs;
 use lameduck_core::schema::EventKind;
@@ -31,7 +31,7 @@ pub use upstream::Cause;
 
 /// A pod the ingress may send traffic to.
 #[derive(Debug, Clone)]
-pub struct Endpoint {
+pub struct Backend {
     pub pod: String,
     pub netns: NetNs,
     pub port: u16,
@@ -40,7 +40,7 @@ pub struct Endpoint {
 pub use lameduck_core::schema::UpstreamFailure;
 
 pub(crate) struct Idle {
-    conn: Conn<TcpStream>,
+    conn: HttpConn<TcpStream>,
     since: Instant,
 }
 
@@ -49,7 +49,7 @@ pub struct Ingress {
     spec: IngressSpec,
     home: NetNs,
     log: Arc<EventLog>,
-    endpoints: Mutex<Vec<Endpoint>>,
+    endpoints: Mutex<Vec<Backend>>,
     pools: Mutex<HashMap<String, Vec<Idle>>>,
     next: AtomicUsize,
     failures: Mutex<Vec<UpstreamFailure>>,
@@ -68,7 +68,7 @@ impl Ingress {
         })
     }
 
-    pub fn add_endpoint(&self, ep: Endpoint) {
+    pub fn add_endpoint(&self, ep: Backend) {
         if self.endpoints.lock().unwrap_or_else(|e| e.into_inner()).iter().any(|e| e.pod == ep.pod)
         {
             return;
@@ -106,9 +106,9 @@ impl Ingress {
     }
 
     /// Picks the next endpoint round-robin, skipping those in `tried`.
-    fn pick(&self, tried: &[String]) -> Option<Endpoint> {
+    fn pick(&self, tried: &[String]) -> Option<Backend> {
         let eps = self.endpoints.lock().unwrap_or_else(|e| e.into_inner());
-        let candidates: Vec<&Endpoint> = eps.iter().filter(|e| !tried.contains(&e.pod)).collect();
+        let candidates: Vec<&Backend> = eps.iter().filter(|e| !tried.contains(&e.pod)).collect();
         if candidates.is_empty() {
             return None;
         }
@@ -170,7 +170,7 @@ impl Ingress {
 
     async fn client_connection(self: Arc<Self>, stream: TcpStream) {
         let _ = stream.set_nodelay(true);
-        let mut conn = Conn::new(stream);
+        let mut conn = HttpConn::new(stream);
         while let Ok(Some(request)) = conn.read_request().await {
             let keep = request.keep_alive;
             let reply = self.handle(&request).await;

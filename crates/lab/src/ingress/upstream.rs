@@ -5,8 +5,8 @@ use std::time::Instant;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
-use super::{Endpoint, Idle, Ingress, Reply};
-use crate::http::{is_hop_by_hop, Conn, ReadError, Request};
+use super::{Backend, Idle, Ingress, Reply};
+use crate::http::{is_hop_by_hop, HttpConn, ReadError, Request};
 use crate::scenario::IngressModel;
 use lameduck_core::schema::EventKind;
 
@@ -42,7 +42,7 @@ pub fn encode_request(request: &Request, keepalive: bool) -> Vec<u8> {
 impl Ingress {
     /// Takes an idle connection to `pod`, newest first, dropping expired ones. The `alb` model
     /// reuses it blindly; the `nginx` model drops connections the target already closed.
-    fn take_idle(&self, pod: &str) -> Option<Conn<TcpStream>> {
+    fn take_idle(&self, pod: &str) -> Option<HttpConn<TcpStream>> {
         let mut pools = self.pools.lock().unwrap_or_else(|e| e.into_inner());
         let pool = pools.get_mut(pod)?;
         while let Some(idle) = pool.pop() {
@@ -57,7 +57,7 @@ impl Ingress {
         None
     }
 
-    fn put_idle(&self, pod: &str, conn: Conn<TcpStream>) {
+    fn put_idle(&self, pod: &str, conn: HttpConn<TcpStream>) {
         let eps = self.endpoints.lock().unwrap_or_else(|e| e.into_inner());
         if !eps.iter().any(|e| e.pod == pod) {
             return;
@@ -69,7 +69,7 @@ impl Ingress {
     /// One attempt: `Err((cause, sent))` on failure.
     pub(super) async fn attempt(
         &self,
-        ep: &Endpoint,
+        ep: &Backend,
         raw: &[u8],
         method: &str,
     ) -> Result<Reply, (Cause, bool)> {
@@ -81,16 +81,16 @@ impl Ingress {
                         .await
                         .map_err(|e| (io_cause(&e), false))?;
                 let _ = stream.set_nodelay(true);
-                Conn::new(stream)
+                HttpConn::new(stream)
             }
         };
         conn.stream.write_all(raw).await.map_err(|e| (io_cause(&e), false))?;
         let response = match tokio::time::timeout(self.timeout(), conn.read_response(method)).await
         {
             Err(_) => return Err((Cause::Timeout, true)),
-            Ok(Err(ReadError::Closed { .. })) => return Err((Cause::Closed, true)),
+            Ok(Err(ReadError::Closed)) => return Err((Cause::Closed, true)),
             Ok(Err(ReadError::Io(e))) => return Err((io_cause(&e), true)),
-            Ok(Err(ReadError::Malformed(_))) => return Err((Cause::Malformed, true)),
+            Ok(Err(ReadError::Malformed)) => return Err((Cause::Malformed, true)),
             Ok(Ok(r)) => r,
         };
         if response.status >= 500 {
@@ -118,7 +118,7 @@ impl Ingress {
 }
 
 /// True when the peer has closed (or sent unexpected bytes on) an idle connection.
-fn closed_by_peer(conn: &Conn<TcpStream>) -> bool {
+fn closed_by_peer(conn: &HttpConn<TcpStream>) -> bool {
     let mut byte = [0u8; 1];
     match conn.stream.try_read(&mut byte) {
         Ok(_) => true,

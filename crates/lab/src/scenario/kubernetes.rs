@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::parse::Invalid;
-use super::Container;
+use super::ContainerSpec;
 
 /// Alpha in 1.33, off by default: `lifecycle.stopSignal`.
 pub const CONTAINER_STOP_SIGNALS: &str = "ContainerStopSignals";
@@ -41,7 +41,7 @@ impl KubernetesSpec {
 
     /// `lifecycle.stopSignal` as the kubelet receives it, and the event to log when the API
     /// server dropped it.
-    pub fn stop_signal<'a>(&self, c: &'a Container) -> (Option<&'a str>, Option<String>) {
+    pub fn stop_signal<'a>(&self, c: &'a ContainerSpec) -> (Option<&'a str>, Option<String>) {
         let field = c.lifecycle.as_ref().and_then(|l| l.stop_signal.as_deref());
         match field {
             Some(_) if !self.gate(CONTAINER_STOP_SIGNALS) => (

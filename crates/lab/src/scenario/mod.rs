@@ -105,7 +105,7 @@ pub enum IngressModel {
 )]
 pub struct IngressSpec {
     pub model: IngressModel,
-    /// Endpoint propagation delay: from deletion until the ingress stops picking the pod.
+    /// Backend propagation delay: from deletion until the ingress stops picking the pod.
     pub delay: Dur,
     /// Up to this much extra delay, seeded, per endpoint change.
     pub jitter: Dur,
@@ -249,9 +249,9 @@ pub struct CommandImage {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(expecting = "a pod spec with containers", deny_unknown_fields, rename_all = "camelCase")]
 pub struct PodSpec {
-    pub containers: Vec<Container>,
+    pub containers: Vec<ContainerSpec>,
     #[serde(default)]
-    pub init_containers: Vec<Container>,
+    pub init_containers: Vec<ContainerSpec>,
     #[serde(default)]
     pub termination_grace_period_seconds: Option<u64>,
     #[serde(default)]
@@ -264,7 +264,7 @@ pub struct PodSpec {
     deny_unknown_fields,
     rename_all = "camelCase"
 )]
-pub struct Container {
+pub struct ContainerSpec {
     pub name: String,
     pub image: String,
     #[serde(default)]
@@ -462,7 +462,7 @@ impl Scenario {
     }
 }
 
-impl Container {
+impl ContainerSpec {
     pub fn is_sidecar(&self) -> bool {
         self.restart_policy.as_deref() == Some("Always")
     }
