@@ -22,6 +22,7 @@ test: deps
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 	scripts/check-generated
+	scripts/check-module-cycles
 	scripts/check-examples
 	# `cargo publish --dry-run` of every crate, each built from its own tarball (about 7 minutes
 	# of CPU): `cargo install --locked lameduck` must work.

@@ -1,6 +1,6 @@
 //! Durations as every lameduck flag, config key and scenario writes them.
 //!
-//! The grammar, documented once (docs/durations.md quotes it):
+//! The grammar, documented once (the README's "Conventions" quotes it):
 //! - a bare number is seconds: `30`, `0.5` (as in `terminationGracePeriodSeconds`);
 //! - otherwise one or more `<number><unit>` pairs, added up: `1m30s`, `1h2m3s`, `1.5s`;
 //! - units: `us` (or `µs`), `ms`, `s`, `m` (or `min`), `h`, `d`.
