@@ -379,6 +379,7 @@ pub enum Parsed {
 }
 
 /// Parses config `text` of `kind` that lives at `origin` in `source`.
+// Long because one arm per kind of server config, each a few lines that call that kind's parser.
 pub fn parse(
     kind: ConfigKind,
     text: &str,

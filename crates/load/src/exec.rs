@@ -33,6 +33,8 @@ fn stderr_copy() -> Stdio {
 /// `exec_failed` when it cannot start, `exec_killed` when the run ends first). Resolves early,
 /// killing the command, when `cancelled` turns true. With `output`, the command's stdout and
 /// stderr are sent there line by line; without, they go to this process's stderr.
+// Long because one command's life in order: wait for its offset, spawn, stream its output, wait or
+// cancel; the steps share the child.
 pub(crate) async fn run_exec_at(
     start: Instant,
     exec: &ExecAt,

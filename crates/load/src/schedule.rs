@@ -61,6 +61,8 @@ pub const MAX_REQUESTS: u64 = 1_000_000_000_000;
 
 impl Schedule {
     /// Parses Tank's schedule grammar, e.g. `line(1,100,30s) const(100,5m)`.
+    // Long because one arm per schedule function of Tank's grammar (const, line, step), each with
+    // its own arguments.
     pub fn parse(text: &str) -> Result<Schedule, ScheduleError> {
         let mut segments = Vec::new();
         let mut totals = Totals::default();

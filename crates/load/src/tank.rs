@@ -102,6 +102,7 @@ fn check_flow_openers(text: &str) -> Result<(), String> {
 }
 
 /// Interprets load.yaml text; errors name the key at fault.
+// Long because one arm per key of Tank's load.yaml that lameduck reads.
 pub fn parse(text: &str) -> Result<TankConfig, String> {
     check_flow_openers(text)?;
     let root: Value = serde_yaml::from_str(text).map_err(|e| match e.location() {

@@ -123,6 +123,8 @@ struct FileProcess {
 
 impl Settings {
     /// Builds the settings from an optional config file and the overrides.
+    // Long because one settings key after another, each resolved flag > environment > file >
+    // default.
     pub fn resolve(overrides: &Overrides) -> Result<Settings, ConfigError> {
         let default_file = Path::new(DEFAULT_CONFIG_FILE);
         let file_path = match &overrides.config {

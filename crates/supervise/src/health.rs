@@ -149,6 +149,8 @@ pub fn respond(path: &str, status: &Status) -> (u16, String) {
     }
 }
 
+// Long because one block per Prometheus metric, HELP and TYPE lines included, in the order /metrics
+// lists them.
 fn metrics(status: &Status) -> String {
     let mut out = String::new();
     out.push_str("# HELP lameduck_shutdown_phase 1 for the current shutdown phase.\n");

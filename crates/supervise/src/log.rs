@@ -65,6 +65,7 @@ impl Logger {
     }
 
     /// Logs one phase event with its fields.
+    // Long because the text and JSON forms of one log line, side by side so that they stay in step.
     pub fn phase(&self, phase: &str, status: &str, fields: &[(&str, String)]) {
         let elapsed = self.started.elapsed().as_secs_f64();
         let mut line = String::with_capacity(160);

@@ -74,6 +74,8 @@ pub fn read_file(path: &Path) -> Result<FpmConfig, String> {
     Ok(config)
 }
 
+// Long because one pass over php-fpm's ini lines with one arm per directive it reads; includes
+// recurse through it.
 fn parse_into(path: &Path, config: &mut FpmConfig, depth: usize) -> Result<(), String> {
     if depth > 8 {
         return Err(format!("{}: includes nest too deeply", path.display()));

@@ -117,6 +117,7 @@ impl Shutdown {
 
     /// Stops processes one at a time: wait for php-fpm's FastCGI connections to finish, send the
     /// stop signal, wait for the exit (or the process's own timeout, then SIGKILL).
+    // Long because the stop of one process as a state machine, its states in the order they happen.
     fn advance_stopping(&mut self, now: Instant, parts: &mut Parts) {
         let Parts { children, log, status, .. } = parts;
         let shutdown = self;

@@ -137,6 +137,8 @@ fn label(
 }
 
 /// Renders every finding and parse failure, then a summary line.
+// Long because it lays out one diagnostic top-down (header, code frame, related locations, help),
+// as it appears on screen.
 pub fn render(
     project: &Project,
     findings: &[Finding],

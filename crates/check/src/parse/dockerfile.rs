@@ -132,6 +132,8 @@ pub struct DockerfileError {
 
 /// Parses a Dockerfile. Unknown instructions are skipped; an instruction before the first FROM
 /// (other than ARG) is an error, as it is for Docker.
+// Long because one pass over the instructions with one arm per instruction; the arms share the
+// parser's state (stage, shell form, line continuations).
 pub fn parse(text: &str) -> Result<Dockerfile, DockerfileError> {
     let mut out = Dockerfile::default();
     // ARGs before the first FROM: their defaults are what `FROM ${BASE}-base` builds by default.

@@ -97,6 +97,8 @@ enum Token {
     Close(usize),
 }
 
+// Long because a state machine over nginx's lexical rules (quotes, escapes, variables, comments) in
+// one loop.
 fn tokenize(text: &str) -> Result<Vec<Token>, NginxError> {
     let bytes = text.as_bytes();
     let mut tokens = Vec::new();

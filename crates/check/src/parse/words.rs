@@ -14,6 +14,7 @@ pub struct WordsError {
 
 /// Splits `text` into lines of words. With `continuation`, a line ending in `\` goes on to the
 /// next (Apache's rule); empty and comment-only lines are left out.
+// Long because a state machine over quoting and line continuations in one loop.
 pub fn lines(text: &str, continuation: bool) -> Result<Vec<Vec<Word>>, WordsError> {
     let bytes = text.as_bytes();
     let mut out = Vec::new();

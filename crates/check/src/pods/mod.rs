@@ -301,6 +301,8 @@ pub fn pods<'a>(project: &'a Project) -> Vec<PodView<'a>> {
         .collect()
 }
 
+// Long because it gathers one container's facts (role, images, configs, hooks, PID 1, delays) in
+// the order each depends on the last; every step is a few lines and reads top-down.
 fn container_view<'a>(
     project: &'a Project,
     links: &Links,

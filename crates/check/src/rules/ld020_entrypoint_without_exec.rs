@@ -50,6 +50,8 @@ pub(super) fn server_line(line: &str) -> Option<(&str, bool)> {
     server_line_in(line, false)
 }
 
+// Long because a small reader of shell scripts' control flow (functions, case arms, background
+// jobs) in one loop.
 fn server_line_in(line: &str, background: bool) -> Option<(&str, bool)> {
     let line = line.trim();
     let backgrounded = line.ends_with('&') && !line.ends_with("&&");

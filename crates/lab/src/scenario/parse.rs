@@ -183,6 +183,8 @@ fn line_of(text: &str, needle: &str) -> Option<usize> {
 /// A problem found in a loaded scenario: message, text to find its line by, and what to do.
 pub(crate) type Invalid = (String, Option<String>, String);
 
+// Long because one check per scenario field, in the order the fields appear in a scenario file, so
+// an error reads in file order.
 fn validate(s: &Scenario) -> Result<(), Invalid> {
     super::names::check(s)?;
     super::limits::check(s)?;

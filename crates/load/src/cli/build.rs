@@ -17,6 +17,7 @@ pub(super) struct Built {
     pub warnings: Vec<String>,
 }
 
+// Long because one step per group of flags, in the order the plan needs them.
 pub(super) fn plan(args: &Args) -> Result<Built, Diagnostic> {
     let tank = match &args.tank {
         Some(path) => Some(crate::tank::load(path).map_err(|e| miette::miette!("{e}"))?),

@@ -44,6 +44,8 @@ impl Sinks {
 
     /// Hooks that print a line per second (unless `quiet`) and every line `--exec-at`
     /// commands print, and feed the files; the timeline opens with `header`.
+    // Long because one block per output file (--raw, --timeline, live view), each wiring its file
+    // to its hook.
     pub fn hooks(
         &mut self,
         quiet: bool,

@@ -199,6 +199,8 @@ pub fn execute(args: Args) -> ExitCode {
 }
 
 /// Runs `lameduck load`, writing `--report` with `write_html`.
+// Long because the load command as a straight line of steps: read, plan, prepare, run, print,
+// write, judge.
 pub fn execute_with(args: Args, write_html: Option<WriteHtml<'_>>) -> ExitCode {
     if args.report.is_some() && write_html.is_none() {
         eprintln!(

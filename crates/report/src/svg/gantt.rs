@@ -164,6 +164,7 @@ impl FailureMark {
 /// ingress's `upstream-failure`, the pod's own `pod-5xx`) are marked on the row of the pod
 /// they name, and its `started` and `prestop-end` entries say what each signal and hook exit
 /// meant.
+// Long because it draws one SVG top-down: axis, rows, phases, markers, legend.
 pub fn chart(
     pods: &[PodPhases],
     axis: &TimeAxis,

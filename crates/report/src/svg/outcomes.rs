@@ -21,6 +21,7 @@ const MIN_BAR_WIDTH: f64 = 1.0;
 const MAX_TITLED_BARS: usize = 1200;
 
 /// The chart's SVG, `aria_label` describing it for screen readers.
+// Long because it draws one SVG top-down: axis, stacked bars, legend.
 pub fn chart(bars: &[Bar], axis: &TimeAxis, marks: &[Marker], aria_label: &str) -> String {
     let top = if marks.is_empty() { 12.0 } else { BADGE_ROOM };
     let bottom = top + PLOT_HEIGHT;
