@@ -35,7 +35,8 @@ fn every_example_scales_down_under_load_without_failed_requests() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let layouts = ["two-containers", "one-container", "native-sidecar"];
+    let layouts =
+        ["two-containers", "one-container", "native-sidecar", "apache-mod-php", "caddy-php-fpm"];
     let files: Vec<PathBuf> = layouts.iter().map(|l| shortened(l, dir.path())).collect();
     let run = run_lab(&files, &dir.path().join("run"));
     let (summary, stderr) = (&run.summary, &run.stderr);
