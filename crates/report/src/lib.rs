@@ -20,10 +20,10 @@
 //! `lameduck-load` or `lameduck-lab`, which depend on it.
 pub mod cli;
 pub mod html;
-pub mod input;
+mod input;
 pub mod merge;
 pub mod outcome;
-pub mod stops;
+mod stops;
 pub mod svg;
 
 use std::path::{Path, PathBuf};

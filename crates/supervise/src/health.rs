@@ -103,6 +103,7 @@ impl HealthServer {
         self.clients.next_deadline()
     }
 
+    #[cfg(test)]
     /// Open connections (for tests and logs).
     pub fn open_connections(&self) -> usize {
         self.clients.open_count()

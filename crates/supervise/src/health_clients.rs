@@ -55,6 +55,7 @@ impl Clients {
         self.open.push_back(Client { stream, deadline, request: Vec::new(), response: None });
     }
 
+    #[cfg(test)]
     /// How many connections are open.
     pub fn open_count(&self) -> usize {
         self.open.len()
