@@ -185,14 +185,7 @@ impl ContainerView<'_> {
     /// nginx's worker_shutdown_timeout, Apache's GracefulShutdownTimeout, Caddy's grace_period
     /// (0 when unbounded: LD022 reports that), or lameduck run's drain.
     pub fn drain_seconds(&self) -> f64 {
-        let server = match self.role {
-            Some(Role::PhpFpm) => self.process_control_timeout().map_or(0.0, |(s, _)| s),
-            Some(Role::Nginx) => {
-                self.nginx.iter().find_map(|c| c.worker_shutdown_timeout).map_or(0.0, |(s, _)| s)
-            }
-            Some(Role::Apache | Role::Caddy) => self.graceful_stop_bound().map_or(0.0, |(s, _)| s),
-            None => 0.0,
-        };
+        let server = self.server_drain_seconds();
         let run = match &self.pid1 {
             Pid1::Lameduck(call) => {
                 call.known_drain().map_or(0.0, |d| crate::lameduck_flags::most(&d))
@@ -200,6 +193,20 @@ impl ContainerView<'_> {
             _ => 0.0,
         };
         server + run
+    }
+
+    /// The server's own bound on finishing its requests after its stop signal (the first part
+    /// of [`Self::drain_seconds`]), 0 when no linked config sets one: the longest request the
+    /// configs let us know of.
+    pub fn server_drain_seconds(&self) -> f64 {
+        match self.role {
+            Some(Role::PhpFpm) => self.process_control_timeout().map_or(0.0, |(s, _)| s),
+            Some(Role::Nginx) => {
+                self.nginx.iter().find_map(|c| c.worker_shutdown_timeout).map_or(0.0, |(s, _)| s)
+            }
+            Some(Role::Apache | Role::Caddy) => self.graceful_stop_bound().map_or(0.0, |(s, _)| s),
+            None => 0.0,
+        }
     }
 
     /// Seconds the preStop hook can take.
