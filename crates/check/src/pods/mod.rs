@@ -218,6 +218,29 @@ impl ContainerView<'_> {
         }
     }
 
+    /// The longest the container may keep taking new requests after the pod starts terminating:
+    /// its preStop wait (lameduck's drain at its longest), then `lameduck run`'s drain at its
+    /// longest or Caddy's `shutdown_delay`. `None` when nobody can tell here: an httpGet hook, a
+    /// drain in a lameduck.toml the checker does not read, a placeholder.
+    pub fn longest_serving_seconds(&self) -> Option<f64> {
+        let hook = match &self.container.pre_stop {
+            None | Some(PreStop::Exec { .. }) => {
+                self.hook.as_ref().map_or(0.0, Hook::longest_delay_before_signal)
+            }
+            Some(PreStop::Sleep { seconds, .. }) => *seconds,
+            Some(PreStop::HttpGet { .. }) => return None,
+        };
+        let after = match (&self.pid1, self.role) {
+            (Pid1::Lameduck(call), _) => crate::lameduck_flags::most(&call.known_drain()?),
+            (_, Some(Role::Caddy)) => {
+                self.caddy.iter().find_map(|c| c.shutdown_delay).map_or(0.0, |(d, _)| d)
+            }
+            _ => 0.0,
+        };
+        let total = hook + after;
+        (!total.is_nan()).then_some(total)
+    }
+
     /// preStop time plus drain: how long the container needs out of the grace period.
     pub fn needed_seconds(&self) -> f64 {
         self.hook_seconds() + self.drain_seconds()
