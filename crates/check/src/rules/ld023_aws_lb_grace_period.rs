@@ -33,7 +33,8 @@ declare_rule! {
     /// The longest request is the server's own bound when a linked config sets one (php-fpm's
     /// `process_control_timeout`, nginx's `worker_shutdown_timeout`, Apache's
     /// `GracefulShutdownTimeout`, Caddy's `grace_period`), else 0: a pod with no such bound
-    /// needs at least 67 s behind an ALB; the 90 s of the examples leave room for 20 s requests.
+    /// needs at least 67 s behind an ALB; 90 s leaves room for 20 s requests, and the 35 s
+    /// graceful stops of deploy/examples need 102 s (they set 105 s).
     /// A container whose preStop and drain already take longer (a preStop `sleep 70`) needs
     /// those plus its drain; that case is LD006's, and LD006 leaves a pod it reports here to
     /// this rule: one cause (too short a grace period), one finding, with the larger minimum,
