@@ -99,15 +99,23 @@ impl Hook {
         hook
     }
 
-    /// Seconds slept before the first signal is sent (all sleeps if there is no signal).
+    /// Seconds slept before the first signal is sent (all sleeps if there is no signal), with
+    /// lameduck's drain at its shortest.
     pub fn delay_before_signal(&self) -> f64 {
+        self.wait_before_signal(crate::lameduck_flags::least)
+    }
+
+    /// The same with lameduck's drain at its longest: how long the server may keep serving.
+    pub fn longest_delay_before_signal(&self) -> f64 {
+        self.wait_before_signal(crate::lameduck_flags::most)
+    }
+
+    fn wait_before_signal(&self, drain: fn(&crate::lameduck_flags::DrainSpec) -> f64) -> f64 {
         let mut total = 0.0;
         for step in &self.steps {
             match step {
                 Step::Sleep(s) => total += s,
-                Step::Lameduck(call) => {
-                    return total + crate::lameduck_flags::least(&call.drain_or_default())
-                }
+                Step::Lameduck(call) => return total + drain(&call.drain_or_default()),
                 Step::Signal { .. } => return total,
                 Step::Other(_) => {}
             }

@@ -193,3 +193,21 @@ fn json_has_a_schema_version_and_summary_counts() {
     assert!(summary["files_checked"].as_u64().unwrap() >= 3, "{summary}");
     assert_eq!(summary["files_skipped"], 0);
 }
+
+#[test]
+fn a_grace_period_too_short_behind_an_aws_load_balancer_is_one_finding_unless_ld023_is_off() {
+    let nlb = "../LD023/fires/nlb.yaml";
+    let rules =
+        |out: &lameduck_check::CheckResult| out.findings.iter().map(|f| f.rule).collect::<Vec<_>>();
+    let out = run(&[nlb], Settings::default(), Format::Json);
+    assert_eq!(rules(&out), ["LD023"], "{}", out.output);
+    assert_eq!(
+        out.findings[0].severity,
+        Severity::Error,
+        "the sleep alone outlasts the grace period"
+    );
+    let mut config = Settings::default();
+    config.rules.insert("LD023".into(), RuleSetting::Off);
+    let out = run(&[nlb], config, Format::Json);
+    assert_eq!(rules(&out), ["LD006"], "LD006 speaks again when LD023 cannot: {}", out.output);
+}

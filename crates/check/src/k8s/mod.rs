@@ -104,6 +104,19 @@ impl Workload {
     pub fn grace_seconds(&self) -> f64 {
         self.grace_period.map_or(30.0, |(s, _)| s as f64)
     }
+
+    /// Where a finding about the grace period points: the field, else the workload's name.
+    pub fn grace_span(&self) -> Span {
+        self.grace_period.map_or(self.span, |(_, s)| s)
+    }
+
+    /// "terminationGracePeriodSeconds is N", saying when N is the default.
+    pub fn grace_text(&self) -> String {
+        match self.grace_period {
+            Some((s, _)) => format!("terminationGracePeriodSeconds is {s}"),
+            None => "terminationGracePeriodSeconds is 30 (the default)".to_string(),
+        }
+    }
 }
 
 /// A ConfigMap's `data` entries.

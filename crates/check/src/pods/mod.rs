@@ -185,14 +185,7 @@ impl ContainerView<'_> {
     /// nginx's worker_shutdown_timeout, Apache's GracefulShutdownTimeout, Caddy's grace_period
     /// (0 when unbounded: LD022 reports that), or lameduck run's drain.
     pub fn drain_seconds(&self) -> f64 {
-        let server = match self.role {
-            Some(Role::PhpFpm) => self.process_control_timeout().map_or(0.0, |(s, _)| s),
-            Some(Role::Nginx) => {
-                self.nginx.iter().find_map(|c| c.worker_shutdown_timeout).map_or(0.0, |(s, _)| s)
-            }
-            Some(Role::Apache | Role::Caddy) => self.graceful_stop_bound().map_or(0.0, |(s, _)| s),
-            None => 0.0,
-        };
+        let server = self.server_drain_seconds();
         let run = match &self.pid1 {
             Pid1::Lameduck(call) => {
                 call.known_drain().map_or(0.0, |d| crate::lameduck_flags::most(&d))
@@ -202,6 +195,20 @@ impl ContainerView<'_> {
         server + run
     }
 
+    /// The server's own bound on finishing its requests after its stop signal (the first part
+    /// of [`Self::drain_seconds`]), 0 when no linked config sets one: the longest request the
+    /// configs let us know of.
+    pub fn server_drain_seconds(&self) -> f64 {
+        match self.role {
+            Some(Role::PhpFpm) => self.process_control_timeout().map_or(0.0, |(s, _)| s),
+            Some(Role::Nginx) => {
+                self.nginx.iter().find_map(|c| c.worker_shutdown_timeout).map_or(0.0, |(s, _)| s)
+            }
+            Some(Role::Apache | Role::Caddy) => self.graceful_stop_bound().map_or(0.0, |(s, _)| s),
+            None => 0.0,
+        }
+    }
+
     /// Seconds the preStop hook can take.
     pub fn hook_seconds(&self) -> f64 {
         match &self.container.pre_stop {
@@ -209,6 +216,29 @@ impl ContainerView<'_> {
             Some(PreStop::Exec { .. }) => self.hook.as_ref().map_or(0.0, Hook::longest),
             _ => 0.0,
         }
+    }
+
+    /// The longest the container may keep taking new requests after the pod starts terminating:
+    /// its preStop wait (lameduck's drain at its longest), then `lameduck run`'s drain at its
+    /// longest or Caddy's `shutdown_delay`. `None` when nobody can tell here: an httpGet hook, a
+    /// drain in a lameduck.toml the checker does not read, a placeholder.
+    pub fn longest_serving_seconds(&self) -> Option<f64> {
+        let hook = match &self.container.pre_stop {
+            None | Some(PreStop::Exec { .. }) => {
+                self.hook.as_ref().map_or(0.0, Hook::longest_delay_before_signal)
+            }
+            Some(PreStop::Sleep { seconds, .. }) => *seconds,
+            Some(PreStop::HttpGet { .. }) => return None,
+        };
+        let after = match (&self.pid1, self.role) {
+            (Pid1::Lameduck(call), _) => crate::lameduck_flags::most(&call.known_drain()?),
+            (_, Some(Role::Caddy)) => {
+                self.caddy.iter().find_map(|c| c.shutdown_delay).map_or(0.0, |(d, _)| d)
+            }
+            _ => 0.0,
+        };
+        let total = hook + after;
+        (!total.is_nan()).then_some(total)
     }
 
     /// preStop time plus drain: how long the container needs out of the grace period.

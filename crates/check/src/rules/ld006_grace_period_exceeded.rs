@@ -12,7 +12,8 @@ declare_rule! {
     /// drains after the stop signal: php-fpm's `process_control_timeout`, nginx's
     /// `worker_shutdown_timeout`, Apache's `GracefulShutdownTimeout`, Caddy's `grace_period`
     /// (plus its `shutdown_delay`), or `lameduck run`'s drain. The largest of these must fit. (An
-    /// Apache or Caddy graceful stop with no bound at all is LD022's.)
+    /// Apache or Caddy graceful stop with no bound at all is LD022's; a pod an AWS ALB or NLB
+    /// sends to directly needs more still, and LD023 reports it instead, with the larger minimum.)
     ///
     /// ### Before
     ///
@@ -36,7 +37,12 @@ declare_rule! {
 }
 
 fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
+    // Same cause, one finding: LD023's minimum for these pods includes this rule's sum.
+    let behind_aws_lb = super::ld023_aws_lb_grace_period::reported_pods(ctx);
     for pod in ctx.pods.iter().filter(|p| !p.workload.is_batch()) {
+        if behind_aws_lb.contains(&pod.index) {
+            continue;
+        }
         let grace = pod.workload.grace_seconds();
         let Some(worst) = pod
             .containers
@@ -59,11 +65,8 @@ fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
             Some(Role::Caddy) => "grace_period",
             None => "drain",
         };
-        let grace_text = match pod.workload.grace_period {
-            Some((s, _)) => format!("terminationGracePeriodSeconds is {s}"),
-            None => "terminationGracePeriodSeconds is 30 (the default)".to_string(),
-        };
-        let span = pod.workload.grace_period.map_or(pod.workload.span, |(_, s)| s);
+        let grace_text = pod.workload.grace_text();
+        let span = pod.workload.grace_span();
         let drain_span = match worst.role {
             Some(Role::PhpFpm) => worst.process_control_timeout().map(|(_, s)| s),
             Some(Role::Nginx) => {

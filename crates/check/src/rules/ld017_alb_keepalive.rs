@@ -44,11 +44,7 @@ const LB_ATTRIBUTES: &str = "alb.ingress.kubernetes.io/load-balancer-attributes"
 fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
     let mut reported = HashSet::new();
     for Route { ingress, pod, .. } in alb::routes(ctx) {
-        let is_alb = ingress.annotations.iter().any(|(k, v, _)| {
-            k.starts_with("alb.ingress.kubernetes.io/")
-                || (k == "kubernetes.io/ingress.class" && v == "alb")
-        }) || ingress.class.as_deref() == Some("alb");
-        if !is_alb {
+        if !alb::is_alb(ingress) {
             continue;
         }
         let idle = ingress

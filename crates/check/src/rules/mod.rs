@@ -127,6 +127,7 @@ mod ld019_s6_stop_signal;
 mod ld020_entrypoint_without_exec;
 mod ld021_apache_stop_signal;
 mod ld022_unbounded_graceful_stop;
+mod ld023_aws_lb_grace_period;
 mod packages;
 
 /// Every rule, in ID order.
@@ -153,6 +154,7 @@ pub static ALL: &[&Rule] = &[
     &ld020_entrypoint_without_exec::RULE,
     &ld021_apache_stop_signal::RULE,
     &ld022_unbounded_graceful_stop::RULE,
+    &ld023_aws_lb_grace_period::RULE,
 ];
 
 /// Whether `id` (`LD003`) names a rule.
