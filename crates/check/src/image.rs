@@ -96,16 +96,8 @@ pub struct KnownImage {
     pub source: &'static str,
 }
 
-/// The servers the image table knows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Server {
-    Nginx,
-    PhpFpm,
-    /// Apache httpd; in the `php:*-apache` images with mod_php, serving PHP itself.
-    Apache,
-    /// Caddy, usually in front of php-fpm (`php_fastcgi`).
-    Caddy,
-}
+/// The servers the image table knows: the ones lameduck knows how to stop.
+pub use lameduck_core::program::Server;
 
 /// Official images of PHP applications, built `FROM php:*-fpm` or `FROM php:*-apache`.
 const PHP_APPS: &[&str] =

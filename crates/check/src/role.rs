@@ -60,13 +60,19 @@ impl Role {
     }
 
     fn of_program(name: &str) -> Option<Role> {
-        match name {
-            "nginx" | "openresty" => Some(Role::Nginx),
-            "httpd" | "httpd-foreground" | "apache2" | "apache2-foreground" | "apache2ctl"
-            | "apachectl" => Some(Role::Apache),
-            "caddy" => Some(Role::Caddy),
-            _ if name.starts_with("php-fpm") => Some(Role::PhpFpm),
-            _ => None,
+        match Server::of_executable(name) {
+            Some(server) => Some(Role::of_server(server)),
+            // Not Apache itself, but a container that runs it through apachectl serves with it.
+            None => matches!(name, "apachectl" | "apache2ctl").then_some(Role::Apache),
+        }
+    }
+
+    fn of_server(server: Server) -> Role {
+        match server {
+            Server::Nginx => Role::Nginx,
+            Server::PhpFpm => Role::PhpFpm,
+            Server::Apache => Role::Apache,
+            Server::Caddy => Role::Caddy,
         }
     }
 
@@ -101,14 +107,7 @@ impl Role {
     /// From what the image table knows about an image: `Some(None)` for a known image that runs
     /// no server the checker knows (distroless), `None` when the table does not know it.
     pub fn of_known_image(image: &ImageRef) -> Option<Option<Role>> {
-        image::known(image).map(|k| {
-            k.server.map(|s| match s {
-                Server::Nginx => Role::Nginx,
-                Server::PhpFpm => Role::PhpFpm,
-                Server::Apache => Role::Apache,
-                Server::Caddy => Role::Caddy,
-            })
-        })
+        image::known(image).map(|k| k.server.map(Role::of_server))
     }
 
     /// From the image table, else the image's name alone.

@@ -1,5 +1,6 @@
 //! What lameduck knows about the programs it supervises, from the command it is given: which
 //! signal stops them gracefully, and which ones will swallow signals.
+use lameduck_core::program::Server;
 use lameduck_core::shell;
 use nix::sys::signal::Signal;
 
@@ -26,14 +27,8 @@ impl Program {
     pub fn of(argv: &[String]) -> Program {
         let Some(first) = argv.first() else { return Program::Other };
         let base = first.rsplit('/').next().unwrap_or(first);
-        if base == "nginx" || base.starts_with("nginx-") || base == "openresty" {
-            Program::Nginx
-        } else if base.starts_with("php-fpm") || base.starts_with("php5-fpm") {
-            Program::PhpFpm
-        } else if matches!(base, "apache2" | "httpd" | "apache2-foreground" | "httpd-foreground") {
-            Program::Apache
-        } else if base == "caddy" {
-            Program::Caddy
+        if let Some(server) = Server::of_executable(base) {
+            Program::from(server)
         } else if matches!(base, "apachectl" | "apache2ctl") {
             // Debian's apachectl runs apache2 as its child, without exec: a shell script.
             Program::Shell
@@ -46,12 +41,14 @@ impl Program {
 
     /// The graceful stop signal of a program lameduck knows; `None` for the others.
     pub fn graceful_stop_signal(self) -> Option<Signal> {
-        match self {
-            Program::Nginx | Program::PhpFpm => Some(Signal::SIGQUIT),
-            Program::Apache => Some(Signal::SIGWINCH),
-            Program::Caddy => Some(Signal::SIGTERM),
-            Program::Shell | Program::Other => None,
-        }
+        let server = match self {
+            Program::Nginx => Server::Nginx,
+            Program::PhpFpm => Server::PhpFpm,
+            Program::Apache => Server::Apache,
+            Program::Caddy => Server::Caddy,
+            Program::Shell | Program::Other => return None,
+        };
+        Signal::try_from(server.graceful_stop_signal()).ok()
     }
 
     /// True for the servers, which always listen (so start-up waits for their port).
@@ -68,6 +65,17 @@ impl Program {
             Program::Caddy => "caddy",
             Program::Shell => "shell",
             Program::Other => "program",
+        }
+    }
+}
+
+impl From<Server> for Program {
+    fn from(server: Server) -> Program {
+        match server {
+            Server::Nginx => Program::Nginx,
+            Server::PhpFpm => Program::PhpFpm,
+            Server::Apache => Program::Apache,
+            Server::Caddy => Program::Caddy,
         }
     }
 }
