@@ -29,9 +29,9 @@ hz=$(getconf CLK_TCK)
 now_ns() { date +%s%N; }
 
 # CPU time (user + system) of a command in clock ticks, from the waiting shell's cutime +
-# cstime; its stdout and stderr are left in $cpu_out. Robust to other load on the machine,
-# unlike a throughput figure.
-cpu_ticks() { bash -c '"$@" >"$0" 2>&1; awk "{print \$16 + \$17}" /proc/$$/stat' "$cpu_out" "$@"; }
+# cstime; its stdout is left in $cpu_out (its stderr goes to ours). Robust to other load on the
+# machine, unlike a throughput figure.
+cpu_ticks() { bash -c '"$@" >"$0"; awk "{print \$16 + \$17}" /proc/$$/stat' "$cpu_out" "$@"; }
 
 # Requests per second of wrk -t1 -c64 for 5 s: the server's capacity (see scripts/bench-load).
 wrk_rps() { # extra wrk args...
