@@ -3,7 +3,8 @@
 # and defines what both benchmarks measure with. Sets LOAD, url, load_cpu, nginx_cpu,
 # nginx_pid, nginx_worker, hz, cpu_out; defines pin, now_ns, cpu_ticks, wrk_rps, ratio.
 cargo build --release --locked -q -p lameduck-load --bins --example demo-stack
-LOAD=target/release/lameduck-load
+# LOAD=/path/to/lameduck-load measures another build (say, the previous one) instead.
+LOAD=${LOAD:-target/release/lameduck-load}
 STACK=target/release/examples/demo-stack
 command -v wrk >/dev/null || { echo "${0##*/}: wrk is missing (scripts/install-deps)" >&2; exit 1; }
 
