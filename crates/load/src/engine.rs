@@ -117,7 +117,7 @@ pub(crate) async fn drive(
             tick_second = worker.current_second() + 1;
             tick.as_mut().reset((start + Duration::from_secs(tick_second)).into());
         }
-        let next_send = worker.next_send();
+        let next_send = worker.next_release();
         let abort_at = worker.abort_at().filter(|_| !in_flight.is_empty());
         let cancel_at = commands.cancel_at().filter(|at| *at > now);
         let commands_waiting = commands.waiting();
@@ -128,7 +128,7 @@ pub(crate) async fn drive(
             }
             // Re-armed after each stop so that a second one (abort now) wakes the loop too.
             _ = &mut stop_signal => stop_signal.set(stop.notified()),
-            result = timer.wait_until(start + next_send.unwrap_or_default()), if next_send.is_some() => {
+            result = timer.wait_until(next_send.unwrap_or(now)), if next_send.is_some() => {
                 result?;
             }
             _ = &mut tick => {}
