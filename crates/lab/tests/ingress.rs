@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use lameduck_lab::events::EventLog;
-use lameduck_lab::ingress::{Backend, Cause, Ingress};
+use lameduck_lab::ingress::{Backend, Cause, ModelIngress};
 use lameduck_lab::scenario::{Dur, IngressModel, IngressSpec};
 use lameduck_lab::sys::netns::NetNs;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -95,10 +95,10 @@ async fn refusing_port() -> u16 {
     listener.local_addr().unwrap().port()
 }
 
-async fn ingress(model: IngressModel, ports: &[u16]) -> (Arc<Ingress>, SocketAddr) {
+async fn ingress(model: IngressModel, ports: &[u16]) -> (Arc<ModelIngress>, SocketAddr) {
     let spec = IngressSpec { model, timeout: Dur::from_millis(300), ..IngressSpec::default() };
     let ns = NetNs::current().unwrap();
-    let ingress = Ingress::new(spec, ns.clone(), Arc::new(EventLog::new(Instant::now())));
+    let ingress = ModelIngress::new(spec, ns.clone(), Arc::new(EventLog::new(Instant::now())));
     for (i, port) in ports.iter().enumerate() {
         ingress.add_endpoint(Backend {
             pod: format!("pod-{}", i + 1),
@@ -118,7 +118,7 @@ async fn get(addr: SocketAddr) -> u16 {
     text.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0)
 }
 
-fn causes(ingress: &Ingress) -> Vec<Cause> {
+fn causes(ingress: &ModelIngress) -> Vec<Cause> {
     ingress.failures().iter().map(|f| f.cause).collect()
 }
 
