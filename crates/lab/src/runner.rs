@@ -83,6 +83,8 @@ impl Cluster {
         for wait in waits.collect::<Vec<_>>() {
             wait.await.map_err(|e| anyhow!("readiness task: {e}"))??;
         }
+        // A data plane that reloads to add them has them only once it has reloaded.
+        self.ingress.settled().await;
         Ok(())
     }
 
@@ -278,9 +280,10 @@ pub async fn run(scenario: Scenario, env: LabEnv, stop: StopHandle) -> Result<Sc
     let log = Arc::new(EventLog::new(epoch));
     let dir = env.run_dir.join(&scenario.name);
     std::fs::create_dir_all(&dir).with_context(|| format!("create {}", dir.display()))?;
-    let ingress = crate::ingress::start(scenario.ingress.clone(), env.home_ns.clone(), log.clone())
-        .await
-        .context("start the ingress")?;
+    let ingress =
+        crate::ingress::start(scenario.ingress.clone(), env.home_ns.clone(), log.clone(), &dir)
+            .await
+            .context("start the ingress")?;
     let addr = ingress.addr();
     let cluster = Arc::new(Cluster {
         rng: Mutex::new(Rng::new(scenario.seed)),

@@ -6,15 +6,20 @@
 //! ingress, and stops it when the scenario ends. A new data plane is one new module
 //! implementing [`DataPlane`] plus its arm in [`start`].
 //!
-//! - [`model`]: the in-process models (`alb`, `nginx`), see docs/lab.md.
+//! - [`model`]: the in-process models (`alb`, `nginx-model`), see docs/lab.md.
+//! - [`nginx`]: the real nginx, configured as ingress-nginx configures it.
 pub mod model;
+mod nginx;
+mod podnet;
 
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::Arc;
 
 use crate::events::EventLog;
-use crate::scenario::IngressSpec;
+use crate::scenario::{IngressModel, IngressSpec};
 use crate::sys::netns::NetNs;
+use lameduck_core::schema::EventKind;
 
 pub use lameduck_core::schema::{Cause, UpstreamFailure};
 pub use model::ModelIngress;
@@ -36,17 +41,52 @@ pub trait DataPlane: Send + Sync {
     fn add_endpoint(&self, ep: Backend);
     /// Stops sending new requests to `pod`.
     fn remove_endpoint(&self, pod: &str);
+    /// Resolves when every endpoint change made so far is in effect (a data plane that applies
+    /// them as it is called is always settled).
+    fn settled(&self) -> Settled<'_> {
+        Box::pin(std::future::ready(()))
+    }
     /// Every upstream failure so far, in the order seen.
     fn failures(&self) -> Vec<UpstreamFailure>;
     /// Stops listening and ends whatever the data plane runs.
     fn stop(&self);
 }
 
+/// What [`DataPlane::settled`] returns.
+pub type Settled<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 'a>>;
+
 /// Starts the data plane the scenario's `ingress.model` names.
 pub async fn start(
     spec: IngressSpec,
     home: NetNs,
     log: Arc<EventLog>,
+    dir: &Path,
 ) -> std::io::Result<Arc<dyn DataPlane>> {
-    ModelIngress::start(spec, home, log).await
+    match spec.model {
+        IngressModel::Alb | IngressModel::NginxModel => ModelIngress::start(spec, home, log).await,
+        IngressModel::Nginx => nginx::NginxIngress::start(spec, log, dir).await,
+    }
+}
+
+/// Logs one upstream failure as the event log shows them, whichever data plane saw it.
+fn report_failure(
+    log: &EventLog,
+    plane: &str,
+    pod: &str,
+    cause: Cause,
+    sent: bool,
+    status: Option<u16>,
+) {
+    let outcome =
+        status.map(|s| format!("→ {s} to the client")).unwrap_or_else(|| "→ next upstream".into());
+    log.record(
+        pod,
+        "",
+        EventKind::UpstreamFailure,
+        format!(
+            "{plane}: {} (request {}) {outcome}",
+            cause.describe(),
+            if sent { "sent" } else { "not sent" }
+        ),
+    );
 }

@@ -127,23 +127,11 @@ impl ModelIngress {
         attempt: u32,
     ) {
         let ms = self.log.ms(Instant::now());
-        let outcome = status
-            .map(|s| format!("→ {s} to the client"))
-            .unwrap_or_else(|| "→ next upstream".into());
         let model = match self.spec.model {
             IngressModel::Alb => "alb",
-            IngressModel::Nginx => "nginx",
+            _ => "nginx-model",
         };
-        self.log.record(
-            ep,
-            "",
-            EventKind::UpstreamFailure,
-            format!(
-                "{model}: {} (request {}) {outcome}",
-                cause.describe(),
-                if sent { "sent" } else { "not sent" }
-            ),
-        );
+        super::report_failure(&self.log, model, ep, cause, sent, status);
         self.failures.lock().unwrap_or_else(|e| e.into_inner()).push(UpstreamFailure {
             ms,
             pod: ep.into(),
@@ -188,7 +176,7 @@ impl ModelIngress {
         let raw = upstream::encode_request(request, self.spec.keepalive);
         let tries = match self.spec.model {
             IngressModel::Alb => 1,
-            IngressModel::Nginx => 3,
+            IngressModel::NginxModel | IngressModel::Nginx => 3,
         };
         let mut tried: Vec<String> = Vec::new();
         let mut last: Option<(Cause, bool)> = None;
@@ -198,7 +186,8 @@ impl ModelIngress {
             match self.attempt(&ep, &raw, &request.method).await {
                 Ok(reply) => return reply,
                 Err((cause, sent)) => {
-                    let retry = self.spec.model == IngressModel::Nginx && !sent && attempt < tries;
+                    let retry =
+                        self.spec.model == IngressModel::NginxModel && !sent && attempt < tries;
                     let status = (!retry).then(|| cause.status());
                     self.record_failure(&ep.pod, cause, sent, status, attempt);
                     last = Some((cause, sent));

@@ -49,7 +49,7 @@ impl ModelIngress {
             if idle.since.elapsed() >= self.spec.idle_timeout.0 {
                 continue;
             }
-            if self.spec.model == IngressModel::Nginx && closed_by_peer(&idle.conn) {
+            if self.spec.model == IngressModel::NginxModel && closed_by_peer(&idle.conn) {
                 continue;
             }
             return Some(idle.conn);
