@@ -68,9 +68,11 @@ pub async fn start(
     }
 }
 
-/// Logs one upstream failure as the event log shows them, whichever data plane saw it.
+/// Logs one upstream failure, seen `at`, as the event log shows them, whichever data plane saw
+/// it.
 fn report_failure(
     log: &EventLog,
+    at: std::time::Instant,
     plane: &str,
     pod: &str,
     cause: Cause,
@@ -79,7 +81,8 @@ fn report_failure(
 ) {
     let outcome =
         status.map(|s| format!("→ {s} to the client")).unwrap_or_else(|| "→ next upstream".into());
-    log.record(
+    log.record_at(
+        at,
         pod,
         "",
         EventKind::UpstreamFailure,

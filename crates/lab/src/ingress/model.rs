@@ -126,12 +126,13 @@ impl ModelIngress {
         status: Option<u16>,
         attempt: u32,
     ) {
-        let ms = self.log.ms(Instant::now());
+        let now = Instant::now();
+        let ms = self.log.ms(now);
         let model = match self.spec.model {
             IngressModel::Alb => "alb",
             _ => "nginx-model",
         };
-        super::report_failure(&self.log, model, ep, cause, sent, status);
+        super::report_failure(&self.log, now, model, ep, cause, sent, status);
         self.failures.lock().unwrap_or_else(|e| e.into_inner()).push(UpstreamFailure {
             ms,
             pod: ep.into(),

@@ -288,8 +288,8 @@ fn read_log(socket: &PathBuf, shared: Arc<Shared>, stopping: Arc<AtomicBool>) ->
             let text = String::from_utf8_lossy(&buf[..n]);
             match log::parse(&text) {
                 Some(Line::Failure { conn, addr, cause, sent }) => {
-                    let ms = shared.log.ms(Instant::now());
-                    pending.entry(conn).or_default().push(Pending { ms, addr, cause, sent });
+                    let at = Instant::now();
+                    pending.entry(conn).or_default().push(Pending { at, addr, cause, sent });
                 }
                 Some(Line::Access { conn, status, attempts }) => {
                     let failed = pending.remove(&conn).unwrap_or_default();
@@ -311,7 +311,7 @@ fn read_log(socket: &PathBuf, shared: Arc<Shared>, stopping: Arc<AtomicBool>) ->
 
 /// An upstream failure whose request has not ended yet.
 struct Pending {
-    ms: u64,
+    at: Instant,
     addr: String,
     cause: Cause,
     sent: bool,
@@ -352,7 +352,7 @@ impl Shared {
         }
         if attempts.is_empty() && status == 503 {
             let none = Pending {
-                ms: self.log.ms(Instant::now()),
+                at: Instant::now(),
                 addr: String::new(),
                 cause: Cause::NoEndpoints,
                 sent: false,
@@ -372,9 +372,9 @@ impl Shared {
 
     fn record(&self, f: &Pending, status: Option<u16>, attempt: u32) {
         let pod = self.pod(&f.addr);
-        super::report_failure(&self.log, "nginx", &pod, f.cause, f.sent, status);
+        super::report_failure(&self.log, f.at, "nginx", &pod, f.cause, f.sent, status);
         self.failures.lock().unwrap_or_else(|e| e.into_inner()).push(UpstreamFailure {
-            ms: f.ms,
+            ms: self.log.ms(f.at),
             pod,
             cause: f.cause,
             sent: f.sent,
