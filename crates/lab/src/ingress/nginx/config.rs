@@ -154,3 +154,57 @@ http {{
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn files(dir: &Path) -> Files {
+        Files::new(dir, "127.0.0.1:8080".parse().unwrap(), &IngressSpec::default())
+    }
+
+    #[test]
+    fn the_upstream_has_every_endpoint_and_ingress_nginx_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = files(dir.path()).render(&["10.200.0.2:80", "10.200.0.6:80"]);
+        for line in [
+            "server 10.200.0.2:80 max_fails=0;",
+            "server 10.200.0.6:80 max_fails=0;",
+            "keepalive 320;",
+            "keepalive_timeout 60s;",
+            "proxy_next_upstream error timeout;",
+            "proxy_next_upstream_tries 3;",
+            "proxy_read_timeout 10s;",
+        ] {
+            assert!(text.contains(line), "{line} in\n{text}");
+        }
+    }
+
+    #[test]
+    fn no_endpoints_is_a_503_without_an_upstream() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = files(dir.path()).render(&[]);
+        assert!(text.contains("return 503;") && !text.contains("upstream upstream_balancer"));
+    }
+
+    /// The real nginx accepts what is written, with and without endpoints.
+    #[test]
+    fn nginx_accepts_the_configuration() {
+        for targets in [&["10.200.0.2:80"][..], &[]] {
+            let dir = tempfile::tempdir().unwrap();
+            let conf = files(dir.path());
+            conf.write(targets).unwrap();
+            let out = std::process::Command::new("nginx")
+                .arg("-t")
+                .arg("-p")
+                .arg(dir.path())
+                .arg("-c")
+                .arg(&conf.nginx_conf)
+                .arg("-e")
+                .arg(&conf.startup_log)
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        }
+    }
+}
