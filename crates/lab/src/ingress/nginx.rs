@@ -18,7 +18,7 @@ use std::collections::HashMap;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::os::unix::net::UnixDatagram;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -276,8 +276,9 @@ async fn reload(conf: &config::Files, upstream: &Upstream, master: i32, shared: 
 }
 
 /// Reads nginx's syslog stream on a thread of its own until `stopping`.
-fn read_log(socket: &PathBuf, shared: Arc<Shared>, stopping: Arc<AtomicBool>) -> io::Result<()> {
+fn read_log(socket: &Path, shared: Arc<Shared>, stopping: Arc<AtomicBool>) -> io::Result<()> {
     let sock = UnixDatagram::bind(socket)?;
+    let path = socket.to_path_buf();
     sock.set_read_timeout(Some(Duration::from_millis(100)))?;
     std::thread::Builder::new().name("ingress-nginx-log".into()).spawn(move || {
         let mut pending: HashMap<log::Conn, Vec<Pending>> = HashMap::new();
@@ -305,6 +306,8 @@ fn read_log(socket: &PathBuf, shared: Arc<Shared>, stopping: Arc<AtomicBool>) ->
         for failed in pending.into_values() {
             shared.settle(failed, 0, &[]);
         }
+        // The run directory keeps the configuration; the socket is of no use after the run.
+        let _ = std::fs::remove_file(path);
     })?;
     Ok(())
 }
