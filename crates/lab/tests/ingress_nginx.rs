@@ -2,7 +2,8 @@
 //! (`nginx-model`), on the built-in `nginx-sigterm` (nginx 1.17 in the pods: SIGTERM cuts the
 //! requests in flight), scaled 4 → 2 with every request taking 2 s. nginx retries a GET on
 //! another pod even after it was sent (`proxy_next_upstream error timeout`, 3 tries), so the
-//! client never sees the cut; the model retries only requests not yet sent and answers 502.
+//! client never sees the cut; the model retries only requests not yet sent and answers 502, and
+//! so does the real HAProxy (`model: haproxy`), which retries only connections that failed.
 mod common;
 
 use std::path::Path;
@@ -44,13 +45,13 @@ fn upstream_failures(run_dir: &Path, name: &str) -> Vec<Value> {
 }
 
 #[test]
-fn real_nginx_retries_a_sent_get_that_the_model_fails() {
+fn real_nginx_retries_a_sent_get_that_the_model_and_haproxy_fail() {
     if !is_root() {
         eprintln!("skipping: the lab needs root");
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let files: Vec<_> = ["nginx", "nginx-model"]
+    let files: Vec<_> = ["nginx", "nginx-model", "haproxy"]
         .iter()
         .map(|model| {
             let path = dir.path().join(format!("{model}.yaml"));
@@ -75,4 +76,11 @@ fn real_nginx_retries_a_sent_get_that_the_model_fails() {
         .filter(|f| f["sent"] == true && f["status"] == 502)
         .count();
     assert!(model_502_after_sending > 0, "the model does not retry a sent request");
+    let haproxy = run.row("retry-haproxy");
+    assert!(haproxy["failed"].as_u64().unwrap() > 0, "HAProxy answers 502: {haproxy}\n{stderr}");
+    let haproxy_502_after_sending = upstream_failures(&run_dir, "retry-haproxy")
+        .into_iter()
+        .filter(|f| f["sent"] == true && f["status"] == 502)
+        .count();
+    assert!(haproxy_502_after_sending > 0, "HAProxy does not retry a sent request");
 }

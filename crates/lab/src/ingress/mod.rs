@@ -8,9 +8,13 @@
 //!
 //! - [`model`]: the in-process models (`alb`, `nginx-model`), see docs/lab.md.
 //! - [`nginx`]: the real nginx, configured as ingress-nginx configures it.
+//! - [`haproxy`]: the real HAProxy with haproxy-ingress's defaults, changed through its
+//!   runtime API.
+mod haproxy;
 pub mod model;
 mod nginx;
 mod podnet;
+mod process;
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -65,6 +69,7 @@ pub async fn start(
     match spec.model {
         IngressModel::Alb | IngressModel::NginxModel => ModelIngress::start(spec, home, log).await,
         IngressModel::Nginx => nginx::NginxIngress::start(spec, log, dir).await,
+        IngressModel::Haproxy => haproxy::HaproxyIngress::start(spec, log, dir).await,
     }
 }
 

@@ -177,7 +177,7 @@ impl ModelIngress {
         let raw = upstream::encode_request(request, self.spec.keepalive);
         let tries = match self.spec.model {
             IngressModel::Alb => 1,
-            IngressModel::NginxModel | IngressModel::Nginx => 3,
+            _ => 3,
         };
         let mut tried: Vec<String> = Vec::new();
         let mut last: Option<(Cause, bool)> = None;

@@ -32,9 +32,6 @@ use crate::scenario::IngressSpec;
 use lameduck_core::schema::{Cause, EventKind};
 use log::Line;
 
-/// How long nginx may take to start listening.
-const START_LIMIT: Duration = Duration::from_secs(10);
-
 enum Change {
     Add(Backend),
     Remove(String),
@@ -74,7 +71,7 @@ impl NginxIngress {
     ) -> io::Result<Arc<dyn DataPlane>> {
         let dir = dir.join("ingress-nginx");
         std::fs::create_dir_all(&dir)?;
-        let addr = free_loopback_port()?;
+        let addr = super::process::free_loopback_port()?;
         let conf = config::Files::new(&dir, addr, &spec);
         conf.write(&[])?;
         let shared = Arc::new(Shared {
@@ -87,9 +84,9 @@ impl NginxIngress {
         let stopping = Arc::new(AtomicBool::new(false));
         read_log(&conf.log_socket, shared.clone(), stopping.clone())?;
         let master = spawn_nginx(&conf)?;
-        wait_listening(addr, &conf.startup_log).await?;
+        super::process::wait_listening("nginx", addr, &conf.startup_log).await?;
         // The syslog stream works once it has reported the first workers.
-        tokio::time::timeout(START_LIMIT, shared.workers_started_after(0))
+        tokio::time::timeout(super::process::START_LIMIT, shared.workers_started_after(0))
             .await
             .map_err(|_| io::Error::other("nginx (the ingress) never reported its workers"))?;
         let (changes, rx) = mpsc::unbounded_channel();
@@ -133,11 +130,6 @@ impl DataPlane for NginxIngress {
     }
 }
 
-/// An ephemeral port on the lab's loopback, free a moment ago (nginx binds it itself).
-fn free_loopback_port() -> io::Result<SocketAddr> {
-    std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?.local_addr()
-}
-
 fn spawn_nginx(conf: &config::Files) -> io::Result<i32> {
     let child = Command::new("nginx")
         .arg("-p")
@@ -152,24 +144,6 @@ fn spawn_nginx(conf: &config::Files) -> io::Result<i32> {
         .spawn()
         .map_err(|e| io::Error::new(e.kind(), format!("start nginx (the ingress): {e}")))?;
     Ok(child.id() as i32)
-}
-
-/// Polls until nginx accepts connections; its startup log is the error when it never does.
-async fn wait_listening(addr: SocketAddr, startup_log: &Path) -> io::Result<()> {
-    let started = Instant::now();
-    while started.elapsed() < START_LIMIT {
-        if tokio::net::TcpStream::connect(addr).await.is_ok() {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let text = std::fs::read_to_string(startup_log).unwrap_or_default();
-    Err(io::Error::other(format!(
-        "nginx (the ingress) did not listen on {addr} within {}s; {}: {}",
-        START_LIMIT.as_secs(),
-        startup_log.display(),
-        text.lines().last().unwrap_or("(empty)")
-    )))
 }
 
 /// Applies endpoint changes in the order they were made, those waiting together in one

@@ -89,7 +89,7 @@ pub enum ExpectFailed {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Default)]
-#[serde(expecting = "`alb`, `nginx` or `nginx-model`", rename_all = "kebab-case")]
+#[serde(expecting = "`alb`, `nginx`, `haproxy` or `nginx-model`", rename_all = "kebab-case")]
 pub enum IngressModel {
     #[default]
     Alb,
@@ -97,6 +97,8 @@ pub enum IngressModel {
     NginxModel,
     /// The real nginx, configured as ingress-nginx configures it.
     Nginx,
+    /// The real HAProxy with haproxy-ingress's defaults.
+    Haproxy,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
