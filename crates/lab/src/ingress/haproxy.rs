@@ -81,7 +81,14 @@ impl HaproxyIngress {
             .stdout(std::fs::File::create(&startup_log)?)
             .stderr(std::fs::File::create(&startup_log)?)
             .spawn()
-            .map_err(|e| io::Error::new(e.kind(), format!("start haproxy (the ingress): {e}")))?;
+            .map_err(|e| {
+                io::Error::new(
+                    e.kind(),
+                    format!(
+                        "start haproxy (the ingress): {e} (scripts/install-deps lab installs it)"
+                    ),
+                )
+            })?;
         let pid = child.id() as i32;
         super::process::wait_listening("haproxy", addr, &startup_log).await?;
         let (changes, rx) = mpsc::unbounded_channel();

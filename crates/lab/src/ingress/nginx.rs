@@ -142,7 +142,12 @@ fn spawn_nginx(conf: &config::Files) -> io::Result<i32> {
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .map_err(|e| io::Error::new(e.kind(), format!("start nginx (the ingress): {e}")))?;
+        .map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!("start nginx (the ingress): {e} (scripts/install-deps lab installs it)"),
+            )
+        })?;
     Ok(child.id() as i32)
 }
 
