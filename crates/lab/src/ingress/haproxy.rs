@@ -34,6 +34,8 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
 
+use super::process::{Change, Changes};
+
 use super::{Backend, DataPlane, Settled, UpstreamFailure};
 use crate::events::EventLog;
 use crate::scenario::IngressSpec;
@@ -41,17 +43,11 @@ use lameduck_core::schema::{Cause, EventKind};
 
 const ACCESS_TAG: &str = "lameduck-access";
 
-enum Change {
-    Add(Backend),
-    Remove(String),
-    Barrier(tokio::sync::oneshot::Sender<()>),
-}
-
 /// HAProxy running as the ingress.
 pub struct HaproxyIngress {
     addr: SocketAddr,
     pid: i32,
-    changes: mpsc::UnboundedSender<Change>,
+    changes: Changes,
     failures: Arc<Mutex<Vec<UpstreamFailure>>>,
     stopping: Arc<AtomicBool>,
 }
@@ -91,7 +87,7 @@ impl HaproxyIngress {
             })?;
         let pid = child.id() as i32;
         super::process::wait_listening("haproxy", addr, &startup_log).await?;
-        let (changes, rx) = mpsc::unbounded_channel();
+        let (changes, rx) = Changes::new();
         tokio::spawn(apply_changes(rx, admin, log));
         Ok(Arc::new(Self { addr, pid, changes, failures, stopping }))
     }
@@ -103,21 +99,15 @@ impl DataPlane for HaproxyIngress {
     }
 
     fn add_endpoint(&self, ep: Backend) {
-        let _ = self.changes.send(Change::Add(ep));
+        self.changes.add(ep);
     }
 
     fn remove_endpoint(&self, pod: &str) {
-        let _ = self.changes.send(Change::Remove(pod.to_string()));
+        self.changes.remove(pod);
     }
 
     fn settled(&self) -> Settled<'_> {
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        let sent = self.changes.send(Change::Barrier(tx)).is_ok();
-        Box::pin(async move {
-            if sent {
-                let _ = rx.await;
-            }
-        })
+        self.changes.settled()
     }
 
     fn failures(&self) -> Vec<UpstreamFailure> {

@@ -26,18 +26,13 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
-use super::{Backend, DataPlane, UpstreamFailure};
+use super::process::{Change, Changes};
+
+use super::{Backend, DataPlane, Settled, UpstreamFailure};
 use crate::events::EventLog;
 use crate::scenario::IngressSpec;
 use lameduck_core::schema::{Cause, EventKind};
 use log::Line;
-
-enum Change {
-    Add(Backend),
-    Remove(String),
-    /// Answered once every change before it is in effect.
-    Barrier(tokio::sync::oneshot::Sender<()>),
-}
 
 /// How long a reload may take before the applier goes on without its confirmation.
 const RELOAD_LIMIT: Duration = Duration::from_secs(5);
@@ -57,7 +52,7 @@ struct Shared {
 pub struct NginxIngress {
     addr: SocketAddr,
     master: i32,
-    changes: mpsc::UnboundedSender<Change>,
+    changes: Changes,
     shared: Arc<Shared>,
     stopping: Arc<AtomicBool>,
 }
@@ -89,7 +84,7 @@ impl NginxIngress {
         tokio::time::timeout(super::process::START_LIMIT, shared.workers_started_after(0))
             .await
             .map_err(|_| io::Error::other("nginx (the ingress) never reported its workers"))?;
-        let (changes, rx) = mpsc::unbounded_channel();
+        let (changes, rx) = Changes::new();
         tokio::spawn(apply_changes(rx, conf, master, shared.clone()));
         Ok(Arc::new(Self { addr, master, changes, shared, stopping }))
     }
@@ -101,21 +96,15 @@ impl DataPlane for NginxIngress {
     }
 
     fn add_endpoint(&self, ep: Backend) {
-        let _ = self.changes.send(Change::Add(ep));
+        self.changes.add(ep);
     }
 
     fn remove_endpoint(&self, pod: &str) {
-        let _ = self.changes.send(Change::Remove(pod.to_string()));
+        self.changes.remove(pod);
     }
 
-    fn settled(&self) -> super::Settled<'_> {
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        let sent = self.changes.send(Change::Barrier(tx)).is_ok();
-        Box::pin(async move {
-            if sent {
-                let _ = rx.await;
-            }
-        })
+    fn settled(&self) -> Settled<'_> {
+        self.changes.settled()
     }
 
     fn failures(&self) -> Vec<UpstreamFailure> {

@@ -31,3 +31,40 @@ pub async fn wait_listening(program: &str, addr: SocketAddr, startup_log: &Path)
         text.lines().last().unwrap_or("(empty)")
     )))
 }
+
+/// An endpoint change for a program's applier task, which makes them in order.
+pub enum Change {
+    Add(super::Backend),
+    Remove(String),
+    /// Answered once every change before it is in effect.
+    Barrier(tokio::sync::oneshot::Sender<()>),
+}
+
+/// The sending side of the queue of endpoint changes.
+pub struct Changes(tokio::sync::mpsc::UnboundedSender<Change>);
+
+impl Changes {
+    pub fn new() -> (Self, tokio::sync::mpsc::UnboundedReceiver<Change>) {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        (Self(tx), rx)
+    }
+
+    pub fn add(&self, ep: super::Backend) {
+        let _ = self.0.send(Change::Add(ep));
+    }
+
+    pub fn remove(&self, pod: &str) {
+        let _ = self.0.send(Change::Remove(pod.to_string()));
+    }
+
+    /// Resolves when the applier has made every change queued before.
+    pub fn settled(&self) -> super::Settled<'_> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let sent = self.0.send(Change::Barrier(tx)).is_ok();
+        Box::pin(async move {
+            if sent {
+                let _ = rx.await;
+            }
+        })
+    }
+}
