@@ -2,7 +2,7 @@
 //!
 //! `lameduck lab FILE.yaml…` or `lameduck lab seeds`: pods (a network namespace each, a PID +
 //! mount namespace per container), a kubelet that terminates them as Kubernetes does, an
-//! ingress (`alb` or `nginx` model) in front, and the `lameduck-load` engine driving traffic
+//! ingress (the `alb` or `nginx-model` model, or the real nginx) in front, and the `lameduck-load` engine driving traffic
 //! through it. See docs/lab.md.
 mod capacity;
 pub mod cli;

@@ -8,7 +8,7 @@ use lameduck_load::{Plan, Report, RunHooks, Schedule, StopHandle};
 use tokio::task::JoinHandle;
 
 use crate::events::{format_line, EventLog};
-use crate::ingress::{Backend, Ingress};
+use crate::ingress::{Backend, DataPlane};
 use crate::kubelet::{self, PodPhases};
 use crate::pod::{start_pod, LabEnv, PodRt};
 use crate::probe::{probe_once, readiness, wait_ready};
@@ -25,7 +25,7 @@ struct Cluster {
     env: LabEnv,
     dir: std::path::PathBuf,
     log: Arc<EventLog>,
-    ingress: Arc<Ingress>,
+    ingress: Arc<dyn DataPlane>,
     rng: Mutex<Rng>,
     /// Pods not yet deleted, oldest first.
     live: Mutex<Vec<Arc<PodRt>>>,
@@ -83,6 +83,8 @@ impl Cluster {
         for wait in waits.collect::<Vec<_>>() {
             wait.await.map_err(|e| anyhow!("readiness task: {e}"))??;
         }
+        // A data plane that reloads to add them has them only once it has reloaded.
+        self.ingress.settled().await;
         Ok(())
     }
 
@@ -278,8 +280,11 @@ pub async fn run(scenario: Scenario, env: LabEnv, stop: StopHandle) -> Result<Sc
     let log = Arc::new(EventLog::new(epoch));
     let dir = env.run_dir.join(&scenario.name);
     std::fs::create_dir_all(&dir).with_context(|| format!("create {}", dir.display()))?;
-    let ingress = Ingress::new(scenario.ingress.clone(), env.home_ns.clone(), log.clone());
-    let (addr, server) = ingress.serve().await.context("start the ingress")?;
+    let ingress =
+        crate::ingress::start(scenario.ingress.clone(), env.home_ns.clone(), log.clone(), &dir)
+            .await
+            .context("start the ingress")?;
+    let addr = ingress.addr();
     let cluster = Arc::new(Cluster {
         rng: Mutex::new(Rng::new(scenario.seed)),
         scenario: scenario.clone(),
@@ -301,7 +306,7 @@ pub async fn run(scenario: Scenario, env: LabEnv, stop: StopHandle) -> Result<Sc
     for pod in &pods {
         pod.kill_all(&log).await;
     }
-    server.abort();
+    ingress.stop();
     let (report, load_started) = outcome?;
     // A termination that failed inside the lab leaves the run without its evidence.
     let mut phases = terminated

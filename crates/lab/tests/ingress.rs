@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use lameduck_lab::events::EventLog;
-use lameduck_lab::ingress::{Backend, Cause, Ingress};
+use lameduck_lab::ingress::{Backend, Cause, ModelIngress};
 use lameduck_lab::scenario::{Dur, IngressModel, IngressSpec};
 use lameduck_lab::sys::netns::NetNs;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -95,10 +95,10 @@ async fn refusing_port() -> u16 {
     listener.local_addr().unwrap().port()
 }
 
-async fn ingress(model: IngressModel, ports: &[u16]) -> (Arc<Ingress>, SocketAddr) {
+async fn ingress(model: IngressModel, ports: &[u16]) -> (Arc<ModelIngress>, SocketAddr) {
     let spec = IngressSpec { model, timeout: Dur::from_millis(300), ..IngressSpec::default() };
     let ns = NetNs::current().unwrap();
-    let ingress = Ingress::new(spec, ns.clone(), Arc::new(EventLog::new(Instant::now())));
+    let ingress = ModelIngress::new(spec, ns.clone(), Arc::new(EventLog::new(Instant::now())));
     for (i, port) in ports.iter().enumerate() {
         ingress.add_endpoint(Backend {
             pod: format!("pod-{}", i + 1),
@@ -118,7 +118,7 @@ async fn get(addr: SocketAddr) -> u16 {
     text.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0)
 }
 
-fn causes(ingress: &Ingress) -> Vec<Cause> {
+fn causes(ingress: &ModelIngress) -> Vec<Cause> {
     ingress.failures().iter().map(|f| f.cause).collect()
 }
 
@@ -170,7 +170,7 @@ async fn no_endpoints_is_503() {
     let (ing, addr) = ingress(IngressModel::Alb, &[]).await;
     assert_eq!(get(addr).await, 503);
     assert_eq!(causes(&ing), [Cause::NoEndpoints]);
-    let (_, addr) = ingress(IngressModel::Nginx, &[]).await;
+    let (_, addr) = ingress(IngressModel::NginxModel, &[]).await;
     assert_eq!(get(addr).await, 503);
 }
 
@@ -193,7 +193,7 @@ async fn nginx_drops_connections_the_pod_closed() {
     if !is_root() {
         return;
     }
-    let (ing, addr) = ingress(IngressModel::Nginx, &[target(Target::OkThenClose).await]).await;
+    let (ing, addr) = ingress(IngressModel::NginxModel, &[target(Target::OkThenClose).await]).await;
     assert_eq!(get(addr).await, 200);
     tokio::time::sleep(Duration::from_millis(50)).await;
     assert_eq!(get(addr).await, 200);
@@ -211,7 +211,7 @@ async fn alb_does_not_retry_but_nginx_tries_another_endpoint() {
     assert!(statuses.contains(&502) && statuses.contains(&200), "{statuses:?}");
     assert_eq!(causes(&alb), [Cause::Refused]);
 
-    let (nginx, addr) = ingress(IngressModel::Nginx, &ports).await;
+    let (nginx, addr) = ingress(IngressModel::NginxModel, &ports).await;
     for _ in 0..4 {
         assert_eq!(get(addr).await, 200);
     }
@@ -229,7 +229,7 @@ async fn nginx_does_not_retry_a_request_already_sent() {
         return;
     }
     let ports = [target(Target::Close).await, target(Target::Ok).await];
-    let (nginx, addr) = ingress(IngressModel::Nginx, &ports).await;
+    let (nginx, addr) = ingress(IngressModel::NginxModel, &ports).await;
     let statuses = [get(addr).await, get(addr).await];
     assert!(statuses.contains(&502) && statuses.contains(&200), "{statuses:?}");
     let failures = nginx.failures();
@@ -246,7 +246,7 @@ async fn nginx_gives_up_after_three_tries() {
     for _ in 0..4 {
         ports.push(refusing_port().await);
     }
-    let (nginx, addr) = ingress(IngressModel::Nginx, &ports).await;
+    let (nginx, addr) = ingress(IngressModel::NginxModel, &ports).await;
     assert_eq!(get(addr).await, 502);
     let failures = nginx.failures();
     assert_eq!(failures.len(), 3, "{failures:?}");

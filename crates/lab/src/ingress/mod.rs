@@ -1,33 +1,32 @@
-//! The ingress in front of the pods: an HTTP/1.1 reverse proxy on the lab's loopback that
-//! reaches each pod through a socket created in that pod's network namespace.
+//! The ingress in front of the pods, as one interface over its data planes.
 //!
-//! Two models (see docs/lab.md):
-//! - `alb` (AWS ALB): no retries; refused, reset or closed upstream → 502, no endpoints → 503,
-//!   no response within the timeout → 504. Keeps idle connections to targets (idle timeout) and
-//!   reuses them without probing, so a request written onto a connection the pod has closed
-//!   meanwhile fails with 502 — the race behind the `Connection: close` advice.
-//! - `nginx` (ingress-nginx): `proxy_next_upstream error timeout` with up to 3 tries, on other
-//!   endpoints, for requests not yet sent; drops pooled connections the target has closed.
+//! A data plane listens on the lab's loopback, sends each request to one of the endpoints it was
+//! given, and reports every upstream failure with its cause. The runner starts one per scenario
+//! ([`start`]), adds a pod when it is ready, removes it when the endpoint removal reaches the
+//! ingress, and stops it when the scenario ends. A new data plane is one new module
+//! implementing [`DataPlane`] plus its arm in [`start`].
 //!
-//! Every upstream failure is logged with its cause.
-mod upstream;
+//! - [`model`]: the in-process models (`alb`, `nginx-model`), see docs/lab.md.
+//! - [`nginx`]: the real nginx, configured as ingress-nginx configures it.
+//! - [`haproxy`]: the real HAProxy with haproxy-ingress's defaults, changed through its
+//!   runtime API.
+mod haproxy;
+pub mod model;
+mod nginx;
+mod podnet;
+mod process;
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
-
-use tokio::io::AsyncWriteExt;
-use tokio::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::sync::Arc;
 
 use crate::events::EventLog;
-use crate::http::{is_hop_by_hop, HttpConn, Request};
 use crate::scenario::{IngressModel, IngressSpec};
 use crate::sys::netns::NetNs;
 use lameduck_core::schema::EventKind;
 
-pub use upstream::Cause;
+pub use lameduck_core::schema::{Cause, UpstreamFailure};
+pub use model::ModelIngress;
 
 /// A pod the ingress may send traffic to.
 #[derive(Debug, Clone)]
@@ -37,229 +36,65 @@ pub struct Backend {
     pub port: u16,
 }
 
-pub use lameduck_core::schema::UpstreamFailure;
-
-pub(crate) struct Idle {
-    conn: HttpConn<TcpStream>,
-    since: Instant,
+/// A running ingress. Endpoint changes are applied when called: the propagation lag is the
+/// caller's (the runner waits `ingress.delay` + jitter before removing a pod).
+pub trait DataPlane: Send + Sync {
+    /// Where clients connect (the lab's loopback).
+    fn addr(&self) -> SocketAddr;
+    /// Starts sending traffic to `ep` (a pod already present is left as it is).
+    fn add_endpoint(&self, ep: Backend);
+    /// Stops sending new requests to `pod`.
+    fn remove_endpoint(&self, pod: &str);
+    /// Resolves when every endpoint change made so far is in effect (a data plane that applies
+    /// them as it is called is always settled).
+    fn settled(&self) -> Settled<'_> {
+        Box::pin(std::future::ready(()))
+    }
+    /// Every upstream failure so far, in the order seen.
+    fn failures(&self) -> Vec<UpstreamFailure>;
+    /// Stops listening and ends whatever the data plane runs.
+    fn stop(&self);
 }
 
-/// The ingress state shared by all connections.
-pub struct Ingress {
+/// What [`DataPlane::settled`] returns.
+pub type Settled<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 'a>>;
+
+/// Starts the data plane the scenario's `ingress.model` names.
+pub async fn start(
     spec: IngressSpec,
     home: NetNs,
     log: Arc<EventLog>,
-    endpoints: Mutex<Vec<Backend>>,
-    pools: Mutex<HashMap<String, Vec<Idle>>>,
-    next: AtomicUsize,
-    failures: Mutex<Vec<UpstreamFailure>>,
-}
-
-impl Ingress {
-    pub fn new(spec: IngressSpec, home: NetNs, log: Arc<EventLog>) -> Arc<Self> {
-        Arc::new(Self {
-            spec,
-            home,
-            log,
-            endpoints: Mutex::new(Vec::new()),
-            pools: Mutex::new(HashMap::new()),
-            next: AtomicUsize::new(0),
-            failures: Mutex::new(Vec::new()),
-        })
-    }
-
-    pub fn add_endpoint(&self, ep: Backend) {
-        if self.endpoints.lock().unwrap_or_else(|e| e.into_inner()).iter().any(|e| e.pod == ep.pod)
-        {
-            return;
-        }
-        self.log.record(
-            &ep.pod,
-            "",
-            EventKind::EndpointAdded,
-            format!("ingress now sends traffic to 127.0.0.1:{} in the pod", ep.port),
-        );
-        self.endpoints.lock().unwrap_or_else(|e| e.into_inner()).push(ep);
-    }
-
-    /// Applies an endpoint removal; idle pooled connections to the pod are closed.
-    pub fn remove_endpoint(&self, pod: &str) {
-        let removed = {
-            let mut eps = self.endpoints.lock().unwrap_or_else(|e| e.into_inner());
-            let before = eps.len();
-            eps.retain(|e| e.pod != pod);
-            before != eps.len()
-        };
-        self.pools.lock().unwrap_or_else(|e| e.into_inner()).remove(pod);
-        if removed {
-            self.log.record(
-                pod,
-                "",
-                EventKind::EndpointRemoved,
-                "applied at the ingress: no new requests go to this pod",
-            );
-        }
-    }
-
-    pub fn failures(&self) -> Vec<UpstreamFailure> {
-        self.failures.lock().unwrap_or_else(|e| e.into_inner()).clone()
-    }
-
-    /// Picks the next endpoint round-robin, skipping those in `tried`.
-    fn pick(&self, tried: &[String]) -> Option<Backend> {
-        let eps = self.endpoints.lock().unwrap_or_else(|e| e.into_inner());
-        let candidates: Vec<&Backend> = eps.iter().filter(|e| !tried.contains(&e.pod)).collect();
-        if candidates.is_empty() {
-            return None;
-        }
-        let i = self.next.fetch_add(1, Ordering::Relaxed) % candidates.len();
-        Some(candidates[i].clone())
-    }
-
-    fn record_failure(
-        &self,
-        ep: &str,
-        cause: Cause,
-        sent: bool,
-        status: Option<u16>,
-        attempt: u32,
-    ) {
-        let ms = self.log.ms(Instant::now());
-        let outcome = status
-            .map(|s| format!("→ {s} to the client"))
-            .unwrap_or_else(|| "→ next upstream".into());
-        let model = match self.spec.model {
-            IngressModel::Alb => "alb",
-            IngressModel::Nginx => "nginx",
-        };
-        self.log.record(
-            ep,
-            "",
-            EventKind::UpstreamFailure,
-            format!(
-                "{model}: {} (request {}) {outcome}",
-                cause.describe(),
-                if sent { "sent" } else { "not sent" }
-            ),
-        );
-        self.failures.lock().unwrap_or_else(|e| e.into_inner()).push(UpstreamFailure {
-            ms,
-            pod: ep.into(),
-            cause,
-            sent,
-            status,
-            attempt,
-        });
-    }
-
-    /// Listens on an ephemeral loopback port of the lab's namespace.
-    pub async fn serve(
-        self: &Arc<Self>,
-    ) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
-        let listener = TcpListener::bind("127.0.0.1:0").await?;
-        let addr = listener.local_addr()?;
-        let me = self.clone();
-        let handle = tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                let me = me.clone();
-                tokio::spawn(async move { me.client_connection(stream).await });
-            }
-        });
-        Ok((addr, handle))
-    }
-
-    async fn client_connection(self: Arc<Self>, stream: TcpStream) {
-        let _ = stream.set_nodelay(true);
-        let mut conn = HttpConn::new(stream);
-        while let Ok(Some(request)) = conn.read_request().await {
-            let keep = request.keep_alive;
-            let reply = self.handle(&request).await;
-            let bytes = reply.to_bytes(keep);
-            if conn.stream.write_all(&bytes).await.is_err() || !keep {
-                break;
-            }
-        }
-    }
-
-    /// Proxies one request according to the model.
-    async fn handle(&self, request: &Request) -> Reply {
-        let raw = upstream::encode_request(request, self.spec.keepalive);
-        let tries = match self.spec.model {
-            IngressModel::Alb => 1,
-            IngressModel::Nginx => 3,
-        };
-        let mut tried: Vec<String> = Vec::new();
-        let mut last: Option<(Cause, bool)> = None;
-        for attempt in 1..=tries {
-            let Some(ep) = self.pick(&tried) else { break };
-            tried.push(ep.pod.clone());
-            match self.attempt(&ep, &raw, &request.method).await {
-                Ok(reply) => return reply,
-                Err((cause, sent)) => {
-                    let retry = self.spec.model == IngressModel::Nginx && !sent && attempt < tries;
-                    let status = (!retry).then(|| cause.status());
-                    self.record_failure(&ep.pod, cause, sent, status, attempt);
-                    last = Some((cause, sent));
-                    if !retry {
-                        break;
-                    }
-                }
-            }
-        }
-        match last {
-            Some((cause, _)) => Reply::error(cause.status()),
-            None => {
-                self.record_failure("", Cause::NoEndpoints, false, Some(503), 0);
-                Reply::error(503)
-            }
-        }
+    dir: &Path,
+) -> std::io::Result<Arc<dyn DataPlane>> {
+    match spec.model {
+        IngressModel::Alb | IngressModel::NginxModel => ModelIngress::start(spec, home, log).await,
+        IngressModel::Nginx => nginx::NginxIngress::start(spec, log, dir).await,
+        IngressModel::Haproxy => haproxy::HaproxyIngress::start(spec, log, dir).await,
     }
 }
 
-/// What goes back to the client.
-pub struct Reply {
-    status: u16,
-    reason: String,
-    headers: Vec<(String, Vec<u8>)>,
-    body: Vec<u8>,
-}
-
-impl Reply {
-    fn error(status: u16) -> Self {
-        let reason = match status {
-            502 => "Bad Gateway",
-            503 => "Service Unavailable",
-            504 => "Gateway Timeout",
-            _ => "Error",
-        };
-        Self {
-            status,
-            reason: reason.into(),
-            headers: vec![],
-            body: format!("{status} {reason}\n").into_bytes(),
-        }
-    }
-
-    fn to_bytes(&self, keep_alive: bool) -> Vec<u8> {
-        let mut out = format!("HTTP/1.1 {} {}\r\n", self.status, self.reason).into_bytes();
-        for (name, value) in self.headers.iter().filter(|(n, _)| !is_hop_by_hop(n)) {
-            out.extend_from_slice(name.as_bytes());
-            out.extend_from_slice(b": ");
-            out.extend_from_slice(value);
-            out.extend_from_slice(b"\r\n");
-        }
-        let connection = if keep_alive { "keep-alive" } else { "close" };
-        out.extend_from_slice(
-            format!("Content-Length: {}\r\nConnection: {connection}\r\n\r\n", self.body.len())
-                .as_bytes(),
-        );
-        out.extend_from_slice(&self.body);
-        out
-    }
-}
-
-impl Ingress {
-    pub(crate) fn timeout(&self) -> Duration {
-        self.spec.timeout.0
-    }
+/// Logs one upstream failure, seen `at`, as the event log shows them, whichever data plane saw
+/// it.
+fn report_failure(
+    log: &EventLog,
+    at: std::time::Instant,
+    plane: &str,
+    pod: &str,
+    cause: Cause,
+    sent: bool,
+    status: Option<u16>,
+) {
+    let outcome =
+        status.map(|s| format!("→ {s} to the client")).unwrap_or_else(|| "→ next upstream".into());
+    log.record_at(
+        at,
+        pod,
+        "",
+        EventKind::UpstreamFailure,
+        format!(
+            "{plane}: {} (request {}) {outcome}",
+            cause.describe(),
+            if sent { "sent" } else { "not sent" }
+        ),
+    );
 }

@@ -89,11 +89,16 @@ pub enum ExpectFailed {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Default)]
-#[serde(expecting = "`alb` or `nginx`", rename_all = "lowercase")]
+#[serde(expecting = "`alb`, `nginx`, `haproxy` or `nginx-model`", rename_all = "kebab-case")]
 pub enum IngressModel {
     #[default]
     Alb,
+    /// The in-process model of ingress-nginx's retries.
+    NginxModel,
+    /// The real nginx, configured as ingress-nginx configures it.
     Nginx,
+    /// The real HAProxy with haproxy-ingress's defaults.
+    Haproxy,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

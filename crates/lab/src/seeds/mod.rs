@@ -129,7 +129,7 @@ const SEEDS: &[Seed] = &[
             "as nginx-sigquit-lag but 4 → 2 behind the nginx model: 3 tries always reach a live pod",
         article: "002: no visible errors",
         failures: false,
-        model: "nginx",
+        model: "nginx-model",
         scale_to: 2,
         delay: "1s",
         jitter: "300ms",

@@ -5,7 +5,7 @@ use std::time::Instant;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
-use super::{Backend, Idle, Ingress, Reply};
+use super::{Backend, Idle, ModelIngress, Reply};
 use crate::http::{is_hop_by_hop, HttpConn, ReadError, Request};
 use crate::scenario::IngressModel;
 use lameduck_core::schema::EventKind;
@@ -39,7 +39,7 @@ pub fn encode_request(request: &Request, keepalive: bool) -> Vec<u8> {
     out
 }
 
-impl Ingress {
+impl ModelIngress {
     /// Takes an idle connection to `pod`, newest first, dropping expired ones. The `alb` model
     /// reuses it blindly; the `nginx` model drops connections the target already closed.
     fn take_idle(&self, pod: &str) -> Option<HttpConn<TcpStream>> {
@@ -49,7 +49,7 @@ impl Ingress {
             if idle.since.elapsed() >= self.spec.idle_timeout.0 {
                 continue;
             }
-            if self.spec.model == IngressModel::Nginx && closed_by_peer(&idle.conn) {
+            if self.spec.model == IngressModel::NginxModel && closed_by_peer(&idle.conn) {
                 continue;
             }
             return Some(idle.conn);

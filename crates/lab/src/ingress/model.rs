@@ -1,0 +1,286 @@
+//! The in-process data plane: an HTTP/1.1 reverse proxy on the lab's loopback that reaches each
+//! pod through a socket created in that pod's network namespace, following one of two models
+//! (see docs/lab.md):
+//! - `alb` (AWS ALB): no retries; refused, reset or closed upstream → 502, no endpoints → 503,
+//!   no response within the timeout → 504. Keeps idle connections to targets (idle timeout) and
+//!   reuses them without probing, so a request written onto a connection the pod has closed
+//!   meanwhile fails with 502 — the race behind the `Connection: close` advice.
+//! - `nginx` (ingress-nginx): `proxy_next_upstream error timeout` with up to 3 tries, on other
+//!   endpoints, for requests not yet sent; drops pooled connections the target has closed.
+//!
+//! Every upstream failure is logged with its cause.
+mod upstream;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpListener, TcpStream};
+
+use crate::events::EventLog;
+use crate::http::{is_hop_by_hop, HttpConn, Request};
+use crate::scenario::{IngressModel, IngressSpec};
+use crate::sys::netns::NetNs;
+use lameduck_core::schema::EventKind;
+
+use upstream::Cause;
+
+use super::{Backend, DataPlane, UpstreamFailure};
+
+pub(crate) struct Idle {
+    conn: HttpConn<TcpStream>,
+    since: Instant,
+}
+
+/// The model's state shared by all connections.
+pub struct ModelIngress {
+    spec: IngressSpec,
+    home: NetNs,
+    log: Arc<EventLog>,
+    endpoints: Mutex<Vec<Backend>>,
+    pools: Mutex<HashMap<String, Vec<Idle>>>,
+    next: AtomicUsize,
+    failures: Mutex<Vec<UpstreamFailure>>,
+}
+
+impl ModelIngress {
+    pub fn new(spec: IngressSpec, home: NetNs, log: Arc<EventLog>) -> Arc<Self> {
+        Arc::new(Self {
+            spec,
+            home,
+            log,
+            endpoints: Mutex::new(Vec::new()),
+            pools: Mutex::new(HashMap::new()),
+            next: AtomicUsize::new(0),
+            failures: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// Serves on an ephemeral loopback port: the model as a [`DataPlane`].
+    pub async fn start(
+        spec: IngressSpec,
+        home: NetNs,
+        log: Arc<EventLog>,
+    ) -> std::io::Result<Arc<dyn DataPlane>> {
+        let model = Self::new(spec, home, log);
+        let (addr, server) = model.serve().await?;
+        Ok(Arc::new(Running { model, addr, server }))
+    }
+
+    pub fn add_endpoint(&self, ep: Backend) {
+        if self.endpoints.lock().unwrap_or_else(|e| e.into_inner()).iter().any(|e| e.pod == ep.pod)
+        {
+            return;
+        }
+        self.log.record(
+            &ep.pod,
+            "",
+            EventKind::EndpointAdded,
+            format!("ingress now sends traffic to 127.0.0.1:{} in the pod", ep.port),
+        );
+        self.endpoints.lock().unwrap_or_else(|e| e.into_inner()).push(ep);
+    }
+
+    /// Applies an endpoint removal; idle pooled connections to the pod are closed.
+    pub fn remove_endpoint(&self, pod: &str) {
+        let removed = {
+            let mut eps = self.endpoints.lock().unwrap_or_else(|e| e.into_inner());
+            let before = eps.len();
+            eps.retain(|e| e.pod != pod);
+            before != eps.len()
+        };
+        self.pools.lock().unwrap_or_else(|e| e.into_inner()).remove(pod);
+        if removed {
+            self.log.record(
+                pod,
+                "",
+                EventKind::EndpointRemoved,
+                "applied at the ingress: no new requests go to this pod",
+            );
+        }
+    }
+
+    pub fn failures(&self) -> Vec<UpstreamFailure> {
+        self.failures.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Picks the next endpoint round-robin, skipping those in `tried`.
+    fn pick(&self, tried: &[String]) -> Option<Backend> {
+        let eps = self.endpoints.lock().unwrap_or_else(|e| e.into_inner());
+        let candidates: Vec<&Backend> = eps.iter().filter(|e| !tried.contains(&e.pod)).collect();
+        if candidates.is_empty() {
+            return None;
+        }
+        let i = self.next.fetch_add(1, Ordering::Relaxed) % candidates.len();
+        Some(candidates[i].clone())
+    }
+
+    fn record_failure(
+        &self,
+        ep: &str,
+        cause: Cause,
+        sent: bool,
+        status: Option<u16>,
+        attempt: u32,
+    ) {
+        let now = Instant::now();
+        let ms = self.log.ms(now);
+        let model = match self.spec.model {
+            IngressModel::Alb => "alb",
+            _ => "nginx-model",
+        };
+        super::report_failure(&self.log, now, model, ep, cause, sent, status);
+        self.failures.lock().unwrap_or_else(|e| e.into_inner()).push(UpstreamFailure {
+            ms,
+            pod: ep.into(),
+            cause,
+            sent,
+            status,
+            attempt,
+        });
+    }
+
+    /// Listens on an ephemeral loopback port of the lab's namespace.
+    pub async fn serve(
+        self: &Arc<Self>,
+    ) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let me = self.clone();
+        let handle = tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let me = me.clone();
+                tokio::spawn(async move { me.client_connection(stream).await });
+            }
+        });
+        Ok((addr, handle))
+    }
+
+    async fn client_connection(self: Arc<Self>, stream: TcpStream) {
+        let _ = stream.set_nodelay(true);
+        let mut conn = HttpConn::new(stream);
+        while let Ok(Some(request)) = conn.read_request().await {
+            let keep = request.keep_alive;
+            let reply = self.handle(&request).await;
+            let bytes = reply.to_bytes(keep);
+            if conn.stream.write_all(&bytes).await.is_err() || !keep {
+                break;
+            }
+        }
+    }
+
+    /// Proxies one request according to the model.
+    async fn handle(&self, request: &Request) -> Reply {
+        let raw = upstream::encode_request(request, self.spec.keepalive);
+        let tries = match self.spec.model {
+            IngressModel::Alb => 1,
+            _ => 3,
+        };
+        let mut tried: Vec<String> = Vec::new();
+        let mut last: Option<(Cause, bool)> = None;
+        for attempt in 1..=tries {
+            let Some(ep) = self.pick(&tried) else { break };
+            tried.push(ep.pod.clone());
+            match self.attempt(&ep, &raw, &request.method).await {
+                Ok(reply) => return reply,
+                Err((cause, sent)) => {
+                    let retry =
+                        self.spec.model == IngressModel::NginxModel && !sent && attempt < tries;
+                    let status = (!retry).then(|| cause.status());
+                    self.record_failure(&ep.pod, cause, sent, status, attempt);
+                    last = Some((cause, sent));
+                    if !retry {
+                        break;
+                    }
+                }
+            }
+        }
+        match last {
+            Some((cause, _)) => Reply::error(cause.status()),
+            None => {
+                self.record_failure("", Cause::NoEndpoints, false, Some(503), 0);
+                Reply::error(503)
+            }
+        }
+    }
+}
+
+/// What goes back to the client.
+pub struct Reply {
+    status: u16,
+    reason: String,
+    headers: Vec<(String, Vec<u8>)>,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn error(status: u16) -> Self {
+        let reason = match status {
+            502 => "Bad Gateway",
+            503 => "Service Unavailable",
+            504 => "Gateway Timeout",
+            _ => "Error",
+        };
+        Self {
+            status,
+            reason: reason.into(),
+            headers: vec![],
+            body: format!("{status} {reason}\n").into_bytes(),
+        }
+    }
+
+    fn to_bytes(&self, keep_alive: bool) -> Vec<u8> {
+        let mut out = format!("HTTP/1.1 {} {}\r\n", self.status, self.reason).into_bytes();
+        for (name, value) in self.headers.iter().filter(|(n, _)| !is_hop_by_hop(n)) {
+            out.extend_from_slice(name.as_bytes());
+            out.extend_from_slice(b": ");
+            out.extend_from_slice(value);
+            out.extend_from_slice(b"\r\n");
+        }
+        let connection = if keep_alive { "keep-alive" } else { "close" };
+        out.extend_from_slice(
+            format!("Content-Length: {}\r\nConnection: {connection}\r\n\r\n", self.body.len())
+                .as_bytes(),
+        );
+        out.extend_from_slice(&self.body);
+        out
+    }
+}
+
+impl ModelIngress {
+    pub(crate) fn timeout(&self) -> Duration {
+        self.spec.timeout.0
+    }
+}
+
+/// A model serving on its port.
+struct Running {
+    model: Arc<ModelIngress>,
+    addr: SocketAddr,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl DataPlane for Running {
+    fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    fn add_endpoint(&self, ep: Backend) {
+        self.model.add_endpoint(ep);
+    }
+
+    fn remove_endpoint(&self, pod: &str) {
+        self.model.remove_endpoint(pod);
+    }
+
+    fn failures(&self) -> Vec<UpstreamFailure> {
+        self.model.failures()
+    }
+
+    fn stop(&self) {
+        self.server.abort();
+    }
+}

@@ -1,0 +1,356 @@
+//! The `nginx` data plane: the real nginx binary as the ingress, configured as ingress-nginx's
+//! template (`rootfs/etc/nginx/template/nginx.tmpl`) configures it with its ConfigMap defaults
+//! (`docs/user-guide/nginx-configuration/configmap.md`), see [`config`].
+//!
+//! Endpoint changes are applied the way ingress-nginx applied them before its Lua balancer:
+//! the configuration is rewritten with the new `upstream` block and the master gets SIGHUP
+//! (`nginx -s reload`). New workers take new requests; old ones finish the requests they have
+//! and close their keep-alive connections. docs/lab.md says how that differs from the Lua
+//! balancer.
+//!
+//! nginx reaches each pod at an address of its own ([`super::podnet`]), so every connect,
+//! refusal, reset and retry is nginx's. What nginx saw comes back through its syslog stream
+//! ([`log`]): each upstream failure with its cause, and the status the client got.
+mod config;
+mod log;
+
+use std::collections::HashMap;
+use std::io;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::os::unix::net::UnixDatagram;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::sync::mpsc;
+
+use super::process::{Change, Changes};
+
+use super::{Backend, DataPlane, Settled, UpstreamFailure};
+use crate::events::EventLog;
+use crate::scenario::IngressSpec;
+use lameduck_core::schema::{Cause, EventKind};
+use log::Line;
+
+/// How long a reload may take before the applier goes on without its confirmation.
+const RELOAD_LIMIT: Duration = Duration::from_secs(5);
+
+/// State the log reader and the endpoint applier share.
+struct Shared {
+    log: Arc<EventLog>,
+    failures: Mutex<Vec<UpstreamFailure>>,
+    /// `address:port` → pod, for every pod ever linked (late log lines still name the pod).
+    pods: Mutex<HashMap<String, String>>,
+    /// How many times the master has started its workers (at start and after each reload).
+    worker_starts: AtomicU64,
+    started_workers: tokio::sync::Notify,
+}
+
+/// nginx running as the ingress.
+pub struct NginxIngress {
+    addr: SocketAddr,
+    master: i32,
+    changes: Changes,
+    shared: Arc<Shared>,
+    stopping: Arc<AtomicBool>,
+}
+
+impl NginxIngress {
+    /// Writes the configuration under `dir`, starts nginx and waits until it listens.
+    pub async fn start(
+        spec: IngressSpec,
+        log: Arc<EventLog>,
+        dir: &Path,
+    ) -> io::Result<Arc<dyn DataPlane>> {
+        let dir = dir.join("ingress-nginx");
+        std::fs::create_dir_all(&dir)?;
+        let addr = super::process::free_loopback_port()?;
+        let conf = config::Files::new(&dir, addr, &spec);
+        conf.write(&[])?;
+        let shared = Arc::new(Shared {
+            log,
+            failures: Mutex::new(Vec::new()),
+            pods: Mutex::new(HashMap::new()),
+            worker_starts: AtomicU64::new(0),
+            started_workers: tokio::sync::Notify::new(),
+        });
+        let stopping = Arc::new(AtomicBool::new(false));
+        read_log(&conf.log_socket, shared.clone(), stopping.clone())?;
+        let master = spawn_nginx(&conf)?;
+        super::process::wait_listening("nginx", addr, &conf.startup_log).await?;
+        // The syslog stream works once it has reported the first workers.
+        tokio::time::timeout(super::process::START_LIMIT, shared.workers_started_after(0))
+            .await
+            .map_err(|_| io::Error::other("nginx (the ingress) never reported its workers"))?;
+        let (changes, rx) = Changes::new();
+        tokio::spawn(apply_changes(rx, conf, master, shared.clone()));
+        Ok(Arc::new(Self { addr, master, changes, shared, stopping }))
+    }
+}
+
+impl DataPlane for NginxIngress {
+    fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    fn add_endpoint(&self, ep: Backend) {
+        self.changes.add(ep);
+    }
+
+    fn remove_endpoint(&self, pod: &str) {
+        self.changes.remove(pod);
+    }
+
+    fn settled(&self) -> Settled<'_> {
+        self.changes.settled()
+    }
+
+    fn failures(&self) -> Vec<UpstreamFailure> {
+        self.shared.failures.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn stop(&self) {
+        self.stopping.store(true, Ordering::SeqCst);
+        // SAFETY: signalling the nginx master we started; SIGTERM is its fast shutdown, which
+        // takes its workers with it.
+        unsafe { libc::kill(self.master, libc::SIGTERM) };
+    }
+}
+
+fn spawn_nginx(conf: &config::Files) -> io::Result<i32> {
+    let child = Command::new("nginx")
+        .arg("-p")
+        .arg(&conf.dir)
+        .arg("-c")
+        .arg(&conf.nginx_conf)
+        .arg("-e")
+        .arg(&conf.startup_log)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!("start nginx (the ingress): {e} (scripts/install-deps lab installs it)"),
+            )
+        })?;
+    Ok(child.id() as i32)
+}
+
+/// Applies endpoint changes in the order they were made, those waiting together in one
+/// reload (as an ingress-nginx sync does): link new pods, rewrite the configuration, reload,
+/// and log each change once the new workers run.
+async fn apply_changes(
+    mut rx: mpsc::UnboundedReceiver<Change>,
+    conf: config::Files,
+    master: i32,
+    shared: Arc<Shared>,
+) {
+    let mut upstream = Upstream::default();
+    while let Some(first) = rx.recv().await {
+        let mut batch = vec![first];
+        while let Ok(more) = rx.try_recv() {
+            batch.push(more);
+        }
+        let mut applied = Vec::new();
+        let mut barriers = Vec::new();
+        for change in batch {
+            match change {
+                Change::Barrier(done) => barriers.push(done),
+                Change::Add(ep) => applied.extend(upstream.add(ep, &shared).await),
+                Change::Remove(pod) => applied.extend(upstream.remove(pod)),
+            }
+        }
+        if !applied.is_empty() {
+            let took = reload(&conf, &upstream, master, &shared).await;
+            for (pod, kind, detail) in applied {
+                shared.log.record(&pod, "", kind, format!("{detail} (reload: {took})"));
+            }
+        }
+        for done in barriers {
+            let _ = done.send(());
+        }
+    }
+}
+
+/// The upstream's servers as the applier keeps them.
+#[derive(Default)]
+struct Upstream {
+    /// pod → `address:port`, in the order they joined.
+    endpoints: Vec<(String, String)>,
+    linked: HashMap<String, Ipv4Addr>,
+}
+
+type Applied = (String, EventKind, String);
+
+impl Upstream {
+    async fn add(&mut self, ep: Backend, shared: &Shared) -> Option<Applied> {
+        if self.endpoints.iter().any(|(p, _)| *p == ep.pod) {
+            return None;
+        }
+        let ip = match self.linked.get(&ep.pod) {
+            Some(ip) => *ip,
+            None => match super::podnet::link(&ep.netns).await {
+                Ok(ip) => ip,
+                Err(e) => {
+                    let why = format!("nginx cannot reach the pod: {e}");
+                    shared.log.record(&ep.pod, "", EventKind::EndpointAdded, why);
+                    return None;
+                }
+            },
+        };
+        self.linked.insert(ep.pod.clone(), ip);
+        let target = format!("{ip}:{}", ep.port);
+        shared
+            .pods
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(target.clone(), ep.pod.clone());
+        self.endpoints.push((ep.pod.clone(), target.clone()));
+        Some((
+            ep.pod,
+            EventKind::EndpointAdded,
+            format!("nginx now has {target} in upstream_balancer"),
+        ))
+    }
+
+    fn remove(&mut self, pod: String) -> Option<Applied> {
+        let before = self.endpoints.len();
+        self.endpoints.retain(|(p, _)| *p != pod);
+        (self.endpoints.len() != before).then(|| {
+            let detail = "applied at the ingress: nginx reloaded without the pod; old workers finish their requests";
+            (pod, EventKind::EndpointRemoved, detail.to_string())
+        })
+    }
+}
+
+/// Writes the configuration and reloads; says how long the new workers took to start.
+async fn reload(conf: &config::Files, upstream: &Upstream, master: i32, shared: &Shared) -> String {
+    let targets: Vec<&str> = upstream.endpoints.iter().map(|(_, t)| t.as_str()).collect();
+    if let Err(e) = conf.write(&targets) {
+        return format!("not done, {} could not be written: {e}", conf.nginx_conf.display());
+    }
+    let before = shared.worker_starts.load(Ordering::SeqCst);
+    let signalled = Instant::now();
+    // SAFETY: signalling the nginx master we started: SIGHUP is `nginx -s reload`.
+    unsafe { libc::kill(master, libc::SIGHUP) };
+    match tokio::time::timeout(RELOAD_LIMIT, shared.workers_started_after(before)).await {
+        Ok(()) => format!("new workers after {} ms", signalled.elapsed().as_millis()),
+        Err(_) => format!("no new workers within {} s", RELOAD_LIMIT.as_secs()),
+    }
+}
+
+/// Reads nginx's syslog stream on a thread of its own until `stopping`.
+fn read_log(socket: &Path, shared: Arc<Shared>, stopping: Arc<AtomicBool>) -> io::Result<()> {
+    let sock = UnixDatagram::bind(socket)?;
+    let path = socket.to_path_buf();
+    sock.set_read_timeout(Some(Duration::from_millis(100)))?;
+    std::thread::Builder::new().name("ingress-nginx-log".into()).spawn(move || {
+        let mut pending: HashMap<log::Conn, Vec<Pending>> = HashMap::new();
+        let mut buf = vec![0u8; 8192];
+        // After a stop, drain what nginx wrote while shutting down, then end.
+        while !stopping.load(Ordering::SeqCst) {
+            let Ok(n) = sock.recv(&mut buf) else { continue };
+            let text = String::from_utf8_lossy(&buf[..n]);
+            match log::parse(&text) {
+                Some(Line::Failure { conn, addr, cause, sent }) => {
+                    let at = Instant::now();
+                    pending.entry(conn).or_default().push(Pending { at, addr, cause, sent });
+                }
+                Some(Line::Access { conn, status, attempts }) => {
+                    let failed = pending.remove(&conn).unwrap_or_default();
+                    shared.settle(failed, status, &attempts);
+                }
+                None if text.contains("start worker processes") => {
+                    shared.worker_starts.fetch_add(1, Ordering::SeqCst);
+                    shared.started_workers.notify_waiters();
+                }
+                None => {}
+            }
+        }
+        for failed in pending.into_values() {
+            shared.settle(failed, 0, &[]);
+        }
+        // The run directory keeps the configuration; the socket is of no use after the run.
+        let _ = std::fs::remove_file(path);
+    })?;
+    Ok(())
+}
+
+/// An upstream failure whose request has not ended yet.
+struct Pending {
+    at: Instant,
+    addr: String,
+    cause: Cause,
+    sent: bool,
+}
+
+impl Shared {
+    /// Waits until the master has started workers more than `count` times.
+    async fn workers_started_after(&self, count: u64) {
+        loop {
+            let notified = self.started_workers.notified();
+            if self.worker_starts.load(Ordering::SeqCst) > count {
+                return;
+            }
+            notified.await;
+        }
+    }
+
+    fn pod(&self, addr: &str) -> String {
+        self.pods.lock().unwrap_or_else(|e| e.into_inner()).get(addr).cloned().unwrap_or_default()
+    }
+
+    /// A request ended with `status` after `attempts`: each of its failures was either retried
+    /// or gave the client its status; a 5xx from the last attempt without a failure is the
+    /// pod's own.
+    fn settle(&self, failed: Vec<Pending>, status: u16, attempts: &[(String, Option<u16>)]) {
+        let mut used = vec![false; attempts.len()];
+        let mut last_failed = false;
+        for f in &failed {
+            let index =
+                attempts.iter().enumerate().position(|(i, (a, _))| !used[i] && *a == f.addr);
+            if let Some(i) = index {
+                used[i] = true;
+            }
+            let last = index.map(|i| i + 1 == attempts.len()).unwrap_or(true);
+            last_failed |= last;
+            let status = (last && status >= 500).then_some(status);
+            self.record(f, status, index.map(|i| i as u32 + 1).unwrap_or(0));
+        }
+        if attempts.is_empty() && status == 503 {
+            let none = Pending {
+                at: Instant::now(),
+                addr: String::new(),
+                cause: Cause::NoEndpoints,
+                sent: false,
+            };
+            self.record(&none, Some(503), 0);
+        } else if status >= 500 && !last_failed {
+            if let Some((addr, _)) = attempts.last() {
+                self.log.record(
+                    &self.pod(addr),
+                    "",
+                    EventKind::Pod5xx,
+                    format!("the pod itself answered {status} (passed on to the client)"),
+                );
+            }
+        }
+    }
+
+    fn record(&self, f: &Pending, status: Option<u16>, attempt: u32) {
+        let pod = self.pod(&f.addr);
+        super::report_failure(&self.log, f.at, "nginx", &pod, f.cause, f.sent, status);
+        self.failures.lock().unwrap_or_else(|e| e.into_inner()).push(UpstreamFailure {
+            ms: self.log.ms(f.at),
+            pod,
+            cause: f.cause,
+            sent: f.sent,
+            status,
+            attempt,
+        });
+    }
+}
