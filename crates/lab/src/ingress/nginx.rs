@@ -249,7 +249,7 @@ fn read_log(socket: &Path, shared: Arc<Shared>, stopping: Arc<AtomicBool>) -> io
     let path = socket.to_path_buf();
     sock.set_read_timeout(Some(Duration::from_millis(100)))?;
     std::thread::Builder::new().name("ingress-nginx-log".into()).spawn(move || {
-        let mut pending: HashMap<log::Conn, Vec<Pending>> = HashMap::new();
+        let mut pending: HashMap<log::ClientConn, Vec<Pending>> = HashMap::new();
         let mut buf = vec![0u8; 8192];
         // After a stop, drain what nginx wrote while shutting down, then end.
         while !stopping.load(Ordering::SeqCst) {

@@ -12,13 +12,13 @@ pub const ACCESS_TAG: &str = "lameduck-access";
 #[derive(Debug, PartialEq)]
 pub enum Line {
     /// An upstream attempt failed (nginx may still try the next one).
-    Failure { conn: Conn, addr: String, cause: Cause, sent: bool },
+    Failure { conn: ClientConn, addr: String, cause: Cause, sent: bool },
     /// A request ended.
-    Access { conn: Conn, status: u16, attempts: Vec<(String, Option<u16>)> },
+    Access { conn: ClientConn, status: u16, attempts: Vec<(String, Option<u16>)> },
 }
 
 /// A client connection: worker PID and nginx's connection serial number.
-pub type Conn = (u32, u64);
+pub type ClientConn = (u32, u64);
 
 /// Parses one syslog message; `None` for lines the lab does not use.
 pub fn parse(message: &str) -> Option<Line> {
