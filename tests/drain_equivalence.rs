@@ -92,3 +92,44 @@ fn the_cases_that_used_to_disagree_agree() {
         assert_eq!(check_accepts("prestop", spec), accepted, "check: {spec}");
     }
 }
+
+/// Whether `prestop --stop-signal` parses on the real command line.
+fn prestop_accepts_signal(signal: &str) -> bool {
+    Cli::try_parse_from(["lameduck", "prestop", "--stop-signal", signal]).is_ok()
+}
+
+fn check_accepts_signal(signal: &str) -> bool {
+    let words: Vec<String> =
+        ["lameduck", "prestop", "--stop-signal", signal].map(String::from).to_vec();
+    !lameduck_call(&words).expect("a lameduck command line").fails()
+}
+
+fn signal_text() -> impl Strategy<Value = String> {
+    let name = prop::sample::select(vec![
+        "QUIT",
+        "quit",
+        "SIGQUIT",
+        "TERM",
+        "WINCH",
+        "USR2",
+        "HUP",
+        "KILL",
+        "QIUT",
+        "SIGNOPE",
+        "RTMIN",
+        "SIGRTMIN+3",
+        "RTMAX-1",
+        "SIGRTMAX+1",
+        "",
+    ]);
+    prop_oneof![name.prop_map(str::to_string), (-2i32..70).prop_map(|n| n.to_string())]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(500))]
+
+    #[test]
+    fn check_accepts_a_stop_signal_exactly_when_prestop_does(signal in signal_text()) {
+        prop_assert_eq!(check_accepts_signal(&signal), prestop_accepts_signal(&signal), "{:?}", signal);
+    }
+}

@@ -102,6 +102,24 @@ impl LameduckCall {
     pub fn fails(&self) -> bool {
         (self.drain_text.is_some() && self.drain.is_none())
             || self.after_ports.iter().any(|p| p.parse::<u16>().is_err())
+            || !self.invalid_signals().is_empty()
+    }
+
+    /// `--stop-signal` values lameduck rejects with a usage error, each with `run`'s own reason.
+    pub fn invalid_signals(&self) -> Vec<(String, String)> {
+        let named = self.stop_signals.iter().map(|spec| {
+            let value = spec.split_once('=').map_or(spec.as_str(), |(_, signal)| signal);
+            (spec, value)
+        });
+        self.signal
+            .iter()
+            .map(|signal| (signal, signal.as_str()))
+            .chain(named)
+            .filter_map(|(spec, value)| {
+                let error = lameduck_core::signal::parse_sendable(value).err()?;
+                Some((spec.clone(), error.to_string()))
+            })
+            .collect()
     }
 
     /// The drain lameduck runs: the default `auto` when none is given, and none at all when the

@@ -59,6 +59,21 @@ pub enum SignalError {
     BadNumber(String),
     #[error("`{text}` is not a signal; write e.g. QUIT, TERM, WINCH, USR2 or 3{suggestion}")]
     Unknown { text: String, suggestion: String },
+    #[error(
+        "`{0}` is a real-time signal, which lameduck cannot send or forward; use a standard \
+         signal such as QUIT, TERM or USR1"
+    )]
+    RealTime(String),
+}
+
+/// Parses a signal lameduck can send as a stop signal: any standard one, not a real-time one.
+/// `lameduck run` and `prestop` accept exactly these; `lameduck check` asks the same question.
+pub fn parse_sendable(text: &str) -> Result<i32, SignalError> {
+    let number = parse(text)?;
+    if number >= SIGRTMIN {
+        return Err(SignalError::RealTime(text.trim().to_string()));
+    }
+    Ok(number)
 }
 
 /// Parses `QUIT`, `SIGQUIT`, `sigquit`, `3`, `RTMIN+2` or `SIGRTMAX-1` into a signal number.
@@ -175,6 +190,8 @@ mod tests {
         }
         assert!(parse("SIGQIUT").is_err());
         assert!(parse("SIGQUT").unwrap_err().to_string().contains("did you mean SIGQUIT?"));
+        assert_eq!(parse_sendable("QUIT"), Ok(SIGQUIT));
+        assert!(matches!(parse_sendable("SIGRTMIN+1"), Err(SignalError::RealTime(_))));
     }
 
     #[test]

@@ -23,14 +23,9 @@ pub fn realtime() -> std::ops::RangeInclusive<i32> {
 /// Parses `QUIT`, `SIGQUIT`, `sigquit` or `3` with the shared signal grammar
 /// ([`lameduck_core::signal`]), into a signal lameduck can send.
 pub fn parse(text: &str) -> Result<Signal, String> {
-    let number = lameduck_core::signal::parse(text).map_err(|e| e.to_string())?;
-    // nix's Signal, used for every signal lameduck sends, has no real-time signals.
-    Signal::try_from(number).map_err(|_| {
-        format!(
-            "`{text}` is a real-time signal, which lameduck cannot send or forward; use a \
-             standard signal such as QUIT, TERM or USR1"
-        )
-    })
+    let number = lameduck_core::signal::parse_sendable(text).map_err(|e| e.to_string())?;
+    // Every standard Linux signal is one of nix's.
+    Signal::try_from(number).map_err(|_| format!("`{text}` is not a signal lameduck can send"))
 }
 
 /// The short name used in logs and config: `QUIT` for SIGQUIT.

@@ -80,7 +80,13 @@ fn problems(call: &LameduckCall, grace: f64, role: Option<Role>) -> Vec<String> 
             show(grace.min(planned))
         ));
     }
-    if let Some(signal) = &call.signal {
+    let invalid = call.invalid_signals();
+    for (spec, error) in &invalid {
+        out.push(format!(
+            "--stop-signal {spec}: {error}; lameduck exits with a usage error, so nothing drains or stops gracefully"
+        ));
+    }
+    if let Some(signal) = call.signal.as_ref().filter(|s| !invalid.iter().any(|(i, _)| i == *s)) {
         match role.filter(|r| !r.stops_on_quit()) {
             // Apache's and Caddy's graceful stops are other signals: LD021 checks Apache's.
             Some(_) => {}
@@ -90,7 +96,7 @@ fn problems(call: &LameduckCall, grace: f64, role: Option<Role>) -> Vec<String> 
             None => {}
         }
     }
-    for spec in &call.stop_signals {
+    for spec in call.stop_signals.iter().filter(|s| !invalid.iter().any(|(i, _)| i == *s)) {
         let (name, signal) = spec.split_once('=').unwrap_or(("", spec));
         if !matches!(SignalSent::parse(signal), SignalSent::Fast(_)) {
             continue;
