@@ -30,6 +30,8 @@ struct Supervisor {
     log: Logger,
     children: Vec<Child>,
     health: Option<HealthServer>,
+    /// The health listener's port, looked up once: a drain never watches it.
+    health_port: Option<u16>,
     status: Status,
     shutdown: Option<Shutdown>,
     /// Exit code decided by an event (a failed start or a process that exited on its own).
@@ -57,6 +59,7 @@ pub fn supervise(settings: Settings) -> u8 {
         settings,
         log,
         children: Vec::new(),
+        health_port: health.as_ref().and_then(|h| h.local_addr().ok()).map(|a| a.port()),
         health,
         status: Status { phase: Phase::Starting, ..Status::default() },
         shutdown: None,
@@ -277,13 +280,12 @@ impl Supervisor {
 
     /// The shutdown, and the parts of the supervisor it acts on, borrowed side by side.
     fn shutdown_and_parts(&mut self) -> (Option<&mut Shutdown>, Parts<'_>) {
-        let health_port = self.health.as_ref().and_then(|h| h.local_addr().ok()).map(|a| a.port());
         let parts = Parts {
             settings: &self.settings,
             log: &self.log,
             children: &mut self.children,
             status: &mut self.status,
-            health_port,
+            health_port: self.health_port,
             is_pid1: self.is_pid1,
         };
         (self.shutdown.as_mut(), parts)
