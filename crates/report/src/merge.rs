@@ -142,6 +142,7 @@ fn add_totals(into: &mut LoadReport, report: &LoadReport) {
     into.ok += report.ok;
     into.failed += report.failed;
     into.dropped += report.dropped;
+    into.late += report.late;
     add_counts(&mut into.codes, &report.codes);
     add_counts(&mut into.net, &report.net);
     // Every shard sends over the same schedule, so the rates add up.
@@ -162,6 +163,7 @@ fn add_second(into: &mut SecondRecord, second: &SecondRecord) {
     into.ok += second.ok;
     into.failed += second.failed;
     into.dropped += second.dropped;
+    into.late += second.late;
     add_counts(&mut into.codes, &second.codes);
     add_counts(&mut into.net, &second.net);
 }
