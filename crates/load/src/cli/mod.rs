@@ -131,7 +131,7 @@ pub struct Args {
     pub raw: Option<PathBuf>,
 
     /// Exit with code 1 if this holds at the end (repeatable). Metrics: requests, ok,
-    /// failed, dropped, http(CODE|Nxx|any), net(NAME|any), p50, p90, p99, max. Examples:
+    /// failed, dropped, late, http(CODE|Nxx|any), net(NAME|any), p50, p90, p99, max. Examples:
     /// 'failed>0', 'http(5xx)>0.1%', 'http(502)>0', 'net(any)>0', 'p99>500ms'.
     #[arg(long = "fail-on", value_name = "EXPR")]
     pub fail_on: Vec<String>,
