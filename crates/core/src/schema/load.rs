@@ -16,8 +16,8 @@ use super::latency::{self, Buckets, LatencyMs};
 pub const TIMELINE_SCHEMA_VERSION: u32 = 2;
 
 /// One second of the run. Completions (and their codes, network outcomes and latencies) are
-/// counted in the second they *finished*, as Yandex.Tank does; `sent`, `late` and `dropped` in the
-/// second they were *scheduled*.
+/// counted in the second they *finished*, as Yandex.Tank does; `sent`, `late` and `dropped`
+/// in the second they were *scheduled*.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SecondRecord {
