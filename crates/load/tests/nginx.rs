@@ -50,9 +50,10 @@ fn by_default_a_full_window_delays_sends_and_latency_counts_from_the_schedule() 
     assert_eq!((report.requests, report.dropped), (20, 0), "{report:#?}");
     assert_eq!(report.codes.get(&200), Some(&20), "{report:#?}");
     // At most 2 at a time and 400 ms each, the last can leave no earlier than 3.6 s, and it
-    // was due at 0.95 s: its latency (from that instant) is at least 3 s, its lag 2.6 s.
+    // was due at 0.95 s: its latency (from that instant) is at least 3 s.
     assert!(report.latency_ms.max >= 3000.0, "{:?}", report.latency_ms);
-    assert!(report.send_lag_ms.max >= 2600.0, "{:?}", report.send_lag_ms);
+    // The wait is the server's doing, not the generator's: it is left out of the send lag.
+    assert!(report.send_lag_ms.max < 1000.0, "{:?}", report.send_lag_ms);
     // Only the first two found the window free.
     assert_eq!(report.late, 18, "{report:#?}");
     let late: u64 = report.seconds.iter().map(|s| s.late).sum();
@@ -70,8 +71,10 @@ fn a_send_that_would_leave_later_than_the_timeout_is_dropped() {
     let report = run(&p, RunHooks::default()).unwrap();
     assert_eq!(report.requests + report.dropped, 20, "{report:#?}");
     assert!(report.dropped > 0 && report.late > 0, "{report:#?}");
-    // No send left later than the timeout (1 ms for the histogram's precision).
-    assert!(report.send_lag_ms.max <= 1001.0, "{:?}", report.send_lag_ms);
+    // No send left later than the timeout, and none took longer than it: no latency reaches
+    // twice the timeout (give or take the runtime's timer). Unbounded, the last send would
+    // leave about 2.85 s late.
+    assert!(report.latency_ms.max < 2100.0, "{:?}", report.latency_ms);
 }
 
 #[test]

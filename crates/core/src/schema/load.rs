@@ -163,6 +163,8 @@ pub struct LoadReport {
     pub latency_ok_ms: Option<LatencyMs>,
     /// How late sends left compared with their scheduled instant (a health check of the
     /// generator itself: if this grows, the machine running the load is the bottleneck).
+    /// Sends that waited for a full window (`late`) are left out: the server held them up,
+    /// and their wait is in their latency.
     pub send_lag_ms: LatencyMs,
     /// One record per second, in order. Absent from the `--timeline` summary record, whose
     /// seconds are the file's own lines.

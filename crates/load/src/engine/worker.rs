@@ -199,7 +199,11 @@ impl<'a, 'h> Worker<'a, 'h> {
         tally.late += u64::from(held);
         self.totals.sent += 1;
         self.totals.late += u64::from(held);
-        record(&mut self.send_lag, now - (self.start + offset));
+        // Send lag is the generator's own lateness: a send that waited for the server is
+        // counted `late`, and its wait is in its latency.
+        if !held {
+            record(&mut self.send_lag, now - (self.start + offset));
+        }
         *self.outstanding.entry(offset).or_default() += 1;
         let target = self.round_robin;
         self.round_robin = (target + 1) % self.prepared.requests.len();
