@@ -216,6 +216,15 @@ mod tests {
     }
 
     #[test]
+    fn late_sends_add_up_per_second_and_in_total() {
+        let (mut a, mut b) = (shard("0/2", &[&[1000]]), shard("1/2", &[&[2000]]));
+        (a.1.late, a.1.seconds[0].late) = (3, 3);
+        (b.1.late, b.1.seconds[0].late) = (4, 4);
+        let merged = merge(&[a, b]).unwrap();
+        assert_eq!((merged.late, merged.seconds[0].late), (7, 7));
+    }
+
+    #[test]
     fn ok_latency_merges_exactly_and_stays_unknown_when_an_input_lacks_it() {
         let a = shard("0/2", &[&[1000, 1200]]);
         let mut b = shard("1/2", &[&[300, 80_000]]);
