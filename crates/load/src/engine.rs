@@ -1,6 +1,7 @@
 //! The worker loop: one task on a single-threaded runtime takes send instants from the
-//! schedule, starts each request at its instant (or counts it `dropped` when `max_in_flight`
-//! requests are outstanding), collects completions, and closes seconds as the clock passes.
+//! schedule, starts each request at its instant, collects completions, and closes seconds as
+//! the clock passes. A send that falls due while `max_in_flight` requests are outstanding waits
+//! for one to finish and leaves late (or, with [`crate::WhenFull::Drop`], is counted `dropped`).
 //!
 //! Requests are futures in one `FuturesUnordered`, not spawned tasks, so the loop owns every
 //! counter and connection without locks, and a completion is recorded the moment it is polled.
@@ -25,7 +26,7 @@ use crate::hooks::RunHooks;
 use crate::outcome::{NetError, Outcome};
 use crate::prepare::Prepared;
 use crate::report::Report;
-use crate::Plan;
+use crate::{Plan, WhenFull};
 use exec_commands::ExecCommands;
 use worker::Worker;
 
@@ -117,7 +118,11 @@ pub(crate) async fn drive(
             tick_second = worker.current_second() + 1;
             tick.as_mut().reset((start + Duration::from_secs(tick_second)).into());
         }
-        let next_send = worker.next_release();
+        // A send waiting for the window leaves when a request finishes, not at its instant,
+        // unless waiting makes it later than the timeout first.
+        let waiting = worker.waiting();
+        let next_send = worker.next_release().filter(|_| !waiting);
+        let expire_at = worker.next_expiry().filter(|_| waiting);
         let abort_at = worker.abort_at().filter(|_| !in_flight.is_empty());
         let cancel_at = commands.cancel_at().filter(|at| *at > now);
         let commands_waiting = commands.waiting();
@@ -134,6 +139,7 @@ pub(crate) async fn drive(
             _ = &mut tick => {}
             _ = commands.next(), if commands_waiting => {}
             _ = sleep_until(abort_at.unwrap_or(now).into()), if abort_at.is_some() => {}
+            _ = sleep_until(expire_at.unwrap_or(now).into()), if expire_at.is_some() => {}
             _ = sleep_until(cancel_at.unwrap_or(now).into()), if cancel_at.is_some() => {}
         }
     }
@@ -141,8 +147,9 @@ pub(crate) async fn drive(
     Ok(worker.finish(commands.into_results()))
 }
 
-/// Sending: starts every send that is due, or counts it dropped when `max_in_flight` requests
-/// are outstanding.
+/// Sending: starts every send that is due. When `max_in_flight` requests are outstanding, the
+/// rest wait for the next turn (and are dropped once they would leave later than the timeout),
+/// or with [`crate::WhenFull::Drop`] are counted dropped at once.
 async fn send_due<F: Future<Output = Completion>>(
     worker: &mut Worker<'_, '_>,
     in_flight: &mut FuturesUnordered<F>,
@@ -151,6 +158,7 @@ async fn send_due<F: Future<Output = Completion>>(
 ) {
     let max_in_flight = worker.plan.max_in_flight;
     let mut refreshed = false;
+    worker.observe_window(in_flight.len() >= max_in_flight, *now);
     while let Some(offset) = worker.due(*now) {
         if in_flight.len() >= max_in_flight && !refreshed {
             // Responses may already sit in socket buffers the runtime has not looked at yet
@@ -162,13 +170,19 @@ async fn send_due<F: Future<Output = Completion>>(
                 worker.collect(done);
             }
             *now = Instant::now();
+            worker.observe_window(in_flight.len() >= max_in_flight, *now);
             continue;
         }
-        if in_flight.len() >= max_in_flight {
-            worker.count_dropped(offset);
-        } else {
-            let (target, conn) = worker.count_sent(offset, *now);
-            in_flight.push(send(target, conn, offset));
+        let full = in_flight.len() >= max_in_flight;
+        match worker.plan.when_full {
+            WhenFull::Drop if full => worker.count_dropped(offset),
+            WhenFull::Wait if worker.expired(offset, *now) => worker.count_dropped(offset),
+            WhenFull::Wait if full => break,
+            _ => {
+                let (target, conn) = worker.count_sent(offset, *now);
+                in_flight.push(send(target, conn, offset));
+                worker.observe_window(in_flight.len() >= max_in_flight, *now);
+            }
         }
     }
 }

@@ -60,7 +60,7 @@ pub use hooks::{
     EventLog, OnEvent, OnExecOutput, OnRequest, OnSecond, RequestRecord, RunHooks, StopHandle,
 };
 pub use outcome::{NetError, Outcome};
-pub use plan::{ExecAt, Plan, Shard, DEFAULT_MAX_IN_FLIGHT, DEFAULT_TIMEOUT};
+pub use plan::{ExecAt, Plan, Shard, WhenFull, DEFAULT_MAX_IN_FLIGHT, DEFAULT_TIMEOUT};
 pub use report::{Event, ExecResult, LatencyMs, Report, SecondRecord};
 pub use schedule::{Schedule, ScheduleError};
 pub use target::{Target, TargetError};

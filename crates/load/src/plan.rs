@@ -29,9 +29,11 @@ pub struct Plan {
     /// Reuse connections (HTTP keep-alive). `false` sends `Connection: close` and opens a new
     /// connection per request.
     pub keepalive: bool,
-    /// At most this many requests outstanding; a send due while the limit is reached is
-    /// counted as `dropped`, never delayed.
+    /// At most this many requests outstanding (with keep-alive, also the most connections
+    /// open); what becomes of a send due while the limit is reached is [`Plan::when_full`].
     pub max_in_flight: usize,
+    /// What a send does when it falls due while `max_in_flight` requests are outstanding.
+    pub when_full: WhenFull,
     /// Limit for connect plus response, per request.
     pub timeout: Duration,
     /// Skip TLS certificate verification for https targets.
@@ -43,6 +45,22 @@ pub struct Plan {
     /// Requests from a Tank ammo file (see [`crate::ammo`]), sent round-robin to the first
     /// target's server instead of the targets' own requests. Empty: the targets' requests.
     pub ammo: Vec<Missile>,
+}
+
+/// What becomes of a send that falls due while `max_in_flight` requests are outstanding.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum WhenFull {
+    /// It waits for a request to finish and leaves late, counted as `late`, with its latency
+    /// still counted from its scheduled instant (as wrk2 and oha's `-q` with latency
+    /// correction do). A send that would leave more than the request timeout late is counted
+    /// as `dropped` instead, which bounds how far behind its schedule a run can fall. Waiting
+    /// sends are the schedule's next offsets, not yet taken from it, so they cost no memory.
+    #[default]
+    #[value(help = "leave late, once a request finishes (dropped only past --timeout)")]
+    Wait,
+    /// It is counted as `dropped` at once, never delayed.
+    #[value(help = "count it dropped at once, never delayed")]
+    Drop,
 }
 
 /// Most bytes the requests of an ammo may take once written out (headers repeat on every
@@ -99,6 +117,7 @@ impl Plan {
             schedule,
             keepalive: true,
             max_in_flight: DEFAULT_MAX_IN_FLIGHT,
+            when_full: WhenFull::Wait,
             timeout: DEFAULT_TIMEOUT,
             insecure: false,
             exec_at: Vec::new(),

@@ -1,7 +1,7 @@
 //! `--fail-on` expressions for CI: `failed>0`, `http(5xx)>0.1%`, `http(502)>0`,
-//! `net(any)>0`, `net(refused)>=5`, `dropped>0`, `p99>500ms`.
+//! `net(any)>0`, `net(refused)>=5`, `dropped>0`, `late>1%`, `p99>500ms`.
 //!
-//! Grammar: `METRIC OP VALUE`. METRIC is `requests`, `ok`, `failed`, `dropped`,
+//! Grammar: `METRIC OP VALUE`. METRIC is `requests`, `ok`, `failed`, `dropped`, `late`,
 //! `http(CODE|Nxx|any)`, `net(NAME|any)`, `p50`, `p90`, `p99` or `max`. OP is `>`, `>=`, `<`
 //! or `<=`. VALUE is a count, a percentage of requests (`0.1%`), or for latencies a duration
 //! (`500ms`, `1s`; a bare number is milliseconds). A latency verdict gives the measured value in
@@ -26,6 +26,7 @@ enum Metric {
     Ok,
     Failed,
     Dropped,
+    Late,
     Http(HttpSelector),
     Net(Option<String>),
     Latency(Percentile),
@@ -194,6 +195,7 @@ fn count_of(metric: &Metric, report: &Report) -> u64 {
         Metric::Ok => report.ok,
         Metric::Failed => report.failed,
         Metric::Dropped => report.dropped,
+        Metric::Late => report.late,
         Metric::Http(HttpSelector::Any) => report.codes.values().sum(),
         Metric::Http(HttpSelector::Class(c)) => report.status_class(*c),
         Metric::Http(HttpSelector::Code(c)) => report.codes.get(c).copied().unwrap_or(0),
@@ -213,6 +215,7 @@ fn parse_metric(text: &str, end: usize) -> Result<Metric, ThresholdError> {
         "ok" => Some(Metric::Ok),
         "failed" => Some(Metric::Failed),
         "dropped" => Some(Metric::Dropped),
+        "late" => Some(Metric::Late),
         "p50" => Some(Metric::Latency(Percentile::P50)),
         "p90" => Some(Metric::Latency(Percentile::P90)),
         "p99" => Some(Metric::Latency(Percentile::P99)),
@@ -263,8 +266,8 @@ fn parse_metric(text: &str, end: usize) -> Result<Metric, ThresholdError> {
     Err(ThresholdError::new(
         text,
         at,
-        "unknown metric: expected requests, ok, failed, dropped, http(...), net(...), p50, p90, \
-         p99 or max",
+        "unknown metric: expected requests, ok, failed, dropped, late, http(...), net(...), p50, \
+         p90, p99 or max",
     ))
 }
 

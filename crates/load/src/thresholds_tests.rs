@@ -12,6 +12,7 @@ fn report() -> Report {
         codes: [(200, 9_950), (502, 35), (503, 5)].into_iter().collect(),
         net: [("refused".to_string(), 10)].into_iter().collect(),
         dropped: 0,
+        late: 25,
         latency_ms: LatencyMs { p50: 2.0, p90: 10.0, p99: 450.0, max: 900.0 },
         ..Report::default()
     }
@@ -36,6 +37,8 @@ fn the_documented_examples_evaluate_correctly() {
     assert!(crossed("p99>0.4s"));
     assert!(crossed("max >= 900"));
     assert!(!crossed("dropped>0"));
+    assert!(crossed("late>0.2%"), "25 of 10000 is 0.25%");
+    assert!(!crossed("late>25"));
     assert!(crossed("requests<20000"));
     assert!(crossed("ok <= 99.5%"));
 }

@@ -25,6 +25,8 @@ pub(crate) struct Tally {
     pub codes: BTreeMap<u16, u64>,
     pub net: BTreeMap<String, u64>,
     pub dropped: u64,
+    /// Of `sent`, the sends that waited for a free slot in the window.
+    pub late: u64,
     pub latency: Histogram<u64>,
     /// Latency of the OK responses only.
     pub latency_ok: Histogram<u64>,
@@ -40,6 +42,7 @@ impl Tally {
             codes: BTreeMap::new(),
             net: BTreeMap::new(),
             dropped: 0,
+            late: 0,
             latency: micros_histogram(),
             latency_ok: micros_histogram(),
         }
@@ -82,6 +85,7 @@ impl Tally {
         self.codes.clear();
         self.net.clear();
         self.dropped = 0;
+        self.late = 0;
         self.latency.reset();
         self.latency_ok.reset();
     }
@@ -163,6 +167,7 @@ impl Timeline {
             codes: std::mem::take(&mut tally.codes),
             net: std::mem::take(&mut tally.net),
             dropped: tally.dropped,
+            late: tally.late,
             latency_ms: percentiles(&tally.latency),
             latency_hist_us: sparse(&tally.latency),
             latency_ok_ms: Some(percentiles(&tally.latency_ok)),

@@ -1,9 +1,10 @@
-//! Against real nginx + php-fpm: exact status codes, slow responses, the in-flight bound,
-//! keep-alive connections the server closed, and nginx dying in the middle of a run.
+//! Against real nginx + php-fpm: exact status codes, slow responses, the in-flight bound (sends
+//! wait for it, or are dropped), keep-alive connections the server closed, and nginx dying in
+//! the middle of a run.
 use std::cell::RefCell;
 use std::time::Duration;
 
-use lameduck_load::{run, Plan, RunHooks, Schedule};
+use lameduck_load::{run, Plan, RunHooks, Schedule, WhenFull};
 use lameduck_testkit::{Stack, StackOptions};
 
 fn plan(urls: &[String], schedule: &str) -> Plan {
@@ -24,17 +25,56 @@ fn every_status_is_counted_exactly_and_urls_go_round_robin() {
 }
 
 #[test]
-fn slow_responses_count_as_latency_and_the_bound_drops_sends() {
+fn with_when_full_drop_the_bound_drops_sends() {
     let stack = Stack::start(StackOptions::default()).unwrap();
     // 20 sends a second, each taking 400 ms, but only 2 may be outstanding: most are dropped,
     // none is delayed.
     let mut p = plan(&[stack.url("/sleep.php?ms=400")], "const(20,1s)");
     p.max_in_flight = 2;
+    p.when_full = WhenFull::Drop;
     let report = run(&p, RunHooks::default()).unwrap();
     assert_eq!(report.requests + report.dropped, 20, "{report:#?}");
     assert!(report.dropped >= 10, "{report:#?}");
+    assert_eq!(report.late, 0, "{report:#?}");
     assert_eq!(report.codes.get(&200), Some(&report.requests));
     assert!(report.latency_ms.p50 >= 400.0, "{:?}", report.latency_ms);
+}
+
+#[test]
+fn by_default_a_full_window_delays_sends_and_latency_counts_from_the_schedule() {
+    let stack = Stack::start(StackOptions::default()).unwrap();
+    // The same stalling server: every send leaves, late, as soon as a request finishes.
+    let mut p = plan(&[stack.url("/sleep.php?ms=400")], "const(20,1s)");
+    p.max_in_flight = 2;
+    let report = run(&p, RunHooks::default()).unwrap();
+    assert_eq!((report.requests, report.dropped), (20, 0), "{report:#?}");
+    assert_eq!(report.codes.get(&200), Some(&20), "{report:#?}");
+    // At most 2 at a time and 400 ms each, the last can leave no earlier than 3.6 s, and it
+    // was due at 0.95 s: its latency (from that instant) is at least 3 s.
+    assert!(report.latency_ms.max >= 3000.0, "{:?}", report.latency_ms);
+    // The wait is the server's doing, not the generator's: it is left out of the send lag.
+    assert!(report.send_lag_ms.max < 1000.0, "{:?}", report.send_lag_ms);
+    // Only the first two found the window free.
+    assert_eq!(report.late, 18, "{report:#?}");
+    let late: u64 = report.seconds.iter().map(|s| s.late).sum();
+    assert_eq!(late, 18, "{:#?}", report.seconds);
+}
+
+#[test]
+fn a_send_that_would_leave_later_than_the_timeout_is_dropped() {
+    let stack = Stack::start(StackOptions::default()).unwrap();
+    // Waiting is bounded by the timeout: with 2 outstanding at 400 ms each, sends fall behind
+    // by 150 ms per send, and those more than 1 s behind are dropped rather than sent.
+    let mut p = plan(&[stack.url("/sleep.php?ms=400")], "const(20,1s)");
+    p.max_in_flight = 2;
+    p.timeout = Duration::from_secs(1);
+    let report = run(&p, RunHooks::default()).unwrap();
+    assert_eq!(report.requests + report.dropped, 20, "{report:#?}");
+    assert!(report.dropped > 0 && report.late > 0, "{report:#?}");
+    // No send left later than the timeout, and none took longer than it: no latency reaches
+    // twice the timeout (give or take the runtime's timer). Unbounded, the last send would
+    // leave about 2.85 s late.
+    assert!(report.latency_ms.max < 2100.0, "{:?}", report.latency_ms);
 }
 
 #[test]

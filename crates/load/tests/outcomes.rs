@@ -105,6 +105,34 @@ fn stopping_twice_aborts_what_is_in_flight_and_still_reports_every_request() {
     assert!(report.requests < 100, "the stop did not end scheduling: {report:#?}");
 }
 
+#[test]
+fn sends_waiting_for_the_window_when_the_run_stops_are_counted_dropped() {
+    use lameduck_load::StopHandle;
+
+    // Two requests hang and fill the window; the 18 or more sends due in the first second
+    // wait for it. Stopped at the end of that second, they never leave: each is counted.
+    let server = MisbehavingServer::start(Misbehaving::Hang).unwrap();
+    let mut plan =
+        Plan::new(&[server.url("/")], Schedule::parse("const(20,10s)").unwrap()).unwrap();
+    plan.max_in_flight = 2;
+    plan.timeout = Duration::from_secs(60);
+    let stop = StopHandle::new();
+    let hooks = RunHooks {
+        on_second: Some(Box::new(|_| {
+            stop.stop();
+            stop.stop();
+        })),
+        stop: Some(stop.clone()),
+        ..RunHooks::default()
+    };
+    let report = run(&plan, hooks).unwrap();
+    assert!(report.stopped_early);
+    assert_eq!(report.net.get("aborted"), Some(&2), "{report:#?}");
+    assert!(report.dropped >= 18, "{report:#?}");
+    let dropped: u64 = report.seconds.iter().map(|s| s.dropped).sum();
+    assert_eq!(dropped, report.dropped, "{:#?}", report.seconds);
+}
+
 /// A server that answers every request with `head`, then `filler` up to `total` bytes.
 fn responding(head: &'static [u8], filler: &'static [u8], total: usize) -> MisbehavingServer {
     let pause = Duration::ZERO;

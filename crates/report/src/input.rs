@@ -177,6 +177,7 @@ pub fn from_seconds(seconds: Vec<SecondRecord>, events: Vec<Event>) -> LoadRepor
         report.ok += s.ok;
         report.failed += s.failed;
         report.dropped += s.dropped;
+        report.late += s.late;
         for (code, n) in &s.codes {
             *report.codes.entry(*code).or_default() += n;
         }

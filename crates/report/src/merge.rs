@@ -142,6 +142,7 @@ fn add_totals(into: &mut LoadReport, report: &LoadReport) {
     into.ok += report.ok;
     into.failed += report.failed;
     into.dropped += report.dropped;
+    into.late += report.late;
     add_counts(&mut into.codes, &report.codes);
     add_counts(&mut into.net, &report.net);
     // Every shard sends over the same schedule, so the rates add up.
@@ -162,6 +163,7 @@ fn add_second(into: &mut SecondRecord, second: &SecondRecord) {
     into.ok += second.ok;
     into.failed += second.failed;
     into.dropped += second.dropped;
+    into.late += second.late;
     add_counts(&mut into.codes, &second.codes);
     add_counts(&mut into.net, &second.net);
 }
@@ -211,6 +213,15 @@ mod tests {
         }
         report.latency_ok_ms = Some(LatencyMs::default());
         (format!("{shard}.jsonl"), report)
+    }
+
+    #[test]
+    fn late_sends_add_up_per_second_and_in_total() {
+        let (mut a, mut b) = (shard("0/2", &[&[1000]]), shard("1/2", &[&[2000]]));
+        (a.1.late, a.1.seconds[0].late) = (3, 3);
+        (b.1.late, b.1.seconds[0].late) = (4, 4);
+        let merged = merge(&[a, b]).unwrap();
+        assert_eq!((merged.late, merged.seconds[0].late), (7, 7));
     }
 
     #[test]

@@ -16,8 +16,8 @@ use super::latency::{self, Buckets, LatencyMs};
 pub const TIMELINE_SCHEMA_VERSION: u32 = 2;
 
 /// One second of the run. Completions (and their codes, network outcomes and latencies) are
-/// counted in the second they *finished*, as Yandex.Tank does; `sent` and `dropped` in the
-/// second they were *scheduled*.
+/// counted in the second they *finished*, as Yandex.Tank does; `sent`, `late` and `dropped`
+/// in the second they were *scheduled*.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SecondRecord {
@@ -36,8 +36,15 @@ pub struct SecondRecord {
     pub codes: BTreeMap<u16, u64>,
     /// Count per network outcome (see [`super::NetOutcome`]), e.g. `{"refused": 3}`.
     pub net: BTreeMap<String, u64>,
-    /// Sends skipped because `max_in_flight` requests were already outstanding.
+    /// Sends skipped: with `--when-full drop`, because `max_in_flight` requests were
+    /// outstanding at their instant; by default, because waiting for one to finish would have
+    /// made them later than the request timeout.
     pub dropped: u64,
+    /// Of `sent`, the sends that found `max_in_flight` requests outstanding at their instant
+    /// and left late, once one finished (their latency counts from the scheduled instant).
+    /// Absent (0) from files written before sends waited.
+    #[serde(default)]
+    pub late: u64,
     /// Latency of the requests that finished in this second.
     pub latency_ms: LatencyMs,
     /// The same latencies as a sparse histogram (see [`super::latency`]), so that seconds of
@@ -138,8 +145,13 @@ pub struct LoadReport {
     pub codes: BTreeMap<u16, u64>,
     /// Count per network outcome name.
     pub net: BTreeMap<String, u64>,
-    /// Scheduled sends skipped because `max_in_flight` requests were outstanding.
+    /// Scheduled sends skipped (see [`SecondRecord::dropped`]).
     pub dropped: u64,
+    /// Sends that waited for one of `max_in_flight` outstanding requests to finish and left
+    /// late (see [`SecondRecord::late`]); they are among `requests`. Absent (0) from files
+    /// written before sends waited.
+    #[serde(default)]
+    pub late: u64,
     /// Achieved send rate: requests sent / time spent sending (the schedule's duration, or
     /// until the stop); see [`achieved_rate`].
     pub rps: f64,
@@ -151,6 +163,8 @@ pub struct LoadReport {
     pub latency_ok_ms: Option<LatencyMs>,
     /// How late sends left compared with their scheduled instant (a health check of the
     /// generator itself: if this grows, the machine running the load is the bottleneck).
+    /// Sends that waited for a full window (`late`) are left out: the server held them up,
+    /// and their wait is in their latency.
     pub send_lag_ms: LatencyMs,
     /// One record per second, in order. Absent from the `--timeline` summary record, whose
     /// seconds are the file's own lines.

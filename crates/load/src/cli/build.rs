@@ -75,6 +75,7 @@ pub(super) fn plan(args: &Args) -> Result<Built, Diagnostic> {
     plan.method = args.method.clone();
     plan.keepalive = !args.no_keepalive;
     plan.max_in_flight = args.max_in_flight;
+    plan.when_full = args.when_full;
     plan.insecure = args.insecure;
     plan.body = match (&args.body, &args.body_file) {
         (Some(body), _) => body.clone().into_bytes(),

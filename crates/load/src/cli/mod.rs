@@ -86,11 +86,19 @@ pub struct Args {
     #[arg(long)]
     pub no_keepalive: bool,
 
-    /// Most requests outstanding at once. A send due while this many are outstanding is
-    /// counted as `dropped`, never delayed. With keep-alive this is also the most
-    /// connections opened.
+    /// Most requests outstanding at once. With keep-alive this is also the most connections
+    /// opened (on demand, beyond those opened before the start). A send due while this many
+    /// are outstanding waits for one to finish (see --when-full).
     #[arg(long, default_value_t = crate::DEFAULT_MAX_IN_FLIGHT, value_name = "N")]
     pub max_in_flight: usize,
+
+    /// What a send does when it falls due while --max-in-flight requests are outstanding.
+    /// `wait`: it leaves as soon as one finishes, counted `late`, its latency still counted
+    /// from its scheduled instant (as wrk2 and oha -q with latency correction do); a send
+    /// that would leave more than --timeout late is counted `dropped` instead. `drop`: it is
+    /// counted `dropped` at once, never delayed.
+    #[arg(long, value_enum, default_value = "wait", value_name = "WHAT")]
+    pub when_full: crate::WhenFull,
 
     /// Time limit for connect plus response of each request (`timeout` outcome).
     #[arg(long, default_value = "11s", value_name = "DURATION")]
@@ -123,7 +131,7 @@ pub struct Args {
     pub raw: Option<PathBuf>,
 
     /// Exit with code 1 if this holds at the end (repeatable). Metrics: requests, ok,
-    /// failed, dropped, http(CODE|Nxx|any), net(NAME|any), p50, p90, p99, max. Examples:
+    /// failed, dropped, late, http(CODE|Nxx|any), net(NAME|any), p50, p90, p99, max. Examples:
     /// 'failed>0', 'http(5xx)>0.1%', 'http(502)>0', 'net(any)>0', 'p99>500ms'.
     #[arg(long = "fail-on", value_name = "EXPR")]
     pub fail_on: Vec<String>,

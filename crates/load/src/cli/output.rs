@@ -11,7 +11,8 @@ use crate::report::{Event, ExecResult, LatencyMs, Report, SecondRecord, TIMELINE
 use crate::thresholds::{Threshold, Verdict};
 use crate::Plan;
 
-/// `t=12s sent=100 done=98 ok=90 200=90 502=8 refused=2 dropped=0 p50=3ms p99=210ms max=250ms`
+/// `t=12s sent=100 done=98 ok=90 200=90 502=8 refused=2 dropped=0 late=0 p50=3ms p99=210ms
+/// max=250ms`
 pub(super) fn second_line(s: &SecondRecord) -> String {
     let mut line = format!("t={}s sent={} done={} ok={}", s.t, s.sent, s.completed, s.ok);
     for (code, n) in &s.codes {
@@ -22,8 +23,9 @@ pub(super) fn second_line(s: &SecondRecord) -> String {
     }
     let _ = write!(
         line,
-        " dropped={} p50={} p99={} max={}",
+        " dropped={} late={} p50={} p99={} max={}",
         s.dropped,
+        s.late,
         ms(s.latency_ms.p50),
         ms(s.latency_ms.p99),
         ms(s.latency_ms.max)
@@ -63,11 +65,12 @@ pub(super) fn summary_text(report: &Report, verdicts: &[Verdict]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "requests {}  ok {}  failed {}  dropped {}  rate {:.1}/s  duration {:.1}s{}",
+        "requests {}  ok {}  failed {}  dropped {}  late {}  rate {:.1}/s  duration {:.1}s{}",
         report.requests,
         report.ok,
         report.failed,
         report.dropped,
+        report.late,
         report.rps,
         report.duration_s,
         if report.stopped_early { "  (stopped early)" } else { "" }

@@ -1,5 +1,6 @@
 //! What the worker loop counts and keeps, and the steps that change it: scheduling (which send
-//! is due), sending (counting a send or a drop, handing out a connection), collecting (a
+//! is due), the window (whether `max_in_flight` requests are outstanding, and since when not),
+//! sending (counting a send, a late send or a drop, handing out a connection), collecting (a
 //! finished request), and stopping (a stop request, then aborting what it leaves outstanding).
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant, SystemTime};
@@ -14,7 +15,7 @@ use crate::prepare::Prepared;
 use crate::report::{EventKind, ExecResult, Report, SecondRecord, TIMELINE_SCHEMA_VERSION};
 use crate::target::Target;
 use crate::timeline::{micros_histogram, percentiles, record, Tally, Timeline};
-use crate::Plan;
+use crate::{Plan, WhenFull};
 
 /// How long outstanding requests get to finish after the first stop request.
 const DRAIN_GRACE: Duration = Duration::from_secs(2);
@@ -73,6 +74,10 @@ pub(super) struct Worker<'a, 'h> {
     offsets: Box<dyn Iterator<Item = Duration> + 'a>,
     next_send: Option<Duration>,
     round_robin: usize,
+    /// `max_in_flight` requests were outstanding when the loop last looked.
+    window_full: bool,
+    /// When the loop last saw the full window free up: a send due before then waited for it.
+    window_freed_at: Option<Instant>,
     /// Idle keep-alive connections, per endpoint.
     idle: Vec<Vec<Conn>>,
     /// Scheduled offsets of the requests in flight, so that requests abandoned by a stop still
@@ -114,6 +119,8 @@ impl<'a, 'h> Worker<'a, 'h> {
             next_send: offsets.next(),
             offsets,
             round_robin: 0,
+            window_full: false,
+            window_freed_at: None,
             idle,
             outstanding: BTreeMap::new(),
             timeline: Timeline::new(),
@@ -151,15 +158,52 @@ impl<'a, 'h> Worker<'a, 'h> {
         self.next_send.map(|offset| self.start + release(offset))
     }
 
+    /// Whether the send at `offset` would leave later than the request timeout at `now`: with
+    /// [`WhenFull::Wait`] it is dropped instead, which bounds how far behind its schedule a
+    /// run can fall while the server is stalled.
+    pub fn expired(&self, offset: Duration, now: Instant) -> bool {
+        now.saturating_duration_since(self.start + offset) >= self.plan.timeout
+    }
+
+    /// When the next send, waiting for the window, expires (see [`Worker::expired`]).
+    pub fn next_expiry(&self) -> Option<Instant> {
+        self.next_send.map(|offset| self.start + offset + self.plan.timeout)
+    }
+
+    // The window.
+
+    /// Takes in whether `max_in_flight` requests are outstanding at `now`.
+    pub fn observe_window(&mut self, full: bool, now: Instant) {
+        if self.window_full && !full {
+            self.window_freed_at = Some(now);
+        }
+        self.window_full = full;
+    }
+
+    /// Whether the next send has to wait for the window: it is full, and a full window makes
+    /// sends wait rather than drop.
+    pub fn waiting(&self) -> bool {
+        self.window_full && self.plan.when_full == WhenFull::Wait
+    }
+
     // Sending.
 
-    /// Counts a send at `now` and picks its request (round robin) and an idle connection.
+    /// Counts a send at `now` and picks its request (round robin) and an idle connection. A
+    /// send that fell due before the full window last freed up waited for it: it is `late`.
     pub fn count_sent(&mut self, offset: Duration, now: Instant) -> (usize, Option<Conn>) {
         self.next_send = self.offsets.next();
+        let held = self.plan.when_full == WhenFull::Wait
+            && self.window_freed_at.is_some_and(|freed| self.start + release(offset) < freed);
         let tally = self.timeline.at(offset.as_secs(), &mut |s| self.closed.push(s));
         tally.sent += 1;
+        tally.late += u64::from(held);
         self.totals.sent += 1;
-        record(&mut self.send_lag, now - (self.start + offset));
+        self.totals.late += u64::from(held);
+        // Send lag is the generator's own lateness: a send that waited for the server is
+        // counted `late`, and its wait is in its latency.
+        if !held {
+            record(&mut self.send_lag, now - (self.start + offset));
+        }
         *self.outstanding.entry(offset).or_default() += 1;
         let target = self.round_robin;
         self.round_robin = (target + 1) % self.prepared.requests.len();
@@ -167,7 +211,8 @@ impl<'a, 'h> Worker<'a, 'h> {
         (target, self.idle[endpoint].pop())
     }
 
-    /// Counts a send that could not start: `max_in_flight` requests were outstanding.
+    /// Counts a send that could not start: `max_in_flight` requests were outstanding (with
+    /// [`WhenFull::Drop`]), or waiting for one to finish made it [`Worker::expired`].
     pub fn count_dropped(&mut self, offset: Duration) {
         self.next_send = self.offsets.next();
         self.timeline.at(offset.as_secs(), &mut |s| self.closed.push(s)).dropped += 1;
@@ -212,6 +257,11 @@ impl<'a, 'h> Worker<'a, 'h> {
             return;
         }
         if self.stop_level == 0 {
+            // Sends already waiting for the window will never leave: they are dropped, not
+            // forgotten.
+            while let Some(offset) = self.due(now).filter(|_| self.waiting()) {
+                self.count_dropped(offset);
+            }
             self.closed.events.record(EventKind::Stop, "stop requested");
             self.stopped_at = Some(now);
             self.abort_at = Some(now + DRAIN_GRACE);
@@ -304,6 +354,7 @@ impl<'a, 'h> Worker<'a, 'h> {
             codes: totals.codes.clone(),
             net: totals.net.clone(),
             dropped: totals.dropped,
+            late: totals.late,
             rps: lameduck_core::schema::achieved_rate(totals.sent, sending_time.as_secs_f64()),
             latency_ms: percentiles(&totals.latency),
             latency_ok_ms: Some(percentiles(&totals.latency_ok)),

@@ -120,6 +120,10 @@ fn summary(body: &mut String, r: &LoadReport) {
     stat(body, &thousands(r.failed), "failed", r.failed > 0);
     stat(body, &percent(r.failed, r.requests), "failure rate", r.failed > 0);
     stat(body, &thousands(r.dropped), "dropped (not sent)", r.dropped > 0);
+    // Only runs in which sends waited for a full window have anything to say here.
+    if r.late > 0 {
+        stat(body, &thousands(r.late), "sent late (window full)", false);
+    }
     stat(body, &format!("{:.1}/s", r.rps), "achieved rate", false);
     let l = &r.latency_ms;
     let triple = |l: &lameduck_core::schema::LatencyMs| {
@@ -293,6 +297,15 @@ mod tests {
         // An older file without OK latency says which figure it has.
         r.latency_ok_ms = None;
         assert!(!render(&r).contains("p99 / max (OK responses)"));
+    }
+
+    #[test]
+    fn sends_that_waited_for_a_full_window_show_only_when_there_were_some() {
+        let mut r = report(&[("200", 10)]);
+        assert!(!render(&r).contains("sent late"));
+        r.late = 1234;
+        assert!(render(&r).contains("1,234"), "{}", render(&r));
+        assert!(render(&r).contains("sent late (window full)"));
     }
 
     #[test]
