@@ -1,0 +1,471 @@
+//! The `service` data plane: no proxy in the path. Clients in the lab's network namespace,
+//! which plays the node, connect to a ClusterIP (10.96.0.10:80) that real nftables rules,
+//! written as kube-proxy's nftables mode writes them ([`rules`]), DNAT to one pod picked at
+//! random per new connection. The kernel does the rest:
+//!
+//! - **conntrack keeps established flows.** A keep-alive connection DNATed to a pod keeps going
+//!   to it after the pod left the rules: NAT is decided on a flow's first packet and stored in
+//!   its conntrack entry. Nothing here flushes conntrack; kube-proxy itself only clears entries
+//!   of UDP Services (`conntrack.CleanStaleEntries(...)`, "clear stale conntrack entries for
+//!   UDP Services").
+//! - **Rule syncs come at kube-proxy's cadence.** kube-proxy syncs through a
+//!   `BoundedFrequencyRunner` ("Runs of the function will have at least minInterval between
+//!   them ... except that up to bursts may be allowed", with `burstSyncs := 2` in
+//!   `NewProxier` of `pkg/proxy/nftables/proxier.go`), whose limiter is a token bucket of
+//!   `qps := float32(time.Second) / float32(minInterval)`. `minSyncPeriod` defaults to 1 s
+//!   (`MinSyncPeriod = metav1.Duration{Duration: 1 * time.Second}` in
+//!   `pkg/proxy/apis/config/v1alpha1/defaults.go`). So an endpoint change is applied at the
+//!   next sync the bucket allows, together with every change that arrived meanwhile.
+//! - **Terminating endpoints are a fallback** (KEP-1669, ProxyTerminatingEndpoints, GA in
+//!   1.28): with no ready endpoint left, the Service goes to endpoints that are serving and
+//!   terminating (`CategorizeEndpoints` in `pkg/proxy/topology.go`: "If we didn't get any
+//!   endpoints, try again using terminating endpoints", `if ep.IsServing() &&
+//!   ep.IsTerminating()`). With none of those either, the VIP rejects new connections.
+//!
+//! Every sync is one `nft -f` transaction, run with `nsenter` into the lab's network namespace
+//! after checking that it is not the one `lameduck lab` was started in: no rule ever reaches
+//! the host, and all of them vanish with the lab's namespace. Each transaction is kept as
+//! `ingress-service/sync-N.nft` and summed up in `ingress-service/syncs.log`.
+//!
+//! There is no proxy to see upstream failures, so [`DataPlane::failures`] is always empty; the
+//! clients see refusals, resets and timeouts themselves.
+mod rules;
+
+use std::collections::BTreeMap;
+use std::io;
+use std::io::Write as _;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use tokio::sync::{watch, Notify};
+
+use super::{Backend, DataPlane, Settled, UpstreamFailure};
+use crate::events::EventLog;
+use crate::sys::netns::NetNs;
+use lameduck_core::schema::EventKind;
+use rules::{Service, Target};
+
+/// kube-proxy's default `minSyncPeriod` (see the module documentation).
+pub const MIN_SYNC_PERIOD: Duration = Duration::from_secs(1);
+/// kube-proxy's `burstSyncs`.
+const BURST_SYNCS: u32 = 2;
+
+const SERVICE: Service =
+    Service { vip: Ipv4Addr::new(10, 96, 0, 10), port: 80, cluster_cidr: "10.200.0.0/16" };
+/// The node's own address, on `ldnode0`, which stands in for the node's uplink: the Service
+/// CIDR is routed there, so a client's connect finds a route before the DNAT rewrites it.
+const NODE_IP: &str = "10.199.0.1";
+const SERVICE_CIDR: &str = "10.96.0.0/16";
+const NODE_LINK: &str = "ldnode0";
+
+/// One pod as the EndpointSlice shows it.
+#[derive(Debug, Clone)]
+struct Endpoint {
+    backend: Backend,
+    ready: bool,
+    serving: bool,
+    terminating: bool,
+}
+
+#[derive(Default)]
+struct State {
+    endpoints: BTreeMap<String, Endpoint>,
+    /// Bumped by every change; a sync applies all changes up to the value it read.
+    generation: u64,
+}
+
+struct Shared {
+    state: Mutex<State>,
+    wake: Notify,
+    /// The generation the last sync applied.
+    applied: watch::Sender<u64>,
+}
+
+impl Shared {
+    fn change(&self, f: impl FnOnce(&mut BTreeMap<String, Endpoint>)) {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        f(&mut state.endpoints);
+        state.generation += 1;
+        self.wake.notify_one();
+    }
+}
+
+/// The ClusterIP Service and the task that syncs its rules.
+pub struct ServiceIngress {
+    shared: Arc<Shared>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl ServiceIngress {
+    /// Checks the namespace, routes the Service CIDR and writes the first (empty) rules.
+    pub async fn start(
+        home: NetNs,
+        log: Arc<EventLog>,
+        dir: &Path,
+    ) -> io::Result<Arc<dyn DataPlane>> {
+        let node = Node::enter(home)?;
+        let dir = dir.join("ingress-service");
+        std::fs::create_dir_all(&dir)?;
+        node.route_service_cidr().await?;
+        let (applied, _) = watch::channel(0);
+        let shared =
+            Arc::new(Shared { state: Mutex::default(), wake: Notify::new(), applied });
+        let mut syncer = Syncer::new(node, dir, log);
+        syncer.sync(&shared).await?;
+        let task = tokio::spawn(syncer.run(shared.clone()));
+        Ok(Arc::new(Self { shared, task }))
+    }
+}
+
+impl DataPlane for ServiceIngress {
+    fn addr(&self) -> SocketAddr {
+        SocketAddr::from((SERVICE.vip, SERVICE.port))
+    }
+
+    fn add_endpoint(&self, backend: Backend) {
+        self.shared.change(|eps| {
+            let ep = Endpoint { backend, ready: true, serving: true, terminating: false };
+            eps.insert(ep.backend.pod.clone(), ep);
+        });
+    }
+
+    /// Readiness failed on a pod that is not terminating: not ready, so not serving either.
+    fn remove_endpoint(&self, pod: &str) {
+        self.shared.change(|eps| {
+            if let Some(ep) = eps.get_mut(pod) {
+                (ep.ready, ep.serving) = (false, false);
+            }
+        });
+    }
+
+    fn remove_terminating(&self, pod: &str, serving: bool) {
+        self.shared.change(|eps| {
+            if let Some(ep) = eps.get_mut(pod) {
+                (ep.ready, ep.serving, ep.terminating) = (false, serving, true);
+            }
+        });
+    }
+
+    fn terminating_serving(&self, pod: &str, serving: bool) {
+        self.shared.change(|eps| {
+            if let Some(ep) = eps.get_mut(pod).filter(|ep| ep.terminating) {
+                ep.serving = serving;
+            }
+        });
+    }
+
+    fn settled(&self) -> Settled<'_> {
+        let wanted = self.shared.state.lock().unwrap_or_else(|e| e.into_inner()).generation;
+        let mut applied = self.shared.applied.subscribe();
+        Box::pin(async move {
+            let _ = applied.wait_for(|&g| g >= wanted).await;
+        })
+    }
+
+    /// Empty: no proxy sits in the path (see the module documentation).
+    fn failures(&self) -> Vec<UpstreamFailure> {
+        Vec::new()
+    }
+
+    /// Stops syncing; the rules go with the lab's network namespace.
+    fn stop(&self) {
+        self.task.abort();
+    }
+}
+
+/// Which endpoints the Service uses, as `CategorizeEndpoints` chooses them for Cluster traffic
+/// policy without topology: the ready ones, else the serving and terminating ones.
+fn categorize(endpoints: &BTreeMap<String, Endpoint>) -> (Vec<&Endpoint>, &'static str) {
+    let ready: Vec<_> = endpoints.values().filter(|ep| ep.ready).collect();
+    if !ready.is_empty() {
+        return (ready, "ready");
+    }
+    let fallback: Vec<_> = endpoints.values().filter(|ep| ep.serving && ep.terminating).collect();
+    if fallback.is_empty() {
+        (fallback, "none: the VIP rejects new connections")
+    } else {
+        (fallback, "no ready endpoint: serving, terminating ones (KEP-1669 fallback)")
+    }
+}
+
+/// kube-proxy's sync limiter: a token bucket of [`BURST_SYNCS`] tokens, one more every
+/// `period` (client-go's `NewTokenBucketRateLimiter(qps, burst)`, full at start).
+#[derive(Debug)]
+struct Limiter {
+    period: Duration,
+    tokens: f64,
+    at: Option<Instant>,
+}
+
+impl Limiter {
+    fn new(period: Duration) -> Self {
+        Self { period, tokens: BURST_SYNCS as f64, at: None }
+    }
+
+    /// When a sync asked for at `now` may run; takes its token.
+    fn grant(&mut self, now: Instant) -> Instant {
+        let refill = self.at.map_or(0.0, |at| {
+            now.saturating_duration_since(at).as_secs_f64() / self.period.as_secs_f64()
+        });
+        self.tokens = (self.tokens + refill).min(BURST_SYNCS as f64);
+        let wait = if self.tokens >= 1.0 {
+            Duration::ZERO
+        } else {
+            self.period.mul_f64(1.0 - self.tokens)
+        };
+        self.tokens = (self.tokens - 1.0).max(0.0);
+        self.at = Some(now + wait);
+        now + wait
+    }
+}
+
+/// The lab's network namespace, checked to be one the lab created.
+struct Node {
+    /// `/proc/1/fd/N`: the namespace by path, for `nsenter`.
+    ns_path: String,
+    _home: NetNs,
+}
+
+impl Node {
+    /// Refuses any namespace but a lab's own: the lab is PID 1 of its PID namespace and its
+    /// network namespace differs from the one `lameduck lab` started in.
+    fn enter(home: NetNs) -> io::Result<Self> {
+        use std::os::unix::fs::MetadataExt;
+        let refuse = |why: &str| {
+            io::Error::other(format!(
+                "the service data plane writes nftables rules only inside the lab's own network namespace: {why}"
+            ))
+        };
+        let host: u64 = std::env::var(crate::sandbox::HOST_NETNS_ENV)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .ok_or_else(|| refuse("not inside `lameduck lab`'s sandbox"))?;
+        let pid = std::process::id();
+        let ns_path = format!("/proc/{pid}/fd/{}", home.raw());
+        if pid != 1 || std::fs::metadata(&ns_path)?.ino() == host {
+            return Err(refuse("this is the namespace `lameduck lab` was started in"));
+        }
+        Ok(Self { ns_path, _home: home })
+    }
+
+    async fn run(&self, argv: &[&str]) -> io::Result<()> {
+        let net = format!("--net={}", self.ns_path);
+        let mut full = vec!["nsenter", net.as_str()];
+        full.extend_from_slice(argv);
+        super::podnet::run(&full).await
+    }
+
+    /// A bridge with no ports stands in for the node's uplink; the Service CIDR is routed
+    /// there, as a node's default route would take it.
+    async fn route_service_cidr(&self) -> io::Result<()> {
+        self.run(&["ip", "link", "add", NODE_LINK, "type", "bridge"]).await?;
+        self.run(&["ip", "link", "set", NODE_LINK, "up"]).await?;
+        self.run(&["ip", "addr", "add", &format!("{NODE_IP}/32"), "dev", NODE_LINK]).await?;
+        self.run(&["ip", "route", "add", SERVICE_CIDR, "dev", NODE_LINK, "src", NODE_IP]).await
+    }
+
+    /// Applies one transaction file with `nft -f`: all of it or nothing.
+    async fn nft(&self, file: &Path) -> io::Result<()> {
+        let path = file.to_string_lossy();
+        self.run(&["nft", "-f", &path]).await.map_err(|e| {
+            if e.to_string().contains("No such file") {
+                io::Error::other(format!("{e} (scripts/install-deps lab installs nftables)"))
+            } else {
+                e
+            }
+        })
+    }
+}
+
+/// Syncs the rules, one transaction per sync, at kube-proxy's cadence.
+struct Syncer {
+    node: Node,
+    dir: PathBuf,
+    log: Arc<EventLog>,
+    limiter: Limiter,
+    syncs: u64,
+    /// Pod → its address on the lab's side of its link.
+    addresses: BTreeMap<String, Ipv4Addr>,
+    /// Pods in the rules after the last sync.
+    in_rules: Vec<String>,
+    /// Endpoint chains of the last sync, and those flushed since, by when.
+    chains: Vec<String>,
+    stale: BTreeMap<String, Instant>,
+}
+
+impl Syncer {
+    fn new(node: Node, dir: PathBuf, log: Arc<EventLog>) -> Self {
+        Self {
+            node,
+            dir,
+            log,
+            limiter: Limiter::new(MIN_SYNC_PERIOD),
+            syncs: 0,
+            addresses: BTreeMap::new(),
+            in_rules: Vec::new(),
+            chains: Vec::new(),
+            stale: BTreeMap::new(),
+        }
+    }
+
+    async fn run(mut self, shared: Arc<Shared>) {
+        loop {
+            shared.wake.notified().await;
+            let asked = Instant::now();
+            let at = self.limiter.grant(asked);
+            tokio::time::sleep_until(at.into()).await;
+            if let Err(e) = self.sync(&shared).await {
+                self.log.record("", "", EventKind::Action, format!("kube-proxy sync failed: {e}"));
+            }
+        }
+    }
+
+    /// Applies every change made so far in one transaction.
+    async fn sync(&mut self, shared: &Shared) -> io::Result<()> {
+        let (generation, endpoints) = {
+            let state = shared.state.lock().unwrap_or_else(|e| e.into_inner());
+            (state.generation, state.endpoints.clone())
+        };
+        if generation > 0 && generation == *shared.applied.borrow() {
+            return Ok(());
+        }
+        for ep in endpoints.values() {
+            if !self.addresses.contains_key(&ep.backend.pod) {
+                let ip = super::podnet::link(&ep.backend.netns).await?;
+                self.addresses.insert(ep.backend.pod.clone(), ip);
+            }
+        }
+        let (chosen, why) = categorize(&endpoints);
+        let targets: Vec<Target> = chosen
+            .iter()
+            .map(|ep| Target { ip: self.addresses[&ep.backend.pod], port: ep.backend.port })
+            .collect();
+        self.delete_stale().await;
+        let chains: Vec<String> = targets.iter().map(rules::endpoint_chain).collect();
+        let flushed: Vec<String> =
+            self.chains.iter().filter(|c| !chains.contains(c)).cloned().collect();
+        self.syncs += 1;
+        let file = self.dir.join(format!("sync-{}.nft", self.syncs));
+        std::fs::write(&file, rules::transaction(&SERVICE, &targets, &flushed))?;
+        self.node.nft(&file).await?;
+        let now = Instant::now();
+        for chain in flushed {
+            self.stale.insert(chain, now);
+        }
+        self.chains = chains;
+        let pods: Vec<String> = chosen.iter().map(|ep| ep.backend.pod.clone()).collect();
+        self.report(&endpoints, &pods, why, generation)?;
+        self.in_rules = pods;
+        shared.applied.send_replace(generation);
+        Ok(())
+    }
+
+    /// Deletes the endpoint chains flushed at least a second ago, in a transaction of its own
+    /// before the sync's, as kube-proxy does.
+    async fn delete_stale(&mut self) {
+        let now = Instant::now();
+        let old: Vec<String> = self
+            .stale
+            .iter()
+            .filter(|(_, at)| now.duration_since(**at) >= Duration::from_secs(1))
+            .map(|(c, _)| c.clone())
+            .filter(|c| !self.chains.contains(c))
+            .collect();
+        if old.is_empty() {
+            return;
+        }
+        let file = self.dir.join(format!("sync-{}-stale.nft", self.syncs + 1));
+        let deleted = std::fs::write(&file, rules::delete_chains(&old)).is_ok()
+            && self.node.nft(&file).await.is_ok();
+        if deleted {
+            for c in old {
+                self.stale.remove(&c);
+            }
+        }
+    }
+
+    /// An event per pod that entered or left the rules, and a line in `syncs.log`.
+    fn report(
+        &self,
+        endpoints: &BTreeMap<String, Endpoint>,
+        pods: &[String],
+        why: &str,
+        generation: u64,
+    ) -> io::Result<()> {
+        let n = self.syncs;
+        let vip = format!("{}:{}", SERVICE.vip, SERVICE.port);
+        for pod in pods.iter().filter(|p| !self.in_rules.contains(p)) {
+            let detail = format!("applied at the node: kube-proxy sync #{n} (nft) sends new connections to {vip} here; endpoints: {why}");
+            self.log.record(pod, "", EventKind::EndpointAdded, detail);
+        }
+        for pod in self.in_rules.iter().filter(|p| !pods.contains(p)) {
+            let detail = format!("applied at the node: kube-proxy sync #{n} (nft) sends no new connections here; established ones keep their conntrack entry");
+            self.log.record(pod, "", EventKind::EndpointRemoved, detail);
+        }
+        let unix = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+        let states: Vec<String> = endpoints
+            .values()
+            .map(|ep| {
+                format!(
+                    "{}:{}{}{}",
+                    ep.backend.pod,
+                    if ep.ready { "ready" } else { "not-ready" },
+                    if ep.serving { ",serving" } else { "" },
+                    if ep.terminating { ",terminating" } else { "" }
+                )
+            })
+            .collect();
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.join("syncs.log"))?;
+        writeln!(
+            file,
+            "sync={n} unix={:.3} generation={generation} rules=[{}] endpoints=[{}] why={why}",
+            unix.as_secs_f64(),
+            pods.join(","),
+            states.join(" "),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_third_sync_in_a_row_waits_for_the_next_token() {
+        let mut limiter = Limiter::new(Duration::from_secs(1));
+        let t0 = Instant::now();
+        assert_eq!(limiter.grant(t0), t0, "the first sync of a burst runs at once");
+        assert_eq!(limiter.grant(t0), t0, "so does the second (burstSyncs = 2)");
+        let third = limiter.grant(t0);
+        assert!(third >= t0 + Duration::from_secs(1), "the third waits for a token");
+        let fourth = limiter.grant(third);
+        assert!(fourth >= third + Duration::from_secs(1), "and the next one a period more");
+        let rested = fourth + Duration::from_secs(10);
+        assert_eq!(limiter.grant(rested), rested, "a rested bucket allows a sync at once");
+    }
+
+    fn ep(pod: &str, ready: bool, serving: bool, terminating: bool) -> (String, Endpoint) {
+        let backend = Backend { pod: pod.into(), netns: NetNs::current().unwrap(), port: 80 };
+        (pod.into(), Endpoint { backend, ready, serving, terminating })
+    }
+
+    #[test]
+    fn terminating_endpoints_serve_only_when_none_is_ready() {
+        let both: BTreeMap<_, _> =
+            [ep("pod-1", true, true, false), ep("pod-2", false, true, true)].into();
+        let (chosen, _) = categorize(&both);
+        assert_eq!(chosen.iter().map(|e| e.backend.pod.as_str()).collect::<Vec<_>>(), ["pod-1"]);
+        let terminating: BTreeMap<_, _> =
+            [ep("pod-1", false, false, true), ep("pod-2", false, true, true)].into();
+        let (chosen, why) = categorize(&terminating);
+        assert_eq!(chosen.iter().map(|e| e.backend.pod.as_str()).collect::<Vec<_>>(), ["pod-2"]);
+        assert!(why.contains("KEP-1669"));
+        let gone: BTreeMap<_, _> = [ep("pod-1", false, false, true)].into();
+        assert!(categorize(&gone).0.is_empty());
+    }
+}
