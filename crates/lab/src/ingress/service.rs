@@ -1,7 +1,7 @@
 //! The `service` data plane: no proxy in the path. Clients in the lab's network namespace,
 //! which plays the node, connect to a ClusterIP (10.96.0.10:80) that real nftables rules,
 //! written as kube-proxy's nftables mode writes them ([`rules`]), DNAT to one pod picked at
-//! random per new connection. The kernel does the rest:
+//! random per new connection. (Scenarios running at the same time get 10.96.0.11, .12, ...) The kernel does the rest:
 //!
 //! - **conntrack keeps established flows.** A keep-alive connection DNATed to a pod keeps going
 //!   to it after the pod left the rules: NAT is decided on a flow's first packet and stored in
@@ -36,6 +36,7 @@ use std::io;
 use std::io::Write as _;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -52,8 +53,10 @@ pub const MIN_SYNC_PERIOD: Duration = Duration::from_secs(1);
 /// kube-proxy's `burstSyncs`.
 const BURST_SYNCS: u32 = 2;
 
-const SERVICE: Service =
-    Service { vip: Ipv4Addr::new(10, 96, 0, 10), port: 80, cluster_cidr: "10.200.0.0/16" };
+/// Services started so far in this lab: the n-th gets 10.96.0.(10 + n) and a table of its own.
+static STARTED: AtomicU8 = AtomicU8::new(0);
+/// Whether the Service CIDR is routed yet (once per lab).
+static ROUTED: tokio::sync::Mutex<bool> = tokio::sync::Mutex::const_new(false);
 /// The node's own address, on `ldnode0`, which stands in for the node's uplink: the Service
 /// CIDR is routed there, so a client's connect finds a route before the DNAT rewrites it.
 const NODE_IP: &str = "10.199.0.1";
@@ -84,6 +87,11 @@ struct Shared {
 }
 
 impl Shared {
+    fn pending(&self) -> bool {
+        let generation = self.state.lock().unwrap_or_else(|e| e.into_inner()).generation;
+        generation != *self.applied.borrow()
+    }
+
     fn change(&self, f: impl FnOnce(&mut BTreeMap<String, Endpoint>)) {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         f(&mut state.endpoints);
@@ -94,6 +102,7 @@ impl Shared {
 
 /// The ClusterIP Service and the task that syncs its rules.
 pub struct ServiceIngress {
+    addr: SocketAddr,
     shared: Arc<Shared>,
     task: tokio::task::JoinHandle<()>,
 }
@@ -108,20 +117,36 @@ impl ServiceIngress {
         let node = Node::enter(home)?;
         let dir = dir.join("ingress-service");
         std::fs::create_dir_all(&dir)?;
-        node.route_service_cidr().await?;
+        let n = STARTED.fetch_add(1, Ordering::Relaxed);
+        if n >= 200 {
+            return Err(io::Error::other("more than 200 `service` scenarios in one lab"));
+        }
+        let service = Service {
+            table: if n == 0 { "kube-proxy".into() } else { format!("kube-proxy-{n}") },
+            vip: Ipv4Addr::new(10, 96, 0, 10 + n),
+            port: 80,
+            cluster_cidr: "10.200.0.0/16",
+        };
+        let mut routed = ROUTED.lock().await;
+        if !*routed {
+            node.route_service_cidr().await?;
+            *routed = true;
+        }
+        drop(routed);
         let (applied, _) = watch::channel(0);
         let shared =
             Arc::new(Shared { state: Mutex::default(), wake: Notify::new(), applied });
-        let mut syncer = Syncer::new(node, dir, log);
+        let addr = SocketAddr::from((service.vip, service.port));
+        let mut syncer = Syncer::new(node, service, dir, log);
         syncer.sync(&shared).await?;
         let task = tokio::spawn(syncer.run(shared.clone()));
-        Ok(Arc::new(Self { shared, task }))
+        Ok(Arc::new(Self { addr, shared, task }))
     }
 }
 
 impl DataPlane for ServiceIngress {
     fn addr(&self) -> SocketAddr {
-        SocketAddr::from((SERVICE.vip, SERVICE.port))
+        self.addr
     }
 
     fn add_endpoint(&self, backend: Backend) {
@@ -282,6 +307,7 @@ impl Node {
 /// Syncs the rules, one transaction per sync, at kube-proxy's cadence.
 struct Syncer {
     node: Node,
+    service: Service,
     dir: PathBuf,
     log: Arc<EventLog>,
     limiter: Limiter,
@@ -296,9 +322,10 @@ struct Syncer {
 }
 
 impl Syncer {
-    fn new(node: Node, dir: PathBuf, log: Arc<EventLog>) -> Self {
+    fn new(node: Node, service: Service, dir: PathBuf, log: Arc<EventLog>) -> Self {
         Self {
             node,
+            service,
             dir,
             log,
             limiter: Limiter::new(MIN_SYNC_PERIOD),
@@ -313,6 +340,11 @@ impl Syncer {
     async fn run(mut self, shared: Arc<Shared>) {
         loop {
             shared.wake.notified().await;
+            // A wake-up for changes the last sync already applied asks for no sync (and takes
+            // no token), as kube-proxy asks for one only when an update changed something.
+            if !shared.pending() {
+                continue;
+            }
             let asked = Instant::now();
             let at = self.limiter.grant(asked);
             tokio::time::sleep_until(at.into()).await;
@@ -348,7 +380,7 @@ impl Syncer {
             self.chains.iter().filter(|c| !chains.contains(c)).cloned().collect();
         self.syncs += 1;
         let file = self.dir.join(format!("sync-{}.nft", self.syncs));
-        std::fs::write(&file, rules::transaction(&SERVICE, &targets, &flushed))?;
+        std::fs::write(&file, rules::transaction(&self.service, &targets, &flushed))?;
         self.node.nft(&file).await?;
         let now = Instant::now();
         for chain in flushed {
@@ -377,7 +409,7 @@ impl Syncer {
             return;
         }
         let file = self.dir.join(format!("sync-{}-stale.nft", self.syncs + 1));
-        let deleted = std::fs::write(&file, rules::delete_chains(&old)).is_ok()
+        let deleted = std::fs::write(&file, rules::delete_chains(&self.service.table, &old)).is_ok()
             && self.node.nft(&file).await.is_ok();
         if deleted {
             for c in old {
@@ -395,7 +427,7 @@ impl Syncer {
         generation: u64,
     ) -> io::Result<()> {
         let n = self.syncs;
-        let vip = format!("{}:{}", SERVICE.vip, SERVICE.port);
+        let vip = format!("{}:{}", self.service.vip, self.service.port);
         for pod in pods.iter().filter(|p| !self.in_rules.contains(p)) {
             let detail = format!("applied at the node: kube-proxy sync #{n} (nft) sends new connections to {vip} here; endpoints: {why}");
             self.log.record(pod, "", EventKind::EndpointAdded, detail);

@@ -1,0 +1,211 @@
+//! `model: service`: clients reach nginx + php-fpm pods through a ClusterIP VIP that real
+//! nftables rules, shaped as kube-proxy's, DNAT to the pods. Each pod's nginx logs, for every
+//! request, its connection's number and age, so the tests see which pod took which connection
+//! and when; the data plane's `syncs.log` says when each rule sync happened and what it held.
+//!
+//! The built-in `nginx-sigquit-prestop-sleep` is the base: its preStop `sleep 5` keeps a
+//! deleted pod serving (and its readiness probe passing) for 5 s.
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::{is_root, run_lab, LabRun};
+
+/// nginx logs `$connection $connection_requests $msec $request_time $connection_time` and
+/// closes a connection after 5 requests, so that new connections keep coming.
+const LOG_FORMAT: &str = "log_format conns '$connection $connection_requests $msec $request_time $connection_time';\n    access_log /dev/stdout conns;\n    keepalive_requests 5;";
+
+/// The base seed behind `model: service`, with `edits` (YAML, merged at the top level).
+fn scenario(dir: &Path, name: &str, edits: &str) -> PathBuf {
+    let out = Command::new(env!("CARGO_BIN_EXE_lameduck-lab"))
+        .args(["--dump", "nginx-sigquit-prestop-sleep"])
+        .output()
+        .unwrap();
+    let mut doc: serde_yaml::Value = serde_yaml::from_slice(&out.stdout).unwrap();
+    doc["name"] = name.into();
+    doc["ingress"] = serde_yaml::from_str("{model: service, delay: 0s, jitter: 0s}").unwrap();
+    let conf = doc["configMaps"]["nginx"]["nginx.conf"].as_str().unwrap().to_string();
+    assert!(conf.contains("access_log /dev/stdout;"), "{conf}");
+    doc["configMaps"]["nginx"]["nginx.conf"] =
+        conf.replace("access_log /dev/stdout;", LOG_FORMAT).into();
+    let edits: serde_yaml::Mapping = serde_yaml::from_str(edits).unwrap();
+    for (key, value) in edits {
+        doc[key.as_str().unwrap()] = value;
+    }
+    let file = dir.join(format!("{name}.yaml"));
+    std::fs::write(&file, serde_yaml::to_string(&doc).unwrap()).unwrap();
+    file
+}
+
+/// One request as a pod's nginx logged it.
+#[derive(Debug)]
+struct Served {
+    connection: u64,
+    /// The request's number on its connection (1: the connection's first).
+    nth: u64,
+    /// Unix times: when the request began, when its connection was accepted.
+    started: f64,
+    connected: f64,
+}
+
+fn served(run_dir: &Path, scenario: &str, pod: &str) -> Vec<Served> {
+    let log = run_dir.join(scenario).join("pods").join(pod).join("nginx.log");
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    text.lines()
+        .filter_map(|line| {
+            let f: Vec<&str> = line.split(' ').collect();
+            let [connection, nth, msec, request_time, connection_time] = f[..] else {
+                return None;
+            };
+            let end: f64 = msec.parse().ok()?;
+            Some(Served {
+                connection: connection.parse().ok()?,
+                nth: nth.parse().ok()?,
+                started: end - request_time.parse::<f64>().ok()?,
+                connected: end - connection_time.parse::<f64>().ok()?,
+            })
+        })
+        .collect()
+}
+
+/// One line of `ingress-service/syncs.log`.
+#[derive(Debug)]
+struct Sync {
+    unix: f64,
+    rules: Vec<String>,
+    why: String,
+}
+
+fn syncs(run_dir: &Path, scenario: &str) -> Vec<Sync> {
+    let path = run_dir.join(scenario).join("ingress-service/syncs.log");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+    text.lines()
+        .map(|line| {
+            let field = |name: &str| {
+                let start = line.find(&format!("{name}=")).unwrap() + name.len() + 1;
+                let rest = &line[start..];
+                rest[..rest.find(' ').unwrap_or(rest.len())].to_string()
+            };
+            let rules = field("rules");
+            let rules = rules.trim_matches(['[', ']']);
+            Sync {
+                unix: field("unix").parse().unwrap(),
+                rules: rules.split(',').filter(|p| !p.is_empty()).map(String::from).collect(),
+                why: line[line.find("why=").unwrap() + 4..].to_string(),
+            }
+        })
+        .collect()
+}
+
+/// When the rules first left `pod` out after having it.
+fn removed_at(syncs: &[Sync], pod: &str) -> f64 {
+    let had = syncs.iter().position(|s| s.rules.iter().any(|p| p == pod)).expect("pod in rules");
+    syncs[had..].iter().find(|s| !s.rules.iter().any(|p| p == pod)).expect("pod removed").unix
+}
+
+fn run(files: &[PathBuf], dir: &Path) -> (LabRun, PathBuf) {
+    let run_dir = dir.join("run");
+    (run_lab(files, &run_dir), run_dir)
+}
+
+/// Slack for a connect or a request that began just before a sync but was logged after it.
+const SLACK: f64 = 0.05;
+
+#[test]
+fn new_connections_leave_a_removed_pod_while_kept_alive_ones_stay() {
+    if !is_root() {
+        eprintln!("skipping: the lab needs root");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario(
+        dir.path(),
+        "service-keepalive",
+        r#"{replicas: 2, load: {schedule: "const(30, 6s)", uris: ["/?ms=300"], keepalive: true},
+            actions: [{at: 2s, delete: pod-2}]}"#,
+    );
+    let (lab, run_dir) = run(&[file], dir.path());
+    let row = lab.row("service-keepalive");
+    assert!(row["requests"].as_u64().unwrap() >= 150, "the load ran: {row}\n{}", lab.stderr);
+    let (one, two) = (
+        served(&run_dir, "service-keepalive", "pod-1"),
+        served(&run_dir, "service-keepalive", "pod-2"),
+    );
+    assert!(!one.is_empty() && !two.is_empty(), "the VIP reached both pods:\n{}", lab.stderr);
+    let removed = removed_at(&syncs(&run_dir, "service-keepalive"), "pod-2");
+    let late_connections: Vec<_> = two.iter().filter(|r| r.connected > removed + SLACK).collect();
+    assert!(late_connections.is_empty(), "no new connection reached pod-2: {late_connections:?}");
+    assert!(
+        one.iter().any(|r| r.nth == 1 && r.connected > removed + SLACK),
+        "new connections went to pod-1 after the removal"
+    );
+    let kept = two.iter().find(|r| r.nth > 1 && r.started > removed + SLACK);
+    assert!(
+        kept.is_some(),
+        "a connection to pod-2 made before the removal carried requests after it (conntrack)"
+    );
+    let reused = kept.unwrap();
+    assert!(reused.connected < removed, "{reused:?} was accepted before the removal");
+}
+
+#[test]
+fn serving_terminating_pods_take_new_connections_when_none_is_ready() {
+    if !is_root() {
+        eprintln!("skipping: the lab needs root");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario(
+        dir.path(),
+        "service-fallback",
+        r#"{replicas: 2, load: {schedule: "const(10, 5s)", uris: ["/?ms=20"], keepalive: false},
+            actions: [{at: 2s, scale: 0}]}"#,
+    );
+    let (lab, run_dir) = run(&[file], dir.path());
+    let row = lab.row("service-fallback");
+    assert!(row["requests"].as_u64().unwrap() >= 40, "the load ran: {row}\n{}", lab.stderr);
+    assert_eq!(row["failed"], 0, "the terminating pods kept serving: {row}\n{}", lab.stderr);
+    let syncs = syncs(&run_dir, "service-fallback");
+    let fallback = syncs
+        .iter()
+        .find(|s| s.why.contains("KEP-1669"))
+        .unwrap_or_else(|| panic!("a sync fell back to terminating endpoints: {syncs:?}"));
+    assert_eq!(fallback.rules, ["pod-1", "pod-2"]);
+    let after: usize = ["pod-1", "pod-2"]
+        .iter()
+        .map(|pod| {
+            served(&run_dir, "service-fallback", pod)
+                .iter()
+                .filter(|r| r.connected > fallback.unix + SLACK)
+                .count()
+        })
+        .sum();
+    assert!(after >= 10, "new connections reached the terminating pods ({after})");
+}
+
+#[test]
+fn changes_faster_than_min_sync_period_wait_and_are_applied_together() {
+    if !is_root() {
+        eprintln!("skipping: the lab needs root");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    // Two syncs in a row are allowed (burstSyncs = 2); the third deletion comes 0.5 s after the
+    // first, half a token short, so it waits and the fourth, 0.25 s later, joins it.
+    let file = scenario(
+        dir.path(),
+        "service-cadence",
+        r#"{replicas: 5, load: {schedule: "const(4, 5s)", uris: ["/?ms=20"], keepalive: false},
+            actions: [{at: 2s, delete: pod-5}, {at: 2.25s, delete: pod-4},
+                      {at: 2.5s, delete: pod-3}, {at: 2.75s, delete: pod-2}]}"#,
+    );
+    let (lab, run_dir) = run(&[file], dir.path());
+    let syncs = syncs(&run_dir, "service-cadence");
+    let rules: Vec<Vec<String>> = syncs.iter().map(|s| s.rules.clone()).collect();
+    let seen = |pods: &[&str]| rules.iter().any(|r| r == pods);
+    assert!(seen(&["pod-1", "pod-2", "pod-3", "pod-4"]), "{rules:?}\n{}", lab.stderr);
+    assert!(seen(&["pod-1", "pod-2", "pod-3"]), "the second deletion had a sync: {rules:?}");
+    assert!(!seen(&["pod-1", "pod-2"]), "the third deletion was not applied alone: {rules:?}");
+    assert!(seen(&["pod-1"]), "the third and fourth were applied together: {rules:?}");
+}
