@@ -41,7 +41,6 @@ fn scenario(dir: &Path, name: &str, edits: &str) -> PathBuf {
 /// One request as a pod's nginx logged it.
 #[derive(Debug)]
 struct Served {
-    connection: u64,
     /// The request's number on its connection (1: the connection's first).
     nth: u64,
     /// Unix times: when the request began, when its connection was accepted.
@@ -55,12 +54,11 @@ fn served(run_dir: &Path, scenario: &str, pod: &str) -> Vec<Served> {
     text.lines()
         .filter_map(|line| {
             let f: Vec<&str> = line.split(' ').collect();
-            let [connection, nth, msec, request_time, connection_time] = f[..] else {
+            let [_connection, nth, msec, request_time, connection_time] = f[..] else {
                 return None;
             };
             let end: f64 = msec.parse().ok()?;
             Some(Served {
-                connection: connection.parse().ok()?,
                 nth: nth.parse().ok()?,
                 started: end - request_time.parse::<f64>().ok()?,
                 connected: end - connection_time.parse::<f64>().ok()?,
