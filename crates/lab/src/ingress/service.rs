@@ -12,9 +12,10 @@
 //!   `BoundedFrequencyRunner` ("Runs of the function will have at least minInterval between
 //!   them ... except that up to bursts may be allowed", with `burstSyncs := 2` in
 //!   `NewProxier` of `pkg/proxy/nftables/proxier.go`), whose limiter is a token bucket of
-//!   `qps := float32(time.Second) / float32(minInterval)`. `minSyncPeriod` defaults to 1 s
-//!   (`MinSyncPeriod = metav1.Duration{Duration: 1 * time.Second}` in
-//!   `pkg/proxy/apis/config/v1alpha1/defaults.go`). So an endpoint change is applied at the
+//!   `qps := float32(time.Second) / float32(minInterval)`. `minSyncPeriod` is 1 s here:
+//!   `obj.IPTables.MinSyncPeriod = metav1.Duration{Duration: 1 * time.Second}` in
+//!   `pkg/proxy/apis/config/v1alpha1/defaults.go` (the copy read predates the nftables mode,
+//!   whose own default is taken to be the same). So an endpoint change is applied at the
 //!   next sync the bucket allows, together with every change that arrived meanwhile.
 //! - **Terminating endpoints are a fallback** (KEP-1669, ProxyTerminatingEndpoints, GA in
 //!   1.28): with no ready endpoint left, the Service goes to endpoints that are serving and
