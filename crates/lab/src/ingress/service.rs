@@ -135,8 +135,7 @@ impl ServiceIngress {
         }
         drop(routed);
         let (applied, _) = watch::channel(0);
-        let shared =
-            Arc::new(Shared { state: Mutex::default(), wake: Notify::new(), applied });
+        let shared = Arc::new(Shared { state: Mutex::default(), wake: Notify::new(), applied });
         let addr = SocketAddr::from((service.vip, service.port));
         let mut syncer = Syncer::new(node, service, dir, log);
         syncer.sync(&shared).await?;
@@ -410,7 +409,8 @@ impl Syncer {
             return;
         }
         let file = self.dir.join(format!("sync-{}-stale.nft", self.syncs + 1));
-        let deleted = std::fs::write(&file, rules::delete_chains(&self.service.table, &old)).is_ok()
+        let deleted = std::fs::write(&file, rules::delete_chains(&self.service.table, &old))
+            .is_ok()
             && self.node.nft(&file).await.is_ok();
         if deleted {
             for c in old {

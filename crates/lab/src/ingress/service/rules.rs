@@ -100,9 +100,7 @@ pub fn transaction(svc: &Service, endpoints: &[Target], stale: &[String]) -> Str
     line(format!("add rule ip {tb} nat-output jump services"));
     line(format!("add rule ip {tb} nat-postrouting jump masquerading"));
     line(format!("add rule ip {tb} mark-for-masquerade mark set mark or {MASQUERADE_MARK}"));
-    line(format!(
-        "add rule ip {tb} masquerading mark and {MASQUERADE_MARK} == 0 return"
-    ));
+    line(format!("add rule ip {tb} masquerading mark and {MASQUERADE_MARK} == 0 return"));
     line(format!("add rule ip {tb} masquerading mark set mark xor {MASQUERADE_MARK}"));
     line(format!("add rule ip {tb} masquerading masquerade fully-random"));
     line(format!("add rule ip {tb} reject-chain reject"));
@@ -191,7 +189,8 @@ mod tests {
         let tx = transaction(&svc(), &eps, &[]);
         assert!(tx.contains("numgen random mod 2 vmap { 0 : goto endpoint-default/lab/tcp/http__10.200.0.2/80, 1 : goto endpoint-default/lab/tcp/http__10.200.0.6/80 }"), "{tx}");
         assert!(tx.contains("meta l4proto tcp dnat to 10.200.0.6:80"), "{tx}");
-        assert!(tx.contains("service-ips { 10.96.0.10 . tcp . 80 : goto service-default/lab/tcp/http }"));
+        assert!(tx
+            .contains("service-ips { 10.96.0.10 . tcp . 80 : goto service-default/lab/tcp/http }"));
         assert!(!tx.contains("goto reject-chain"), "{tx}");
     }
 
