@@ -30,6 +30,8 @@
 //!
 //! There is no proxy to see upstream failures, so [`DataPlane::failures`] is always empty; the
 //! clients see refusals, resets and timeouts themselves.
+mod cadence;
+mod node;
 mod rules;
 
 use std::collections::BTreeMap;
@@ -46,23 +48,18 @@ use tokio::sync::{watch, Notify};
 use super::{Backend, DataPlane, Settled, UpstreamFailure};
 use crate::events::EventLog;
 use crate::sys::netns::NetNs;
+use cadence::Limiter;
 use lameduck_core::schema::EventKind;
+use node::Node;
 use rules::{Service, Target};
 
 /// kube-proxy's default `minSyncPeriod` (see the module documentation).
 pub const MIN_SYNC_PERIOD: Duration = Duration::from_secs(1);
-/// kube-proxy's `burstSyncs`.
-const BURST_SYNCS: u32 = 2;
 
 /// Services started so far in this lab: the n-th gets 10.96.0.(10 + n) and a table of its own.
 static STARTED: AtomicU8 = AtomicU8::new(0);
 /// Whether the Service CIDR is routed yet (once per lab).
 static ROUTED: tokio::sync::Mutex<bool> = tokio::sync::Mutex::const_new(false);
-/// The node's own address, on `ldnode0`, which stands in for the node's uplink: the Service
-/// CIDR is routed there, so a client's connect finds a route before the DNAT rewrites it.
-const NODE_IP: &str = "10.199.0.1";
-const SERVICE_CIDR: &str = "10.96.0.0/16";
-const NODE_LINK: &str = "ldnode0";
 
 /// One pod as the EndpointSlice shows it.
 #[derive(Debug, Clone)]
@@ -214,96 +211,6 @@ fn categorize(endpoints: &BTreeMap<String, Endpoint>) -> (Vec<&Endpoint>, &'stat
         (fallback, "no ready endpoint: serving, terminating ones (KEP-1669 fallback)")
     }
 }
-
-/// kube-proxy's sync limiter: a token bucket of [`BURST_SYNCS`] tokens, one more every
-/// `period` (client-go's `NewTokenBucketRateLimiter(qps, burst)`, full at start).
-#[derive(Debug)]
-struct Limiter {
-    period: Duration,
-    tokens: f64,
-    at: Option<Instant>,
-}
-
-impl Limiter {
-    fn new(period: Duration) -> Self {
-        Self { period, tokens: BURST_SYNCS as f64, at: None }
-    }
-
-    /// When a sync asked for at `now` may run; takes its token.
-    fn grant(&mut self, now: Instant) -> Instant {
-        let refill = self.at.map_or(0.0, |at| {
-            now.saturating_duration_since(at).as_secs_f64() / self.period.as_secs_f64()
-        });
-        self.tokens = (self.tokens + refill).min(BURST_SYNCS as f64);
-        let wait = if self.tokens >= 1.0 {
-            Duration::ZERO
-        } else {
-            self.period.mul_f64(1.0 - self.tokens)
-        };
-        self.tokens = (self.tokens - 1.0).max(0.0);
-        self.at = Some(now + wait);
-        now + wait
-    }
-}
-
-/// The lab's network namespace, checked to be one the lab created.
-struct Node {
-    /// `/proc/1/fd/N`: the namespace by path, for `nsenter`.
-    ns_path: String,
-    _home: NetNs,
-}
-
-impl Node {
-    /// Refuses any namespace but a lab's own: the lab is PID 1 of its PID namespace and its
-    /// network namespace differs from the one `lameduck lab` started in.
-    fn enter(home: NetNs) -> io::Result<Self> {
-        use std::os::unix::fs::MetadataExt;
-        let refuse = |why: &str| {
-            io::Error::other(format!(
-                "the service data plane writes nftables rules only inside the lab's own network namespace: {why}"
-            ))
-        };
-        let host: u64 = std::env::var(crate::sandbox::HOST_NETNS_ENV)
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .ok_or_else(|| refuse("not inside `lameduck lab`'s sandbox"))?;
-        let pid = std::process::id();
-        let ns_path = format!("/proc/{pid}/fd/{}", home.raw());
-        if pid != 1 || std::fs::metadata(&ns_path)?.ino() == host {
-            return Err(refuse("this is the namespace `lameduck lab` was started in"));
-        }
-        Ok(Self { ns_path, _home: home })
-    }
-
-    async fn run(&self, argv: &[&str]) -> io::Result<()> {
-        let net = format!("--net={}", self.ns_path);
-        let mut full = vec!["nsenter", net.as_str()];
-        full.extend_from_slice(argv);
-        super::podnet::run(&full).await
-    }
-
-    /// A bridge with no ports stands in for the node's uplink; the Service CIDR is routed
-    /// there, as a node's default route would take it.
-    async fn route_service_cidr(&self) -> io::Result<()> {
-        self.run(&["ip", "link", "add", NODE_LINK, "type", "bridge"]).await?;
-        self.run(&["ip", "link", "set", NODE_LINK, "up"]).await?;
-        self.run(&["ip", "addr", "add", &format!("{NODE_IP}/32"), "dev", NODE_LINK]).await?;
-        self.run(&["ip", "route", "add", SERVICE_CIDR, "dev", NODE_LINK, "src", NODE_IP]).await
-    }
-
-    /// Applies one transaction file with `nft -f`: all of it or nothing.
-    async fn nft(&self, file: &Path) -> io::Result<()> {
-        let path = file.to_string_lossy();
-        self.run(&["nft", "-f", &path]).await.map_err(|e| {
-            if e.to_string().contains("No such file") {
-                io::Error::other(format!("{e} (scripts/install-deps lab installs nftables)"))
-            } else {
-                e
-            }
-        })
-    }
-}
-
 /// Syncs the rules, one transaction per sync, at kube-proxy's cadence.
 struct Syncer {
     node: Node,
@@ -350,6 +257,9 @@ impl Syncer {
             tokio::time::sleep_until(at.into()).await;
             if let Err(e) = self.sync(&shared).await {
                 self.log.record("", "", EventKind::Action, format!("kube-proxy sync failed: {e}"));
+                // Nothing waits forever on a sync that failed: the next change tries again.
+                let generation = shared.state.lock().unwrap_or_else(|e| e.into_inner()).generation;
+                shared.applied.send_replace(generation);
             }
         }
     }
@@ -374,8 +284,10 @@ impl Syncer {
             .iter()
             .map(|ep| Target { ip: self.addresses[&ep.backend.pod], port: ep.backend.port })
             .collect();
-        self.delete_stale().await;
         let chains: Vec<String> = targets.iter().map(rules::endpoint_chain).collect();
+        // A chain in use again is no longer stale (kube-proxy: `delete(proxier.staleChains, chain)`).
+        self.stale.retain(|chain, _| !chains.contains(chain));
+        self.delete_stale().await;
         let flushed: Vec<String> =
             self.chains.iter().filter(|c| !chains.contains(c)).cloned().collect();
         self.syncs += 1;
@@ -403,7 +315,6 @@ impl Syncer {
             .iter()
             .filter(|(_, at)| now.duration_since(**at) >= Duration::from_secs(1))
             .map(|(c, _)| c.clone())
-            .filter(|c| !self.chains.contains(c))
             .collect();
         if old.is_empty() {
             return;
@@ -463,24 +374,9 @@ impl Syncer {
         )
     }
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_third_sync_in_a_row_waits_for_the_next_token() {
-        let mut limiter = Limiter::new(Duration::from_secs(1));
-        let t0 = Instant::now();
-        assert_eq!(limiter.grant(t0), t0, "the first sync of a burst runs at once");
-        assert_eq!(limiter.grant(t0), t0, "so does the second (burstSyncs = 2)");
-        let third = limiter.grant(t0);
-        assert!(third >= t0 + Duration::from_secs(1), "the third waits for a token");
-        let fourth = limiter.grant(third);
-        assert!(fourth >= third + Duration::from_secs(1), "and the next one a period more");
-        let rested = fourth + Duration::from_secs(10);
-        assert_eq!(limiter.grant(rested), rested, "a rested bucket allows a sync at once");
-    }
 
     fn ep(pod: &str, ready: bool, serving: bool, terminating: bool) -> (String, Endpoint) {
         let backend = Backend { pod: pod.into(), netns: NetNs::current().unwrap(), port: 80 };
