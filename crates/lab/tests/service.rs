@@ -102,9 +102,23 @@ fn removed_at(syncs: &[Sync], pod: &str) -> f64 {
     syncs[had..].iter().find(|s| !s.rules.iter().any(|p| p == pod)).expect("pod removed").unix
 }
 
-fn run(files: &[PathBuf], dir: &Path) -> (LabRun, PathBuf) {
-    let run_dir = dir.join("run");
-    (run_lab(files, &run_dir), run_dir)
+/// A finished run of one scenario, with its run directory.
+struct Run {
+    lab: LabRun,
+    run_dir: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+/// Runs the base seed with `edits` as scenario `name`; `None` (skipped) without root.
+fn run(name: &str, edits: &str) -> Option<Run> {
+    if !is_root() {
+        eprintln!("skipping: the lab needs root");
+        return None;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario(dir.path(), name, edits);
+    let run_dir = dir.path().join("run");
+    Some(Run { lab: run_lab(&[file], &run_dir), run_dir, _dir: dir })
 }
 
 /// Slack for a connect or a request that began just before a sync but was logged after it.
@@ -112,18 +126,13 @@ const SLACK: f64 = 0.05;
 
 #[test]
 fn new_connections_leave_a_removed_pod_while_kept_alive_ones_stay() {
-    if !is_root() {
-        eprintln!("skipping: the lab needs root");
-        return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let file = scenario(
-        dir.path(),
+    let Some(Run { lab, run_dir, _dir }) = run(
         "service-keepalive",
         r#"{replicas: 2, load: {schedule: "const(30, 6s)", uris: ["/?ms=300"], keepalive: true},
             actions: [{at: 2s, delete: pod-2}]}"#,
-    );
-    let (lab, run_dir) = run(&[file], dir.path());
+    ) else {
+        return;
+    };
     let row = lab.row("service-keepalive");
     assert!(row["requests"].as_u64().unwrap() >= 150, "the load ran: {row}\n{}", lab.stderr);
     let (one, two) = (
@@ -149,18 +158,13 @@ fn new_connections_leave_a_removed_pod_while_kept_alive_ones_stay() {
 
 #[test]
 fn serving_terminating_pods_take_new_connections_when_none_is_ready() {
-    if !is_root() {
-        eprintln!("skipping: the lab needs root");
-        return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let file = scenario(
-        dir.path(),
+    let Some(Run { lab, run_dir, _dir }) = run(
         "service-fallback",
         r#"{replicas: 2, load: {schedule: "const(10, 5s)", uris: ["/?ms=20"], keepalive: false},
             actions: [{at: 2s, scale: 0}]}"#,
-    );
-    let (lab, run_dir) = run(&[file], dir.path());
+    ) else {
+        return;
+    };
     let row = lab.row("service-fallback");
     assert!(row["requests"].as_u64().unwrap() >= 40, "the load ran: {row}\n{}", lab.stderr);
     assert_eq!(row["failed"], 0, "the terminating pods kept serving: {row}\n{}", lab.stderr);
@@ -184,21 +188,16 @@ fn serving_terminating_pods_take_new_connections_when_none_is_ready() {
 
 #[test]
 fn changes_faster_than_min_sync_period_wait_and_are_applied_together() {
-    if !is_root() {
-        eprintln!("skipping: the lab needs root");
-        return;
-    }
-    let dir = tempfile::tempdir().unwrap();
     // Two syncs in a row are allowed (burstSyncs = 2); the third deletion comes 0.5 s after the
     // first, half a token short, so it waits and the fourth, 0.25 s later, joins it.
-    let file = scenario(
-        dir.path(),
+    let Some(Run { lab, run_dir, _dir }) = run(
         "service-cadence",
         r#"{replicas: 5, load: {schedule: "const(4, 5s)", uris: ["/?ms=20"], keepalive: false},
             actions: [{at: 2s, delete: pod-5}, {at: 2.25s, delete: pod-4},
                       {at: 2.5s, delete: pod-3}, {at: 2.75s, delete: pod-2}]}"#,
-    );
-    let (lab, run_dir) = run(&[file], dir.path());
+    ) else {
+        return;
+    };
     let syncs = syncs(&run_dir, "service-cadence");
     let rules: Vec<Vec<String>> = syncs.iter().map(|s| s.rules.clone()).collect();
     let seen = |pods: &[&str]| rules.iter().any(|r| r == pods);

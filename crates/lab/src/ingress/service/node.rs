@@ -68,3 +68,15 @@ impl Node {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_a_namespace_outside_the_lab() {
+        // The test runs where it was started: no sandbox, so no rule may be written here.
+        let err = Node::enter(NetNs::current().unwrap()).err().expect("refused");
+        assert!(err.to_string().contains("only inside the lab's own network namespace"), "{err}");
+    }
+}
