@@ -121,8 +121,9 @@ fn run(name: &str, edits: &str) -> Option<Run> {
     Some(Run { lab: run_lab(&[file], &run_dir), run_dir, _dir: dir })
 }
 
-/// Slack for a connect or a request that began just before a sync but was logged after it.
-const SLACK: f64 = 0.05;
+/// Slack for a connect or a request that began just before a sync but that nginx accepted or
+/// logged after it (generous: a busy machine delays nginx's accept).
+const SLACK: f64 = 0.2;
 
 #[test]
 fn new_connections_leave_a_removed_pod_while_kept_alive_ones_stay() {
