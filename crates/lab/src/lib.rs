@@ -2,8 +2,9 @@
 //!
 //! `lameduck lab FILE.yaml…` or `lameduck lab seeds`: pods (a network namespace each, a PID +
 //! mount namespace per container), a kubelet that terminates them as Kubernetes does, an
-//! ingress (the `alb` or `nginx-model` model, or the real nginx) in front, and the `lameduck-load` engine driving traffic
-//! through it. See docs/lab.md.
+//! ingress (the `alb` or `nginx-model` model, the real nginx or HAProxy, or a ClusterIP Service
+//! programmed with kube-proxy's nftables rules) in front, and the `lameduck-load` engine driving
+//! traffic through it. See docs/lab.md.
 mod capacity;
 pub mod cli;
 mod color;

@@ -32,6 +32,8 @@ struct Cluster {
     all: Mutex<Vec<Arc<PodRt>>>,
     next_index: Mutex<u32>,
     terminations: Mutex<Vec<JoinHandle<Result<PodPhases, String>>>>,
+    /// Pods whose readiness probe fails now (EndpointSlice `serving: false`).
+    not_serving: Mutex<std::collections::HashSet<String>>,
 }
 
 impl Cluster {
@@ -113,6 +115,9 @@ impl Cluster {
                 tokio::time::sleep(Duration::from_secs(period)).await;
                 let terminating = !me.live_pods().iter().any(|p| p.name == pod.name);
                 if pod.containers.iter().all(|c| c.exited().is_some()) {
+                    if terminating {
+                        me.ingress.terminating_serving(&pod.name, false);
+                    }
                     return;
                 }
                 let when = if terminating { " while terminating" } else { "" };
@@ -123,6 +128,7 @@ impl Cluster {
                 streak = if ok == ready { 0 } else { streak + 1 };
                 if ready && streak >= failure_threshold {
                     (ready, streak) = (false, 0);
+                    me.set_serving(&pod.name, false, terminating);
                     me.log.record(
                         &pod.name,
                         "",
@@ -134,6 +140,7 @@ impl Cluster {
                     }
                 } else if !ready && streak >= success_threshold {
                     (ready, streak) = (true, 0);
+                    me.set_serving(&pod.name, true, terminating);
                     if terminating {
                         me.log.record(&pod.name, "", EventKind::Ready, "readiness probe passes again while terminating; a terminating pod stays out of the endpoints");
                         continue;
@@ -159,6 +166,27 @@ impl Cluster {
         });
     }
 
+    /// Remembers whether `pod`'s readiness probe passes; a terminating pod's data plane hears
+    /// of it at once (kube-proxy's fallback to serving, terminating endpoints uses it).
+    fn set_serving(&self, pod: &str, serving: bool, terminating: bool) {
+        let mut not_serving = self.not_serving.lock().unwrap_or_else(|e| e.into_inner());
+        if serving {
+            not_serving.remove(pod);
+        } else {
+            not_serving.insert(pod.to_string());
+        }
+        if terminating {
+            self.ingress.terminating_serving(pod, serving);
+        }
+    }
+
+    /// The EndpointSlice update of a deleted pod reaches the data plane: not ready,
+    /// terminating, serving as its last readiness probe said.
+    fn publish_terminating(&self, pod: &str) {
+        let serving = !self.not_serving.lock().unwrap_or_else(|e| e.into_inner()).contains(pod);
+        self.ingress.remove_terminating(pod, serving);
+    }
+
     /// Deletes a pod: the grace period starts now and, at the same instant, the endpoint
     /// removal is published (the ingress applies it after the propagation delay).
     fn delete(self: &Arc<Self>, pod: Arc<PodRt>) {
@@ -179,13 +207,13 @@ impl Cluster {
         );
         if delay.is_zero() {
             // "No lag": the ingress has the update before the kubelet acts on the pod.
-            self.ingress.remove_endpoint(&pod.name);
+            self.publish_terminating(&pod.name);
         } else {
             let me = self.clone();
             let name = pod.name.clone();
             tokio::spawn(async move {
                 tokio::time::sleep_until((deleted + delay).into()).await;
-                me.ingress.remove_endpoint(&name);
+                me.publish_terminating(&name);
             });
         }
         let mut rng = Rng::new(self.rng.lock().unwrap_or_else(|e| e.into_inner()).next_u64());
@@ -296,6 +324,7 @@ pub async fn run(scenario: Scenario, env: LabEnv, stop: StopHandle) -> Result<Sc
         all: Mutex::new(Vec::new()),
         next_index: Mutex::new(0),
         terminations: Mutex::new(Vec::new()),
+        not_serving: Mutex::default(),
     });
     let outcome = drive(&cluster, addr, stop.clone()).await;
     // Whatever happened, no pod outlives its scenario.

@@ -17,6 +17,10 @@ use anyhow::{bail, Context, Result};
 /// Set in the environment of the inner process.
 pub const INNER_ENV: &str = "LAMEDUCK_LAB_INNER_RUN_DIR";
 
+/// The inode of the network namespace `lameduck lab` was started in, handed to the inner
+/// process so that what changes a namespace's firewall can refuse to touch that one.
+pub const HOST_NETNS_ENV: &str = "LAMEDUCK_LAB_HOST_NETNS";
+
 /// Directories tried, in order, for the lab's private staging tmpfs. They must not be `/run`,
 /// `/tmp` or an image's private directory, which containers cover with their own tmpfs.
 const STAGE_CANDIDATES: &[&str] = &["/mnt", "/srv", "/opt", "/media"];
@@ -72,6 +76,9 @@ pub fn run_outer(run_dir: &Path) -> Result<ExitCode> {
     let exe = std::fs::read_link("/proc/self/exe").context("find this executable")?;
     let mut cmd = Command::new(&exe);
     cmd.args(std::env::args_os().skip(1)).env(INNER_ENV, run_dir);
+    if let Ok(host) = std::fs::metadata("/proc/self/ns/net") {
+        cmd.env(HOST_NETNS_ENV, std::os::unix::fs::MetadataExt::ino(&host).to_string());
+    }
     // The outer process holds the write end of this pipe for as long as it lives: the inner one
     // checks it right after asking for PR_SET_PDEATHSIG, closing the window in which the outer
     // process could die unnoticed.

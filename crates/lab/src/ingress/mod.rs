@@ -10,11 +10,14 @@
 //! - [`nginx`]: the real nginx, configured as ingress-nginx configures it.
 //! - [`haproxy`]: the real HAProxy with haproxy-ingress's defaults, changed through its
 //!   runtime API.
+//! - [`service`]: no proxy at all: a ClusterIP Service VIP, programmed with real nftables rules
+//!   as kube-proxy's nftables mode programs them.
 mod haproxy;
 pub mod model;
 mod nginx;
 mod podnet;
 mod process;
+mod service;
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -39,12 +42,24 @@ pub struct Backend {
 /// A running ingress. Endpoint changes are applied when called: the propagation lag is the
 /// caller's (the runner waits `ingress.delay` + jitter before removing a pod).
 pub trait DataPlane: Send + Sync {
-    /// Where clients connect (the lab's loopback).
+    /// Where clients connect: the lab's loopback, or the Service VIP the lab programmed in its
+    /// own network namespace (`service`).
     fn addr(&self) -> SocketAddr;
     /// Starts sending traffic to `ep` (a pod already present is left as it is).
     fn add_endpoint(&self, ep: Backend);
     /// Stops sending new requests to `pod`.
     fn remove_endpoint(&self, pod: &str);
+    /// The EndpointSlice update of a deleted pod reached the data plane: the endpoint is no
+    /// longer ready and is terminating; `serving` says whether its readiness probe still passes.
+    /// Only a data plane with kube-proxy's fallback to serving, terminating endpoints looks at
+    /// `serving`; for the others this is [`DataPlane::remove_endpoint`].
+    fn remove_terminating(&self, pod: &str, serving: bool) {
+        let _ = serving;
+        self.remove_endpoint(pod);
+    }
+    /// The readiness of a terminating `pod` changed (`serving`; `false` too once its
+    /// containers are gone). Ignored by data planes without that fallback.
+    fn terminating_serving(&self, _pod: &str, _serving: bool) {}
     /// Resolves when every endpoint change made so far is in effect (a data plane that applies
     /// them as it is called is always settled).
     fn settled(&self) -> Settled<'_> {
@@ -70,6 +85,7 @@ pub async fn start(
         IngressModel::Alb | IngressModel::NginxModel => ModelIngress::start(spec, home, log).await,
         IngressModel::Nginx => nginx::NginxIngress::start(spec, log, dir).await,
         IngressModel::Haproxy => haproxy::HaproxyIngress::start(spec, log, dir).await,
+        IngressModel::Service => service::ServiceIngress::start(home, log, dir).await,
     }
 }
 

@@ -40,7 +40,7 @@ pub async fn link(netns: &NetNs) -> io::Result<Ipv4Addr> {
 }
 
 /// Runs a command to completion; its stderr becomes the error when it fails.
-async fn run(argv: &[&str]) -> io::Result<()> {
+pub async fn run(argv: &[&str]) -> io::Result<()> {
     let mut child = Command::new(argv[0])
         .args(&argv[1..])
         .stdin(Stdio::null())

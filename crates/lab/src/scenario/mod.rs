@@ -89,7 +89,10 @@ pub enum ExpectFailed {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Default)]
-#[serde(expecting = "`alb`, `nginx`, `haproxy` or `nginx-model`", rename_all = "kebab-case")]
+#[serde(
+    expecting = "`alb`, `nginx`, `haproxy`, `nginx-model` or `service`",
+    rename_all = "kebab-case"
+)]
 pub enum IngressModel {
     #[default]
     Alb,
@@ -99,6 +102,9 @@ pub enum IngressModel {
     Nginx,
     /// The real HAProxy with haproxy-ingress's defaults.
     Haproxy,
+    /// No proxy: a ClusterIP Service, programmed with nftables as kube-proxy's nftables mode
+    /// does.
+    Service,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -1,0 +1,203 @@
+//! The nftables transaction of one sync, shaped as kube-proxy's nftables proxier writes it
+//! (kubernetes/kubernetes `pkg/proxy/nftables/proxier.go`, read November 2026), for one
+//! ClusterIP Service with `internalTrafficPolicy: Cluster` and no session affinity. Every sync
+//! writes the whole table, as a full sync of kube-proxy does: base chains and ordinary chains
+//! are added and flushed, the maps flushed and refilled, so `nft -f` applies all of it or none.
+//!
+//! What each part follows, in kube-proxy's words:
+//!
+//! ```text
+//! {"nat-output", knftables.NATType, knftables.OutputHook, knftables.DNATPriority},
+//! {"nat-postrouting", knftables.NATType, knftables.PostroutingHook, knftables.SNATPriority},
+//! {servicesChain, natOutputChain, ""},
+//! ipX, "daddr", ".", "meta l4proto", ".", "th dport", "vmap", "@", serviceIPsMap,
+//! ipX, "daddr", svcInfo.ClusterIP(), protocol, "dport", svcInfo.Port(),
+//!     proxier.localDetector.IfNotLocalNFT(), "jump", markMasqChain,
+//! "numgen random mod", len(endpoints), "vmap", "{", elements, "}",
+//! ipX, "saddr", epInfo.IP(), "jump", markMasqChain,
+//! "meta l4proto", protocol, "dnat to", epInfo.String(),
+//! "mark", "and", proxier.masqueradeMark, "==", "0", "return",
+//! "masquerade fully-random",
+//! {serviceEndpointsCheckChain, filterOutputChain, "ct state new"},
+//! internalTrafficFilterVerdict = fmt.Sprintf("goto %s", rejectChain)
+//! ```
+//!
+//! Left out: chain names carry no hash prefix (kube-proxy adds one to keep truncated names
+//! unique; these are short), and the `prerouting`, NodePort, firewall and ClusterIP-check
+//! parts, which only traffic from other pods or nodes would meet. Priorities are numbers
+//! (`dstnat` is -100, `srcnat` 100) because Debian's nft 1.0.6 rejects the `dstnat` keyword
+//! in an `ip` table's `output` hook.
+use std::fmt::Write;
+use std::net::Ipv4Addr;
+
+/// kube-proxy's default `masqueradeBit` is 14.
+const MASQUERADE_MARK: &str = "0x4000";
+
+/// The one Service the lab programs: namespace/name/protocol/port name, as kube-proxy names
+/// its chains.
+const SERVICE: &str = "default/lab/tcp/http";
+
+/// An endpoint as the rules see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub ip: Ipv4Addr,
+    pub port: u16,
+}
+
+/// The Service and its pods' network, fixed for a run.
+#[derive(Debug, Clone)]
+pub struct Service {
+    /// The nftables table: `kube-proxy`, with a suffix for each further Service running at the
+    /// same time in the lab (one table per Service, as if each had a node of its own).
+    pub table: String,
+    pub vip: Ipv4Addr,
+    pub port: u16,
+    /// The pods' addresses (`--cluster-cidr`): traffic from outside is masqueraded.
+    pub cluster_cidr: &'static str,
+}
+
+/// The table's chains that hold this sync's endpoints, each endpoint chain once.
+pub fn service_chain() -> String {
+    format!("service-{SERVICE}")
+}
+
+pub fn endpoint_chain(t: &Target) -> String {
+    format!("endpoint-{SERVICE}__{}/{}", t.ip, t.port)
+}
+
+/// The whole transaction: `endpoints` is what kube-proxy's `CategorizeEndpoints` chose (empty:
+/// the VIP rejects new connections); `stale` are chains of earlier syncs to flush now.
+pub fn transaction(svc: &Service, endpoints: &[Target], stale: &[String]) -> String {
+    let tb = &svc.table;
+    let mut tx = String::new();
+    let mut line = |s: String| {
+        tx.push_str(&s);
+        tx.push('\n');
+    };
+    line(format!("add table ip {tb} {{ comment \"rules for kube-proxy\" ; }}"));
+    let base = [
+        ("filter-output", "filter", "output", -110),
+        ("nat-output", "nat", "output", -100),
+        ("nat-postrouting", "nat", "postrouting", 100),
+    ];
+    for (name, kind, hook, priority) in base {
+        line(format!(
+            "add chain ip {tb} {name} {{ type {kind} hook {hook} priority {priority} ; }}"
+        ));
+        line(format!("flush chain ip {tb} {name}"));
+    }
+    let ordinary = [
+        "service-endpoints-check",
+        "services",
+        "masquerading",
+        "mark-for-masquerade",
+        "reject-chain",
+    ];
+    for name in ordinary {
+        add_flushed_chain(&mut line, tb, name);
+    }
+    line(format!("add rule ip {tb} filter-output ct state new jump service-endpoints-check"));
+    line(format!("add rule ip {tb} nat-output jump services"));
+    line(format!("add rule ip {tb} nat-postrouting jump masquerading"));
+    line(format!("add rule ip {tb} mark-for-masquerade mark set mark or {MASQUERADE_MARK}"));
+    line(format!("add rule ip {tb} masquerading mark and {MASQUERADE_MARK} == 0 return"));
+    line(format!("add rule ip {tb} masquerading mark set mark xor {MASQUERADE_MARK}"));
+    line(format!("add rule ip {tb} masquerading masquerade fully-random"));
+    line(format!("add rule ip {tb} reject-chain reject"));
+    let vmap = "type ipv4_addr . inet_proto . inet_service : verdict";
+    for (map, comment) in [
+        ("no-endpoint-services", "vmap to drop or reject packets to services with no endpoints"),
+        ("service-ips", "ClusterIP, ExternalIP and LoadBalancer IP traffic"),
+    ] {
+        line(format!("add map ip {tb} {map} {{ {vmap} ; comment \"{comment}\" ; }}"));
+        line(format!("flush map ip {tb} {map}"));
+    }
+    line(format!("add rule ip {tb} service-endpoints-check ip daddr . meta l4proto . th dport vmap @no-endpoint-services"));
+    line(format!("add rule ip {tb} services ip daddr . meta l4proto . th dport vmap @service-ips"));
+    let key = format!("{} . tcp . {}", svc.vip, svc.port);
+    if endpoints.is_empty() {
+        line(format!(
+            "add element ip {tb} no-endpoint-services {{ {key} comment \"{SERVICE}\" : goto reject-chain }}"
+        ));
+    } else {
+        service_rules(&mut line, svc, endpoints, &key);
+    }
+    for chain in stale {
+        line(format!("flush chain ip {tb} {chain}"));
+    }
+    tx
+}
+
+fn add_flushed_chain(line: &mut impl FnMut(String), tb: &str, name: &str) {
+    line(format!("add chain ip {tb} {name}"));
+    line(format!("flush chain ip {tb} {name}"));
+}
+
+/// The Service's chain, one chain per endpoint, and the VIP's entry in `service-ips`.
+fn service_rules(line: &mut impl FnMut(String), svc: &Service, endpoints: &[Target], key: &str) {
+    let (tb, service) = (&svc.table, service_chain());
+    for t in endpoints {
+        let chain = endpoint_chain(t);
+        add_flushed_chain(line, tb, &chain);
+        line(format!("add rule ip {tb} {chain} ip saddr {} jump mark-for-masquerade", t.ip));
+        line(format!("add rule ip {tb} {chain} meta l4proto tcp dnat to {}:{}", t.ip, t.port));
+    }
+    add_flushed_chain(line, tb, &service);
+    line(format!(
+        "add rule ip {tb} {service} ip daddr {} tcp dport {} ip saddr != {} jump mark-for-masquerade",
+        svc.vip, svc.port, svc.cluster_cidr
+    ));
+    let mut elements = String::new();
+    for (i, t) in endpoints.iter().enumerate() {
+        let sep = if i + 1 < endpoints.len() { ", " } else { "" };
+        let _ = write!(elements, "{i} : goto {}{sep}", endpoint_chain(t));
+    }
+    line(format!(
+        "add rule ip {tb} {service} numgen random mod {} vmap {{ {elements} }}",
+        endpoints.len()
+    ));
+    line(format!("add element ip {tb} service-ips {{ {key} : goto {service} }}"));
+}
+
+/// Deletes chains flushed by an earlier sync. kube-proxy waits a second before deleting them:
+/// "with kernels before 6.2, if there is a map element pointing to a chain, and you delete that
+/// map element, the kernel doesn't notice until a short amount of time later that the chain is
+/// now unreferenced".
+pub fn delete_chains(tb: &str, chains: &[String]) -> String {
+    chains.iter().map(|c| format!("delete chain ip {tb} {c}\n")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn svc() -> Service {
+        Service {
+            table: "kube-proxy".into(),
+            vip: Ipv4Addr::new(10, 96, 0, 10),
+            port: 80,
+            cluster_cidr: "10.200.0.0/16",
+        }
+    }
+
+    #[test]
+    fn two_endpoints_are_picked_at_random_and_dnatted() {
+        let eps = [
+            Target { ip: Ipv4Addr::new(10, 200, 0, 2), port: 80 },
+            Target { ip: Ipv4Addr::new(10, 200, 0, 6), port: 80 },
+        ];
+        let tx = transaction(&svc(), &eps, &[]);
+        assert!(tx.contains("numgen random mod 2 vmap { 0 : goto endpoint-default/lab/tcp/http__10.200.0.2/80, 1 : goto endpoint-default/lab/tcp/http__10.200.0.6/80 }"), "{tx}");
+        assert!(tx.contains("meta l4proto tcp dnat to 10.200.0.6:80"), "{tx}");
+        assert!(tx
+            .contains("service-ips { 10.96.0.10 . tcp . 80 : goto service-default/lab/tcp/http }"));
+        assert!(!tx.contains("goto reject-chain"), "{tx}");
+    }
+
+    #[test]
+    fn no_endpoints_rejects_at_the_vip() {
+        let tx = transaction(&svc(), &[], &[]);
+        assert!(tx.contains("no-endpoint-services { 10.96.0.10 . tcp . 80 comment"), "{tx}");
+        assert!(!tx.contains("numgen"), "{tx}");
+    }
+}
