@@ -74,6 +74,19 @@ impl Profile {
         }
     }
 
+    /// Client keep-alive off behind the `nginx` data plane: it applies endpoint changes by
+    /// reload, which closes the old workers' idle client connections, where ingress-nginx's
+    /// Lua balancer changes peers without a reload (docs/lab.md, "Endpoints by reload"). Kept
+    /// on, those closes would be counted against the pods.
+    pub fn adapt_client(&self, s: &mut Scenario) {
+        if self.model == IngressModel::Nginx {
+            s.load.keepalive = false;
+            for request in &mut s.load.requests {
+                request.keepalive = Some(false);
+            }
+        }
+    }
+
     /// Stretches a scenario's load so that it still runs when the slowest endpoint removal
     /// arrives: a lag of a minute after a scale-down at 2 s needs a load of over a minute, or
     /// the requests the late removal fails are never sent. The last segment's rate goes on.
