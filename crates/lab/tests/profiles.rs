@@ -9,10 +9,13 @@ use std::process::Command;
 use common::{is_root, run_lab};
 use serde_json::Value;
 
-/// Three graceful pods scaled to one, with the given top-level lines and `ingress:` fields.
+/// Three pods (SIGQUIT, no preStop) scaled to one, with the given top-level lines and `ingress:` fields.
 fn scenario(name: &str, top: &str, ingress: &str) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_lameduck-lab")).args(["--dump", "nginx-sigquit"]);
-    let text = String::from_utf8(out.output().unwrap().stdout).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_lameduck-lab"))
+        .args(["--dump", "nginx-sigquit"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
     let start = text.find("ingress:\n").unwrap();
     let end = text.find("load:\n").unwrap();
     let text = format!("{}{top}ingress: {{{ingress}}}\n{}", &text[..start], &text[end..]);
@@ -83,9 +86,9 @@ fn profiles_fill_in_what_ingress_does_not_give_and_lags_follow_the_seed() {
     let run_dir = dir.path().join("run");
     let run = run_lab(&paths, &run_dir);
     let stderr = &run.stderr;
-    // Not `profile`: its nginx reloads, which close idle client connections (docs/lab.md).
-    for (name, ..) in files.iter().filter(|(name, ..)| *name != "profile") {
-        assert_eq!(run.row(name)["failed"], 0, "{name}: graceful pods\n{stderr}");
+    // Failures are not the point here (a lag of seconds fails requests to these pods).
+    for (name, ..) in &files {
+        assert!(run.row(name)["requests"].as_u64().unwrap() >= 20, "{name} ran\n{stderr}");
     }
     let five = drawn_lags(&run_dir, "seed-5");
     assert_eq!(five.len(), 2, "two pods deleted: {five:?}");

@@ -225,7 +225,9 @@ fn mix_and_lag_mistakes_name_their_line_and_what_to_do() {
         assert_eq!(err.line, Some(line), "{err}");
         assert!(err.to_string().contains(says), "{err}");
     }
-    let load = |more: &str| GOOD.replace("  schedule: const(1, 1s)\n", &format!("  schedule: const(1, 1s)\n{more}"));
+    let load = |more: &str| {
+        GOOD.replace("  schedule: const(1, 1s)\n", &format!("  schedule: const(1, 1s)\n{more}"))
+    };
     let cases = [
         ("  uris: [/a]\n  requests:\n    - {uri: /}\n", 5, "both uris and requests"),
         ("  requests:\n    - {uri: /, body: 4 parsecs}\n", 5, "sizes look like"),
