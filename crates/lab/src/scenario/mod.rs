@@ -8,6 +8,7 @@ pub mod images;
 pub mod kubernetes;
 pub mod limits;
 pub mod manifests;
+pub mod mix;
 pub mod names;
 pub mod parse;
 pub mod profiles;

@@ -326,7 +326,7 @@ fn validate(s: &Scenario) -> Result<(), Invalid> {
     if let Err(e) = lameduck_load::Schedule::parse(&s.load.schedule) {
         return Err((format!("bad load schedule: {e}"), Some("schedule".into()), "use Tank steps: const(RPS, DURATION), line(FROM, TO, DURATION), step(FROM, TO, STEP, DURATION)".into()));
     }
-    crate::traffic::check(&s.load)?;
+    super::mix::check(&s.load)?;
     if s.load.uris.is_empty() || s.load.uris.iter().any(|u| !u.starts_with('/')) {
         return Err((
             "load.uris must be a non-empty list of paths starting with /".into(),
