@@ -123,10 +123,10 @@ mod tests {
 
     #[test]
     fn the_run_as_a_whole_is_bounded() {
-        let five: Vec<_> = (0..5).map(|_| scenario(60)).collect();
-        let err = check(&five, 5, &ROOMY).unwrap_err();
-        assert!(err.contains("300 pods") && err.contains("256"), "{err}");
-        assert!(check(&five[..4], 5, &ROOMY).is_ok());
+        let nine: Vec<_> = (0..9).map(|_| scenario(60)).collect();
+        let err = check(&nine, 5, &ROOMY).unwrap_err();
+        assert!(err.contains("540 pods") && err.contains("512"), "{err}");
+        assert!(check(&nine[..8], 5, &ROOMY).is_ok());
     }
 
     #[test]

@@ -6,16 +6,11 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-use common::{is_root, run_lab};
-use serde_json::Value;
+use common::{dumped, is_root, result_row, run_lab};
 
 /// Three pods (SIGQUIT, no preStop) scaled to one, with the given top-level lines and `ingress:` fields.
 fn scenario(name: &str, top: &str, ingress: &str) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_lameduck-lab"))
-        .args(["--dump", "nginx-sigquit"])
-        .output()
-        .unwrap();
-    let text = String::from_utf8(out.stdout).unwrap();
+    let text = dumped("nginx-sigquit", &[]);
     let start = text.find("ingress:\n").unwrap();
     let end = text.find("load:\n").unwrap();
     let text = format!("{}{top}ingress: {{{ingress}}}\n{}", &text[..start], &text[end..]);
@@ -30,13 +25,12 @@ fn scenario(name: &str, top: &str, ingress: &str) -> String {
     })
 }
 
-/// Each deleted pod's drawn lag, from the event log (`… reaches the ingress in N ms`), in
-/// pod order.
+/// The lags drawn for the deleted pods, from the event log (`… reaches the ingress in N ms`),
+/// smallest first: the seed fixes the values drawn, while which of two pods deleted together
+/// gets which follows the order they became ready in.
 fn drawn_lags(run_dir: &Path, name: &str) -> Vec<u64> {
-    let result: Value =
-        serde_json::from_slice(&std::fs::read(run_dir.join("result.json")).unwrap()).unwrap();
-    let row = result["scenarios"].as_array().unwrap().iter().find(|s| s["name"] == name).unwrap();
-    let mut lags: Vec<(String, u64)> = row["events"]
+    let row = result_row(run_dir, name);
+    let mut lags: Vec<u64> = row["events"]
         .as_array()
         .unwrap()
         .iter()
@@ -44,11 +38,11 @@ fn drawn_lags(run_dir: &Path, name: &str) -> Vec<u64> {
         .map(|e| {
             let detail = e["detail"].as_str().unwrap();
             let ms = detail.split("reaches the ingress in ").nth(1).unwrap();
-            (e["pod"].as_str().unwrap().into(), ms.trim_end_matches(" ms").parse().unwrap())
+            ms.trim_end_matches(" ms").parse().unwrap()
         })
         .collect();
     lags.sort();
-    lags.into_iter().map(|(_, ms)| ms).collect()
+    lags
 }
 
 fn events_of(run_dir: &Path, name: &str) -> String {

@@ -22,30 +22,20 @@
 //! it (`retry-non-idempotent: false` by default).
 mod common;
 
+use common::{dumped, is_root, result_row, run_lab};
 use std::path::Path;
-use std::process::Command;
-
-use common::{is_root, run_lab};
-use serde_json::Value;
 
 /// The built-in `name` with its `uris` replaced by `mix` and the other `edits` made.
-fn dumped(name: &str, mix: &str, edits: &[(&str, &str)]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_lameduck-lab")).args(["--dump", name]).output();
-    let text = String::from_utf8(out.unwrap().stdout).unwrap();
+fn with_mix(name: &str, mix: &str, edits: &[(&str, &str)]) -> String {
+    let text = dumped(name, edits);
     let uris = text.lines().find(|l| l.trim_start().starts_with("uris:")).unwrap().to_string();
-    let text = text.replacen(&uris, mix, 1);
-    edits.iter().fold(text, |text, (from, to)| {
-        assert!(text.contains(from), "{name} has `{from}`");
-        text.replacen(from, to, 1)
-    })
+    text.replacen(&uris, mix, 1)
 }
 
 /// The per-kind counts of scenario `name` in the run's result.json, as
 /// `(method, keepalive, requests, failed)`.
 fn kinds(run_dir: &Path, name: &str) -> Vec<(String, bool, u64, u64)> {
-    let result: Value =
-        serde_json::from_slice(&std::fs::read(run_dir.join("result.json")).unwrap()).unwrap();
-    let row = result["scenarios"].as_array().unwrap().iter().find(|s| s["name"] == name).unwrap();
+    let row = result_row(run_dir, name);
     row["kinds"]
         .as_array()
         .unwrap_or_else(|| panic!("{name} has no kinds: {row}"))
@@ -75,7 +65,7 @@ fn real_nginx_retries_a_cut_get_but_not_a_cut_post() {
     // nginx 1.17 in the pods (SIGTERM cuts what is in flight), 4 → 2 pods, every request 2 s:
     // each request in flight on a deleted pod is cut after nginx sent it.
     let mix = "  requests:\n    - {method: GET, uri: /, weight: 1, keepalive: false}\n    - {method: POST, uri: /, body: 4KiB, weight: 1, keepalive: false}\n  duration: {uniform: [2s, 2s]}";
-    let text = dumped(
+    let text = with_mix(
         "nginx-sigterm",
         mix,
         &[
@@ -113,8 +103,11 @@ fn a_mix_is_counted_per_kind_and_drawn_the_same_from_the_same_seed() {
     let files: Vec<_> = ["mix-a", "mix-b"]
         .iter()
         .map(|name| {
-            let text =
-                dumped("nginx-sigquit", mix, &[("name: nginx-sigquit", &format!("name: {name}"))]);
+            let text = with_mix(
+                "nginx-sigquit",
+                mix,
+                &[("name: nginx-sigquit", &format!("name: {name}"))],
+            );
             let path = dir.path().join(format!("{name}.yaml"));
             std::fs::write(&path, text).unwrap();
             path
