@@ -10,19 +10,16 @@ use common::{dumped, is_root, result_row, run_lab};
 
 /// Three pods (SIGQUIT, no preStop) scaled to one, with the given top-level lines and `ingress:` fields.
 fn scenario(name: &str, top: &str, ingress: &str) -> String {
-    let text = dumped("nginx-sigquit", &[]);
+    let renamed = format!("name: {name}");
+    let edits = [
+        ("name: nginx-sigquit", renamed.as_str()),
+        ("replicas: 4", "replicas: 3"),
+        ("const(6, 10s)", "const(4, 6s)"),
+    ];
+    let text = dumped("nginx-sigquit", &edits);
     let start = text.find("ingress:\n").unwrap();
     let end = text.find("load:\n").unwrap();
-    let text = format!("{}{top}ingress: {{{ingress}}}\n{}", &text[..start], &text[end..]);
-    let edits = [
-        ("name: nginx-sigquit", format!("name: {name}")),
-        ("replicas: 4", "replicas: 3".into()),
-        ("const(6, 10s)", "const(4, 6s)".into()),
-    ];
-    edits.iter().fold(text, |text, (from, to)| {
-        assert!(text.contains(from), "nginx-sigquit has `{from}`");
-        text.replacen(from, to, 1)
-    })
+    format!("{}{top}ingress: {{{ingress}}}\n{}", &text[..start], &text[end..])
 }
 
 /// The lags drawn for the deleted pods, from the event log (`… reaches the ingress in N ms`),
