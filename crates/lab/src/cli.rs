@@ -54,9 +54,17 @@ pub struct Args {
     /// Where logs and results go [default: ./lameduck-runs/lab-<time>-<pid>].
     #[arg(long, value_name = "DIR")]
     pub run_dir: Option<PathBuf>,
-    /// How many scenarios run at the same time.
-    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u16).range(1..=64))]
-    pub jobs: u16,
+    /// How many scenarios run at the same time [default: 5; 12 with `--profile all`, whose
+    /// runs mostly wait for their endpoint lag].
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub jobs: Option<u16>,
+    /// Run every scenario behind the cluster profile NAME (eks-alb, ingress-nginx, haproxy):
+    /// its data plane and endpoint lag replace the scenario's, and the load is stretched to
+    /// outlast the lag. Each such run is named SCENARIO@NAME, and its verdict, a comparison
+    /// with the article, does not decide the exit code. `all` runs the scenarios as they are
+    /// and under every profile, and prints a matrix of failed requests (docs/lab.md).
+    #[arg(long, value_name = "NAME|all")]
+    pub profile: Option<String>,
     /// With `seeds`: only the built-in scenario with this exact name, or else those whose
     /// name contains this text (repeatable).
     #[arg(long, value_name = "TEXT")]
@@ -114,6 +122,12 @@ pub enum LegacyOutput {
 }
 
 impl Args {
+    /// `--jobs`, or its default for the run asked for.
+    pub fn jobs_or_default(&self) -> usize {
+        let default = if self.profile.as_deref() == Some(crate::matrix::ALL) { 12 } else { 5 };
+        self.jobs.map_or(default, usize::from)
+    }
+
     /// `--format`, or what the deprecated `--output` said.
     pub fn output_format(&self) -> Format {
         match self.output {
@@ -180,7 +194,7 @@ fn run(args: Args) -> Result<ExitCode> {
         eprintln!("lameduck lab: note: --output is deprecated as a format; use --format {format}");
     }
     check_programs(&scenarios)?;
-    crate::capacity::check(&scenarios, args.jobs as usize, &crate::capacity::Machine::read())
+    crate::capacity::check(&scenarios, args.jobs_or_default(), &crate::capacity::Machine::read())
         .map_err(anyhow::Error::msg)?;
     let run_dir = create_run_dir(args.run_dir.as_deref())?;
     eprintln!("lameduck lab: run directory {}", run_dir.display());
@@ -263,6 +277,9 @@ fn load_scenarios(args: &Args) -> Result<Vec<Scenario>> {
             s.seed = seed;
         }
     }
+    if let Some(profile) = &args.profile {
+        out = crate::matrix::expand(out, profile).map_err(|e| anyhow::anyhow!("--profile {e}"))?;
+    }
     // Names become directories: keep them unique.
     let mut seen = std::collections::BTreeMap::<String, u32>::new();
     for s in &mut out {
@@ -337,7 +354,7 @@ fn inner(args: &Args, scenarios: Vec<Scenario>, run_dir: PathBuf) -> Result<Exit
     let env = LabEnv { run_dir: run_dir.clone(), stage_dir, self_exe, home_ns, live };
     let runtime =
         tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
-    let jobs = args.jobs as usize;
+    let jobs = args.jobs_or_default();
     let stop = StopHandle::new();
     let colored = args.color.for_stderr();
     let results = runtime.block_on(run_all(scenarios, env, jobs, stop.clone(), colored));
@@ -348,7 +365,9 @@ fn inner(args: &Args, scenarios: Vec<Scenario>, run_dir: PathBuf) -> Result<Exit
         match result {
             Ok(None) => not_started.push(name),
             Ok(Some(r)) => {
-                ok &= r.verdict != Verdict::NotReproduced && r.verdict != Verdict::Interrupted;
+                let comparison = crate::matrix::is_profile_run(&r.name);
+                ok &= r.verdict != Verdict::Interrupted
+                    && (comparison || r.verdict != Verdict::NotReproduced);
                 done.push(r);
             }
             Err(e) => {
@@ -385,6 +404,10 @@ fn inner(args: &Args, scenarios: Vec<Scenario>, run_dir: PathBuf) -> Result<Exit
             let mut text = if done.is_empty() { String::new() } else { table(&done, color) };
             for r in done.iter().filter(|r| !r.reason.is_empty()) {
                 text.push_str(&format!("{}: {}\n", r.name, r.reason));
+            }
+            text.push_str(&crate::matrix::kinds_text(&done));
+            if args.profile.as_deref() == Some(crate::matrix::ALL) {
+                text.push_str(&crate::matrix::table(&done));
             }
             text.push_str(&format!(
                 "\nrun directory: {dir_text} (events.log and pod logs per scenario, result.json)\n"

@@ -4,7 +4,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, Context, Result};
-use lameduck_load::{Plan, Report, RunHooks, Schedule, StopHandle};
+use lameduck_load::{Report, RunHooks, Schedule, StopHandle};
 use tokio::task::JoinHandle;
 
 use crate::events::{format_line, EventLog};
@@ -37,9 +37,18 @@ struct Cluster {
 }
 
 impl Cluster {
-    fn jitter(&self) -> Duration {
-        let max = self.scenario.ingress.jitter.0.as_millis() as u64;
-        Duration::from_millis(self.rng.lock().unwrap_or_else(|e| e.into_inner()).below(max + 1))
+    /// How long this endpoint removal takes to reach the ingress: drawn from `ingress.lag`,
+    /// or `delay` plus up to `jitter`.
+    fn propagation_delay(&self) -> Duration {
+        let ingress = &self.scenario.ingress;
+        let mut rng = self.rng.lock().unwrap_or_else(|e| e.into_inner());
+        match &ingress.lag {
+            Some(lag) => lag.sample(&mut rng),
+            None => {
+                let max = ingress.jitter.0.as_millis() as u64;
+                ingress.delay.0 + Duration::from_millis(rng.below(max + 1))
+            }
+        }
     }
 
     /// Starts `count` new pods, waits until they are ready and adds them to the endpoints.
@@ -193,7 +202,7 @@ impl Cluster {
         self.live.lock().unwrap_or_else(|e| e.into_inner()).retain(|p| p.name != pod.name);
         let deleted = Instant::now();
         let grace = Duration::from_secs(self.scenario.grace_seconds());
-        let delay = self.scenario.ingress.delay.0 + self.jitter();
+        let delay = self.propagation_delay();
         self.log.record_at(
             deleted,
             &pod.name,
@@ -336,7 +345,7 @@ pub async fn run(scenario: Scenario, env: LabEnv, stop: StopHandle) -> Result<Sc
         pod.kill_all(&log).await;
     }
     ingress.stop();
-    let (report, load_started) = outcome?;
+    let (report, load_started, kinds) = outcome?;
     // A termination that failed inside the lab leaves the run without its evidence.
     let mut phases = terminated
         .map_err(|e| anyhow!(e))?
@@ -382,6 +391,7 @@ pub async fn run(scenario: Scenario, env: LabEnv, stop: StopHandle) -> Result<Sc
         events,
         pods: phases,
         upstream_failures: ingress.failures(),
+        kinds: kinds.map(|k| k.results()).unwrap_or_default(),
     })
 }
 
@@ -389,17 +399,16 @@ async fn drive(
     cluster: &Arc<Cluster>,
     addr: std::net::SocketAddr,
     stop: StopHandle,
-) -> Result<(Report, Instant)> {
+) -> Result<(Report, Instant, Option<crate::traffic::Kinds>)> {
     let s = &cluster.scenario;
     cluster
         .scale_up(s.replicas)
         .await
         .with_context(|| format!("start the {} pod(s)", s.replicas))?;
     let schedule = Schedule::parse(&s.load.schedule).map_err(|e| anyhow!("load schedule: {e}"))?;
-    let urls: Vec<String> = s.load.uris.iter().map(|u| format!("http://{addr}{u}")).collect();
-    let mut plan = Plan::new(&urls, schedule).map_err(|e| anyhow!("load target: {e}"))?;
-    plan.keepalive = s.load.keepalive;
-    plan.timeout = s.load.timeout.0;
+    let (plan, kinds) = crate::traffic::plan(&s.load, addr, s.seed, schedule)
+        .map_err(|e| anyhow!("load target: {e}"))?;
+    let counter = kinds.clone();
     let (start_tx, start_rx) = tokio::sync::oneshot::channel();
     let (done_tx, done_rx) = tokio::sync::oneshot::channel();
     let load_stop = stop.clone();
@@ -421,6 +430,10 @@ async fn drive(
                     c.second(second);
                 }
             })),
+            on_request: counter.map(|kinds| {
+                Box::new(move |record: &lameduck_load::RequestRecord| kinds.count(record))
+                    as lameduck_load::OnRequest
+            }),
             stop: Some(load_stop),
             ..RunHooks::default()
         };
@@ -460,5 +473,5 @@ async fn drive(
         EventKind::Load,
         format!("load finished: {} requests, {} failed", report.requests, report.failed),
     );
-    Ok((report, started))
+    Ok((report, started, kinds))
 }

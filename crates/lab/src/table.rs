@@ -190,6 +190,7 @@ mod tests {
                 containers: vec![],
             }],
             upstream_failures: vec![],
+            kinds: vec![],
         }
     }
 

@@ -188,3 +188,55 @@ fn a_feature_gate_needs_its_release() {
     assert!(err.contains("unknown feature gate `StopSignals`"), "{err}");
     assert!(err.contains("ContainerStopSignals"), "{err}");
 }
+
+#[test]
+fn an_unknown_profile_names_the_line_and_the_closest_profile() {
+    let text = GOOD.replace("load:\n", "profile: eks-abl\nload:\n");
+    let err = parse_str("t.yaml", &text).unwrap_err();
+    assert_eq!(err.line, Some(2), "{err}");
+    let shown = err.to_string();
+    assert!(shown.contains("did you mean eks-alb?") && shown.contains("ingress-nginx"), "{shown}");
+}
+
+#[test]
+fn a_misspelt_distribution_or_method_names_the_line_and_the_right_spelling() {
+    let text = GOOD.replace("load:\n", "ingress:\n  lag: {unifrom: [1s, 2s]}\nload:\n");
+    let err = parse_str("t.yaml", &text).unwrap_err();
+    assert_eq!(err.line, Some(3), "{err}");
+    assert!(err.to_string().contains("did you mean uniform?"), "{err}");
+
+    let text = GOOD.replace(
+        "  schedule: const(1, 1s)\n",
+        "  schedule: const(1, 1s)\n  requests:\n    - {method: PSOT, uri: /}\n",
+    );
+    let err = parse_str("t.yaml", &text).unwrap_err();
+    assert_eq!(err.line, Some(5), "{err}");
+    assert!(err.to_string().contains("did you mean POST?"), "{err}");
+}
+
+#[test]
+fn mix_and_lag_mistakes_name_their_line_and_what_to_do() {
+    let cases = [
+        ("ingress:\n  delay: 1s\n  lag: {uniform: [1s, 2s]}\nload:\n", 4, "lag replaces delay"),
+        ("ingress:\n  lag: {uniform: [3s, 2s]}\nload:\n", 3, "wrong way round"),
+    ];
+    for (ingress, line, says) in cases {
+        let err = parse_str("t.yaml", &GOOD.replace("load:\n", ingress)).unwrap_err();
+        assert_eq!(err.line, Some(line), "{err}");
+        assert!(err.to_string().contains(says), "{err}");
+    }
+    let load = |more: &str| {
+        GOOD.replace("  schedule: const(1, 1s)\n", &format!("  schedule: const(1, 1s)\n{more}"))
+    };
+    let cases = [
+        ("  uris: [/a]\n  requests:\n    - {uri: /}\n", 5, "both uris and requests"),
+        ("  requests:\n    - {uri: /, body: 4 parsecs}\n", 5, "sizes look like"),
+        ("  requests:\n    - {uri: /, body: 2MiB}\n", 5, "limit of 1MiB"),
+        ("  duration: {choose: [{value: 1s, weight: 0}]}\n", 4, "weight above 0"),
+    ];
+    for (more, line, says) in cases {
+        let err = parse_str("t.yaml", &load(more)).unwrap_err();
+        assert_eq!(err.line, Some(line), "{more}: {err}");
+        assert!(err.to_string().contains(says), "{more}: {err}");
+    }
+}

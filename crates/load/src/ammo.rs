@@ -337,6 +337,19 @@ pub(crate) fn is_head(request: &[u8]) -> bool {
     request.starts_with(b"HEAD ")
 }
 
+/// Whether a request's head says `Connection: close` (the run's `--no-keepalive`, or a request
+/// of the ammo that asks for it).
+pub(crate) fn declares_close(request: &[u8]) -> bool {
+    let head_end = request.windows(4).position(|w| w == b"\r\n\r\n").unwrap_or(request.len());
+    let head = String::from_utf8_lossy(&request[..head_end]);
+    head.lines().skip(1).any(|line| {
+        line.split_once(':').is_some_and(|(name, value)| {
+            name.trim().eq_ignore_ascii_case("connection")
+                && value.split(',').any(|token| token.trim().eq_ignore_ascii_case("close"))
+        })
+    })
+}
+
 #[cfg(test)]
 #[path = "ammo_tests.rs"]
 mod tests;

@@ -123,3 +123,11 @@ proptest! {
         let _ = parse("fuzz", &bytes, kind);
     }
 }
+
+#[test]
+fn a_request_that_says_connection_close_is_recognised_in_its_head_only() {
+    assert!(super::declares_close(b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"));
+    assert!(super::declares_close(b"POST / HTTP/1.1\r\nconnection: TE, Close\r\n\r\n"));
+    assert!(!super::declares_close(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n"));
+    assert!(!super::declares_close(b"POST / HTTP/1.1\r\nHost: a\r\n\r\nConnection: close\r\n"));
+}

@@ -35,6 +35,8 @@ const COMPLETION_BATCH: usize = 32;
 
 /// One finished request, as the loop receives it.
 pub(crate) struct Completion {
+    /// Which of the prepared requests this was.
+    request: Option<usize>,
     intended: Duration,
     done_at: Instant,
     outcome: Outcome,
@@ -68,6 +70,7 @@ async fn send_one(
         Err(_) => (Outcome::Net(NetError::Timeout), 0, None),
     };
     Completion {
+        request: Some(target),
         intended,
         done_at: Instant::now(),
         outcome,

@@ -53,6 +53,9 @@ pub struct RunHooks<'a> {
 /// One finished request, as passed to [`RunHooks::on_request`].
 #[derive(Debug)]
 pub struct RequestRecord<'a> {
+    /// Which request of the plan this was: the index into its targets, or into its ammo when
+    /// it has one (`None` for a request a stop abandoned, whose index is no longer known).
+    pub request: Option<usize>,
     /// Scheduled send time, from the start of the run.
     pub intended: Duration,
     /// From the scheduled send time to the end of the response (or the failure).

@@ -62,7 +62,7 @@ pub use hooks::{
 pub use outcome::{NetError, Outcome};
 pub use plan::{ExecAt, Plan, Shard, WhenFull, DEFAULT_MAX_IN_FLIGHT, DEFAULT_TIMEOUT};
 pub use report::{Event, ExecResult, LatencyMs, Report, SecondRecord};
-pub use schedule::{Schedule, ScheduleError};
+pub use schedule::{Schedule, ScheduleError, Segment};
 pub use target::{Target, TargetError};
 
 /// Why a run could not happen at all. Failed *requests* are never errors: they are counted in

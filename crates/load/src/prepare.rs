@@ -15,6 +15,16 @@ pub(crate) struct PreparedRequest {
     pub bytes: Vec<u8>,
     /// A HEAD request: its response carries no body whatever its headers say.
     pub head: bool,
+    /// The request says `Connection: close`: it goes out on a connection of its own, as a
+    /// client without keep-alive sends it, never on one from the idle pool.
+    pub fresh_connection: bool,
+}
+
+impl PreparedRequest {
+    fn new(endpoint: usize, bytes: Vec<u8>, head: bool) -> PreparedRequest {
+        let fresh_connection = crate::ammo::declares_close(&bytes);
+        PreparedRequest { endpoint, bytes, head, fresh_connection }
+    }
 }
 
 pub(crate) struct Prepared {
@@ -61,7 +71,7 @@ pub(crate) fn prepare(plan: &Plan) -> Result<Prepared, TargetError> {
             &plan.body,
             plan.keepalive,
         );
-        requests.push(PreparedRequest { endpoint, bytes, head: plan.method == "HEAD" });
+        requests.push(PreparedRequest::new(endpoint, bytes, plan.method == "HEAD"));
     }
     if let Some(first) = plan.targets.first().filter(|_| !plan.ammo.is_empty()) {
         // Ammo requests all go to the first target's server (as Tank's go to its address).
@@ -74,9 +84,7 @@ pub(crate) fn prepare(plan: &Plan) -> Result<Prepared, TargetError> {
 /// ammo's headers replacing the run's of the same name (and its `Host` the host).
 fn ammo_request(plan: &Plan, first: &Target, missile: &Missile) -> PreparedRequest {
     match missile {
-        Missile::Raw(bytes) => {
-            PreparedRequest { endpoint: 0, bytes: bytes.clone(), head: crate::ammo::is_head(bytes) }
-        }
+        Missile::Raw(bytes) => PreparedRequest::new(0, bytes.clone(), crate::ammo::is_head(bytes)),
         Missile::Request { method, uri, headers, body } => {
             let target = Target { path: uri.clone(), ..first.clone() };
             let mut host = plan.host.clone();
@@ -95,7 +103,7 @@ fn ammo_request(plan: &Plan, first: &Target, missile: &Missile) -> PreparedReque
             }
             let bytes =
                 serialize_request(&target, method, host.as_deref(), &merged, body, plan.keepalive);
-            PreparedRequest { endpoint: 0, bytes, head: false }
+            PreparedRequest::new(0, bytes, false)
         }
     }
 }

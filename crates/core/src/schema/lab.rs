@@ -55,6 +55,19 @@ pub struct ScenarioResult {
     pub pods: Vec<PodPhases>,
     /// Each failed attempt of the ingress to a pod.
     pub upstream_failures: Vec<UpstreamFailure>,
+    /// Requests and failures per kind of request, when the load is a mix (`load.requests`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kinds: Vec<KindResult>,
+}
+
+/// The requests of one kind in a request mix: its method and client keep-alive.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct KindResult {
+    pub method: String,
+    pub keepalive: bool,
+    pub requests: u64,
+    pub failed: u64,
 }
 
 /// Median and maximum termination time of a scenario's pods, in seconds.

@@ -25,8 +25,8 @@ pub mod verdict;
 
 pub use events::{Event, EventKind, PodEvent};
 pub use lab::{
-    Cause, ContainerPhases, LabResult, LabSummary, PodPhases, ScenarioResult, ScenarioSummary,
-    Termination, UpstreamFailure, LAB_SCHEMA_VERSION,
+    Cause, ContainerPhases, KindResult, LabResult, LabSummary, PodPhases, ScenarioResult,
+    ScenarioSummary, Termination, UpstreamFailure, LAB_SCHEMA_VERSION,
 };
 pub use latency::{Buckets, LatencyMs};
 pub use load::{

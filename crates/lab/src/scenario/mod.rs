@@ -8,8 +8,11 @@ pub mod images;
 pub mod kubernetes;
 pub mod limits;
 pub mod manifests;
+pub mod mix;
 pub mod names;
 pub mod parse;
+pub mod profiles;
+pub mod spread;
 
 use std::collections::BTreeMap;
 
@@ -17,6 +20,7 @@ use serde::{Deserialize, Serialize};
 
 pub use duration::Dur;
 pub use parse::{for_manifest_dir, load_file, parse_str, parse_with, ExtraImages, ScenarioError};
+pub use spread::Spread;
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(
@@ -38,6 +42,10 @@ pub struct Scenario {
     pub seed: u64,
     #[serde(default = "default_replicas")]
     pub replicas: u32,
+    /// A cluster profile (`eks-alb`, `ingress-nginx`, `haproxy`): its data plane and endpoint
+    /// lag, under the `ingress:` fields given here (see `profiles.rs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
     #[serde(default)]
     pub ingress: IngressSpec,
     pub load: LoadSpec,
@@ -120,6 +128,10 @@ pub struct IngressSpec {
     pub delay: Dur,
     /// Up to this much extra delay, seeded, per endpoint change.
     pub jitter: Dur,
+    /// The propagation delay drawn from a distribution, seeded, per endpoint change; replaces
+    /// `delay` and `jitter`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lag: Option<Spread>,
     /// Idle keep-alive connections to targets are closed after this long.
     pub idle_timeout: Dur,
     /// No response head from the target within this long → 504.
@@ -134,6 +146,7 @@ impl Default for IngressSpec {
             model: IngressModel::Alb,
             delay: Dur::from_millis(1000),
             jitter: Dur::from_millis(0),
+            lag: None,
             idle_timeout: Dur::from_millis(60_000),
             timeout: Dur::from_millis(10_000),
             keepalive: true,
@@ -152,10 +165,122 @@ pub struct LoadSpec {
     pub schedule: String,
     #[serde(default = "default_uris")]
     pub uris: Vec<String>,
+    /// Client keep-alive, for every request that does not say otherwise.
     #[serde(default = "yes")]
     pub keepalive: bool,
     #[serde(default = "default_load_timeout")]
     pub timeout: Dur,
+    /// A mix of requests instead of `uris`: each send picks one, seeded, by weight.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub requests: Vec<RequestSpec>,
+    /// How long each request works, drawn per send (seeded) and passed to the app as
+    /// `ms=N` in the query string, which the built-in app's index.php reads.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration: Option<Spread>,
+}
+
+/// One kind of request in `load.requests`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(
+    expecting = "a request such as {method: POST, uri: /, body: 4KiB, weight: 1}",
+    deny_unknown_fields,
+    rename_all = "camelCase"
+)]
+pub struct RequestSpec {
+    #[serde(default)]
+    pub method: Method,
+    #[serde(default = "root_path")]
+    pub uri: String,
+    /// Bytes of body: a number, or `512B`, `4KiB`, `1MiB`.
+    #[serde(default)]
+    pub body: ByteSize,
+    #[serde(default = "one")]
+    pub weight: u32,
+    /// Client keep-alive for this kind (default: `load.keepalive`). Off, each request goes on
+    /// a new connection and says `Connection: close`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keepalive: Option<bool>,
+}
+
+/// The methods a request mix may use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(expecting = "GET, POST, PUT, PATCH or DELETE", rename_all = "UPPERCASE")]
+pub enum Method {
+    #[default]
+    Get,
+    Post,
+    Put,
+    Patch,
+    Delete,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Patch => "PATCH",
+            Method::Delete => "DELETE",
+        }
+    }
+}
+
+/// A size in bytes: a number, or text such as `512B`, `4KiB`, `1MiB`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ByteSize(pub u64);
+
+impl ByteSize {
+    pub fn parse(text: &str) -> Result<ByteSize, String> {
+        let text = text.trim();
+        let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+        let (number, unit) = text.split_at(split);
+        let scale = match unit.trim() {
+            "" | "B" => 1,
+            "KiB" => 1 << 10,
+            "MiB" => 1 << 20,
+            other => {
+                return Err(format!(
+                    "unknown size unit `{other}` in `{text}`; sizes look like 512B, 4KiB or 1MiB"
+                ))
+            }
+        };
+        let number: u64 = number
+            .parse()
+            .map_err(|_| format!("`{text}` is not a size; sizes look like 512B, 4KiB or 1MiB"))?;
+        number.checked_mul(scale).map(ByteSize).ok_or_else(|| format!("`{text}` is too large"))
+    }
+}
+
+impl std::fmt::Display for ByteSize {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            n if n >= 1 << 20 && n % (1 << 20) == 0 => write!(f, "{}MiB", n >> 20),
+            n if n >= 1 << 10 && n % (1 << 10) == 0 => write!(f, "{}KiB", n >> 10),
+            n => write!(f, "{n}B"),
+        }
+    }
+}
+
+impl Serialize for ByteSize {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_string())
+    }
+}
+
+impl<'de> Deserialize<'de> for ByteSize {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Number(u64),
+            Text(String),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Number(n) => Ok(ByteSize(n)),
+            Raw::Text(t) => ByteSize::parse(&t).map_err(serde::de::Error::custom),
+        }
+    }
 }
 
 fn default_uris() -> Vec<String> {

@@ -115,6 +115,7 @@ pub fn parse_with(file: &str, text: &str, extra: &ExtraImages) -> Result<Scenari
         message,
         hint: Some("list Kubernetes manifest files or directories holding one Deployment and its ConfigMaps, relative to the scenario file".into()),
     })?;
+    let ingress_given = given_keys(&raw, "ingress");
     // Where a mistake is: the scenario file, or else the Deployment's file it came from.
     let manifest_text = manifest.as_ref().and_then(|m| super::manifests::read_bounded(m).ok());
     let locate = |needle: Option<String>| -> (String, Option<usize>) {
@@ -148,11 +149,22 @@ pub fn parse_with(file: &str, text: &str, extra: &ExtraImages) -> Result<Scenari
         }
     })?;
     scenario.images.extend(extra.iter().map(|(k, v)| (k.clone(), v.clone())));
-    validate(&scenario).map_err(|(message, needle, hint)| {
-        let (file, line) = locate(needle);
-        ScenarioError { file, line, column: None, message, hint: Some(hint) }
-    })?;
+    super::profiles::check_lag(&scenario.ingress, &ingress_given)
+        .and_then(|()| super::profiles::apply_own(&mut scenario, &ingress_given))
+        .and_then(|()| validate(&scenario))
+        .map_err(|(message, needle, hint)| {
+            let (file, line) = locate(needle);
+            ScenarioError { file, line, column: None, message, hint: Some(hint) }
+        })?;
     Ok(scenario)
+}
+
+/// The keys the mapping under `field` gives (empty when it is absent or not a mapping).
+fn given_keys(raw: &serde_yaml::Value, field: &str) -> Vec<String> {
+    raw.get(field)
+        .and_then(|v| v.as_mapping())
+        .map(|m| m.keys().filter_map(|k| k.as_str().map(str::to_string)).collect())
+        .unwrap_or_default()
 }
 
 /// `unknown field `x`` → `x:`, to find the field's line.
@@ -163,16 +175,23 @@ fn quoted_field(message: &str) -> Option<String> {
 
 fn hint_for(message: &str) -> Option<String> {
     if message.contains("unknown field") {
-        Some("remove or rename the field; valid fields are listed above (Kubernetes PodSpec names, camelCase)".into())
+        Some(format!("remove or rename the field; valid fields are listed above (Kubernetes PodSpec names, camelCase){}", typo_fix(message)))
     } else if message.contains("duration") {
         Some("durations look like 1s, 250ms, 1m30s or 1.5s".into())
     } else if message.contains("missing field") {
         Some("add the field; see docs/lab.md for the scenario format".into())
     } else if message.contains("unknown variant") {
-        Some("use one of the values listed above".into())
+        Some(format!("use one of the values listed above{}", typo_fix(message)))
     } else {
         None
     }
+}
+
+/// `; did you mean x?` for serde's "unknown field `y`, expected one of `x`, `z`" (or variant).
+fn typo_fix(message: &str) -> String {
+    let mut quoted = message.split('`').skip(1).step_by(2);
+    let Some(typed) = quoted.next() else { return String::new() };
+    crate::suggest::did_you_mean(typed, quoted)
 }
 
 /// First line (1-based) containing `needle`.
@@ -307,6 +326,7 @@ fn validate(s: &Scenario) -> Result<(), Invalid> {
     if let Err(e) = lameduck_load::Schedule::parse(&s.load.schedule) {
         return Err((format!("bad load schedule: {e}"), Some("schedule".into()), "use Tank steps: const(RPS, DURATION), line(FROM, TO, DURATION), step(FROM, TO, STEP, DURATION)".into()));
     }
+    super::mix::check(&s.load)?;
     if s.load.uris.is_empty() || s.load.uris.iter().any(|u| !u.starts_with('/')) {
         return Err((
             "load.uris must be a non-empty list of paths starting with /".into(),

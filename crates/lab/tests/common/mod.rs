@@ -42,3 +42,28 @@ pub fn run_lab(files: &[PathBuf], run_dir: &Path) -> LabRun {
         .unwrap_or_else(|e| panic!("no JSON summary ({e}):\n{stderr}"));
     LabRun { summary, stderr, status: out.status }
 }
+
+/// The built-in scenario `name` as a file's text (`--dump`), with each `(from, to)` of `edits`
+/// made once; every `from` must be there.
+pub fn dumped(name: &str, edits: &[(&str, &str)]) -> String {
+    let out =
+        Command::new(env!("CARGO_BIN_EXE_lameduck-lab")).args(["--dump", name]).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    edits.iter().fold(text, |text, (from, to)| {
+        assert!(text.contains(from), "{name} has `{from}`");
+        text.replacen(from, to, 1)
+    })
+}
+
+/// Scenario `name`'s entry in the run's result.json (events, kinds, upstream failures, ...).
+pub fn result_row(run_dir: &Path, name: &str) -> Value {
+    let result: Value =
+        serde_json::from_slice(&std::fs::read(run_dir.join("result.json")).unwrap()).unwrap();
+    result["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == name)
+        .unwrap_or_else(|| panic!("no scenario {name} in result.json"))
+        .clone()
+}

@@ -207,8 +207,9 @@ impl<'a, 'h> Worker<'a, 'h> {
         *self.outstanding.entry(offset).or_default() += 1;
         let target = self.round_robin;
         self.round_robin = (target + 1) % self.prepared.requests.len();
-        let endpoint = self.prepared.requests[target].endpoint;
-        (target, self.idle[endpoint].pop())
+        let request = &self.prepared.requests[target];
+        let conn = if request.fresh_connection { None } else { self.idle[request.endpoint].pop() };
+        (target, conn)
     }
 
     /// Counts a send that could not start: `max_in_flight` requests were outstanding (with
@@ -236,6 +237,7 @@ impl<'a, 'h> Worker<'a, 'h> {
         self.totals.complete(&done.outcome, latency);
         if let Some(on_request) = self.on_request.as_mut() {
             on_request(&RequestRecord {
+                request: done.request,
                 intended: done.intended,
                 latency,
                 outcome: &done.outcome,
@@ -297,6 +299,7 @@ impl<'a, 'h> Worker<'a, 'h> {
                 self.totals.abort();
                 if let Some(on_request) = self.on_request.as_mut() {
                     on_request(&RequestRecord {
+                        request: None,
                         intended,
                         latency: now.saturating_duration_since(self.start + intended),
                         outcome: &aborted,
