@@ -122,7 +122,7 @@ mod tests {
     fn all_runs_each_scenario_as_written_and_under_every_profile_longest_lag_first() {
         let runs = expand(vec![scenario("expect: {failed: none}\n")], ALL).unwrap();
         let names: Vec<&str> = runs.iter().map(|r| r.name.as_str()).collect();
-        assert_eq!(names, ["t@eks-alb", "t@ingress-nginx", "t@haproxy", "t"]);
+        assert_eq!(names, ["t@eks-alb", "t@ingress-nginx", "t@haproxy", "t@service", "t"]);
         assert!(runs[0].load.schedule.contains(") const("), "stretched: {}", runs[0].load.schedule);
         assert!(runs[..3].iter().all(|r| is_profile_run(&r.name)));
         assert!(!is_profile_run("t") && !is_profile_run("x@unknown"));
