@@ -75,6 +75,9 @@ impl Cluster {
                     netns: pod.netns.clone(),
                     port: pod.port,
                 });
+                if me.scenario.ingress.readiness_gate {
+                    me.readiness_gate(&pod).await?;
+                }
                 me.live.lock().unwrap_or_else(|e| e.into_inner()).push(pod.clone());
                 me.keep_probing(pod);
                 Ok::<(), std::io::Error>(())
@@ -85,6 +88,32 @@ impl Cluster {
         }
         // A data plane that reloads to add them has them only once it has reloaded.
         self.ingress.settled().await;
+        Ok(())
+    }
+
+    /// The AWS Load Balancer Controller's pod readiness gate (`target-health.elbv2.k8s.aws`):
+    /// the pod counts as Ready only once its target is healthy in the target group, so a
+    /// rollout waits for the registration. Bounded like the readiness wait, plus the health
+    /// checks' own time.
+    async fn readiness_gate(&self, pod: &PodRt) -> std::io::Result<()> {
+        let checks = self.scenario.ingress.health_check.clone().unwrap_or_default();
+        let limit = READY_LIMIT + checks.interval.0 * (checks.healthy_threshold + 1);
+        let started = Instant::now();
+        if tokio::time::timeout(limit, self.ingress.registered(&pod.name)).await.is_err() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                format!("pod {}: readiness gate target-health.elbv2.k8s.aws not True after {limit:?}: its target never became healthy", pod.name),
+            ));
+        }
+        self.log.record(
+            &pod.name,
+            "",
+            EventKind::Ready,
+            format!(
+                "readiness gate target-health.elbv2.k8s.aws True after {:.2}s more: the pod is Ready",
+                started.elapsed().as_secs_f64()
+            ),
+        );
         Ok(())
     }
 
@@ -192,7 +221,13 @@ impl Cluster {
         let (env, log) = (self.env.clone(), self.log.clone());
         let grace_seconds = self.scenario.grace_seconds();
         let task = tokio::spawn(async move {
-            kubelet::terminate(pod, deleted, grace_seconds, &mut rng, env, log).await
+            let netns = pod.netns.clone();
+            let name = pod.name.clone();
+            let phases =
+                kubelet::terminate(pod, deleted, grace_seconds, &mut rng, env, log.clone()).await;
+            // Every container has exited: the kubelet tears the pod's sandbox down.
+            crate::ingress::sandbox_gone(&name, &netns, &log).await;
+            phases
         });
         self.terminations.lock().unwrap_or_else(|e| e.into_inner()).push(task);
     }
