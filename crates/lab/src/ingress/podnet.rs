@@ -3,9 +3,12 @@
 //! so the kernel's refusals and resets reach it unchanged.
 //!
 //! When the kubelet has torn the pod's sandbox down ([`sandbox_gone`]), the pair is deleted and
-//! the pod's address is routed into a dummy interface, which drops every packet: as in a
-//! cluster, where a deleted pod's IP stops answering, a connect to it times out instead of being
-//! refused. Every change stays inside the lab's own network namespace.
+//! the pod's address is routed into a sink that drops every packet: as in a cluster, where a
+//! deleted pod's IP stops answering, a connect to it times out instead of being refused. The
+//! sink is a veth pair with both ends in the lab's namespace and ARP off, so frames leave
+//! addressed to the sending end's own MAC and the other end discards them as not its own (a
+//! `dummy` interface would do, but its kernel module is often missing). Every change stays
+//! inside the lab's own network namespace.
 //!
 //! The links are made with `ip` (iproute2) and `nsenter`, run by the lab and waited for through
 //! its reaper (the lab is PID 1 of its own PID namespace and reaps every child).
@@ -21,9 +24,10 @@ use crate::sys::netns::NetNs;
 /// Links made so far in this lab: each gets the next /30 of 10.200.0.0/16.
 static NEXT_LINK: AtomicU32 = AtomicU32::new(0);
 
-/// The dummy interface that swallows packets to gone pods, and its own address (outside the
-/// links' 10.200.0.0/16) so the kernel has a source address for them.
+/// The sink that swallows packets to gone pods (and its other end), and its own address
+/// (outside the links' 10.200.0.0/16) so the kernel has a source address for them.
 const DEAD_IF: &str = "ldgone";
+const DEAD_PEER: &str = "ldgonepeer";
 const DEAD_IF_ADDR: &str = "10.201.0.1/32";
 
 /// A pod's link, keyed by its namespace's inode (the same namespace, whoever links it).
@@ -50,7 +54,15 @@ fn links() -> std::sync::MutexGuard<'static, Option<HashMap<u64, Link>>> {
 /// later namespace once a scenario's pods are gone).
 fn existing(ino: u64) -> Option<Link> {
     let link = links().as_ref()?.get(&ino).cloned()?;
-    std::path::Path::new("/sys/class/net").join(&link.host_if).exists().then_some(link)
+    interface_exists(&link.host_if).then_some(link)
+}
+
+/// Whether the lab's namespace has interface `name` (asked of the kernel: the lab's `/sys`
+/// shows the host's namespace).
+fn interface_exists(name: &str) -> bool {
+    let Ok(name) = std::ffi::CString::new(name) else { return false };
+    // SAFETY: a valid NUL-terminated name; the call only reads it.
+    unsafe { libc::if_nametoindex(name.as_ptr()) != 0 }
 }
 
 /// Gives the pod in `netns` an address reachable from the lab's namespace and returns it; a pod
@@ -74,11 +86,12 @@ pub async fn sandbox_gone(netns: &NetNs) -> io::Result<Option<Ipv4Addr>> {
     let Some(link) = existing(ino) else { return Ok(None) };
     if !*dead_if_up {
         // A leftover from an earlier scenario of this lab is fine: the lab's namespace is its own.
-        if !std::path::Path::new("/sys/class/net").join(DEAD_IF).exists() {
-            run(&["ip", "link", "add", DEAD_IF, "type", "dummy"]).await?;
+        if !interface_exists(DEAD_IF) {
+            run(&["ip", "link", "add", DEAD_IF, "type", "veth", "peer", "name", DEAD_PEER]).await?;
             run(&["ip", "addr", "add", DEAD_IF_ADDR, "dev", DEAD_IF]).await?;
         }
-        run(&["ip", "link", "set", DEAD_IF, "up"]).await?;
+        run(&["ip", "link", "set", DEAD_IF, "arp", "off", "up"]).await?;
+        run(&["ip", "link", "set", DEAD_PEER, "up"]).await?;
         *dead_if_up = true;
     }
     run(&["ip", "link", "del", &link.host_if]).await?;
