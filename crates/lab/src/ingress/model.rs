@@ -216,12 +216,13 @@ impl ModelIngress {
 
     /// How long a connection to a target may take to be established: 10 s on an ALB ("The
     /// load balancer failed to establish a connection to the target before the connection
-    /// timeout expired (10 seconds)" → 504); the response timeout in the `nginx` model.
+    /// timeout expired (10 seconds)" → 504); ingress-nginx's `proxy-connect-timeout` (5 s, then
+    /// the next endpoint) in the `nginx` model.
     pub(crate) fn connect_timeout(&self) -> Duration {
         if self.is_alb() {
             ALB_CONNECT_TIMEOUT
         } else {
-            self.timeout()
+            NGINX_CONNECT_TIMEOUT
         }
     }
 }
@@ -229,6 +230,8 @@ impl ModelIngress {
 /// The ALB's connection timeout to targets (HTTP 504 in "Troubleshoot your Application Load
 /// Balancers").
 pub const ALB_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// ingress-nginx's `proxy-connect-timeout` default (docs/lab.md, the real `nginx` ingress).
+const NGINX_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A model serving on its port.
 struct Running {
