@@ -1,6 +1,7 @@
 //! The `alb` model against real nginx + php-fpm pods, for what only a whole run shows: a
-//! deleted pod's address stops answering (connects time out: 504 after the ALB's 10 s), and a
-//! pod readiness gate holds a rollout until the new target has passed its health checks.
+//! deleted pod's address stops answering (connects time out: 504 after the ALB's 10 s; the real
+//! nginx ingress times out too), and a pod readiness gate holds a rollout until the new target
+//! has passed its health checks.
 mod common;
 
 use std::path::Path;
@@ -26,34 +27,46 @@ fn events(run: &Path, name: &str) -> String {
     std::fs::read_to_string(run.join(name).join("events.log")).unwrap()
 }
 
+/// `nginx-sigterm` (nginx 1.17 stops at once on SIGTERM) behind `model`, with the ingress
+/// sending to the deleted pods for 4 s more.
+fn gone(dir: &Path, name: &str, model: &str) -> std::path::PathBuf {
+    scenario(
+        dir,
+        "nginx-sigterm",
+        name,
+        &[
+            ("model: alb", &format!("model: {model}")),
+            ("delay: 0s", "delay: 4s"),
+            ("const(6, 10s)", "const(4, 6s)"),
+            ("timeout: 10s", "timeout: 20s"),
+        ],
+    )
+}
+
 #[test]
-fn a_deleted_pods_address_times_out_and_the_alb_answers_504() {
+fn a_deleted_pods_address_stops_answering_connects_time_out() {
     if !is_root() {
         eprintln!("skipping: the lab needs root");
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    // nginx 1.17 stops at once on SIGTERM; the ALB keeps sending to the pods for 4 s more.
-    let file = scenario(
-        dir.path(),
-        "nginx-sigterm",
-        "gone",
-        &[
-            ("delay: 0s", "delay: 4s"),
-            ("const(6, 10s)", "const(4, 6s)"),
-            ("timeout: 10s", "timeout: 20s"),
-        ],
-    );
+    let files = [gone(dir.path(), "gone-alb", "alb"), gone(dir.path(), "gone-nginx", "nginx")];
     let run_dir = dir.path().join("run");
-    let run = run_lab(&[file], &run_dir);
-    let row = run.row("gone");
-    let events = events(&run_dir, "gone");
-    assert!(events.contains("pod sandbox gone: 10.200."), "{events}");
-    assert!(row["codes"]["504"].as_u64().unwrap_or(0) > 0, "{row}\n{events}");
+    let run = run_lab(&files, &run_dir);
+    // The alb model waits its 10 s connect timeout and answers 504.
+    let row = run.row("gone-alb");
+    let alb = events(&run_dir, "gone-alb");
+    assert!(alb.contains("pod sandbox gone: 10.200."), "{alb}");
+    assert!(row["codes"]["504"].as_u64().unwrap_or(0) > 0, "{row}\n{alb}");
     assert!(
-        events.lines().any(|l| l.contains("no response before the timeout") && l.contains("504")),
-        "{events}"
+        alb.lines().any(|l| l.contains("no response before the timeout") && l.contains("504")),
+        "{alb}"
     );
+    // The real nginx sees the same silence: its connects time out (`proxy_connect_timeout`),
+    // where a refusal would come at once.
+    let nginx = events(&run_dir, "gone-nginx");
+    let timed_out = "nginx: no response before the timeout (request not sent)";
+    assert!(nginx.lines().any(|l| l.contains(timed_out)), "{nginx}");
 }
 
 /// A rollout of one replica behind an ALB whose new target needs 3 health checks 2 s apart.
