@@ -100,8 +100,10 @@ pub(crate) fn check(ingress: &IngressSpec) -> Result<(), Invalid> {
                 "ingress.healthCheck.timeout ({}) must be shorter than its interval ({})",
                 hc.timeout, hc.interval
             ),
-            Some("timeout:".into()),
-            "a check must end before the next one starts, as an ALB requires".into(),
+            // Either may be a default, so the line is the block's.
+            Some("healthCheck".into()),
+            "a check must end before the next one starts, as an ALB requires (default timeout 5s)"
+                .into(),
         ));
     }
     if !hc.path.starts_with('/') {
