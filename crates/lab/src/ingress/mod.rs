@@ -87,7 +87,7 @@ pub async fn sandbox_gone(pod: &str, netns: &NetNs, log: &EventLog) {
             pod,
             "",
             EventKind::Gone,
-            format!("pod sandbox gone: {ip} no longer answers (packets to it are dropped)"),
+            format!("pod sandbox gone: {ip} no longer answers (connects to it time out)"),
         ),
         Ok(None) => {}
         Err(e) => log.record(

@@ -222,7 +222,7 @@ const SEEDS: &[Seed] = &[
         description: "alb keep-alive pool (idle 60 s) vs nginx keepalive_timeout 1s; graceful pods",
         // The articles saw keep-alive 502s; an ALB fails a request only when the pod's close
         // crosses it, which a pooled connection closed a second earlier never does.
-        article: "AWS: 502 only if close crosses",
+        article: "AWS: 502 on crossing close",
         failures: false,
         source: "ALB guide, HTTP 502: \"The target closed the connection with a TCP RST or a TCP FIN while the load balancer had an outstanding request to the target\"",
         nginx_prestop: Some(Hook::Sleep(2)),
