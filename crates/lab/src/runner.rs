@@ -94,26 +94,23 @@ impl Cluster {
     /// The AWS Load Balancer Controller's pod readiness gate (`target-health.elbv2.k8s.aws`):
     /// the pod counts as Ready only once its target is healthy in the target group, so a
     /// rollout waits for the registration. Bounded like the readiness wait, plus the health
-    /// checks' own time.
+    /// checks' own time. Also how the run waits for its first pods' targets, gate or not.
     async fn readiness_gate(&self, pod: &PodRt) -> std::io::Result<()> {
-        let checks = self.scenario.ingress.health_check.clone().unwrap_or_default();
+        let Some(checks) = self.scenario.ingress.health_check.clone() else { return Ok(()) };
         let limit = READY_LIMIT + checks.interval.0 * (checks.healthy_threshold + 1);
         let started = Instant::now();
+        let gate = "readiness gate target-health.elbv2.k8s.aws";
         if tokio::time::timeout(limit, self.ingress.registered(&pod.name)).await.is_err() {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::TimedOut,
-                format!("pod {}: readiness gate target-health.elbv2.k8s.aws not True after {limit:?}: its target never became healthy", pod.name),
+                format!("pod {}: its target was not healthy after {limit:?} ({gate})", pod.name),
             ));
         }
-        self.log.record(
-            &pod.name,
-            "",
-            EventKind::Ready,
-            format!(
-                "readiness gate target-health.elbv2.k8s.aws True after {:.2}s more: the pod is Ready",
-                started.elapsed().as_secs_f64()
-            ),
-        );
+        if self.scenario.ingress.readiness_gate {
+            let waited = started.elapsed().as_secs_f64();
+            let why = format!("{gate} True after {waited:.2}s more: the pod is Ready");
+            self.log.record(&pod.name, "", EventKind::Ready, why);
+        }
         Ok(())
     }
 
@@ -401,6 +398,10 @@ async fn drive(
         .scale_up(s.replicas)
         .await
         .with_context(|| format!("start the {} pod(s)", s.replicas))?;
+    // The experiment starts from a steady state: the first pods' targets are in service.
+    for pod in cluster.live_pods() {
+        cluster.readiness_gate(&pod).await.context("register the first pods")?;
+    }
     let schedule = Schedule::parse(&s.load.schedule).map_err(|e| anyhow!("load schedule: {e}"))?;
     let urls: Vec<String> = s.load.uris.iter().map(|u| format!("http://{addr}{u}")).collect();
     let mut plan = Plan::new(&urls, schedule).map_err(|e| anyhow!("load target: {e}"))?;
