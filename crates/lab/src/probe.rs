@@ -36,14 +36,30 @@ pub async fn connect_in(
 /// One probe attempt against the pod.
 pub async fn probe_once(pod: &PodRt, home: &NetNs, port: u16, probe: Option<&Probe>) -> bool {
     let timeout = Duration::from_secs(probe.map(|p| p.timeout_seconds.max(1)).unwrap_or(1));
-    let Ok(mut stream) = connect_in(&pod.netns, home, port, timeout).await else { return false };
+    let Ok(stream) = connect_in(&pod.netns, home, port, timeout).await else { return false };
     let Some(http) = probe.and_then(|p| p.http_get.as_ref()) else { return true };
-    let request = format!("GET {} HTTP/1.1\r\nHost: {}:{port}\r\nUser-Agent: kube-probe/lab\r\nConnection: close\r\n\r\n", http.path, pod.name);
-    if stream.write_all(request.as_bytes()).await.is_err() {
-        return false;
-    }
+    let host = format!("{}:{port}", pod.name);
+    matches!(http_get(stream, &host, &http.path, "kube-probe/lab", timeout).await, Some(s) if (200..400).contains(&s))
+}
+
+/// Sends `GET path` on a connected stream and returns the response's status, `None` when
+/// there is none within `timeout`.
+pub async fn http_get(
+    mut stream: TcpStream,
+    host: &str,
+    path: &str,
+    agent: &str,
+    timeout: Duration,
+) -> Option<u16> {
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: {agent}\r\nConnection: close\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).await.ok()?;
     let mut conn = HttpConn::new(stream);
-    matches!(tokio::time::timeout(timeout, conn.read_response("GET")).await, Ok(Ok(r)) if (200..400).contains(&r.status))
+    match tokio::time::timeout(timeout, conn.read_response("GET")).await {
+        Ok(Ok(r)) => Some(r.status),
+        _ => None,
+    }
 }
 
 /// The checks that decide the pod's readiness, one per container: its readinessProbe, else a

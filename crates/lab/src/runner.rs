@@ -86,6 +86,9 @@ impl Cluster {
                     netns: pod.netns.clone(),
                     port: pod.port,
                 });
+                if me.scenario.ingress.readiness_gate {
+                    me.readiness_gate(&pod).await?;
+                }
                 me.live.lock().unwrap_or_else(|e| e.into_inner()).push(pod.clone());
                 me.keep_probing(pod);
                 Ok::<(), std::io::Error>(())
@@ -96,6 +99,29 @@ impl Cluster {
         }
         // A data plane that reloads to add them has them only once it has reloaded.
         self.ingress.settled().await;
+        Ok(())
+    }
+
+    /// The AWS Load Balancer Controller's pod readiness gate (`target-health.elbv2.k8s.aws`):
+    /// the pod counts as Ready only once its target is healthy in the target group, so a
+    /// rollout waits for the registration. Bounded like the readiness wait, plus the health
+    /// checks' own time. Also how the run waits for its first pods' targets, gate or not.
+    async fn readiness_gate(&self, pod: &PodRt) -> std::io::Result<()> {
+        let Some(checks) = self.scenario.ingress.health_check.clone() else { return Ok(()) };
+        let limit = READY_LIMIT + checks.interval.0 * (checks.healthy_threshold + 1);
+        let started = Instant::now();
+        let gate = "readiness gate target-health.elbv2.k8s.aws";
+        if tokio::time::timeout(limit, self.ingress.registered(&pod.name)).await.is_err() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                format!("pod {}: its target was not healthy after {limit:?} ({gate})", pod.name),
+            ));
+        }
+        if self.scenario.ingress.readiness_gate {
+            let waited = started.elapsed().as_secs_f64();
+            let why = format!("{gate} True after {waited:.2}s more: the pod is Ready");
+            self.log.record(&pod.name, "", EventKind::Ready, why);
+        }
         Ok(())
     }
 
@@ -229,7 +255,13 @@ impl Cluster {
         let (env, log) = (self.env.clone(), self.log.clone());
         let grace_seconds = self.scenario.grace_seconds();
         let task = tokio::spawn(async move {
-            kubelet::terminate(pod, deleted, grace_seconds, &mut rng, env, log).await
+            let netns = pod.netns.clone();
+            let name = pod.name.clone();
+            let phases =
+                kubelet::terminate(pod, deleted, grace_seconds, &mut rng, env, log.clone()).await;
+            // Every container has exited: the kubelet tears the pod's sandbox down.
+            crate::ingress::sandbox_gone(&name, &netns, &log).await;
+            phases
         });
         self.terminations.lock().unwrap_or_else(|e| e.into_inner()).push(task);
     }
@@ -405,6 +437,10 @@ async fn drive(
         .scale_up(s.replicas)
         .await
         .with_context(|| format!("start the {} pod(s)", s.replicas))?;
+    // The experiment starts from a steady state: the first pods' targets are in service.
+    for pod in cluster.live_pods() {
+        cluster.readiness_gate(&pod).await.context("register the first pods")?;
+    }
     let schedule = Schedule::parse(&s.load.schedule).map_err(|e| anyhow!("load schedule: {e}"))?;
     let (plan, kinds) = crate::traffic::plan(&s.load, addr, s.seed, schedule)
         .map_err(|e| anyhow!("load target: {e}"))?;

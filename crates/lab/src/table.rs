@@ -152,6 +152,7 @@ fn short(cause: Cause) -> &'static str {
         Cause::Timeout => "no response in time",
         Cause::NoEndpoints => "no endpoints",
         Cause::Malformed => "malformed response",
+        Cause::Deregistered => "deregistration delay over",
     }
 }
 

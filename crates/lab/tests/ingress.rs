@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use lameduck_lab::events::EventLog;
 use lameduck_lab::ingress::{Backend, Cause, ModelIngress};
+use lameduck_lab::scenario::alb::HealthCheck;
 use lameduck_lab::scenario::{Dur, IngressModel, IngressSpec};
 use lameduck_lab::sys::netns::NetNs;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -27,6 +28,11 @@ enum Target {
     Close,
     /// Reads the request and never answers.
     Silent,
+    /// Answers the first request with keep-alive, then closes when the next one arrives (its
+    /// close crosses that request).
+    OkThenCloseOnNext,
+    /// Answers 200 after 2 s.
+    Slow,
 }
 
 async fn read_head(stream: &mut TcpStream) -> bool {
@@ -47,12 +53,16 @@ async fn target(kind: Target) -> u16 {
     tokio::spawn(async move {
         while let Ok((mut stream, _)) = listener.accept().await {
             tokio::spawn(async move {
+                let mut answered = false;
                 loop {
                     if !read_head(&mut stream).await {
                         return;
                     }
+                    let crossing = matches!(kind, Target::OkThenCloseOnNext) && answered;
+                    answered = true;
                     match kind {
-                        Target::Ok | Target::OkThenClose => {
+                        Target::OkThenCloseOnNext if crossing => return,
+                        Target::Ok | Target::OkThenClose | Target::OkThenCloseOnNext => {
                             let reply = b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nConnection: keep-alive\r\n\r\nok\n";
                             if stream.write_all(reply).await.is_err() {
                                 return;
@@ -77,6 +87,13 @@ async fn target(kind: Target) -> u16 {
                             return;
                         }
                         Target::Close => return,
+                        Target::Slow => {
+                            tokio::time::sleep(Duration::from_secs(2)).await;
+                            let reply = b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nok\n";
+                            if stream.write_all(reply).await.is_err() {
+                                return;
+                            }
+                        }
                         Target::Silent => {
                             tokio::time::sleep(Duration::from_secs(30)).await;
                             return;
@@ -97,6 +114,10 @@ async fn refusing_port() -> u16 {
 
 async fn ingress(model: IngressModel, ports: &[u16]) -> (Arc<ModelIngress>, SocketAddr) {
     let spec = IngressSpec { model, timeout: Dur::from_millis(300), ..IngressSpec::default() };
+    ingress_with(spec, ports).await
+}
+
+async fn ingress_with(spec: IngressSpec, ports: &[u16]) -> (Arc<ModelIngress>, SocketAddr) {
     let ns = NetNs::current().unwrap();
     let ingress = ModelIngress::new(spec, ns.clone(), Arc::new(EventLog::new(Instant::now())));
     for (i, port) in ports.iter().enumerate() {
@@ -175,17 +196,82 @@ async fn no_endpoints_is_503() {
 }
 
 #[tokio::test]
-async fn alb_reuses_a_connection_the_pod_closed_and_gets_502() {
+async fn alb_drops_a_pooled_connection_the_pod_already_closed() {
     if !is_root() {
         return;
     }
     let (ing, addr) = ingress(IngressModel::Alb, &[target(Target::OkThenClose).await]).await;
     assert_eq!(get(addr).await, 200);
-    // Let the target's close arrive: the alb model still reuses the connection.
+    // Let the target's close arrive before the next request: a new connection carries it.
     tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(get(addr).await, 200);
+    assert_eq!(causes(&ing), []);
+}
+
+#[tokio::test]
+async fn alb_fails_a_request_the_pods_close_crosses() {
+    if !is_root() {
+        return;
+    }
+    let (ing, addr) = ingress(IngressModel::Alb, &[target(Target::OkThenCloseOnNext).await]).await;
+    assert_eq!(get(addr).await, 200);
     assert_eq!(get(addr).await, 502);
     assert_eq!(causes(&ing), [Cause::Closed]);
-    assert!(ing.failures()[0].sent, "the request was written onto the dead connection");
+    assert!(ing.failures()[0].sent, "the request was on the wire when the pod closed");
+}
+
+#[tokio::test]
+async fn alb_sends_nothing_to_a_target_before_it_passes_its_health_checks() {
+    if !is_root() {
+        return;
+    }
+    let health_check = HealthCheck {
+        interval: Dur::from_millis(300),
+        timeout: Dur::from_millis(200),
+        ..HealthCheck::default()
+    };
+    let spec = IngressSpec { health_check: Some(health_check), ..IngressSpec::default() };
+    let (ing, addr) = ingress_with(spec, &[target(Target::Ok).await]).await;
+    assert_eq!(get(addr).await, 503, "initial: the target is registered but not healthy yet");
+    let mut healthy = ing.registered("pod-1").unwrap();
+    tokio::time::timeout(Duration::from_secs(10), healthy.wait_for(|h| *h))
+        .await
+        .expect("healthy after two checks")
+        .unwrap();
+    assert_eq!(get(addr).await, 200);
+}
+
+#[tokio::test]
+async fn alb_closes_requests_in_flight_when_the_deregistration_delay_ends() {
+    if !is_root() {
+        return;
+    }
+    let spec = IngressSpec {
+        timeout: Dur::from_millis(5_000),
+        deregistration_delay: Dur::from_millis(300),
+        ..IngressSpec::default()
+    };
+    let (ing, addr) = ingress_with(spec, &[target(Target::Slow).await]).await;
+    let in_flight = tokio::spawn(get(addr));
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    ing.remove_endpoint("pod-1");
+    assert_eq!(get(addr).await, 503, "no new requests to a draining target");
+    assert_eq!(in_flight.await.unwrap(), 502, "cut when the delay (300 ms) ended, not after 2 s");
+    assert_eq!(causes(&ing), [Cause::NoEndpoints, Cause::Deregistered]);
+}
+
+#[tokio::test]
+async fn alb_lets_requests_in_flight_finish_within_the_deregistration_delay() {
+    if !is_root() {
+        return;
+    }
+    let spec = IngressSpec { timeout: Dur::from_millis(5_000), ..IngressSpec::default() };
+    let (ing, addr) = ingress_with(spec, &[target(Target::Slow).await]).await;
+    let in_flight = tokio::spawn(get(addr));
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    ing.remove_endpoint("pod-1");
+    assert_eq!(in_flight.await.unwrap(), 200, "the default delay (300 s) outlasts it");
+    assert_eq!(causes(&ing), []);
 }
 
 #[tokio::test]

@@ -240,3 +240,41 @@ fn mix_and_lag_mistakes_name_their_line_and_what_to_do() {
         assert!(err.to_string().contains(says), "{more}: {err}");
     }
 }
+
+#[test]
+fn alb_target_group_settings_parse_with_the_controllers_defaults() {
+    let text = GOOD.replace(
+        "load:\n",
+        "ingress:\n  deregistrationDelay: 30s\n  healthCheck: {interval: 6s}\n  readinessGate: true\nload:\n",
+    );
+    let s = parse_str("t.yaml", &text).expect("valid scenario");
+    let hc = s.ingress.health_check.expect("healthCheck");
+    assert_eq!((hc.path.as_str(), hc.interval.to_string()), ("/", "6s".into()));
+    assert_eq!(
+        (hc.timeout.to_string(), hc.healthy_threshold, hc.unhealthy_threshold),
+        ("5s".into(), 2, 2)
+    );
+    assert!(s.ingress.readiness_gate);
+    assert_eq!(s.ingress.deregistration_delay.to_string(), "30s");
+    let s = parse_str("t.yaml", GOOD).unwrap();
+    assert_eq!(s.ingress.deregistration_delay.to_string(), "300s", "AWS's default");
+    assert!(s.ingress.health_check.is_none() && !s.ingress.readiness_gate);
+}
+
+#[test]
+fn bad_alb_target_group_settings_name_the_field_and_its_line() {
+    for (ingress, line, field) in [
+        ("  healthCheck: {interval: 10s, timeout: 10s}\n", 3, "ingress.healthCheck.timeout"),
+        ("  healthCheck:\n    interval: 2s\n", 3, "shorter than its interval (2s)"),
+        ("  healthCheck:\n    healthyThreshold: 0\n", 4, "ingress.healthCheck.healthyThreshold"),
+        ("  healthCheck:\n    path: health\n", 4, "ingress.healthCheck.path"),
+        ("  readinessGate: true\n", 3, "ingress.readinessGate needs ingress.healthCheck"),
+        ("  model: nginx\n  healthCheck: {}\n", 4, "ingress.healthCheck is a setting of the `alb`"),
+    ] {
+        let text = GOOD.replace("load:\n", &format!("ingress:\n{ingress}load:\n"));
+        let err = parse_str("t.yaml", &text).unwrap_err();
+        assert_eq!(err.line, Some(line), "{err}");
+        assert!(err.to_string().contains(field), "{err}");
+        assert!(err.to_string().contains("hint:"), "{err}");
+    }
+}

@@ -152,11 +152,11 @@ fn prestop_sleep_30_drops_nothing_but_every_pod_takes_30s() {
 }
 
 #[test]
-fn alb_keepalive_pool_against_short_keepalive_timeout_gives_502s() {
+fn alb_keepalive_pool_drops_connections_the_pod_closed_before_reusing_them() {
+    // nginx closes each idle connection after 1 s, a second before the ALB model would reuse
+    // it: the close crosses no request, so none fails (an ALB drops such a connection).
     let Some((row, dir)) = run_seed("alb-keepalive") else { return };
-    assert!(code(&row, "502") > 0, "{row}");
-    let events = std::fs::read_to_string(dir.join("events.log")).unwrap();
-    assert!(events.contains("pod closed the connection before responding"), "{events}");
+    assert_eq!(failed(&row), 0, "{row}");
     cleanup(dir);
 }
 

@@ -154,6 +154,9 @@ pub enum Cause {
     NoEndpoints,
     /// The target sent something that is not HTTP.
     Malformed,
+    /// The load balancer closed a request still in flight when the target's deregistration
+    /// delay ended.
+    Deregistered,
 }
 
 impl Cause {
@@ -174,6 +177,7 @@ impl Cause {
             Cause::Timeout => "no response before the timeout",
             Cause::NoEndpoints => "no endpoints",
             Cause::Malformed => "malformed response",
+            Cause::Deregistered => "deregistration delay over with the request in flight",
         }
     }
 }

@@ -65,6 +65,12 @@ pub trait DataPlane: Send + Sync {
     fn settled(&self) -> Settled<'_> {
         Box::pin(std::future::ready(()))
     }
+    /// Resolves when `pod`, added before, receives traffic: at once, unless the data plane
+    /// registers targets through health checks (`alb` with `ingress.healthCheck`). A pod
+    /// readiness gate waits for it.
+    fn registered(&self, _pod: &str) -> Settled<'_> {
+        Box::pin(std::future::ready(()))
+    }
     /// Every upstream failure so far, in the order seen.
     fn failures(&self) -> Vec<UpstreamFailure>;
     /// Stops listening and ends whatever the data plane runs.
@@ -86,6 +92,26 @@ pub async fn start(
         IngressModel::Nginx => nginx::NginxIngress::start(spec, log, dir).await,
         IngressModel::Haproxy => haproxy::HaproxyIngress::start(spec, log, dir).await,
         IngressModel::Service => service::ServiceIngress::start(home, log, dir).await,
+    }
+}
+
+/// The kubelet has torn down `pod`'s sandbox: its address (if a data plane gave it one) stops
+/// answering, so connects to it time out as in a cluster.
+pub async fn sandbox_gone(pod: &str, netns: &NetNs, log: &EventLog) {
+    match podnet::sandbox_gone(netns).await {
+        Ok(Some(ip)) => log.record(
+            pod,
+            "",
+            EventKind::Gone,
+            format!("pod sandbox gone: {ip} no longer answers (connects to it time out)"),
+        ),
+        Ok(None) => {}
+        Err(e) => log.record(
+            pod,
+            "",
+            EventKind::Gone,
+            format!("pod sandbox gone, but its address could not be made silent: {e}"),
+        ),
     }
 }
 

@@ -1,19 +1,21 @@
 //! The in-process data plane: an HTTP/1.1 reverse proxy on the lab's loopback that reaches each
-//! pod through a socket created in that pod's network namespace, following one of two models
-//! (see docs/lab.md):
-//! - `alb` (AWS ALB): no retries; refused, reset or closed upstream → 502, no endpoints → 503,
-//!   no response within the timeout → 504. Keeps idle connections to targets (idle timeout) and
-//!   reuses them without probing, so a request written onto a connection the pod has closed
-//!   meanwhile fails with 502 — the race behind the `Connection: close` advice.
+//! pod at its own address (or, where the lab cannot give it one, through a socket created in
+//! the pod's network namespace), following one of two models (see docs/lab.md):
+//! - `alb` (AWS ALB, as its documentation describes it): no retries; refused, reset or closed
+//!   upstream → 502, no connection within 10 s or no response within the timeout → 504, no
+//!   targets → 503. Keeps idle connections to targets and drops those the target has closed
+//!   before reusing one, so only a close that crosses a request in flight fails it. Targets
+//!   register through health checks and drain for the deregistration delay ([`targets`]).
 //! - `nginx` (ingress-nginx): `proxy_next_upstream error timeout` with up to 3 tries, on other
 //!   endpoints, for requests not yet sent; drops pooled connections the target has closed.
 //!
 //! Every upstream failure is logged with its cause.
+mod targets;
 mod upstream;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -40,7 +42,7 @@ pub struct ModelIngress {
     spec: IngressSpec,
     home: NetNs,
     log: Arc<EventLog>,
-    endpoints: Mutex<Vec<Backend>>,
+    targets: Mutex<Vec<targets::Target>>,
     pools: Mutex<HashMap<String, Vec<Idle>>>,
     next: AtomicUsize,
     failures: Mutex<Vec<UpstreamFailure>>,
@@ -52,7 +54,7 @@ impl ModelIngress {
             spec,
             home,
             log,
-            endpoints: Mutex::new(Vec::new()),
+            targets: Mutex::new(Vec::new()),
             pools: Mutex::new(HashMap::new()),
             next: AtomicUsize::new(0),
             failures: Mutex::new(Vec::new()),
@@ -67,55 +69,11 @@ impl ModelIngress {
     ) -> std::io::Result<Arc<dyn DataPlane>> {
         let model = Self::new(spec, home, log);
         let (addr, server) = model.serve().await?;
-        Ok(Arc::new(Running { model, addr, server }))
-    }
-
-    pub fn add_endpoint(&self, ep: Backend) {
-        if self.endpoints.lock().unwrap_or_else(|e| e.into_inner()).iter().any(|e| e.pod == ep.pod)
-        {
-            return;
-        }
-        self.log.record(
-            &ep.pod,
-            "",
-            EventKind::EndpointAdded,
-            format!("ingress now sends traffic to 127.0.0.1:{} in the pod", ep.port),
-        );
-        self.endpoints.lock().unwrap_or_else(|e| e.into_inner()).push(ep);
-    }
-
-    /// Applies an endpoint removal; idle pooled connections to the pod are closed.
-    pub fn remove_endpoint(&self, pod: &str) {
-        let removed = {
-            let mut eps = self.endpoints.lock().unwrap_or_else(|e| e.into_inner());
-            let before = eps.len();
-            eps.retain(|e| e.pod != pod);
-            before != eps.len()
-        };
-        self.pools.lock().unwrap_or_else(|e| e.into_inner()).remove(pod);
-        if removed {
-            self.log.record(
-                pod,
-                "",
-                EventKind::EndpointRemoved,
-                "applied at the ingress: no new requests go to this pod",
-            );
-        }
+        Ok(Arc::new(Running { model, addr, server, linking: Mutex::new(Vec::new()) }))
     }
 
     pub fn failures(&self) -> Vec<UpstreamFailure> {
         self.failures.lock().unwrap_or_else(|e| e.into_inner()).clone()
-    }
-
-    /// Picks the next endpoint round-robin, skipping those in `tried`.
-    fn pick(&self, tried: &[String]) -> Option<Backend> {
-        let eps = self.endpoints.lock().unwrap_or_else(|e| e.into_inner());
-        let candidates: Vec<&Backend> = eps.iter().filter(|e| !tried.contains(&e.pod)).collect();
-        if candidates.is_empty() {
-            return None;
-        }
-        let i = self.next.fetch_add(1, Ordering::Relaxed) % candidates.len();
-        Some(candidates[i].clone())
     }
 
     fn record_failure(
@@ -183,14 +141,14 @@ impl ModelIngress {
         let mut last: Option<(Cause, bool)> = None;
         for attempt in 1..=tries {
             let Some(ep) = self.pick(&tried) else { break };
-            tried.push(ep.pod.clone());
+            tried.push(ep.backend.pod.clone());
             match self.attempt(&ep, &raw, &request.method).await {
                 Ok(reply) => return reply,
                 Err((cause, sent)) => {
                     let retry =
                         self.spec.model == IngressModel::NginxModel && !sent && attempt < tries;
                     let status = (!retry).then(|| cause.status());
-                    self.record_failure(&ep.pod, cause, sent, status, attempt);
+                    self.record_failure(&ep.backend.pod, cause, sent, status, attempt);
                     last = Some((cause, sent));
                     if !retry {
                         break;
@@ -251,16 +209,37 @@ impl Reply {
 }
 
 impl ModelIngress {
+    /// No response head within this long → 504 (the ALB's idle timeout).
     pub(crate) fn timeout(&self) -> Duration {
         self.spec.timeout.0
     }
+
+    /// How long a connection to a target may take to be established: 10 s on an ALB ("The
+    /// load balancer failed to establish a connection to the target before the connection
+    /// timeout expired (10 seconds)" → 504); ingress-nginx's `proxy-connect-timeout` (5 s, then
+    /// the next endpoint) in the `nginx` model.
+    pub(crate) fn connect_timeout(&self) -> Duration {
+        if self.is_alb() {
+            ALB_CONNECT_TIMEOUT
+        } else {
+            NGINX_CONNECT_TIMEOUT
+        }
+    }
 }
+
+/// The ALB's connection timeout to targets (HTTP 504 in "Troubleshoot your Application Load
+/// Balancers").
+pub const ALB_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// ingress-nginx's `proxy-connect-timeout` default (docs/lab.md, the real `nginx` ingress).
+const NGINX_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A model serving on its port.
 struct Running {
     model: Arc<ModelIngress>,
     addr: SocketAddr,
     server: tokio::task::JoinHandle<()>,
+    /// Endpoints being given an address before they are registered.
+    linking: Mutex<Vec<tokio::task::JoinHandle<()>>>,
 }
 
 impl DataPlane for Running {
@@ -268,12 +247,50 @@ impl DataPlane for Running {
         self.addr
     }
 
+    /// Gives the pod its own address first, so that the model connects to it as an ALB
+    /// connects to an `ip` target: after the pod's sandbox is gone, connects time out.
     fn add_endpoint(&self, ep: Backend) {
-        self.model.add_endpoint(ep);
+        let model = self.model.clone();
+        let task = tokio::spawn(async move {
+            let addr = match super::podnet::link(&ep.netns).await {
+                Ok(ip) => Some(ip),
+                Err(e) => {
+                    model.log.record(
+                        &ep.pod,
+                        "",
+                        EventKind::EndpointAdded,
+                        format!("the pod gets no address of its own ({e}): reached inside its namespace, so a connect to it after its sandbox is gone is refused, not timed out"),
+                    );
+                    None
+                }
+            };
+            model.add_target(ep, addr);
+        });
+        self.linking.lock().unwrap_or_else(|e| e.into_inner()).push(task);
     }
 
     fn remove_endpoint(&self, pod: &str) {
         self.model.remove_endpoint(pod);
+    }
+
+    fn settled(&self) -> super::Settled<'_> {
+        Box::pin(async move {
+            let tasks =
+                std::mem::take(&mut *self.linking.lock().unwrap_or_else(|e| e.into_inner()));
+            for task in tasks {
+                let _ = task.await;
+            }
+        })
+    }
+
+    fn registered(&self, pod: &str) -> super::Settled<'_> {
+        let pod = pod.to_string();
+        Box::pin(async move {
+            self.settled().await;
+            if let Some(mut healthy) = self.model.registered(&pod) {
+                let _ = healthy.wait_for(|h| *h).await;
+            }
+        })
     }
 
     fn failures(&self) -> Vec<UpstreamFailure> {

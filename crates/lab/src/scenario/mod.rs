@@ -3,6 +3,7 @@
 //!
 //! Pod fields use Kubernetes PodSpec names and meanings so a pod template can be pasted in.
 //! Unknown fields are errors, reported with file, line and the list of valid fields.
+pub mod alb;
 pub mod duration;
 pub mod images;
 pub mod kubernetes;
@@ -138,6 +139,13 @@ pub struct IngressSpec {
     pub timeout: Dur,
     /// Reuse connections to targets (an ALB always does).
     pub keepalive: bool,
+    /// `alb`: how long a deregistering target keeps its requests in flight (default 300 s).
+    pub deregistration_delay: Dur,
+    /// `alb`: targets receive traffic once they pass these health checks (absent: at once).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub health_check: Option<alb::HealthCheck>,
+    /// `alb`: the pod is Ready for a rollout only once its target is healthy.
+    pub readiness_gate: bool,
 }
 
 impl Default for IngressSpec {
@@ -150,6 +158,9 @@ impl Default for IngressSpec {
             idle_timeout: Dur::from_millis(60_000),
             timeout: Dur::from_millis(10_000),
             keepalive: true,
+            deregistration_delay: alb::DEFAULT_DEREGISTRATION_DELAY,
+            health_check: None,
+            readiness_gate: false,
         }
     }
 }

@@ -208,6 +208,7 @@ fn validate(s: &Scenario) -> Result<(), Invalid> {
     super::names::check(s)?;
     super::limits::check(s)?;
     s.kubernetes.check()?;
+    super::alb::check(&s.ingress)?;
     if s.pod.containers.is_empty() {
         return Err((
             "pod has no containers".into(),

@@ -19,6 +19,9 @@ pub struct Profile {
     pub model: IngressModel,
     /// Endpoint lag bounds in ms, drawn uniformly (seeded).
     lag_ms: [u64; 2],
+    /// New targets register through the AWS Load Balancer Controller's default health checks
+    /// (`ingress.healthCheck`: every 15 s, 2 to be healthy) before they get traffic.
+    health_checks: bool,
     /// One line for `--list-profiles` and the matrix's header.
     pub about: &'static str,
 }
@@ -29,18 +32,21 @@ pub const PROFILES: &[Profile] = &[
         name: "eks-alb",
         model: IngressModel::Alb,
         lag_ms: [10_000, 60_000],
+        health_checks: true,
         about: "AWS ALB via the Load Balancer Controller: lag 10–60 s",
     },
     Profile {
         name: "ingress-nginx",
         model: IngressModel::Nginx,
         lag_ms: [100, 4_500],
+        health_checks: false,
         about: "ingress-nginx: real nginx, sync ≤3.3 s + Lua sync 1 s: lag 0.1–4.5 s",
     },
     Profile {
         name: "haproxy",
         model: IngressModel::Haproxy,
         lag_ms: [200, 2_200],
+        health_checks: false,
         about: "haproxy-ingress: real HAProxy, 200 ms wait + ≤1 update/2 s: lag 0.2–2.2 s",
     },
     Profile {
@@ -49,6 +55,7 @@ pub const PROFILES: &[Profile] = &[
         // The watch's delay only: kube-proxy's own sync cadence (minSyncPeriod) is applied by
         // the `service` data plane itself.
         lag_ms: [100, 1_000],
+        health_checks: false,
         about: "in-cluster clients via a Service VIP, kube-proxy minSyncPeriod 1 s: lag 0.1–1 s",
     },
 ];
@@ -79,6 +86,9 @@ impl Profile {
         }
         if !has("lag") && !has("delay") && !has("jitter") {
             ingress.lag = Some(self.lag());
+        }
+        if self.health_checks && !has("healthCheck") {
+            ingress.health_check = Some(super::alb::HealthCheck::default());
         }
     }
 
@@ -119,7 +129,7 @@ impl Profile {
 /// (2 s) and the ingress's answer to it.
 const STRETCH_MARGIN: Duration = Duration::from_secs(4);
 
-/// `eks-alb, ingress-nginx, haproxy`.
+/// `eks-alb, ingress-nginx, haproxy, service`.
 pub fn names() -> String {
     PROFILES.iter().map(|p| p.name).collect::<Vec<_>>().join(", ")
 }

@@ -1,13 +1,13 @@
-//! One attempt to one target: take a pooled connection or open one inside the pod, write the
+//! One attempt to one target: take a pooled connection or open one to the pod, write the
 //! request, read the response, and name the cause when it fails.
 use std::time::Instant;
 
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
-use super::{Backend, Idle, ModelIngress, Reply};
+use super::targets::Picked;
+use super::{Idle, ModelIngress, Reply};
 use crate::http::{is_hop_by_hop, HttpConn, ReadError, Request};
-use crate::scenario::IngressModel;
 use lameduck_core::schema::EventKind;
 
 pub use lameduck_core::schema::Cause;
@@ -40,16 +40,15 @@ pub fn encode_request(request: &Request, keepalive: bool) -> Vec<u8> {
 }
 
 impl ModelIngress {
-    /// Takes an idle connection to `pod`, newest first, dropping expired ones. The `alb` model
-    /// reuses it blindly; the `nginx` model drops connections the target already closed.
+    /// Takes an idle connection to `pod`, newest first, dropping expired ones and those the
+    /// target has already closed: a close that arrived before the request is written costs a
+    /// new connection, not the request (both models; an ALB fails a request only when the
+    /// target's FIN or RST crosses it, "while the load balancer had an outstanding request").
     fn take_idle(&self, pod: &str) -> Option<HttpConn<TcpStream>> {
         let mut pools = self.pools.lock().unwrap_or_else(|e| e.into_inner());
         let pool = pools.get_mut(pod)?;
         while let Some(idle) = pool.pop() {
-            if idle.since.elapsed() >= self.spec.idle_timeout.0 {
-                continue;
-            }
-            if self.spec.model == IngressModel::NginxModel && closed_by_peer(&idle.conn) {
+            if idle.since.elapsed() >= self.spec.idle_timeout.0 || closed_by_peer(&idle.conn) {
                 continue;
             }
             return Some(idle.conn);
@@ -58,8 +57,7 @@ impl ModelIngress {
     }
 
     fn put_idle(&self, pod: &str, conn: HttpConn<TcpStream>) {
-        let eps = self.endpoints.lock().unwrap_or_else(|e| e.into_inner());
-        if !eps.iter().any(|e| e.pod == pod) {
+        if !self.routable(pod) {
             return;
         }
         let mut pools = self.pools.lock().unwrap_or_else(|e| e.into_inner());
@@ -69,24 +67,35 @@ impl ModelIngress {
     /// One attempt: `Err((cause, sent))` on failure.
     pub(super) async fn attempt(
         &self,
-        ep: &Backend,
+        target: &Picked,
         raw: &[u8],
         method: &str,
     ) -> Result<Reply, (Cause, bool)> {
+        let ep = &target.backend;
         let mut conn = match self.take_idle(&ep.pod) {
             Some(conn) => conn,
             None => {
-                let stream =
-                    crate::probe::connect_in(&ep.netns, &self.home, ep.port, self.timeout())
-                        .await
-                        .map_err(|e| (io_cause(&e), false))?;
+                let stream = self
+                    .connect(ep, target.addr, self.connect_timeout())
+                    .await
+                    .map_err(|e| (io_cause(&e), false))?;
                 let _ = stream.set_nodelay(true);
                 HttpConn::new(stream)
             }
         };
         conn.stream.write_all(raw).await.map_err(|e| (io_cause(&e), false))?;
-        let response = match tokio::time::timeout(self.timeout(), conn.read_response(method)).await
-        {
+        let mut cut = target.cut.clone();
+        let deregistered = async move {
+            // A target that leaves without a delay (`nginx` model) never cuts its requests.
+            if cut.wait_for(|c| *c).await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        };
+        let read = tokio::time::timeout(self.timeout(), conn.read_response(method));
+        let response = match tokio::select! {
+            read = read => read,
+            () = deregistered => return Err((Cause::Deregistered, true)),
+        } {
             Err(_) => return Err((Cause::Timeout, true)),
             Ok(Err(ReadError::Closed)) => return Err((Cause::Closed, true)),
             Ok(Err(ReadError::Io(e))) => return Err((io_cause(&e), true)),
