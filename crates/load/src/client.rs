@@ -2,8 +2,10 @@
 //! response, and say whether the connection may be reused.
 //!
 //! There is deliberately no retry anywhere in here. A request that fails on a reused
-//! keep-alive connection (the server closed it meanwhile) is reported as `closed` or `reset`,
-//! exactly what a real client without retries would see. General-purpose clients such as
+//! keep-alive connection (the server's close crossed it) is reported as `closed` or `reset`,
+//! exactly what a real client without retries would see. An idle connection whose close has
+//! already arrived is not reused ([`Conn::peer_closed`]): no client writes onto a connection
+//! it has been told is gone. General-purpose clients such as
 //! hyper-util's pool retry such requests silently, which would hide the very failures this
 //! tool exists to count.
 use std::io;
@@ -65,6 +67,24 @@ impl Endpoint {
 }
 
 impl Conn {
+    /// Whether the server has already closed this idle connection, as far as the reactor has
+    /// seen (an end of stream or a hang-up reported by epoll): a client that has been told
+    /// does not write onto it, as Go's transport (its read loop) and urllib3
+    /// (`is_connection_dropped`) do not. Costs no system call; a close that crosses the next
+    /// request in flight is not seen here and still fails it, as it would any client.
+    pub fn peer_closed(&self) -> bool {
+        use futures_util::FutureExt;
+        let tcp = match &self.stream {
+            Stream::Plain(s) => s,
+            Stream::Tls(s) => s.get_ref().0,
+        };
+        match tcp.ready(tokio::io::Interest::READABLE).now_or_never() {
+            Some(Ok(ready)) => ready.is_read_closed(),
+            Some(Err(_)) => true,
+            None => false,
+        }
+    }
+
     /// Sends `request` and reads one response. `head` marks a HEAD request (no body follows).
     pub async fn exchange(&mut self, request: &[u8], head: bool) -> Result<Response, NetError> {
         match &mut self.stream {

@@ -208,8 +208,19 @@ impl<'a, 'h> Worker<'a, 'h> {
         let target = self.round_robin;
         self.round_robin = (target + 1) % self.prepared.requests.len();
         let request = &self.prepared.requests[target];
-        let conn = if request.fresh_connection { None } else { self.idle[request.endpoint].pop() };
+        let conn = if request.fresh_connection { None } else { self.idle_conn(request.endpoint) };
         (target, conn)
+    }
+
+    /// An idle connection to `endpoint` the server has not closed meanwhile; closed ones are
+    /// dropped (the request opens a new connection if none is left).
+    fn idle_conn(&mut self, endpoint: usize) -> Option<Conn> {
+        while let Some(conn) = self.idle[endpoint].pop() {
+            if !conn.peer_closed() {
+                return Some(conn);
+            }
+        }
+        None
     }
 
     /// Counts a send that could not start: `max_in_flight` requests were outstanding (with
