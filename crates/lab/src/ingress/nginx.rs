@@ -46,6 +46,9 @@ struct Shared {
     /// How many times the master has started its workers (at start and after each reload).
     worker_starts: AtomicU64,
     started_workers: tokio::sync::Notify,
+    /// How many workers have logged "gracefully shutting down": the old ones of each reload,
+    /// which close their listening sockets right after.
+    workers_retired: AtomicU64,
 }
 
 /// nginx running as the ingress.
@@ -75,6 +78,7 @@ impl NginxIngress {
             pods: Mutex::new(HashMap::new()),
             worker_starts: AtomicU64::new(0),
             started_workers: tokio::sync::Notify::new(),
+            workers_retired: AtomicU64::new(0),
         });
         let stopping = Arc::new(AtomicBool::new(false));
         read_log(&conf.log_socket, shared.clone(), stopping.clone())?;
@@ -234,12 +238,20 @@ async fn reload(conf: &config::Files, upstream: &Upstream, master: i32, shared: 
         return format!("not done, {} could not be written: {e}", conf.nginx_conf.display());
     }
     let before = shared.worker_starts.load(Ordering::SeqCst);
+    let retired = shared.workers_retired.load(Ordering::SeqCst);
     let signalled = Instant::now();
     // SAFETY: signalling the nginx master we started: SIGHUP is `nginx -s reload`.
     unsafe { libc::kill(master, libc::SIGHUP) };
-    match tokio::time::timeout(RELOAD_LIMIT, shared.workers_started_after(before)).await {
+    // The change is in effect once the new workers run and every old one has stopped
+    // accepting: until then an old worker can still take a connection and route it by the
+    // old configuration.
+    let in_effect = async {
+        shared.workers_started_after(before).await;
+        shared.workers_retired_reach(retired + config::workers()).await;
+    };
+    match tokio::time::timeout(RELOAD_LIMIT, in_effect).await {
         Ok(()) => format!("new workers after {} ms", signalled.elapsed().as_millis()),
-        Err(_) => format!("no new workers within {} s", RELOAD_LIMIT.as_secs()),
+        Err(_) => format!("old workers not all retired within {} s", RELOAD_LIMIT.as_secs()),
     }
 }
 
@@ -268,6 +280,10 @@ fn read_log(socket: &Path, shared: Arc<Shared>, stopping: Arc<AtomicBool>) -> io
                     shared.worker_starts.fetch_add(1, Ordering::SeqCst);
                     shared.started_workers.notify_waiters();
                 }
+                None if text.contains("gracefully shutting down") => {
+                    shared.workers_retired.fetch_add(1, Ordering::SeqCst);
+                    shared.started_workers.notify_waiters();
+                }
                 None => {}
             }
         }
@@ -294,6 +310,17 @@ impl Shared {
         loop {
             let notified = self.started_workers.notified();
             if self.worker_starts.load(Ordering::SeqCst) > count {
+                return;
+            }
+            notified.await;
+        }
+    }
+
+    /// Waits until `count` workers have logged their graceful shutdown.
+    async fn workers_retired_reach(&self, count: u64) {
+        loop {
+            let notified = self.started_workers.notified();
+            if self.workers_retired.load(Ordering::SeqCst) >= count {
                 return;
             }
             notified.await;

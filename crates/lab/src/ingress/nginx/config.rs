@@ -90,7 +90,7 @@ impl Files {
             r#"# Written by lameduck lab: the ingress, as ingress-nginx configures nginx.
 daemon off;
 master_process on;
-worker_processes auto;
+worker_processes {workers};
 user root root;
 pid "{dir}/nginx.pid";
 error_log syslog:server=unix:{sock},nohostname notice;
@@ -121,6 +121,7 @@ http {{
 "#,
             addr = self.addr,
             empty_upgrade = if self.keepalive { "''" } else { "close" },
+            workers = workers(),
         )
     }
 
@@ -207,4 +208,10 @@ mod tests {
             assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         }
     }
+}
+
+/// ingress-nginx's `worker_processes auto` (one per CPU this process may run on), written out
+/// so the applier knows how many old workers each reload retires.
+pub fn workers() -> u64 {
+    std::thread::available_parallelism().map_or(1, |n| n.get() as u64)
 }
