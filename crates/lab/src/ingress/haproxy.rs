@@ -62,14 +62,17 @@ impl HaproxyIngress {
         let dir = dir.join("ingress-haproxy");
         std::fs::create_dir_all(&dir)?;
         let addr = super::process::free_loopback_port()?;
-        let (admin, log_socket) = (dir.join("admin.sock"), dir.join("log.sock"));
+        let (admin, log_socket) = (dir.join(ADMIN_SOCKET), dir.join(LOG_SOCKET));
         let conf = dir.join("haproxy.cfg");
-        std::fs::write(&conf, render(addr, &admin, &log_socket, &spec))?;
+        std::fs::write(&conf, render(addr, &spec))?;
         let failures = Arc::new(Mutex::new(Vec::new()));
         let stopping = Arc::new(AtomicBool::new(false));
         read_log(&log_socket, log.clone(), failures.clone(), stopping.clone())?;
         let startup_log = dir.join("haproxy.log");
+        // HAProxy takes socket paths of at most 97 bytes, which a run directory under a long
+        // scenario name exceeds: its sockets are named relative to its own directory.
         let child = Command::new("haproxy")
+            .current_dir(&dir)
             .arg("-db")
             .arg("-f")
             .arg(&conf)
@@ -121,13 +124,17 @@ impl DataPlane for HaproxyIngress {
     }
 }
 
-fn render(addr: SocketAddr, admin: &Path, log_socket: &Path, spec: &IngressSpec) -> String {
+/// The runtime API's socket and the log's, in the ingress's directory.
+const ADMIN_SOCKET: &str = "admin.sock";
+const LOG_SOCKET: &str = "log.sock";
+
+fn render(addr: SocketAddr, spec: &IngressSpec) -> String {
     let server_timeout = spec.timeout.0.as_millis().max(1);
     format!(
         "# Written by lameduck lab: the ingress, with haproxy-ingress's defaults.
 global
-    stats socket {admin} level admin
-    log {log} local0
+    stats socket unix@{admin_name} level admin
+    log unix@{LOG_SOCKET} local0
 defaults
     log global
     mode http
@@ -147,8 +154,7 @@ frontend ingress
 backend pods
     balance roundrobin
 ",
-        admin = admin.display(),
-        log = log_socket.display(),
+        admin_name = ADMIN_SOCKET,
     )
 }
 
