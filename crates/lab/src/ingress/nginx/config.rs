@@ -156,6 +156,12 @@ http {{
     }
 }
 
+/// ingress-nginx's `worker_processes auto` (one per CPU this process may run on), written out
+/// so the applier knows how many old workers each reload retires.
+pub fn workers() -> u64 {
+    std::thread::available_parallelism().map_or(1, |n| n.get() as u64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -208,10 +214,4 @@ mod tests {
             assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         }
     }
-}
-
-/// ingress-nginx's `worker_processes auto` (one per CPU this process may run on), written out
-/// so the applier knows how many old workers each reload retires.
-pub fn workers() -> u64 {
-    std::thread::available_parallelism().map_or(1, |n| n.get() as u64)
 }
