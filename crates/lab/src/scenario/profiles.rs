@@ -32,7 +32,9 @@ pub const PROFILES: &[Profile] = &[
         name: "eks-alb",
         model: IngressModel::Alb,
         lag_ms: [10_000, 60_000],
-        health_checks: true,
+        // Registration through health checks stays opt-in (`ingress.healthCheck`): in runs of
+        // many scenarios at once a target intermittently never turned healthy (docs/lab.md).
+        health_checks: false,
         about: "AWS ALB via the Load Balancer Controller: lag 10–60 s",
     },
     Profile {
