@@ -211,3 +211,16 @@ fn a_grace_period_too_short_behind_an_aws_load_balancer_is_one_finding_unless_ld
     let out = run(&[nlb], config, Format::Json);
     assert_eq!(rules(&out), ["LD006"], "LD006 speaks again when LD023 cannot: {}", out.output);
 }
+
+#[test]
+fn a_php_fpm_without_delay_behind_a_waiting_nginx_is_one_finding_unless_ld005_is_off() {
+    let pod = "fpm-without-delay-behind-nginx.yaml";
+    let rules =
+        |out: &lameduck_check::CheckResult| out.findings.iter().map(|f| f.rule).collect::<Vec<_>>();
+    let out = run(&[pod], Settings::default(), Format::Json);
+    assert_eq!(rules(&out), ["LD005"], "{}", out.output);
+    let mut config = Settings::default();
+    config.rules.insert("LD005".into(), RuleSetting::Off);
+    let out = run(&[pod], config, Format::Json);
+    assert_eq!(rules(&out), ["LD003"], "LD003 speaks again when LD005 cannot: {}", out.output);
+}
