@@ -12,6 +12,11 @@ fn run(paths: &[&str], config: Settings, format: Format) -> lameduck_check::Chec
     lameduck_check::run(&project, format, Severity::Warning, false)
 }
 
+/// The rule of each finding, in order.
+fn rules(out: &lameduck_check::CheckResult) -> Vec<&'static str> {
+    out.findings.iter().map(|f| f.rule).collect()
+}
+
 #[test]
 fn helm_output_maps_findings_to_chart_templates() {
     let out = run(&["helm-output.yaml"], Settings::default(), Format::Json);
@@ -197,8 +202,6 @@ fn json_has_a_schema_version_and_summary_counts() {
 #[test]
 fn a_grace_period_too_short_behind_an_aws_load_balancer_is_one_finding_unless_ld023_is_off() {
     let nlb = "../LD023/fires/nlb.yaml";
-    let rules =
-        |out: &lameduck_check::CheckResult| out.findings.iter().map(|f| f.rule).collect::<Vec<_>>();
     let out = run(&[nlb], Settings::default(), Format::Json);
     assert_eq!(rules(&out), ["LD023"], "{}", out.output);
     assert_eq!(
@@ -215,8 +218,6 @@ fn a_grace_period_too_short_behind_an_aws_load_balancer_is_one_finding_unless_ld
 #[test]
 fn a_php_fpm_without_delay_behind_a_waiting_nginx_is_one_finding_unless_ld005_is_off() {
     let pod = "fpm-without-delay-behind-nginx.yaml";
-    let rules =
-        |out: &lameduck_check::CheckResult| out.findings.iter().map(|f| f.rule).collect::<Vec<_>>();
     let out = run(&[pod], Settings::default(), Format::Json);
     assert_eq!(rules(&out), ["LD005"], "{}", out.output);
     let mut config = Settings::default();
