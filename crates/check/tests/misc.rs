@@ -225,3 +225,13 @@ fn a_php_fpm_without_delay_behind_a_waiting_nginx_is_one_finding_unless_ld005_is
     let out = run(&[pod], config, Format::Json);
     assert_eq!(rules(&out), ["LD003"], "LD003 speaks again when LD005 cannot: {}", out.output);
 }
+
+#[test]
+fn apachectl_as_pid1_is_a_shell_that_keeps_the_stop_signal_from_apache() {
+    for input in ["../LD008/fires/apachectl", "../LD008/fires/apachectl.yaml"] {
+        let out = run(&[input], Settings::default(), Format::Json);
+        let shell: Vec<_> = out.findings.iter().filter(|f| f.rule == "LD008").collect();
+        assert_eq!(shell.len(), 1, "{input}: {}", out.output);
+        assert!(shell[0].message.contains("apache2 -DFOREGROUND"), "{}", shell[0].message);
+    }
+}
