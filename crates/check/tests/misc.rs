@@ -12,6 +12,13 @@ fn run(paths: &[&str], config: Settings, format: Format) -> lameduck_check::Chec
     lameduck_check::run(&project, format, Severity::Warning, false)
 }
 
+/// The default settings with `rule` turned off.
+fn without(rule: &str) -> Settings {
+    let mut config = Settings::default();
+    config.rules.insert(rule.into(), RuleSetting::Off);
+    config
+}
+
 /// The rule of each finding, in order.
 fn rules(out: &lameduck_check::CheckResult) -> Vec<&'static str> {
     out.findings.iter().map(|f| f.rule).collect()
@@ -209,9 +216,7 @@ fn a_grace_period_too_short_behind_an_aws_load_balancer_is_one_finding_unless_ld
         Severity::Error,
         "the sleep alone outlasts the grace period"
     );
-    let mut config = Settings::default();
-    config.rules.insert("LD023".into(), RuleSetting::Off);
-    let out = run(&[nlb], config, Format::Json);
+    let out = run(&[nlb], without("LD023"), Format::Json);
     assert_eq!(rules(&out), ["LD006"], "LD006 speaks again when LD023 cannot: {}", out.output);
 }
 
@@ -220,9 +225,7 @@ fn a_php_fpm_without_delay_behind_a_waiting_nginx_is_one_finding_unless_ld005_is
     let pod = "fpm-without-delay-behind-nginx.yaml";
     let out = run(&[pod], Settings::default(), Format::Json);
     assert_eq!(rules(&out), ["LD005"], "{}", out.output);
-    let mut config = Settings::default();
-    config.rules.insert("LD005".into(), RuleSetting::Off);
-    let out = run(&[pod], config, Format::Json);
+    let out = run(&[pod], without("LD005"), Format::Json);
     assert_eq!(rules(&out), ["LD003"], "LD003 speaks again when LD005 cannot: {}", out.output);
 }
 
