@@ -18,7 +18,8 @@ pub enum ConfigKind {
 
 /// Guesses a config's kind from its name and text. `None` means "not a config we read".
 ///
-/// A few file names are certain (`php-fpm.conf`, `www.conf`, `nginx.conf`, `supervisord*`);
+/// A few file names are certain (`php-fpm.conf` and `www.conf` unless Apache's sections or
+/// directives fill them, `nginx.conf`, `supervisord*`);
 /// otherwise the text decides: `[program:`/`[supervisord]` → supervisord; a block opened with `{`
 /// at the end of a line (`server {`, `http {`, `location / {`) or `worker_processes` → nginx;
 /// INI lines with php-fpm keys (`[global]`, `[www]`, `pm =`, `listen =`,
@@ -36,7 +37,15 @@ pub fn sniff(name: &str, text: &str) -> Option<ConfigKind> {
         return Some(ConfigKind::Supervisord);
     }
     match file {
-        "php-fpm.conf" | "www.conf" => return Some(ConfigKind::PhpFpm),
+        // Apache's proxy_fcgi setup for php-fpm is often named after php-fpm (Debian's
+        // conf-available/php8.2-fpm.conf, a ConfigMap key `php-fpm.conf`): Apache's sections and
+        // directives never appear in php-fpm's INI, so they decide.
+        "php-fpm.conf" | "www.conf" => {
+            return Some(match sniff_text(text) {
+                Some(ConfigKind::Apache) => ConfigKind::Apache,
+                _ => ConfigKind::PhpFpm,
+            })
+        }
         "nginx.conf" => return Some(ConfigKind::Nginx),
         "httpd.conf" | "apache2.conf" => return Some(ConfigKind::Apache),
         "caddyfile" => return Some(ConfigKind::Caddy),
@@ -568,6 +577,14 @@ mod tests {
             Some(ConfigKind::Caddy)
         );
         assert_eq!(sniff("etc/apache2/apache2.conf", ""), Some(ConfigKind::Apache));
+        // A php-fpm name holding Apache's proxy_fcgi setup is Apache's; php-fpm's own INI stays.
+        let fcgi =
+            "<FilesMatch \\.php$>\n  SetHandler \"proxy:fcgi://127.0.0.1:9000\"\n</FilesMatch>\n";
+        assert_eq!(sniff("conf.d/php-fpm.conf", fcgi), Some(ConfigKind::Apache));
+        assert_eq!(
+            sniff("php-fpm.conf", "[global]\ninclude=etc/*.conf\n"),
+            Some(ConfigKind::PhpFpm)
+        );
         assert_eq!(
             sniff("sites-enabled/000-default.conf", "<VirtualHost *:80>\n</VirtualHost>\n"),
             Some(ConfigKind::Apache)

@@ -12,6 +12,18 @@ fn run(paths: &[&str], config: Settings, format: Format) -> lameduck_check::Chec
     lameduck_check::run(&project, format, Severity::Warning, false)
 }
 
+/// The default settings with `rule` turned off.
+fn without(rule: &str) -> Settings {
+    let mut config = Settings::default();
+    config.rules.insert(rule.into(), RuleSetting::Off);
+    config
+}
+
+/// The rule of each finding, in order.
+fn rules(out: &lameduck_check::CheckResult) -> Vec<&'static str> {
+    out.findings.iter().map(|f| f.rule).collect()
+}
+
 #[test]
 fn helm_output_maps_findings_to_chart_templates() {
     let out = run(&["helm-output.yaml"], Settings::default(), Format::Json);
@@ -197,8 +209,6 @@ fn json_has_a_schema_version_and_summary_counts() {
 #[test]
 fn a_grace_period_too_short_behind_an_aws_load_balancer_is_one_finding_unless_ld023_is_off() {
     let nlb = "../LD023/fires/nlb.yaml";
-    let rules =
-        |out: &lameduck_check::CheckResult| out.findings.iter().map(|f| f.rule).collect::<Vec<_>>();
     let out = run(&[nlb], Settings::default(), Format::Json);
     assert_eq!(rules(&out), ["LD023"], "{}", out.output);
     assert_eq!(
@@ -206,8 +216,25 @@ fn a_grace_period_too_short_behind_an_aws_load_balancer_is_one_finding_unless_ld
         Severity::Error,
         "the sleep alone outlasts the grace period"
     );
-    let mut config = Settings::default();
-    config.rules.insert("LD023".into(), RuleSetting::Off);
-    let out = run(&[nlb], config, Format::Json);
+    let out = run(&[nlb], without("LD023"), Format::Json);
     assert_eq!(rules(&out), ["LD006"], "LD006 speaks again when LD023 cannot: {}", out.output);
+}
+
+#[test]
+fn a_php_fpm_without_delay_behind_a_waiting_nginx_is_one_finding_unless_ld005_is_off() {
+    let pod = "fpm-without-delay-behind-nginx.yaml";
+    let out = run(&[pod], Settings::default(), Format::Json);
+    assert_eq!(rules(&out), ["LD005"], "{}", out.output);
+    let out = run(&[pod], without("LD005"), Format::Json);
+    assert_eq!(rules(&out), ["LD003"], "LD003 speaks again when LD005 cannot: {}", out.output);
+}
+
+#[test]
+fn apachectl_as_pid1_is_a_shell_that_keeps_the_stop_signal_from_apache() {
+    for input in ["../LD008/fires/apachectl", "../LD008/fires/apachectl.yaml"] {
+        let out = run(&[input], Settings::default(), Format::Json);
+        let shell: Vec<_> = out.findings.iter().filter(|f| f.rule == "LD008").collect();
+        assert_eq!(shell.len(), 1, "{input}: {}", out.output);
+        assert!(shell[0].message.contains("apache2 -DFOREGROUND"), "{}", shell[0].message);
+    }
 }

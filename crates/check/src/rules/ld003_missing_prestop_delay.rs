@@ -1,5 +1,5 @@
 //! LD003: a container that serves traffic has no preStop delay.
-use super::{Ctx, Sink};
+use super::{ld005_fpm_stops_before_nginx, Ctx, Sink};
 use crate::pods::{ContainerView, Role};
 
 declare_rule! {
@@ -21,7 +21,8 @@ declare_rule! {
     /// that sends the stop signal with no delay is reported by LD004 instead. The containers of
     /// one pod that lack a delay are one finding (at nginx, the others as related locations);
     /// when they are nginx and php-fpm, LD005's "neither waits" is the same cause and is not
-    /// reported separately.
+    /// reported separately. A php-fpm with no delay behind a web server that waits is LD005's
+    /// alone: it stops before the server that proxies to it, and that finding says so.
     ///
     /// Not reported, because the container cannot stop before another one has:
     ///
@@ -61,8 +62,13 @@ fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
     for pod in ctx.pods.iter().filter(|p| !p.workload.is_batch()) {
         // One cause, one finding: the containers of a pod that all stop at once are reported
         // together, at the first (nginx first), the others as related locations.
-        let mut bare: Vec<&ContainerView<'_>> =
-            pod.containers.iter().filter(|c| pod.needs_delay(c)).collect();
+        // A php-fpm whose only fault is stopping before the web server in front of it (which
+        // waits) is LD005's: the same cause, said there with the order it breaks.
+        let mut bare: Vec<&ContainerView<'_>> = pod
+            .containers
+            .iter()
+            .filter(|c| pod.needs_delay(c) && !ld005_fpm_stops_before_nginx::reports(ctx, pod, c))
+            .collect();
         bare.sort_by_key(|c| !c.role.is_some_and(Role::is_front));
         let Some((first, others)) = bare.split_first() else { continue };
         let span_of = |c: &ContainerView<'_>| {

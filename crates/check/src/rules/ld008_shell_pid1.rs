@@ -2,7 +2,7 @@
 use super::{Ctx, Sink};
 use crate::parse::dockerfile::Form;
 use crate::pods::Pid1;
-use crate::shell::script_execs;
+use crate::shell::{basename, script_execs};
 
 declare_rule! {
     /// A shell is PID 1 (shell-form CMD/ENTRYPOINT or `sh -c` wrapper) and will not forward the stop signal.
@@ -21,6 +21,13 @@ declare_rule! {
     /// server itself, by its pidfile, and waits for it to exit, so the shell's deafness does not
     /// matter. (Without `--pidfile`, `lameduck prestop` signals PID 1, the shell, and it is.)
     ///
+    /// `apachectl` (Debian's `apache2ctl`) is such a shell: a `/bin/sh` script that runs
+    /// `$HTTPD … "$@"` without `exec` (the official `php:*-apache` images avoid it for that
+    /// reason: "it does not use "exec", which leaves an undesirable resident shell process").
+    /// `CMD ["apachectl", "-D", "FOREGROUND"]` makes it PID 1, and no stop signal, SIGWINCH
+    /// included, reaches Apache. Run Apache itself: `httpd -DFOREGROUND`, or on Debian
+    /// `. /etc/apache2/envvars && exec apache2 -DFOREGROUND`.
+    ///
     /// ### Before
     ///
     /// ```dockerfile
@@ -35,9 +42,37 @@ declare_rule! {
     pub static RULE = { id: "LD008", name: "shell-pid1", severity: Warning, check: check };
 }
 
+/// Whether `argv` starts `apachectl`, a shell script that keeps the stop signal from Apache.
+fn is_apachectl(argv: &[String]) -> bool {
+    argv.first().is_some_and(|p| matches!(basename(p), "apachectl" | "apache2ctl"))
+}
+
+/// Why `program` as PID 1 keeps the stop signal from Apache, and what to run instead.
+fn apachectl_message(program: &str) -> String {
+    format!("`{program}` is PID 1: it is a shell script that runs Apache without `exec`, so the stop signal (SIGWINCH included) stops at the shell and Apache is SIGKILLed at the end of the grace period; run Apache itself: `httpd -DFOREGROUND`, or on Debian `. /etc/apache2/envvars && exec apache2 -DFOREGROUND`")
+}
+
 fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
     for df in &ctx.project.dockerfiles {
         let Some(stage) = df.parsed.final_stage() else { continue };
+        let exec_words = |c: &Option<crate::parse::dockerfile::Command>| match c {
+            Some(command) => match &command.form {
+                Form::Exec(words) => Some((words.clone(), command.range.clone())),
+                Form::Shell(_) => None,
+            },
+            None => Some((Vec::new(), 0..0)),
+        };
+        // ENTRYPOINT then CMD, exec form, is PID 1's argv; report at the one naming apachectl.
+        if let (Some((entry, entry_range)), Some((cmd, cmd_range))) =
+            (exec_words(&stage.entrypoint), exec_words(&stage.cmd))
+        {
+            let range = if entry.is_empty() { cmd_range } else { entry_range };
+            let argv: Vec<String> = entry.into_iter().chain(cmd).collect();
+            if is_apachectl(&argv) {
+                let span = crate::source::Span::new(df.file, range.start, range.end);
+                sink.report(span, apachectl_message(&argv[0]));
+            }
+        }
         for (what, command) in [("ENTRYPOINT", &stage.entrypoint), ("CMD", &stage.cmd)] {
             let Some(command) = command else { continue };
             let Form::Shell(text) = &command.form else { continue };
@@ -57,11 +92,16 @@ fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
             .iter()
             .filter(|c| !c.container.plain_init && c.container.command.is_some())
         {
-            let Pid1::Shell { execs: false, script } = &c.pid1 else { continue };
             if c.hook.as_ref().and_then(|h| h.lameduck()).is_some_and(|l| l.pidfile.is_some()) {
                 continue;
             }
             let span = c.pid1_span.unwrap_or(c.container.span);
+            if is_apachectl(&c.argv) {
+                let message = apachectl_message(&c.argv[0]);
+                sink.report_in(pod, span, format!("container `{}`: {message}", c.container.name));
+                continue;
+            }
+            let Pid1::Shell { execs: false, script } = &c.pid1 else { continue };
             let first = script.split_whitespace().next().unwrap_or("the server");
             sink.report_in(
                 pod,

@@ -30,7 +30,8 @@ declare_rule! {
     /// The signal is worked out as for LD001 (`lifecycle.stopSignal`, a linked Dockerfile's
     /// `STOPSIGNAL` following `FROM`, the image table). A Dockerfile that no scanned workload
     /// runs is checked on its own: its final image runs Apache as PID 1 (`apache2-foreground`,
-    /// `httpd-foreground`, `apachectl -D FOREGROUND`, directly or through a shell that `exec`s),
+    /// `httpd-foreground`, `apache2 -DFOREGROUND`, directly or through a shell that `exec`s;
+    /// `apachectl` is a shell script that does not, LD008's),
     /// or runs an entrypoint script whose last foreground server is Apache (`apache2 -D
     /// FOREGROUND`, `httpd -DFOREGROUND`; a script that does not `exec` it is LD020's too), on
     /// a distribution base and sets no STOPSIGNAL, or sets another one. It does not fire when
@@ -47,7 +48,7 @@ declare_rule! {
     /// ```dockerfile
     /// FROM debian:bookworm-slim
     /// RUN apt-get update && apt-get install -y apache2 libapache2-mod-php
-    /// CMD ["apachectl", "-D", "FOREGROUND"]
+    /// CMD ["/bin/sh", "-c", ". /etc/apache2/envvars && exec apache2 -DFOREGROUND"]
     /// ```
     ///
     /// ### After
@@ -56,7 +57,7 @@ declare_rule! {
     /// FROM debian:bookworm-slim
     /// RUN apt-get update && apt-get install -y apache2 libapache2-mod-php
     /// STOPSIGNAL SIGWINCH
-    /// CMD ["apachectl", "-D", "FOREGROUND"]
+    /// CMD ["/bin/sh", "-c", ". /etc/apache2/envvars && exec apache2 -DFOREGROUND"]
     /// ```
     ///
     /// or, in the pod spec (Kubernetes 1.33+): `lifecycle: {stopSignal: SIGWINCH}`.
