@@ -1,5 +1,6 @@
-//! `lameduck check` accepts a `--drain` value if and only if `lameduck run` and `lameduck
-//! prestop` do: generated specs, some valid and many nearly so, go through both command lines.
+//! `lameduck check` accepts a `--drain` value, a duration and a stop signal if and only if
+//! `lameduck run` and `lameduck prestop` do: generated values, some valid and many nearly so, go
+//! through both command lines.
 use clap::Parser;
 use lameduck_check::shell::lameduck_call;
 use lameduck_supervise::cli::{PrestopArgs, RunArgs};
@@ -13,19 +14,27 @@ enum Cli {
 }
 
 /// Whether the real command line parses: clap runs the same `FromStr` the supervisor uses.
-fn run_accepts(subcommand: &str, drain: &str) -> bool {
-    let mut argv = vec!["lameduck", subcommand, "--drain", drain];
+fn run_accepts_flag(subcommand: &str, flag: &str, value: &str) -> bool {
+    let mut argv = vec!["lameduck", subcommand, flag, value];
     if subcommand == "run" {
         argv.extend(["--", "php-fpm", "-F"]);
     }
     Cli::try_parse_from(argv).is_ok()
 }
 
-fn check_accepts(subcommand: &str, drain: &str) -> bool {
+fn check_accepts_flag(subcommand: &str, flag: &str, value: &str) -> bool {
     let words: Vec<String> =
-        ["lameduck", subcommand, "--drain", drain, "--", "php-fpm"].map(String::from).to_vec();
+        ["lameduck", subcommand, flag, value, "--", "php-fpm"].map(String::from).to_vec();
     let call = lameduck_call(&words).expect("a lameduck command line");
     !call.fails()
+}
+
+fn run_accepts(subcommand: &str, drain: &str) -> bool {
+    run_accepts_flag(subcommand, "--drain", drain)
+}
+
+fn check_accepts(subcommand: &str, drain: &str) -> bool {
+    check_accepts_flag(subcommand, "--drain", drain)
 }
 
 fn duration() -> impl Strategy<Value = String> {
@@ -85,11 +94,32 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(500))]
+
+    #[test]
+    fn check_accepts_a_duration_exactly_when_run_and_prestop_do(value in duration()) {
+        for subcommand in ["run", "prestop"] {
+            for flag in ["--grace-period", "--safety-margin"] {
+                prop_assert_eq!(
+                    check_accepts_flag(subcommand, flag, &value),
+                    run_accepts_flag(subcommand, flag, &value),
+                    "lameduck {} {} {:?}", subcommand, flag, value
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn the_cases_that_used_to_disagree_agree() {
     for (spec, accepted) in [("fixed:1min", true), ("fixed:1d", true), ("fixed:1d1s", false)] {
         assert_eq!(run_accepts("prestop", spec), accepted, "run: {spec}");
         assert_eq!(check_accepts("prestop", spec), accepted, "check: {spec}");
+    }
+    for (value, accepted) in [("1min", true), ("1d1s", false), ("x", false)] {
+        assert_eq!(run_accepts_flag("run", "--grace-period", value), accepted, "run: {value}");
+        assert_eq!(check_accepts_flag("run", "--grace-period", value), accepted, "{value}");
     }
 }
 

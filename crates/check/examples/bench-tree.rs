@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
+// Long because one workload's YAML is one template, laid out as it reads in a manifest.
 fn workload(i: usize) -> String {
     let mut out = String::new();
     let grace = 30 + i % 20;

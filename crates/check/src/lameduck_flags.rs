@@ -10,9 +10,11 @@ use lameduck_core::drain::{self, DEFAULT_GRACE_PERIOD, DEFAULT_SAFETY_MARGIN};
 
 use lameduck_core::shell::basename;
 
-/// A duration as `lameduck run` reads its flags and environment, in seconds.
-fn run_seconds(text: &str) -> Option<f64> {
-    lameduck_core::duration::parse_within(text, drain::LIMIT).ok().map(|d| d.as_secs_f64())
+/// A duration as `lameduck run` reads its flags and environment, in seconds, or `run`'s reason
+/// for rejecting it.
+fn run_seconds(text: &str) -> Result<f64, String> {
+    let duration = lameduck_core::duration::parse_within(text, drain::LIMIT);
+    duration.map(|d| d.as_secs_f64()).map_err(|e| e.to_string())
 }
 
 /// Seconds read from a manifest (already bounded by [`run_seconds`]) as a duration.
@@ -58,6 +60,9 @@ pub struct LameduckCall {
     pub pidfile: Option<String>,
     /// `run --config`: settings come from a file the checker does not read.
     pub config: Option<String>,
+    /// Durations lameduck rejects with a usage error (`--grace-period 1d1s`), each as written
+    /// with `run`'s own reason.
+    pub invalid_durations: Vec<(String, String)>,
     /// Words after `--`: the program `lameduck run` starts.
     pub program: Vec<String>,
 }
@@ -74,7 +79,9 @@ impl LameduckCall {
             }
         }
         if self.grace_period.is_none() {
-            self.grace_period = var("LAMEDUCK_GRACE_PERIOD").and_then(|v| run_seconds(&v));
+            if let Some(text) = var("LAMEDUCK_GRACE_PERIOD") {
+                self.grace_period = self.duration(format!("LAMEDUCK_GRACE_PERIOD={text}"), &text);
+            }
             self.grace_period_from_env = self.grace_period.is_some();
         }
         if self.subcommand == "run" && self.config.is_none() {
@@ -97,12 +104,24 @@ impl LameduckCall {
         Some(self.drain_or_default())
     }
 
-    /// Whether lameduck rejects the flags (exit 2) before doing anything: an invalid `--drain` or
-    /// an `--after-port` that is not a port number.
+    /// Whether lameduck rejects the flags (exit 2) before doing anything: an invalid `--drain`,
+    /// duration or signal, or an `--after-port` that is not a port number.
     pub fn fails(&self) -> bool {
         (self.drain_text.is_some() && self.drain.is_none())
             || self.after_ports.iter().any(|p| p.parse::<u16>().is_err())
             || !self.invalid_signals().is_empty()
+            || !self.invalid_durations.is_empty()
+    }
+
+    /// Reads a duration as `run` does; one `run` rejects is kept, as `written`, with the reason.
+    fn duration(&mut self, written: String, text: &str) -> Option<f64> {
+        match run_seconds(text) {
+            Ok(seconds) => Some(seconds),
+            Err(error) => {
+                self.invalid_durations.push((written, error));
+                None
+            }
+        }
     }
 
     /// `--stop-signal` values lameduck rejects with a usage error, each with `run`'s own reason.
@@ -154,7 +173,14 @@ pub fn lameduck_call(words: &[String]) -> Option<LameduckCall> {
         };
         let mut value = || inline.clone().or_else(|| rest.next().cloned());
         match flag {
-            "--grace-period" => call.grace_period = value().and_then(|v| run_seconds(&v)),
+            "--grace-period" | "--safety-margin" => {
+                let Some(text) = value() else { continue };
+                let seconds = call.duration(format!("{flag} {text}"), &text);
+                match flag {
+                    "--grace-period" => call.grace_period = seconds,
+                    _ => call.safety_margin = seconds,
+                }
+            }
             "--drain" => {
                 let v = value();
                 call.drain = v.as_deref().and_then(|v| v.parse().ok());
@@ -174,7 +200,6 @@ pub fn lameduck_call(words: &[String]) -> Option<LameduckCall> {
             ),
             "--pidfile" => call.pidfile = value(),
             "--config" => call.config = value(),
-            "--safety-margin" => call.safety_margin = value().and_then(|v| run_seconds(&v)),
             "--drain-port" | "--fastcgi" | "--health-listen" | "--log-format"
             | "--stop-timeout" => {
                 value();
@@ -217,6 +242,26 @@ mod tests {
         .unwrap();
         assert_eq!(most(&c.drain_or_default()), 20.0);
         assert_eq!(c.program, argv(&["php-fpm", "-F"]));
+    }
+
+    #[test]
+    fn durations_run_rejects_make_the_call_fail_with_runs_reason() {
+        let call = |flags: &[&str]| {
+            let words = [&["lameduck", "run"], flags, &["--", "php-fpm", "-F"]].concat();
+            lameduck_call(&argv(&words)).unwrap()
+        };
+        let c = call(&["--grace-period", "1d1s", "--safety-margin=x"]);
+        assert!(c.fails());
+        assert_eq!(c.invalid_durations.len(), 2, "{:?}", c.invalid_durations);
+        assert_eq!(c.invalid_durations[0].0, "--grace-period 1d1s");
+        assert!(c.invalid_durations[0].1.contains("at most 24h"), "{:?}", c.invalid_durations);
+        assert_eq!(c.invalid_durations[1].0, "--safety-margin x");
+        let c = call(&["--grace-period", "1min", "--safety-margin", "1d"]);
+        assert!(!c.fails(), "{:?}", c.invalid_durations);
+        assert_eq!((c.grace_period, c.safety_margin), (Some(60.0), Some(86400.0)));
+        let mut c = call(&[]);
+        c.apply_env(&[("LAMEDUCK_GRACE_PERIOD".into(), "forever".into())]);
+        assert!(c.fails() && c.invalid_durations[0].0 == "LAMEDUCK_GRACE_PERIOD=forever");
     }
 
     #[test]

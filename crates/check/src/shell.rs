@@ -6,7 +6,7 @@
 use crate::duration::parse_seconds;
 pub use crate::lameduck_flags::{lameduck_call, DrainSpec, LameduckCall};
 
-pub use lameduck_core::shell::{basename, is_shell, script_commands, script_execs};
+pub use lameduck_core::shell::{basename, is_shell, script_commands, script_execs, shell_script};
 
 /// A signal a command sends.
 #[derive(Debug, Clone, PartialEq, Eq)]

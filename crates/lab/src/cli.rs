@@ -342,6 +342,8 @@ fn create_run_dir(chosen: Option<&Path>) -> Result<PathBuf> {
     Ok(dir)
 }
 
+// Long because the lab inside its namespaces as a straight line: set up, run every scenario, write
+// result.json, print, and decide the exit status.
 fn inner(args: &Args, scenarios: Vec<Scenario>, run_dir: PathBuf) -> Result<ExitCode> {
     let self_exe = std::fs::read_link("/proc/self/exe").context("find this executable")?;
     crate::panics::install();

@@ -344,6 +344,9 @@ impl Cluster {
 }
 
 /// Runs the scenario; `stop` ends the load early (Ctrl-C).
+// Long because one scenario from start to result, in order: ingress and pods up, load and
+// actions, teardown (whatever happened), then the evidence gathered and written; the steps share
+// the cluster.
 pub async fn run(scenario: Scenario, env: LabEnv, stop: StopHandle) -> Result<ScenarioResult> {
     let epoch = Instant::now();
     let log = Arc::new(EventLog::new(epoch));
@@ -427,6 +430,8 @@ pub async fn run(scenario: Scenario, env: LabEnv, stop: StopHandle) -> Result<Sc
     })
 }
 
+// Long because the load's thread and the scenario's actions run side by side from one start
+// signal; the channels that join them are local to this function.
 async fn drive(
     cluster: &Arc<Cluster>,
     addr: std::net::SocketAddr,

@@ -314,6 +314,24 @@ mod tests {
     }
 
     #[test]
+    fn a_load_report_from_before_schema_version_renders() {
+        // As `lameduck load --output json` wrote it before `schema_version`, `targets`,
+        // `late`, `exec` and the OK responses' latencies existed.
+        let old = r#"{"schedule":"const(2,2s)","started_unix_ms":0,"duration_s":2.0,
+            "stopped_early":false,"requests":4,"ok":3,"failed":1,"codes":{"200":3,"502":1},
+            "net":{},"dropped":0,"rps":2.0,"latency_ms":{"p50":1,"p90":2,"p99":3,"max":3},
+            "send_lag_ms":{"p50":0,"p90":0,"p99":0,"max":0},
+            "seconds":[{"t":0,"sent":4,"completed":4,"ok":3,"failed":1,
+                "codes":{"200":3,"502":1},"net":{},"dropped":0,
+                "latency_ms":{"p50":1,"p90":2,"p99":3,"max":3}}],
+            "events":[{"t_ms":500,"kind":"exec_start","label":"kubectl scale"}]}"#;
+        let Input::Load(report) = parse("old.json", old).unwrap() else { panic!("not load") };
+        assert_eq!((report.schema_version, report.requests, report.late), (0, 4, 0));
+        let html = crate::render_load_html(&serde_json::from_str(old).unwrap()).unwrap();
+        assert!(html.contains("data-kind='502'") && html.contains("kubectl scale"), "{html}");
+    }
+
+    #[test]
     fn a_renamed_field_is_an_error_not_a_zero() {
         let json = line(TimelineLine::Second(second(0, 3, &[(200, 3)], &[])));
         let renamed = json.replace("\"completed\"", "\"done\"");

@@ -45,7 +45,8 @@ impl Child {
         }
         let child = command.spawn()?;
         let fastcgi = if spec.program == Program::PhpFpm {
-            phpfpm::read(&spec.argv).map(|config| config.listens).unwrap_or_default()
+            let words = crate::program::program_words(&spec.argv);
+            phpfpm::read(&words).map(|config| config.listens).unwrap_or_default()
         } else {
             Vec::new()
         };

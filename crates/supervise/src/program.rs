@@ -84,15 +84,29 @@ impl Program {
     /// A shell that hands its PID to the program it runs (`sh -c 'exec php-fpm -F'`, or
     /// `bash -c 'php-fpm -F'`, which bash execs) is that program; any other shell is a shell.
     fn of_shell(argv: &[String]) -> Program {
-        let script = shell::shell_script(argv);
-        match script.filter(|script| shell::script_execs(&argv[0], script)) {
-            Some(script) => match shell::script_commands(script).last() {
-                Some(command) if !shell::is_shell(&command[0]) => Program::of(command),
-                _ => Program::Other,
-            },
+        match execed_command(argv) {
+            Some(command) if !shell::is_shell(&command[0]) => Program::of(&command),
+            Some(_) => Program::Other,
             None => Program::Shell,
         }
     }
+}
+
+/// The words of the program the process becomes: `argv` itself, or the command a shell
+/// execs (`sh -c 'exec php-fpm -y /etc/fpm.conf -F'`), whose flags (`-F`, `-y`) are the
+/// ones the program reads.
+pub fn program_words(argv: &[String]) -> Vec<String> {
+    execed_command(argv).filter(|command| !command.is_empty()).unwrap_or_else(|| argv.to_vec())
+}
+
+/// For a shell that hands its PID over, the last command of its script (empty when the script
+/// has none); `None` for anything else.
+fn execed_command(argv: &[String]) -> Option<Vec<String>> {
+    if !shell::is_shell(argv.first()?) {
+        return None;
+    }
+    let script = shell::shell_script(argv).filter(|s| shell::script_execs(&argv[0], s))?;
+    Some(shell::script_commands(script).pop().unwrap_or_default())
 }
 
 #[cfg(test)]
@@ -120,5 +134,16 @@ mod tests {
         assert_eq!(Program::of(&argv(&["caddy", "run"])), Program::Caddy);
         assert_eq!(Program::Apache.graceful_stop_signal(), Some(Signal::SIGWINCH));
         assert_eq!(Program::Caddy.graceful_stop_signal(), Some(Signal::SIGTERM));
+    }
+
+    #[test]
+    fn the_words_of_the_program_a_shell_execs_are_its_own() {
+        let fpm = argv(&["php-fpm", "-y", "/etc/fpm.conf", "-F"]);
+        assert_eq!(program_words(&argv(&["bash", "-c", "php-fpm -y /etc/fpm.conf -F"])), fpm);
+        assert_eq!(program_words(&argv(&["sh", "-ec", "exec php-fpm -y /etc/fpm.conf -F"])), fpm);
+        let kept = argv(&["sh", "-c", "php-fpm -F"]);
+        assert_eq!(program_words(&kept), kept, "dash keeps its PID: the shell is the program");
+        assert_eq!(program_words(&fpm), fpm);
+        assert_eq!(program_words(&argv(&["sh", "-c", "exec"])), argv(&["sh", "-c", "exec"]));
     }
 }

@@ -43,7 +43,10 @@ pub fn startup_warnings(settings: &Settings) -> Vec<String> {
                  separate processes",
                 process.name
             )),
-            Program::PhpFpm => warnings.extend(php_fpm_warnings(&process.name, &process.argv)),
+            Program::PhpFpm => {
+                let words = crate::program::program_words(&process.argv);
+                warnings.extend(php_fpm_warnings(&process.name, &words))
+            }
             Program::Nginx | Program::Apache | Program::Caddy | Program::Other => {}
         }
     }
@@ -124,5 +127,18 @@ mod tests {
         assert_eq!(warnings.len(), 1, "{warnings:?}");
         assert!(warnings[0].contains("process_control_timeout = 0"));
         assert!(warnings[0].contains("tcp:9000"));
+    }
+
+    #[test]
+    fn reads_php_fpm_flags_inside_the_script_a_shell_execs() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("fpm.conf");
+        let text = "[global]\nprocess_control_timeout = 10s\n[www]\nlisten = 127.0.0.1:9000\n";
+        std::fs::write(&config, text).unwrap();
+        let script = format!("php-fpm -y {} -F", config.display());
+        let overrides =
+            Overrides { command: vec!["bash".into(), "-c".into(), script], ..Overrides::default() };
+        let warnings = startup_warnings(&Settings::resolve(&overrides).unwrap());
+        assert!(warnings.is_empty(), "-F and -y are inside the script: {warnings:?}");
     }
 }

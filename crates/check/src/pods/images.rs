@@ -138,8 +138,8 @@ fn image_comment(line: &str) -> Option<&str> {
 /// What an image built from a Dockerfile stage resolves to.
 pub(super) struct Resolved {
     pub stop_signal: Option<StopSignal>,
-    pub entrypoint: Option<(Vec<String>, Span, bool)>,
-    pub cmd: Option<(Vec<String>, Span, bool)>,
+    pub entrypoint: Option<(Vec<String>, Span)>,
+    pub cmd: Option<(Vec<String>, Span)>,
     pub root: Option<ImageRef>,
     /// The role of what the image is built from (`Some(None)`: a known image that runs neither
     /// server).
@@ -156,8 +156,8 @@ pub(super) fn resolve_stage(
     let entry = &project.dockerfiles[df];
     let span = |r: &std::ops::Range<usize>| Span::new(entry.file, r.start, r.end);
     let words = |form: &Form| match form {
-        Form::Exec(w) => (w.clone(), false),
-        Form::Shell(s) => (vec!["/bin/sh".into(), "-c".into(), s.clone()], true),
+        Form::Exec(w) => w.clone(),
+        Form::Shell(s) => vec!["/bin/sh".into(), "-c".into(), s.clone()],
     };
     let mut resolved = if depth > 4 {
         Resolved { stop_signal: None, entrypoint: None, cmd: None, root: None, role: None }
@@ -184,18 +184,16 @@ pub(super) fn resolve_stage(
         });
     }
     if let Some(ep) = &stage.entrypoint {
-        let (w, shell_form) = words(&ep.form);
-        resolved.entrypoint = Some((w, span(&ep.range), shell_form));
+        resolved.entrypoint = Some((words(&ep.form), span(&ep.range)));
         resolved.cmd = None;
     }
     if let Some(cmd) = &stage.cmd {
-        let (w, shell_form) = words(&cmd.form);
-        resolved.cmd = Some((w, span(&cmd.range), shell_form));
+        resolved.cmd = Some((words(&cmd.form), span(&cmd.range)));
     }
     let own_words: Vec<String> = [&resolved.entrypoint, &resolved.cmd]
         .into_iter()
         .flatten()
-        .flat_map(|(w, _, _)| w.clone())
+        .flat_map(|(w, _)| w.clone())
         .collect();
     resolved.role = Role::of_words(&own_words).map(Some).or(resolved.role);
     resolved
@@ -220,11 +218,11 @@ pub(super) fn base_image(base: ImageRef) -> Resolved {
     let entrypoint = base
         .repository
         .starts_with("linuxserver/")
-        .then(|| (vec!["/init".to_string()], Span::new(0, 0, 0), false));
+        .then(|| (vec!["/init".to_string()], Span::new(0, 0, 0)));
     Resolved {
         stop_signal,
         entrypoint,
-        cmd: cmd.map(|c| (c, Span::new(0, 0, 0), false)),
+        cmd: cmd.map(|c| (c, Span::new(0, 0, 0))),
         // A base the table does not know still says something by its name (`FROM acme/nginx`).
         role: Role::of_known_image(&base).or_else(|| Role::of_image(&base).map(Some)),
         root: Some(base),

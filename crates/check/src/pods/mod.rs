@@ -299,8 +299,8 @@ pub struct ImageFacts {
 pub fn image_facts(project: &Project, links: &Links, df: usize) -> Option<ImageFacts> {
     let stage = project.dockerfiles[df].parsed.final_stage()?;
     let resolved = resolve_stage(project, links, df, stage, 0);
-    let mut argv: Vec<String> = resolved.entrypoint.map(|(w, _, _)| w).unwrap_or_default();
-    argv.extend(resolved.cmd.map(|(w, _, _)| w).unwrap_or_default());
+    let mut argv: Vec<String> = resolved.entrypoint.map(|(w, _)| w).unwrap_or_default();
+    argv.extend(resolved.cmd.map(|(w, _)| w).unwrap_or_default());
     Some(ImageFacts { stop_signal: resolved.stop_signal, argv, root: resolved.root })
 }
 
@@ -353,29 +353,26 @@ fn container_view<'a>(
     };
 
     // Kubernetes: `command` replaces ENTRYPOINT (and drops CMD); `args` replaces CMD.
-    let (argv, pid1_span, shell_form) = match (&c.command, &c.args) {
+    let (argv, pid1_span) = match (&c.command, &c.args) {
         (Some(command), args) => {
             let mut argv = command.clone();
             argv.extend(args.iter().flatten().cloned());
-            (argv, c.command_span, false)
+            (argv, c.command_span)
         }
         (None, Some(args)) => {
-            let mut argv =
-                resolved.entrypoint.as_ref().map(|(w, _, _)| w.clone()).unwrap_or_default();
+            let mut argv = resolved.entrypoint.as_ref().map(|(w, _)| w.clone()).unwrap_or_default();
             argv.extend(args.iter().cloned());
-            (argv, c.command_span, false)
+            (argv, c.command_span)
         }
         (None, None) => {
             let ep = resolved.entrypoint.clone();
             let cmd = resolved.cmd.clone();
-            let span = ep.as_ref().or(cmd.as_ref()).map(|(_, s, _)| *s).filter(|s| s.end > 0);
-            let shell_form = ep.as_ref().or(cmd.as_ref()).is_some_and(|(_, _, sf)| *sf);
-            let mut argv = ep.map(|(w, _, _)| w).unwrap_or_default();
-            argv.extend(cmd.map(|(w, _, _)| w).unwrap_or_default());
-            (argv, span, shell_form)
+            let span = ep.as_ref().or(cmd.as_ref()).map(|(_, s)| *s).filter(|s| s.end > 0);
+            let mut argv = ep.map(|(w, _)| w).unwrap_or_default();
+            argv.extend(cmd.map(|(w, _)| w).unwrap_or_default());
+            (argv, span)
         }
     };
-    let _ = shell_form;
     let mut pid1 = pid1_of(&argv);
     if let Pid1::Lameduck(call) = &mut pid1 {
         call.apply_env(&c.env);
@@ -525,12 +522,8 @@ pub fn pid1_of(argv: &[String]) -> Pid1 {
         }
         "supervisord" => Pid1::Supervisord,
         name if shell::is_shell(name) => {
-            let script = argv
-                .iter()
-                .position(|a| a == "-c")
-                .and_then(|i| argv.get(i + 1))
-                .cloned()
-                .unwrap_or_default();
+            // `run`'s own reading of the script (`-c`, `-ec`, `-xc`), so both agree on PID 1.
+            let script = shell::shell_script(argv).unwrap_or_default().to_string();
             Pid1::Shell { execs: shell::script_execs(first, &script), script }
         }
         name => Pid1::Program(name.to_string()),
@@ -566,6 +559,15 @@ mod tests {
         assert!(matches!(
             pid1_of(&argv(&["/bin/sh", "-c", "nginx"])),
             Pid1::Shell { execs: false, .. }
+        ));
+        // Flags before `c`, as `run` reads them: `-ec 'exec nginx'` execs, `-ec nginx` does not.
+        assert!(matches!(
+            pid1_of(&argv(&["sh", "-ec", "exec nginx"])),
+            Pid1::Shell { execs: true, ref script } if script == "exec nginx"
+        ));
+        assert!(matches!(
+            pid1_of(&argv(&["sh", "-xc", "nginx"])),
+            Pid1::Shell { execs: false, ref script } if script == "nginx"
         ));
         assert!(matches!(pid1_of(&argv(&["/usr/bin/supervisord", "-c", "x"])), Pid1::Supervisord));
         assert_eq!(pid1_of(&argv(&["php-fpm", "-F"])), Pid1::Program("php-fpm".into()));

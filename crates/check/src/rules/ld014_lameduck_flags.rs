@@ -80,6 +80,11 @@ fn problems(call: &LameduckCall, grace: f64, role: Option<Role>) -> Vec<String> 
             show(grace.min(planned))
         ));
     }
+    for (written, error) in &call.invalid_durations {
+        out.push(format!(
+            "{written}: {error}; lameduck exits with a usage error, so nothing drains or stops gracefully"
+        ));
+    }
     let invalid = call.invalid_signals();
     for (spec, error) in &invalid {
         out.push(format!(

@@ -6,8 +6,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::parse::Invalid;
-use super::{Dur, IngressModel, IngressSpec};
+use super::{Dur, IngressModel, IngressSpec, Invalid};
 
 /// `deregistration_delay.timeout_seconds`: "By default, Elastic Load Balancing waits 300
 /// seconds before completing the deregistration process".

@@ -8,8 +8,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::parse::Invalid;
-use super::ContainerSpec;
+use super::{ContainerSpec, Invalid};
 
 /// Alpha in 1.33, off by default: `lifecycle.stopSignal`.
 pub const CONTAINER_STOP_SIGNALS: &str = "ContainerStopSignals";

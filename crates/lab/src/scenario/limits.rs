@@ -29,7 +29,7 @@ pub const MAX_CONFIG_MAP_BYTES: u64 = 1 << 20;
 /// Bytes of ConfigMap files the lab stages (in memory) for all the pods a scenario starts.
 pub const MAX_STAGED_BYTES: u64 = 256 << 20;
 
-use super::parse::Invalid as Exceeded;
+use super::Invalid as Exceeded;
 
 /// The most pods and containers a scenario has at once, and how many pods it starts in all.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

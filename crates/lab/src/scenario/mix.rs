@@ -1,7 +1,6 @@
 //! Checks of the load's request mix (`load.requests`, `load.duration`) that parsing alone
 //! cannot make.
-use super::parse::Invalid;
-use super::LoadSpec;
+use super::{Invalid, LoadSpec};
 
 /// Largest body of one request kind.
 pub const MAX_BODY: u64 = 1 << 20;

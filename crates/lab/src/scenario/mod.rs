@@ -23,6 +23,11 @@ pub use duration::Dur;
 pub use parse::{for_manifest_dir, load_file, parse_str, parse_with, ExtraImages, ScenarioError};
 pub use spread::Spread;
 
+/// A problem found in a loaded scenario: message, text to find its line by, and what to do.
+/// Here rather than in `parse`, so the modules that check one part of a scenario do not
+/// depend on the parser that calls them.
+pub(crate) type Invalid = (String, Option<String>, String);
+
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(
     expecting = "a scenario: name, load, pod, ...",

@@ -5,8 +5,7 @@
 //! would reach outside the lab's own directories. So container and volume names must be
 //! DNS-1123 labels, object names DNS-1123 subdomains, ConfigMap keys `[-._a-zA-Z0-9]+` (not `.`
 //! or `..`), and mount paths absolute without `..`, exactly the rules a cluster applies.
-use super::parse::Invalid;
-use super::Scenario;
+use super::{Invalid, Scenario};
 
 /// A DNS-1123 label: at most 63 characters, lowercase letters, digits and `-`, starting and
 /// ending with a letter or digit (container names, volume names).

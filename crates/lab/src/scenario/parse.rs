@@ -5,7 +5,7 @@ use std::path::Path;
 use std::collections::BTreeMap;
 
 use super::images;
-use super::{ImageSpec, Scenario};
+use super::{ImageSpec, Invalid, Scenario};
 
 /// Image mappings given on the command line (`--image IMAGE=PROGRAM`); they win over the
 /// scenario's own `images:`.
@@ -198,9 +198,6 @@ fn typo_fix(message: &str) -> String {
 fn line_of(text: &str, needle: &str) -> Option<usize> {
     text.lines().position(|l| l.contains(needle)).map(|i| i + 1)
 }
-
-/// A problem found in a loaded scenario: message, text to find its line by, and what to do.
-pub(crate) type Invalid = (String, Option<String>, String);
 
 // Long because one check per scenario field, in the order the fields appear in a scenario file, so
 // an error reads in file order.

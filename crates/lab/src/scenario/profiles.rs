@@ -8,9 +8,8 @@
 //! what it is for: the same experiment behind another cluster's ingress.
 use std::time::Duration;
 
-use super::parse::Invalid;
 use super::spread::Spread;
-use super::{Dur, IngressModel, IngressSpec, Scenario};
+use super::{Dur, IngressModel, IngressSpec, Invalid, Scenario};
 
 /// One cluster profile.
 #[derive(Debug, Clone, Copy)]
