@@ -9,6 +9,7 @@ pub mod clock;
 pub mod display;
 pub mod drain;
 pub mod duration;
+pub mod http_framing;
 pub mod program;
 pub mod schema;
 pub mod shell;

@@ -1,7 +1,9 @@
 //! Just enough HTTP/1.1 for the ingress and the load client: read a request or a response
-//! (Content-Length, chunked or close-delimited bodies) from a stream, whole.
+//! (Content-Length, chunked or close-delimited bodies) from a stream, whole. Where a body ends
+//! is decided by [`lameduck_core::http_framing`], as for `lameduck load`.
 use std::io;
 
+use lameduck_core::http_framing::{self, BodyFraming, FramingError, FramingFields};
 use tokio::io::{AsyncRead, AsyncReadExt};
 
 const MAX_HEAD: usize = 64 * 1024;
@@ -44,22 +46,16 @@ impl From<io::Error> for ReadError {
     }
 }
 
+impl From<FramingError> for ReadError {
+    fn from(_: FramingError) -> Self {
+        ReadError::Malformed
+    }
+}
+
 /// A stream with a read buffer that survives between messages (keep-alive).
 pub struct HttpConn<S> {
     pub stream: S,
     buf: Vec<u8>,
-}
-
-fn header<'a>(headers: &'a [(String, Vec<u8>)], name: &str) -> Option<&'a [u8]> {
-    headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_slice())
-}
-
-fn has_token(headers: &[(String, Vec<u8>)], name: &str, token: &str) -> bool {
-    header(headers, name)
-        .map(|v| {
-            String::from_utf8_lossy(v).split(',').any(|t| t.trim().eq_ignore_ascii_case(token))
-        })
-        .unwrap_or(false)
 }
 
 impl<S: AsyncRead + Unpin> HttpConn<S> {
@@ -89,15 +85,10 @@ impl<S: AsyncRead + Unpin> HttpConn<S> {
                     let headers = own_headers(req.headers);
                     let method = req.method.unwrap_or("GET").to_string();
                     let target = req.path.unwrap_or("/").to_string();
-                    let http10 = req.version == Some(0);
-                    let keep_alive = if http10 {
-                        has_token(&headers, "connection", "keep-alive")
-                    } else {
-                        !has_token(&headers, "connection", "close")
-                    };
+                    let fields = framing_fields(&headers)?;
+                    let keep_alive = fields.keep_alive(req.version == Some(1));
                     self.buf.drain(..len);
-                    let length = content_length(&headers)?.unwrap_or(0);
-                    let body = self.read_exact_body(length).await?;
+                    let body = self.read_body(fields.request_framing()?).await?;
                     return Ok(Some(Request { method, target, headers, body, keep_alive }));
                 }
                 Ok(httparse::Status::Partial) => {}
@@ -121,28 +112,23 @@ impl<S: AsyncRead + Unpin> HttpConn<S> {
                 Ok(httparse::Status::Complete(len)) => {
                     let status = resp.code.unwrap_or(0);
                     let reason = resp.reason.unwrap_or("").to_string();
-                    let http10 = resp.version == Some(0);
+                    let http11 = resp.version == Some(1);
                     let headers = own_headers(resp.headers);
                     self.buf.drain(..len);
                     if (100..200).contains(&status) {
                         continue;
                     }
-                    let mut keep_alive = if http10 {
-                        has_token(&headers, "connection", "keep-alive")
+                    let fields = framing_fields(&headers)?;
+                    let mut keep_alive = fields.keep_alive(http11);
+                    let framing = if http_framing::response_has_body(method, status) {
+                        fields.response_framing()
                     } else {
-                        !has_token(&headers, "connection", "close")
+                        BodyFraming::Length(0)
                     };
-                    let no_body = method == "HEAD" || status == 204 || status == 304;
-                    let body = if no_body {
-                        Vec::new()
-                    } else if has_token(&headers, "transfer-encoding", "chunked") {
-                        self.read_chunked().await?
-                    } else if let Some(length) = content_length(&headers)? {
-                        self.read_exact_body(length).await?
-                    } else {
+                    if framing == BodyFraming::UntilClose {
                         keep_alive = false;
-                        self.read_to_close().await?
-                    };
+                    }
+                    let body = self.read_body(framing).await?;
                     return Ok(Response { status, reason, headers, body, keep_alive });
                 }
                 Ok(httparse::Status::Partial) => {}
@@ -154,6 +140,16 @@ impl<S: AsyncRead + Unpin> HttpConn<S> {
             if self.fill().await? == 0 {
                 return Err(ReadError::Closed);
             }
+        }
+    }
+
+    async fn read_body(&mut self, framing: BodyFraming) -> Result<Vec<u8>, ReadError> {
+        match framing {
+            BodyFraming::Chunked => self.read_chunked().await,
+            BodyFraming::Length(length) => {
+                self.read_exact_body(usize::try_from(length).unwrap_or(usize::MAX)).await
+            }
+            BodyFraming::UntilClose => self.read_to_close().await,
         }
     }
 
@@ -189,8 +185,8 @@ impl<S: AsyncRead + Unpin> HttpConn<S> {
         let mut body = Vec::new();
         loop {
             let line = self.read_line().await?;
-            let size_text = line.split(';').next().unwrap_or("").trim();
-            let size = usize::from_str_radix(size_text, 16).map_err(|_| ReadError::Malformed)?;
+            let size = usize::try_from(http_framing::chunk_size(line.as_bytes())?)
+                .map_err(|_| ReadError::Malformed)?;
             if size == 0 {
                 // Trailers end with an empty line.
                 while !self.read_line().await?.is_empty() {}
@@ -218,15 +214,8 @@ fn own_headers(headers: &[httparse::Header<'_>]) -> Vec<(String, Vec<u8>)> {
     headers.iter().map(|h| (h.name.to_string(), h.value.to_vec())).collect()
 }
 
-fn content_length(headers: &[(String, Vec<u8>)]) -> Result<Option<usize>, ReadError> {
-    match header(headers, "content-length") {
-        None => Ok(None),
-        Some(v) => std::str::from_utf8(v)
-            .ok()
-            .and_then(|s| s.trim().parse().ok())
-            .map(Some)
-            .ok_or(ReadError::Malformed),
-    }
+fn framing_fields(headers: &[(String, Vec<u8>)]) -> Result<FramingFields, FramingError> {
+    FramingFields::read(headers.iter().map(|(name, value)| (name.as_str(), value.as_slice())))
 }
 
 /// Hop-by-hop headers a proxy must not forward.
@@ -243,4 +232,41 @@ pub fn is_hop_by_hop(name: &str) -> bool {
     ]
     .iter()
     .any(|h| name.eq_ignore_ascii_case(h))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn read_request(bytes: &'static [u8]) -> Result<Option<Request>, ReadError> {
+        HttpConn::new(bytes).read_request().await
+    }
+
+    #[tokio::test]
+    async fn a_chunked_request_body_is_read_whole_and_the_next_request_follows() {
+        let mut conn = HttpConn::new(
+            &b"POST /a HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2;x=y\r\nde\r\n0\r\n\r\n\
+               GET /b HTTP/1.1\r\n\r\n"[..],
+        );
+        let post = conn.read_request().await.unwrap().unwrap();
+        assert_eq!((post.method.as_str(), post.body.as_slice()), ("POST", &b"abcde"[..]));
+        let get = conn.read_request().await.unwrap().unwrap();
+        assert_eq!((get.target.as_str(), get.body.len()), ("/b", 0));
+    }
+
+    #[tokio::test]
+    async fn framing_the_load_generator_refuses_is_refused_here_too() {
+        let conflicting = b"POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab";
+        assert!(matches!(read_request(conflicting).await, Err(ReadError::Malformed)));
+        let gzip_only = b"POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n";
+        assert!(matches!(read_request(gzip_only).await, Err(ReadError::Malformed)));
+    }
+
+    #[tokio::test]
+    async fn an_http10_request_closes_unless_it_asks_to_keep_alive() {
+        let plain = read_request(b"GET / HTTP/1.0\r\n\r\n").await.unwrap().unwrap();
+        assert!(!plain.keep_alive);
+        let kept = read_request(b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n").await;
+        assert!(kept.unwrap().unwrap().keep_alive);
+    }
 }

@@ -9,6 +9,8 @@
 //! within the limits but never finishes is ended by the request's `--timeout`.
 use std::mem::MaybeUninit;
 
+use lameduck_core::http_framing::{self, BodyFraming, FramingError, FramingFields};
+
 use crate::outcome::NetError;
 
 /// Most bytes of status lines (interim 1xx responses included), header fields and trailer
@@ -18,11 +20,6 @@ pub(crate) const MAX_HEAD_BYTES: usize = 64 * 1024;
 const MAX_FIELDS: usize = 100;
 /// Longest chunk-size line (size, extensions, CRLF).
 const MAX_CHUNK_LINE: usize = 1024;
-/// Most hex digits in a chunk size: 16 digits hold any size up to [`MAX_CHUNK_SIZE`].
-const MAX_CHUNK_DIGITS: usize = 16;
-/// Largest chunk accepted; as curl does, sizes that do not fit a signed 64-bit length are
-/// treated as an overflow.
-const MAX_CHUNK_SIZE: u64 = i64::MAX as u64;
 
 /// Progress after feeding more bytes.
 #[derive(Debug, PartialEq, Eq)]
@@ -58,26 +55,13 @@ pub(crate) struct ResponseReader {
     head_budget: usize,
 }
 
-/// How the body of a response is delimited, from its header fields.
-#[derive(Debug, PartialEq, Eq)]
-enum Framing {
-    Chunked,
-    Length(u64),
-    UntilEof,
-}
-
-/// The framing header fields of one response.
-#[derive(Debug, Default)]
-struct FramingFields {
-    content_length: Option<u64>,
-    /// The last transfer coding named, if any Transfer-Encoding field was present.
-    final_coding: Option<Vec<u8>>,
-    close: Option<bool>,
-}
-
 fn bad(reason: &str) -> NetError {
     let _ = reason; // The reason helps reading the code; the outcome name stays stable.
     NetError::Other("bad-response".into())
+}
+
+fn bad_framing(error: FramingError) -> NetError {
+    bad(error.0)
 }
 
 impl ResponseReader {
@@ -115,7 +99,8 @@ impl ResponseReader {
                     let Some(line_end) = find_line_end(buffer, MAX_CHUNK_LINE)? else {
                         return Ok(Step::NeedMore);
                     };
-                    let size = chunk_size(&buffer[..line_end])?;
+                    let size =
+                        http_framing::chunk_size(&buffer[..line_end]).map_err(bad_framing)?;
                     buffer.drain(..line_end + 2);
                     self.state = if size == 0 {
                         State::Trailers
@@ -184,31 +169,27 @@ impl ResponseReader {
         self.head_budget -= parsed;
         let status = response.code.unwrap_or(0);
         let http11 = response.version == Some(1);
-        let fields = FramingFields::read(response.headers)?;
+        let fields = FramingFields::read(response.headers.iter().map(|h| (h.name, h.value)))
+            .map_err(bad_framing)?;
         buffer.drain(..parsed);
         if (100..200).contains(&status) && status != 101 {
             return Ok(None); // 100 Continue and friends precede the real response.
         }
         self.status = status;
-        self.keepalive = fields.close.map_or(http11, |close| !close);
-        if self.head_request || status == 204 || status == 304 {
+        self.keepalive = fields.keep_alive(http11);
+        let method = if self.head_request { "HEAD" } else { "GET" };
+        // A 101 is final here: what follows it is another protocol, framed as before.
+        if status != 101 && !http_framing::response_has_body(method, status) {
             return Ok(Some(self.done()));
         }
-        if fields.final_coding.is_some() {
-            if !http11 {
-                // RFC 9112 §6.1: HTTP/1.0 with Transfer-Encoding has faulty framing.
-                return Err(bad("Transfer-Encoding in an HTTP/1.0 response"));
-            }
-            if fields.content_length.is_some() {
-                // RFC 9112 §6.3: Transfer-Encoding overrides Content-Length, but the pair may
-                // be an attempt at response splitting: the connection is not trusted again.
-                self.keepalive = false;
-            }
+        if fields.final_coding.is_some() && !http11 {
+            // RFC 9112 §6.1: HTTP/1.0 with Transfer-Encoding has faulty framing.
+            return Err(bad("Transfer-Encoding in an HTTP/1.0 response"));
         }
-        self.state = match fields.framing() {
-            Framing::Chunked => State::ChunkSize,
-            Framing::Length(remaining) => State::Length { remaining },
-            Framing::UntilEof => {
+        self.state = match fields.response_framing() {
+            BodyFraming::Chunked => State::ChunkSize,
+            BodyFraming::Length(remaining) => State::Length { remaining },
+            BodyFraming::UntilClose => {
                 self.keepalive = false;
                 State::UntilEof
             }
@@ -240,81 +221,6 @@ impl ResponseReader {
     }
 }
 
-impl FramingFields {
-    fn read(headers: &[httparse::Header<'_>]) -> Result<FramingFields, NetError> {
-        let mut fields = FramingFields::default();
-        for header in headers {
-            let name = header.name;
-            if name.eq_ignore_ascii_case("content-length") {
-                // RFC 9110 §8.6: identical values (repeated or as a list) may be accepted;
-                // anything else is an invalid length, never a guess.
-                for value in header.value.split(|b| *b == b',') {
-                    let length = content_length(value.trim_ascii())?;
-                    if fields.content_length.is_some_and(|seen| seen != length) {
-                        return Err(bad("conflicting Content-Length values"));
-                    }
-                    fields.content_length = Some(length);
-                }
-            } else if name.eq_ignore_ascii_case("transfer-encoding") {
-                let mut codings = header.value.split(|b| *b == b',').map(<[u8]>::trim_ascii);
-                if let Some(last) = codings.rfind(|c| !c.is_empty()) {
-                    fields.final_coding = Some(last.to_vec());
-                }
-            } else if name.eq_ignore_ascii_case("connection") {
-                if contains_token(header.value, b"close") {
-                    fields.close = Some(true);
-                } else if contains_token(header.value, b"keep-alive") {
-                    fields.close = Some(false);
-                }
-            }
-        }
-        Ok(fields)
-    }
-
-    /// RFC 9112 §6.3: chunked only if it is the final transfer coding; any other transfer
-    /// coding runs until the server closes; otherwise Content-Length, or until close.
-    fn framing(&self) -> Framing {
-        match (&self.final_coding, self.content_length) {
-            (Some(coding), _) if coding.eq_ignore_ascii_case(b"chunked") => Framing::Chunked,
-            (Some(_), _) => Framing::UntilEof,
-            (None, Some(length)) => Framing::Length(length),
-            (None, None) => Framing::UntilEof,
-        }
-    }
-}
-
-/// `1*DIGIT` that fits in a u64 (`+5`, `0x10`, ` ` and overflows are not lengths).
-fn content_length(value: &[u8]) -> Result<u64, NetError> {
-    if value.is_empty() || !value.iter().all(u8::is_ascii_digit) {
-        return Err(bad("Content-Length is not a number"));
-    }
-    std::str::from_utf8(value)
-        .ok()
-        .and_then(|digits| digits.parse::<u64>().ok())
-        .ok_or_else(|| bad("Content-Length overflows"))
-}
-
-/// `chunk-size [ chunk-ext ]` (the line without its CRLF): 1 to 16 hex digits, then optional
-/// whitespace and `;extensions`, which are ignored.
-fn chunk_size(line: &[u8]) -> Result<u64, NetError> {
-    let digits = line.iter().take_while(|b| b.is_ascii_hexdigit()).count();
-    if digits == 0 || digits > MAX_CHUNK_DIGITS {
-        return Err(bad("chunk size is not 1 to 16 hex digits"));
-    }
-    let rest = line[digits..].trim_ascii_start();
-    if !rest.is_empty() && rest[0] != b';' {
-        return Err(bad("chunk size followed by something other than an extension"));
-    }
-    let size = std::str::from_utf8(&line[..digits])
-        .ok()
-        .and_then(|hex| u64::from_str_radix(hex, 16).ok())
-        .ok_or_else(|| bad("chunk size is not hex"))?;
-    if size > MAX_CHUNK_SIZE {
-        return Err(bad("chunk size overflows"));
-    }
-    Ok(size)
-}
-
 /// Position of the CRLF ending the line at the front of `buffer`, looking at most `limit`
 /// bytes in. A bare LF, or no line end within the limit, is a broken response.
 fn find_line_end(buffer: &[u8], limit: usize) -> Result<Option<usize>, NetError> {
@@ -333,10 +239,6 @@ fn consume(buffer: &mut Vec<u8>, n: usize) {
     } else {
         buffer.drain(..n);
     }
-}
-
-fn contains_token(value: &[u8], token: &[u8]) -> bool {
-    value.split(|b| *b == b',').any(|part| part.trim_ascii().eq_ignore_ascii_case(token))
 }
 
 #[cfg(test)]
