@@ -62,7 +62,7 @@ fn start_send<'p>(
     send_one(prepared, target, conn, written, intended, timeout)
 }
 
-/// One request from connecting (without a connection) to its response. `written` bytes of
+/// One request, from connecting (when it has no connection) to its response. `written` bytes of
 /// it are on the wire already.
 async fn send_one(
     prepared: &Prepared,
