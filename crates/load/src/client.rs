@@ -85,6 +85,17 @@ impl Conn {
         }
     }
 
+    /// Writes as much of `request` as the socket takes at once, without waiting, and returns
+    /// how many bytes that was: 0 over TLS (its writes go through the exchange), or when the
+    /// socket would block or failed (the exchange writes the rest, and meets the error then).
+    /// This lets the loop put every due request on the wire before it polls any future.
+    pub fn write_now(&mut self, request: &[u8]) -> usize {
+        match &self.stream {
+            Stream::Plain(s) => s.try_write(request).unwrap_or(0),
+            Stream::Tls(_) => 0,
+        }
+    }
+
     /// Sends `request` and reads one response. `head` marks a HEAD request (no body follows).
     pub async fn exchange(&mut self, request: &[u8], head: bool) -> Result<Response, NetError> {
         match &mut self.stream {

@@ -12,6 +12,7 @@
 //! what a stop leaves outstanding, closes the seconds the clock has passed, and waits for the
 //! next thing to happen. What the loop counts and keeps is a [`Worker`], whose methods are those
 //! named steps.
+mod batches;
 mod exec_commands;
 mod worker;
 use std::future::Future;
@@ -46,10 +47,28 @@ pub(crate) struct Completion {
     conn: Option<Conn>,
 }
 
+/// Starts one request: on an idle keep-alive connection its bytes are written at once, before
+/// the loop polls any future (so a due send is not held up behind the responses collected
+/// meanwhile), and the future returned writes what is left, if anything, and reads the response.
+fn start_send<'p>(
+    prepared: &'p Prepared,
+    target: usize,
+    mut conn: Option<Conn>,
+    intended: Duration,
+    timeout: Duration,
+) -> impl Future<Output = Completion> + 'p {
+    let bytes = &prepared.requests[target].bytes;
+    let written = conn.as_mut().map_or(0, |conn| conn.write_now(bytes));
+    send_one(prepared, target, conn, written, intended, timeout)
+}
+
+/// One request, from connecting (when it has no connection) to its response. `written` bytes of
+/// it are on the wire already.
 async fn send_one(
     prepared: &Prepared,
     target: usize,
     conn: Option<Conn>,
+    written: usize,
     intended: Duration,
     timeout: Duration,
 ) -> Completion {
@@ -59,7 +78,7 @@ async fn send_one(
             Some(conn) => conn,
             None => prepared.endpoints[request.endpoint].connect().await?,
         };
-        let response = conn.exchange(&request.bytes, request.head).await?;
+        let response = conn.exchange(&request.bytes[written..], request.head).await?;
         Ok::<_, NetError>((response, conn))
     };
     let (outcome, bytes_in, conn) = match tokio::time::timeout(timeout, work).await {
@@ -106,7 +125,7 @@ pub(crate) async fn drive(
         let mut now = Instant::now();
         worker.observe_stop(stop.level(), now);
         send_due(&mut worker, &mut in_flight, &mut now, |target, conn, offset| {
-            send_one(prepared, target, conn, offset, plan.timeout)
+            start_send(prepared, target, conn, offset, plan.timeout)
         })
         .await;
         if worker.abort_due(now) && !in_flight.is_empty() {
@@ -182,6 +201,9 @@ async fn send_due<F: Future<Output = Completion>>(
             WhenFull::Wait if worker.expired(offset, *now) => worker.count_dropped(offset),
             WhenFull::Wait if full => break,
             _ => {
+                // Each send is counted (and its lag measured) at the instant it is written,
+                // after the writes before it in the same batch.
+                *now = Instant::now();
                 let (target, conn) = worker.count_sent(offset, *now);
                 in_flight.push(send(target, conn, offset));
                 worker.observe_window(in_flight.len() >= max_in_flight, *now);
@@ -190,8 +212,9 @@ async fn send_due<F: Future<Output = Completion>>(
     }
 }
 
-/// Collecting: takes every completion that is already ready before going round the loop again
-/// (bounded, so due sends are not held up behind a long batch).
+/// Collecting: takes every completion that is already ready before going round the loop again.
+/// It stops at [`COMPLETION_BATCH`], and as soon as a send has come due: a send waits for no
+/// more than the completion it found being recorded, not for every response that is ready.
 fn collect_ready<F: Future<Output = Completion>>(
     worker: &mut Worker<'_, '_>,
     in_flight: &mut FuturesUnordered<F>,
@@ -200,10 +223,78 @@ fn collect_ready<F: Future<Output = Completion>>(
     let mut next_done = Some(first);
     let mut batch = 0;
     while let Some(done) = next_done.take() {
+        // The instant the request finished is as good as a clock reading, and costs none.
+        let done_at = done.done_at;
         worker.collect(done);
         batch += 1;
-        if batch < COMPLETION_BATCH {
+        if batch < COMPLETION_BATCH && !worker.send_due_by(done_at) {
             next_done = in_flight.next().now_or_never().flatten();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use futures_util::future::{ready, Ready};
+
+    use super::*;
+    use crate::schedule::Schedule;
+
+    fn finished(worker: &Worker<'_, '_>, done_at: Instant) -> Completion {
+        Completion {
+            request: Some(0),
+            intended: Duration::ZERO,
+            done_at: done_at.max(worker.start),
+            outcome: Outcome::Status(200),
+            bytes_in: 0,
+            bytes_out: 0,
+            endpoint: 0,
+            conn: None,
+        }
+    }
+
+    /// Collects from `ready` finished requests, each finishing at `done_at`; returns how many
+    /// are left uncollected.
+    fn left_after_collecting(done_at: impl Fn(Instant) -> Instant, ready_count: usize) -> usize {
+        let plan = Plan::new(&["http://127.0.0.1:9/"], Schedule::parse("const(1,10s)").unwrap());
+        let plan = plan.unwrap();
+        let prepared = crate::prepare::prepare(&plan).unwrap();
+        let mut hooks = RunHooks::default();
+        let mut worker = Worker::start(&plan, &prepared, vec![Vec::new()], &mut hooks);
+        let at = done_at(worker.start);
+        let mut in_flight: FuturesUnordered<Ready<Completion>> =
+            (0..ready_count).map(|_| ready(finished(&worker, at))).collect();
+        let first = finished(&worker, at);
+        collect_ready(&mut worker, &mut in_flight, first);
+        in_flight.len()
+    }
+
+    #[test]
+    fn a_request_on_an_idle_connection_is_written_before_its_future_is_polled() {
+        use std::io::Read;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/", listener.local_addr().unwrap());
+        let plan = Plan::new(&[url], Schedule::parse("const(1,1s)").unwrap()).unwrap();
+        let prepared = crate::prepare::prepare(&plan).unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let conn = runtime.block_on(prepared.endpoints[0].connect()).unwrap();
+        let (mut server, _) = listener.accept().unwrap();
+        // Only so that a failure does not hang: the bytes are there before the read starts.
+        server.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let _send = start_send(&prepared, 0, Some(conn), Duration::ZERO, plan.timeout);
+        let expected = &prepared.requests[0].bytes;
+        let mut received = vec![0; expected.len()];
+        server.read_exact(&mut received).expect("the request was written");
+        assert_eq!(&received, expected);
+    }
+
+    #[test]
+    fn collecting_stops_for_a_send_that_has_come_due() {
+        // The first send (offset 0) leaves 250 µs in; requests finishing a second in find it
+        // due, and the loop goes to send it after the first of them.
+        assert_eq!(left_after_collecting(|start| start + Duration::from_secs(1), 10), 10);
+        // Before it is due, every ready completion is collected (up to the batch bound).
+        assert_eq!(left_after_collecting(|start| start, 10), 0);
+        assert_eq!(left_after_collecting(|start| start, 40), 40 + 1 - COMPLETION_BATCH);
     }
 }

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use hdrhistogram::Histogram;
 
+use super::batches::SendBatches;
 use super::Completion;
 use crate::client::Conn;
 use crate::hooks::{EventLog, OnEvent, OnRequest, OnSecond, RequestRecord, RunHooks};
@@ -19,21 +20,6 @@ use crate::{Plan, WhenFull};
 
 /// How long outstanding requests get to finish after the first stop request.
 const DRAIN_GRACE: Duration = Duration::from_secs(2);
-
-/// Sends leave on a grid of this step: a send falls due at the first grid instant at or after
-/// its offset, and every send due by then leaves in the same turn of the loop. Sent one at a
-/// time at their exact instants, each request would wake the server and each response the
-/// loop on its own, which at tens of thousands per second costs more CPU (system time, on both
-/// sides of the loopback) than the requests themselves; leaving in small batches, the server
-/// reads several in one wake-up and the loop collects several in one. The cost is send lag of
-/// at most this step, which latency (counted from the offset, not the grid) includes.
-pub(super) const SEND_GRID: Duration = Duration::from_micros(250);
-
-/// The grid instant at which a send at `offset` leaves (see [`SEND_GRID`]).
-fn release(offset: Duration) -> Duration {
-    let step = SEND_GRID.as_nanos();
-    Duration::from_nanos((offset.as_nanos().div_ceil(step) * step) as u64)
-}
 
 /// Seconds as they close: kept for the report, and passed to the caller's hooks together with
 /// the events recorded meanwhile.
@@ -71,8 +57,7 @@ pub(super) struct Worker<'a, 'h> {
     pub start: Instant,
     started_unix_ms: u64,
     schedule_end: Instant,
-    offsets: Box<dyn Iterator<Item = Duration> + 'a>,
-    next_send: Option<Duration>,
+    sends: SendBatches<'a>,
     round_robin: usize,
     /// `max_in_flight` requests were outstanding when the loop last looked.
     window_full: bool,
@@ -109,15 +94,13 @@ impl<'a, 'h> Worker<'a, 'h> {
         if let Some(on_start) = hooks.on_start.take() {
             on_start(start);
         }
-        let mut offsets = Box::new(plan.send_offsets());
         Worker {
             plan,
             prepared,
             start,
             started_unix_ms: started_unix_ms.as_millis() as u64,
             schedule_end: start + plan.schedule.duration(),
-            next_send: offsets.next(),
-            offsets,
+            sends: SendBatches::new(plan.send_offsets()),
             round_robin: 0,
             window_full: false,
             window_freed_at: None,
@@ -147,15 +130,22 @@ impl<'a, 'h> Worker<'a, 'h> {
 
     // Scheduling.
 
-    /// The next send's offset, if it is due at `now` (its grid instant has come). It stays due
-    /// until the caller counts it with [`Worker::count_sent`] or [`Worker::count_dropped`].
+    /// The next send's offset, if it is due at `now` (its batch has left, see
+    /// [`super::batches`]). It stays due until the caller counts it with [`Worker::count_sent`]
+    /// or [`Worker::count_dropped`].
     pub fn due(&self, now: Instant) -> Option<Duration> {
-        self.next_send.filter(|offset| self.start + release(*offset) <= now)
+        let release = self.sends.release()?;
+        self.sends.next().filter(|_| self.start + release <= now)
     }
 
     /// When the next send falls due, if there is one.
     pub fn next_release(&self) -> Option<Instant> {
-        self.next_send.map(|offset| self.start + release(offset))
+        self.sends.release().map(|release| self.start + release)
+    }
+
+    /// Whether a send that can leave (it does not wait for the window) is due at `now`.
+    pub fn send_due_by(&self, now: Instant) -> bool {
+        !self.waiting() && self.next_release().is_some_and(|release| release <= now)
     }
 
     /// Whether the send at `offset` would leave later than the request timeout at `now`: with
@@ -167,7 +157,7 @@ impl<'a, 'h> Worker<'a, 'h> {
 
     /// When the next send, waiting for the window, expires (see [`Worker::expired`]).
     pub fn next_expiry(&self) -> Option<Instant> {
-        self.next_send.map(|offset| self.start + offset + self.plan.timeout)
+        self.sends.next().map(|offset| self.start + offset + self.plan.timeout)
     }
 
     // The window.
@@ -191,9 +181,9 @@ impl<'a, 'h> Worker<'a, 'h> {
     /// Counts a send at `now` and picks its request (round robin) and an idle connection. A
     /// send that fell due before the full window last freed up waited for it: it is `late`.
     pub fn count_sent(&mut self, offset: Duration, now: Instant) -> (usize, Option<Conn>) {
-        self.next_send = self.offsets.next();
+        let release = self.sends.take().map_or(offset, |(_, release)| release);
         let held = self.plan.when_full == WhenFull::Wait
-            && self.window_freed_at.is_some_and(|freed| self.start + release(offset) < freed);
+            && self.window_freed_at.is_some_and(|freed| self.start + release < freed);
         let tally = self.timeline.at(offset.as_secs(), &mut |s| self.closed.push(s));
         tally.sent += 1;
         tally.late += u64::from(held);
@@ -226,7 +216,7 @@ impl<'a, 'h> Worker<'a, 'h> {
     /// Counts a send that could not start: `max_in_flight` requests were outstanding (with
     /// [`WhenFull::Drop`]), or waiting for one to finish made it [`Worker::expired`].
     pub fn count_dropped(&mut self, offset: Duration) {
-        self.next_send = self.offsets.next();
+        self.sends.take();
         self.timeline.at(offset.as_secs(), &mut |s| self.closed.push(s)).dropped += 1;
         self.totals.dropped += 1;
     }
@@ -283,7 +273,7 @@ impl<'a, 'h> Worker<'a, 'h> {
             self.abort_at = Some(now);
         }
         self.stop_level = level;
-        self.next_send = None;
+        self.sends.clear();
     }
 
     /// Whether a stop asked for the abort of what is in flight.
@@ -324,7 +314,7 @@ impl<'a, 'h> Worker<'a, 'h> {
 
     /// Whether every send is made (or a stop ended the sending) and the schedule is over.
     pub fn load_done(&self, now: Instant) -> bool {
-        self.next_send.is_none() && (self.stop_level > 0 || now >= self.schedule_end)
+        self.sends.is_empty() && (self.stop_level > 0 || now >= self.schedule_end)
     }
 
     // Seconds and the report.
@@ -378,21 +368,5 @@ impl<'a, 'h> Worker<'a, 'h> {
             exec,
             ..Report::default()
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_send_leaves_at_the_first_grid_instant_at_or_after_its_offset() {
-        let us = Duration::from_micros;
-        assert_eq!(release(Duration::ZERO), Duration::ZERO);
-        assert_eq!(release(Duration::from_nanos(1)), SEND_GRID);
-        assert_eq!(release(SEND_GRID), SEND_GRID);
-        assert_eq!(release(SEND_GRID + Duration::from_nanos(1)), SEND_GRID * 2);
-        // The last sends of a second may leave at the start of the next (counted in theirs).
-        assert_eq!(release(Duration::from_secs(1) - us(1)), Duration::from_secs(1));
     }
 }
