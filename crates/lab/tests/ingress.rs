@@ -241,6 +241,30 @@ async fn alb_sends_nothing_to_a_target_before_it_passes_its_health_checks() {
     assert_eq!(get(addr).await, 200);
 }
 
+/// A target that turns healthy while nobody waits for it (a run's first pods are gated one
+/// after the other) is still seen healthy by whoever asks later: before, the news was lost and
+/// the later readiness gate waited until its bound ("its target was not healthy after 65s").
+#[tokio::test]
+async fn alb_a_target_healthy_before_anyone_waits_is_seen_healthy() {
+    if !is_root() {
+        return;
+    }
+    let health_check = HealthCheck {
+        interval: Dur::from_millis(300),
+        timeout: Dur::from_millis(200),
+        ..HealthCheck::default()
+    };
+    let spec = IngressSpec { health_check: Some(health_check), ..IngressSpec::default() };
+    let (ing, addr) = ingress_with(spec, &[target(Target::Ok).await]).await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while get(addr).await != 200 {
+        assert!(Instant::now() < deadline, "the target never got traffic");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let healthy = ing.registered("pod-1").expect("registered");
+    assert!(*healthy.borrow(), "the target gets traffic, so it is healthy");
+}
+
 #[tokio::test]
 async fn alb_closes_requests_in_flight_when_the_deregistration_delay_ends() {
     if !is_root() {
