@@ -374,7 +374,13 @@ fn inner(args: &Args, scenarios: Vec<Scenario>, run_dir: PathBuf) -> Result<Exit
             }
             Err(e) => {
                 ok = false;
-                eprintln!("lameduck lab: scenario {name} failed: {e:#}");
+                let events = run_dir.join(&name).join("events.log");
+                let events = if events.exists() {
+                    format!(" (its events up to then: {})", events.display())
+                } else {
+                    String::new()
+                };
+                eprintln!("lameduck lab: scenario {name} failed: {e:#}{events}");
             }
         }
     }

@@ -114,7 +114,12 @@ impl Cluster {
         if tokio::time::timeout(limit, self.ingress.registered(&pod.name)).await.is_err() {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::TimedOut,
-                format!("pod {}: its target was not healthy after {limit:?} ({gate})", pod.name),
+                format!(
+                    "pod {}: its target was not healthy after {limit:?} ({gate}; the bound is {READY_LIMIT:?} + {} health-check intervals of {}; each check is in events.log)",
+                    pod.name,
+                    checks.healthy_threshold + 1,
+                    checks.interval
+                ),
             ));
         }
         if self.scenario.ingress.readiness_gate {
@@ -380,13 +385,20 @@ pub async fn run(scenario: Scenario, env: LabEnv, stop: StopHandle) -> Result<Sc
         pod.kill_all(&log).await;
     }
     ingress.stop();
-    let (report, load_started, kinds) = outcome?;
     // A termination that failed inside the lab leaves the run without its evidence.
-    let mut phases = terminated
-        .map_err(|e| anyhow!(e))?
-        .into_iter()
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| anyhow!(e))?;
+    let phases = terminated.map_err(|e| anyhow!(e)).and_then(|phases| {
+        phases.into_iter().collect::<Result<Vec<_>, _>>().map_err(|e| anyhow!(e))
+    });
+    let ((report, load_started, kinds), mut phases) = match outcome.and_then(|o| Ok((o, phases?))) {
+        Ok(done) => done,
+        Err(e) => {
+            // What happened up to the failure is what diagnoses it.
+            let why = format!("the scenario could not run: {e:#}");
+            log.record("", "", EventKind::Stop, why);
+            write_events(&dir, &log.snapshot())?;
+            return Err(e);
+        }
+    };
     let events = log.snapshot();
     for p in &mut phases {
         p.endpoint_removed_ms = events
@@ -395,8 +407,7 @@ pub async fn run(scenario: Scenario, env: LabEnv, stop: StopHandle) -> Result<Sc
             .map(|e| e.ms);
     }
     phases.sort_by(|a, b| a.pod.cmp(&b.pod));
-    let lines: String = events.iter().map(|e| format_line(e) + "\n").collect();
-    std::fs::write(dir.join("events.log"), lines).context("write events.log")?;
+    write_events(&dir, &events)?;
     std::fs::write(dir.join("timeline.txt"), crate::result::timeline_text(&report.seconds))
         .context("write timeline.txt")?;
     let times: Vec<f64> = phases.iter().map(|p| p.termination_seconds).collect();
@@ -428,6 +439,13 @@ pub async fn run(scenario: Scenario, env: LabEnv, stop: StopHandle) -> Result<Sc
         upstream_failures: ingress.failures(),
         kinds: kinds.map(|k| k.results()).unwrap_or_default(),
     })
+}
+
+/// Writes `events` to the scenario's `events.log`.
+fn write_events(dir: &std::path::Path, events: &[crate::events::Event]) -> Result<()> {
+    let lines: String = events.iter().map(|e| format_line(e) + "\n").collect();
+    let file = dir.join("events.log");
+    std::fs::write(&file, lines).with_context(|| format!("write {}", file.display()))
 }
 
 // Long because the load's thread and the scenario's actions run side by side from one start

@@ -220,18 +220,23 @@ async fn alb_fails_a_request_the_pods_close_crosses() {
     assert!(ing.failures()[0].sent, "the request was on the wire when the pod closed");
 }
 
-#[tokio::test]
-async fn alb_sends_nothing_to_a_target_before_it_passes_its_health_checks() {
-    if !is_root() {
-        return;
-    }
+/// An `alb` model with one healthy-answering target, checked every 300 ms (2 in a row).
+async fn alb_with_health_checks() -> (Arc<ModelIngress>, SocketAddr) {
     let health_check = HealthCheck {
         interval: Dur::from_millis(300),
         timeout: Dur::from_millis(200),
         ..HealthCheck::default()
     };
     let spec = IngressSpec { health_check: Some(health_check), ..IngressSpec::default() };
-    let (ing, addr) = ingress_with(spec, &[target(Target::Ok).await]).await;
+    ingress_with(spec, &[target(Target::Ok).await]).await
+}
+
+#[tokio::test]
+async fn alb_sends_nothing_to_a_target_before_it_passes_its_health_checks() {
+    if !is_root() {
+        return;
+    }
+    let (ing, addr) = alb_with_health_checks().await;
     assert_eq!(get(addr).await, 503, "initial: the target is registered but not healthy yet");
     let mut healthy = ing.registered("pod-1").unwrap();
     tokio::time::timeout(Duration::from_secs(10), healthy.wait_for(|h| *h))
@@ -239,6 +244,24 @@ async fn alb_sends_nothing_to_a_target_before_it_passes_its_health_checks() {
         .expect("healthy after two checks")
         .unwrap();
     assert_eq!(get(addr).await, 200);
+}
+
+/// A target that turns healthy while nobody waits for it (a run's first pods are gated one
+/// after the other) is still seen healthy by whoever asks later: before, the news was lost and
+/// the later readiness gate waited until its bound ("its target was not healthy after 65s").
+#[tokio::test]
+async fn alb_a_target_healthy_before_anyone_waits_is_seen_healthy() {
+    if !is_root() {
+        return;
+    }
+    let (ing, addr) = alb_with_health_checks().await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while get(addr).await != 200 {
+        assert!(Instant::now() < deadline, "the target never got traffic");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let healthy = ing.registered("pod-1").expect("registered");
+    assert!(*healthy.borrow(), "the target gets traffic, so it is healthy");
 }
 
 #[tokio::test]

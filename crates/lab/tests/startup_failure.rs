@@ -1,4 +1,5 @@
-//! A container that fails at start-up is named, with how it ended and the end of its log.
+//! A container that fails at start-up is named, with how it ended and the end of its log, and
+//! the scenario's events.log keeps what happened up to the failure.
 use std::process::Command;
 
 mod common;
@@ -43,4 +44,14 @@ fn a_container_failing_at_start_up_is_named_with_its_exit_and_log() {
     let log = run.canonicalize().unwrap().join("broken/pods/pod-1/web.log");
     assert!(stderr.contains(&log.display().to_string()), "names the log file:\n{stderr}");
     assert_eq!(stderr.matches("bogus_directive").count(), 1, "said once:\n{stderr}");
+    // The scenario never ran, yet its events so far and the error are in its events.log.
+    let events_log = run.canonicalize().unwrap().join("broken/events.log");
+    let events = std::fs::read_to_string(&events_log).expect("a failed scenario writes events.log");
+    assert!(events.contains("pod-1/web") && events.contains("started"), "{events}");
+    assert!(
+        events.contains("the scenario could not run")
+            && events.contains("container `web` exited during start-up (exit code 1)"),
+        "ends with the error:\n{events}"
+    );
+    assert!(stderr.contains(&events_log.display().to_string()), "names events.log:\n{stderr}");
 }

@@ -238,8 +238,24 @@ struct Running {
     model: Arc<ModelIngress>,
     addr: SocketAddr,
     server: tokio::task::JoinHandle<()>,
-    /// Endpoints being given an address before they are registered.
-    linking: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    /// Endpoints being given an address before they are registered, by pod.
+    linking: Mutex<Vec<(String, tokio::task::JoinHandle<()>)>>,
+}
+
+impl Running {
+    /// Waits until the endpoints `which` picks have their addresses and are registered.
+    async fn linked(&self, which: impl Fn(&str) -> bool) {
+        let tasks: Vec<_> = {
+            let mut linking = self.linking.lock().unwrap_or_else(|e| e.into_inner());
+            let (picked, rest) =
+                std::mem::take(&mut *linking).into_iter().partition(|(p, _)| which(p));
+            *linking = rest;
+            picked
+        };
+        for (_, task) in tasks {
+            let _ = task.await;
+        }
+    }
 }
 
 impl DataPlane for Running {
@@ -250,7 +266,7 @@ impl DataPlane for Running {
     /// Gives the pod its own address first, so that the model connects to it as an ALB
     /// connects to an `ip` target: after the pod's sandbox is gone, connects time out.
     fn add_endpoint(&self, ep: Backend) {
-        let model = self.model.clone();
+        let (model, pod) = (self.model.clone(), ep.pod.clone());
         let task = tokio::spawn(async move {
             let addr = match super::podnet::link(&ep.netns).await {
                 Ok(ip) => Some(ip),
@@ -266,7 +282,7 @@ impl DataPlane for Running {
             };
             model.add_target(ep, addr);
         });
-        self.linking.lock().unwrap_or_else(|e| e.into_inner()).push(task);
+        self.linking.lock().unwrap_or_else(|e| e.into_inner()).push((pod, task));
     }
 
     fn remove_endpoint(&self, pod: &str) {
@@ -274,19 +290,15 @@ impl DataPlane for Running {
     }
 
     fn settled(&self) -> super::Settled<'_> {
-        Box::pin(async move {
-            let tasks =
-                std::mem::take(&mut *self.linking.lock().unwrap_or_else(|e| e.into_inner()));
-            for task in tasks {
-                let _ = task.await;
-            }
-        })
+        Box::pin(self.linked(|_| true))
     }
 
+    /// Waits for `pod`'s own linking only: several pods' gates wait at once, and one that
+    /// took another's linking would find that target not added yet and pass at once.
     fn registered(&self, pod: &str) -> super::Settled<'_> {
         let pod = pod.to_string();
         Box::pin(async move {
-            self.settled().await;
+            self.linked(|p| p == pod).await;
             if let Some(mut healthy) = self.model.registered(&pod) {
                 let _ = healthy.wait_for(|h| *h).await;
             }

@@ -1,6 +1,7 @@
 //! Cluster profiles: what stands in front of the pods in a real cluster, as one name. A profile
 //! sets the data plane (`ingress.model`) and the endpoint lag, a distribution drawn per
-//! endpoint change, with the source of each number in docs/lab.md ("Cluster profiles").
+//! endpoint change, and behind an ALB the target group's health checks, with the source of
+//! each number in docs/lab.md ("Cluster profiles").
 //!
 //! `profile: NAME` in a scenario fills in the `ingress:` fields the scenario does not give
 //! (`delay`, `jitter` and `lag` count as one: a scenario that gives any of them keeps its own
@@ -18,9 +19,6 @@ pub struct Profile {
     pub model: IngressModel,
     /// Endpoint lag bounds in ms, drawn uniformly (seeded).
     lag_ms: [u64; 2],
-    /// New targets register through the AWS Load Balancer Controller's default health checks
-    /// (`ingress.healthCheck`: every 15 s, 2 to be healthy) before they get traffic.
-    health_checks: bool,
     /// One line for `--list-profiles` and the matrix's header.
     pub about: &'static str,
 }
@@ -31,23 +29,18 @@ pub const PROFILES: &[Profile] = &[
         name: "eks-alb",
         model: IngressModel::Alb,
         lag_ms: [10_000, 60_000],
-        // Registration through health checks stays opt-in (`ingress.healthCheck`): in runs of
-        // many scenarios at once a target intermittently never turned healthy (docs/lab.md).
-        health_checks: false,
         about: "AWS ALB via the Load Balancer Controller: lag 10–60 s",
     },
     Profile {
         name: "ingress-nginx",
         model: IngressModel::Nginx,
         lag_ms: [100, 4_500],
-        health_checks: false,
         about: "ingress-nginx: real nginx, sync ≤3.3 s + Lua sync 1 s: lag 0.1–4.5 s",
     },
     Profile {
         name: "haproxy",
         model: IngressModel::Haproxy,
         lag_ms: [200, 2_200],
-        health_checks: false,
         about: "haproxy-ingress: real HAProxy, 200 ms wait + ≤1 update/2 s: lag 0.2–2.2 s",
     },
     Profile {
@@ -56,7 +49,6 @@ pub const PROFILES: &[Profile] = &[
         // The watch's delay only: kube-proxy's own sync cadence (minSyncPeriod) is applied by
         // the `service` data plane itself.
         lag_ms: [100, 1_000],
-        health_checks: false,
         about: "in-cluster clients via a Service VIP, kube-proxy minSyncPeriod 1 s: lag 0.1–1 s",
     },
 ];
@@ -88,7 +80,10 @@ impl Profile {
         if !has("lag") && !has("delay") && !has("jitter") {
             ingress.lag = Some(self.lag());
         }
-        if self.health_checks && !has("healthCheck") {
+        // Behind the profile's ALB (a scenario may name another model), new targets register
+        // through the AWS Load Balancer Controller's default health checks (docs/lab.md).
+        let alb = self.model == IngressModel::Alb && ingress.model == IngressModel::Alb;
+        if alb && !has("healthCheck") {
             ingress.health_check = Some(super::alb::HealthCheck::default());
         }
     }
@@ -218,6 +213,21 @@ mod tests {
         let before = s.load.schedule.clone();
         eks.stretch_load(&mut s);
         assert_eq!(s.load.schedule, before);
+    }
+
+    #[test]
+    fn eks_alb_registers_targets_through_the_controllers_default_health_checks() {
+        let s = scenario("profile: eks-alb\n", "");
+        let hc = s.ingress.health_check.expect("eks-alb sets healthCheck");
+        assert_eq!((hc.interval, hc.healthy_threshold), (Dur::from_millis(15_000), 2));
+        // A scenario's own model or health checks win; other profiles have none.
+        assert!(scenario("profile: eks-alb\n", "model: haproxy").ingress.health_check.is_none());
+        let own = scenario("profile: eks-alb\n", "healthCheck: {interval: 2s, timeout: 1s}");
+        assert_eq!(own.ingress.health_check.map(|hc| hc.interval), Some(Dur::from_millis(2000)));
+        assert!(scenario("profile: ingress-nginx\n", "").ingress.health_check.is_none());
+        let mut s = scenario("", "model: alb");
+        Profile::find("eks-alb").unwrap().apply(&mut s.ingress, &[]);
+        assert!(s.ingress.health_check.is_some(), "--profile eks-alb too");
     }
 
     #[test]

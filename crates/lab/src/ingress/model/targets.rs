@@ -213,20 +213,51 @@ impl ModelIngress {
             .map(|t| (t.backend.clone(), t.addr))
     }
 
-    /// One health check: `GET path` answered 200 (the ALB's default matcher) within `timeout`.
+    /// One health check: `GET path` answered 200 (the ALB's default matcher) within `timeout`;
+    /// the error says what went wrong.
     async fn health_check(
         &self,
         backend: &Backend,
         addr: Option<Ipv4Addr>,
         hc: &HealthCheck,
-    ) -> bool {
+    ) -> Result<(), String> {
         let check = async {
-            let stream = self.connect(backend, addr, hc.timeout.0).await.ok()?;
-            let host = format!("{}:{}", backend.pod, backend.port);
-            crate::probe::http_get(stream, &host, &hc.path, "ELB-HealthChecker/2.0", hc.timeout.0)
+            let stream = self
+                .connect(backend, addr, hc.timeout.0)
                 .await
+                .map_err(|e| format!("connect: {e}"))?;
+            let host = format!("{}:{}", backend.pod, backend.port);
+            let agent = "ELB-HealthChecker/2.0";
+            match crate::probe::http_get(stream, &host, &hc.path, agent, hc.timeout.0).await {
+                Some(200) => Ok(()),
+                Some(status) => Err(format!("answered {status}, not 200")),
+                None => Err("no response".to_string()),
+            }
         };
-        matches!(tokio::time::timeout(hc.timeout.0, check).await, Ok(Some(200)))
+        let timed_out = || Err(format!("no response within the timeout ({})", hc.timeout));
+        tokio::time::timeout(hc.timeout.0, check).await.unwrap_or_else(|_| timed_out())
+    }
+
+    /// Logs a health check's result while the target is not healthy, and every failure: the
+    /// way to a target's registration, or why it has none.
+    fn log_check(
+        &self,
+        generation: u64,
+        hc: &HealthCheck,
+        result: &Result<(), String>,
+        passed: u32,
+    ) {
+        let targets = self.lock_targets();
+        let Some(t) = targets.iter().find(|t| t.generation == generation) else { return };
+        let detail = match result {
+            Ok(()) if t.health == Health::Healthy => return,
+            Ok(()) => format!(
+                "alb: health check passed (GET {}): {passed} of {} in a row",
+                hc.path, hc.healthy_threshold
+            ),
+            Err(why) => format!("alb: health check failed (GET {}): {why}", hc.path),
+        };
+        self.log.record(&t.backend.pod, "", EventKind::EndpointAdded, detail);
     }
 
     /// Moves target `generation` to `health` when it is in one of `from`; logs the change.
@@ -237,7 +268,11 @@ impl ModelIngress {
             return;
         }
         t.health = health;
-        let _ = t.registered.send(health == Health::Healthy || *t.registered.borrow());
+        // `send_replace`, not `send`: `send` keeps nothing when no one is subscribed, and the
+        // readiness gate may subscribe only after the target turned healthy (the run's first
+        // pods are gated one after the other); it would then wait for news already lost.
+        let healthy = health == Health::Healthy || *t.registered.borrow();
+        t.registered.send_replace(healthy);
         let kind = if health == Health::Healthy { EventKind::Ready } else { EventKind::Unready };
         self.log.record(&t.backend.pod, "", kind, why);
     }
@@ -253,11 +288,13 @@ async fn health_checks(me: Weak<ModelIngress>, generation: u64, hc: HealthCheck)
         tick.tick().await;
         let Some(me) = me.upgrade() else { return };
         let Some((backend, addr)) = me.checked_target(generation) else { return };
-        if me.health_check(&backend, addr, &hc).await {
+        let result = me.health_check(&backend, addr, &hc).await;
+        if result.is_ok() {
             (passed, failed) = (passed + 1, 0);
         } else {
             (passed, failed) = (0, failed + 1);
         }
+        me.log_check(generation, &hc, &result, passed);
         if passed >= hc.healthy_threshold {
             let why = format!(
                 "alb: target healthy after {passed} health checks in a row (GET {}): it receives traffic",
