@@ -49,8 +49,10 @@ pub fn plan(
     }
     let mut plan = Plan::new(&[format!("http://{addr}/")], schedule).map_err(|e| e.to_string())?;
     // Connections are kept or not per request kind (a `Connection: close` request gets one
-    // of its own); the pool serves the kinds that keep them.
-    plan.keepalive = true;
+    // of its own); the pool serves the kinds that keep them. With none, no pool: a connection
+    // opened ahead for it would sit idle on one pod to the end of the load (nginx's graceful
+    // stop waits for it).
+    plan.keepalive = specs.iter().any(|r| r.keepalive.unwrap_or(load.keepalive));
     plan.timeout = load.timeout.0;
     plan.ammo = ammo;
     let tallies = specs
@@ -136,5 +138,28 @@ impl Kinds {
             }
         }
         merged
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan_of(load: &str) -> Plan {
+        let load: LoadSpec = serde_yaml::from_str(load).unwrap();
+        let schedule = Schedule::parse(&load.schedule).unwrap();
+        plan(&load, "127.0.0.1:80".parse().unwrap(), 1, schedule).unwrap().0
+    }
+
+    #[test]
+    fn a_mix_keeps_a_pool_only_if_a_kind_keeps_connections() {
+        let mix = |first: bool| {
+            format!(
+                "{{schedule: 'const(10, 1s)', duration: {{uniform: [200ms, 2s]}}, requests: \
+                 [{{keepalive: {first}}}, {{method: POST, keepalive: false}}]}}"
+            )
+        };
+        assert!(plan_of(&mix(true)).keepalive);
+        assert!(!plan_of(&mix(false)).keepalive, "every request closes its connection");
     }
 }

@@ -15,7 +15,9 @@
 //! The quiet needed grows with the traffic's own silences: it is at least `adapt` times the
 //! longest gap between activity seen so far, in the kernel's record of the last minute
 //! ([`crate::traffic_gaps`]) and during the drain. One second of silence proves nothing on a
-//! pod that gets a request every two seconds.
+//! pod that gets a request every two seconds. A gap that regular traffic has since shown to be
+//! an exception, such as the wait for a new target's health checks before an ALB sends it
+//! anything, stops counting (see [`crate::traffic_gaps`]).
 //!
 //! The drain waits at least `min` and at most `max`, and never past the deadline it is given.
 //! By default there is no `max` of its own: behind a load balancer that takes 20 or 40 s to
@@ -30,7 +32,7 @@ use crate::cut_short::{Activity, CutShort, Recent};
 use crate::duration;
 use crate::netstat::{self, TcpSocket, TCP_LISTEN};
 use crate::stall::Observer;
-use crate::traffic_gaps;
+use crate::traffic_gaps::{self, TrafficGaps};
 pub use lameduck_core::drain::{DrainSpec, STOP_RESERVE};
 
 /// How often the socket table is sampled during an auto drain.
@@ -79,7 +81,9 @@ pub struct Drain {
     cap: Instant,
     /// Observed time without activity since the last activity (stalls not counted).
     quiet_observed: Duration,
-    /// The longest gap between activity known so far (kernel history, then the drain's own).
+    /// The gaps between activity known so far (kernel history, then the drain's own).
+    gaps: TrafficGaps,
+    /// The longest of them that counts, as of the latest sample.
     longest_gap: Duration,
     /// Silence from the latest activity before the drain to its start: part of the first gap
     /// the drain sees end, which began before it.
@@ -102,6 +106,7 @@ impl Drain {
             started: now,
             cap,
             quiet_observed: Duration::ZERO,
+            gaps: TrafficGaps::default(),
             longest_gap: Duration::ZERO,
             silence_before: Duration::ZERO,
             observer: Observer::new(now, SAMPLE_INTERVAL),
@@ -113,9 +118,11 @@ impl Drain {
             // The first sample is the baseline: connections already open are not "new".
             if let Ok(sockets) = netstat::tcp_sockets_with_time_wait() {
                 drain.observe(&sockets, now);
-                if let Some(traffic) = traffic_gaps::recent_traffic(&sockets, &drain.ports) {
-                    drain.longest_gap = traffic.longest_gap;
+                if let Some(mut traffic) = traffic_gaps::recent_traffic(&sockets, &drain.ports, now)
+                {
+                    drain.longest_gap = traffic.longest_gap(now);
                     drain.silence_before = traffic.since_latest;
+                    drain.gaps = traffic.gaps;
                 }
             }
             drain.events = 0;
@@ -132,11 +139,14 @@ impl Drain {
                 let credit = self.observer.credit(now);
                 if self.observe(&sockets, now).any() {
                     let gap = std::mem::take(&mut self.silence_before) + self.quiet_observed;
-                    self.longest_gap = self.longest_gap.max(gap);
+                    self.gaps.record(gap, now);
                     self.quiet_observed = Duration::ZERO;
                 } else {
                     self.quiet_observed += credit;
                 }
+                // Until the drain sees activity, the silence before it counts as a gap.
+                let silence = self.silence_before + self.quiet_observed;
+                self.longest_gap = self.gaps.longest(now, silence).max(self.silence_before);
             }
         }
         decide(&self.spec, self.started, self.quiet_observed, self.quiet_needed(), self.cap, now)
