@@ -120,7 +120,10 @@ impl<S: AsyncRead + Unpin> HttpConn<S> {
                     }
                     let fields = framing_fields(&headers)?;
                     let mut keep_alive = fields.keep_alive(http11);
-                    let framing = if http_framing::response_has_body(method, status) {
+                    let framing = if http_framing::response_has_body(
+                        method.eq_ignore_ascii_case("HEAD"),
+                        status,
+                    ) {
                         fields.response_framing()
                     } else {
                         BodyFraming::Length(0)

@@ -177,9 +177,8 @@ impl ResponseReader {
         }
         self.status = status;
         self.keepalive = fields.keep_alive(http11);
-        let method = if self.head_request { "HEAD" } else { "GET" };
         // A 101 is final here: what follows it is another protocol, framed as before.
-        if status != 101 && !http_framing::response_has_body(method, status) {
+        if status != 101 && !http_framing::response_has_body(self.head_request, status) {
             return Ok(Some(self.done()));
         }
         if fields.final_coding.is_some() && !http11 {
