@@ -59,11 +59,11 @@ fn real_nginx_retries_a_sent_get_that_the_model_and_haproxy_fail() {
             path
         })
         .collect();
-    // A run directory as deep as a CI workspace makes it: HAProxy's runtime API socket ends up
-    // at 102 bytes, past HAProxy's own limit for a `stats socket` path (97), within the
-    // kernel's (108).
+    // A run directory deeper than a socket address holds: HAProxy's runtime API socket ends
+    // up at 130 bytes, past HAProxy's own limit for a `stats socket` path (97) and the
+    // kernel's (107), and so do both ingresses' log sockets.
     let suffix = "/run/retry-haproxy/ingress-haproxy/admin.sock";
-    let pad = 102usize.saturating_sub(dir.path().as_os_str().len() + 1 + suffix.len()).max(1);
+    let pad = 130usize.saturating_sub(dir.path().as_os_str().len() + 1 + suffix.len()).max(1);
     let run_dir = dir.path().join("d".repeat(pad)).join("run");
     let run = run_lab(&files, &run_dir);
     let (real, model) = (run.row("retry-nginx"), run.row("retry-nginx-model"));

@@ -24,7 +24,6 @@
 use std::collections::HashSet;
 use std::io;
 use std::net::SocketAddr;
-use std::os::unix::net::UnixDatagram;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -199,7 +198,8 @@ async fn add(admin: &Path, ep: &Backend, known: bool) -> io::Result<String> {
 
 /// One runtime API command; HAProxy's answer, an error when it is not empty or a success.
 async fn command(admin: &Path, line: &str) -> io::Result<String> {
-    let mut stream = tokio::net::UnixStream::connect(admin).await?;
+    let (name, _dir) = super::process::socket_name(admin)?;
+    let mut stream = tokio::net::UnixStream::connect(name).await?;
     stream.write_all(format!("{line}\n").as_bytes()).await?;
     let mut answer = String::new();
     tokio::time::timeout(Duration::from_secs(5), stream.read_to_string(&mut answer))
@@ -220,7 +220,7 @@ fn read_log(
     failures: Arc<Mutex<Vec<UpstreamFailure>>>,
     stopping: Arc<AtomicBool>,
 ) -> io::Result<()> {
-    let sock = UnixDatagram::bind(socket)?;
+    let sock = super::process::bind_log_socket(socket)?;
     sock.set_read_timeout(Some(Duration::from_millis(100)))?;
     let path = socket.to_path_buf();
     std::thread::Builder::new().name("ingress-haproxy-log".into()).spawn(move || {

@@ -17,7 +17,6 @@ mod log;
 use std::collections::HashMap;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
-use std::os::unix::net::UnixDatagram;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -124,7 +123,9 @@ impl DataPlane for NginxIngress {
 }
 
 fn spawn_nginx(conf: &config::Files) -> io::Result<i32> {
+    // Its log socket is named relative to this directory: see `bind_log_socket`.
     let child = Command::new("nginx")
+        .current_dir(&conf.dir)
         .arg("-p")
         .arg(&conf.dir)
         .arg("-c")
@@ -257,7 +258,7 @@ async fn reload(conf: &config::Files, upstream: &Upstream, master: i32, shared: 
 
 /// Reads nginx's syslog stream on a thread of its own until `stopping`.
 fn read_log(socket: &Path, shared: Arc<Shared>, stopping: Arc<AtomicBool>) -> io::Result<()> {
-    let sock = UnixDatagram::bind(socket)?;
+    let sock = super::process::bind_log_socket(socket)?;
     let path = socket.to_path_buf();
     sock.set_read_timeout(Some(Duration::from_millis(100)))?;
     std::thread::Builder::new().name("ingress-nginx-log".into()).spawn(move || {

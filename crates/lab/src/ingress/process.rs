@@ -1,8 +1,10 @@
 //! What the data planes that run as a program of their own (nginx, HAProxy) share: a port for
-//! them to listen on and the wait until they do.
+//! them to listen on, the wait until they do, and the socket their logs come in on.
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
-use std::path::Path;
+use std::os::fd::AsRawFd;
+use std::os::unix::net::UnixDatagram;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 /// How long the program may take to start listening.
@@ -11,6 +13,29 @@ pub const START_LIMIT: Duration = Duration::from_secs(10);
 /// An ephemeral port on the lab's loopback, free a moment ago (the program binds it itself).
 pub fn free_loopback_port() -> io::Result<SocketAddr> {
     std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?.local_addr()
+}
+
+/// A name for the socket at `path` that fits a socket address, and the descriptor it needs kept
+/// open while it is used. A socket path holds at most 107 bytes (`sun_path`), which a run
+/// directory under a long scenario name exceeds, so a longer one is reached through
+/// `/proc/self/fd` and a descriptor of its directory. (The programs themselves name their
+/// sockets relative to their working directory, that same directory.)
+pub fn socket_name(path: &Path) -> io::Result<(PathBuf, Option<std::fs::File>)> {
+    const SUN_PATH_MAX: usize = 107;
+    match (path.parent(), path.file_name()) {
+        (Some(dir), Some(name)) if path.as_os_str().len() > SUN_PATH_MAX => {
+            let dir = std::fs::File::open(dir)?;
+            let short = Path::new("/proc/self/fd").join(dir.as_raw_fd().to_string()).join(name);
+            Ok((short, Some(dir)))
+        }
+        _ => Ok((path.to_path_buf(), None)),
+    }
+}
+
+/// Binds the datagram socket at `path` that a program sends its log to (see [`socket_name`]).
+pub fn bind_log_socket(path: &Path) -> io::Result<UnixDatagram> {
+    let (name, _dir) = socket_name(path)?;
+    UnixDatagram::bind(name)
 }
 
 /// Polls until `program` accepts connections; the last line of its startup log is the error

@@ -42,6 +42,9 @@ use std::path::{Path, PathBuf};
 use super::log::ACCESS_TAG;
 use crate::scenario::IngressSpec;
 
+/// The syslog socket's name in the data plane's directory.
+const LOG_SOCKET: &str = "log.sock";
+
 /// The data plane's files under the scenario's directory.
 pub struct Files {
     pub dir: PathBuf,
@@ -62,7 +65,7 @@ impl Files {
             dir: dir.to_path_buf(),
             nginx_conf: dir.join("nginx.conf"),
             startup_log: dir.join("error.log"),
-            log_socket: dir.join("log.sock"),
+            log_socket: dir.join(LOG_SOCKET),
             addr,
             read_timeout_s: spec.timeout.0.as_secs().max(1),
             keepalive_timeout_s: spec.idle_timeout.0.as_secs().max(1),
@@ -80,7 +83,9 @@ impl Files {
 
     fn render(&self, targets: &[&str]) -> String {
         let dir = self.dir.display();
-        let sock = self.log_socket.display();
+        // Relative to nginx's working directory (`dir`, see `spawn_nginx`): a socket path holds
+        // at most 107 bytes, and a run directory under a long scenario name has more.
+        let sock = LOG_SOCKET;
         let (upstream, location) = if targets.is_empty() {
             (String::new(), "return 503;".to_string())
         } else {
