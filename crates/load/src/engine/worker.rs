@@ -63,6 +63,9 @@ pub(super) struct Worker<'a, 'h> {
     window_full: bool,
     /// When the loop last saw the full window free up: a send due before then waited for it.
     window_freed_at: Option<Instant>,
+    /// When the last send was written, if it had waited for the window: a send that fell due
+    /// before then queued behind it, so it waited for the window too.
+    held_send_written_at: Option<Instant>,
     /// Idle keep-alive connections, per endpoint.
     idle: Vec<Vec<Conn>>,
     /// Scheduled offsets of the requests in flight, so that requests abandoned by a stop still
@@ -104,6 +107,7 @@ impl<'a, 'h> Worker<'a, 'h> {
             round_robin: 0,
             window_full: false,
             window_freed_at: None,
+            held_send_written_at: None,
             idle,
             outstanding: BTreeMap::new(),
             timeline: Timeline::new(),
@@ -180,10 +184,15 @@ impl<'a, 'h> Worker<'a, 'h> {
 
     /// Counts a send at `now` and picks its request (round robin) and an idle connection. A
     /// send that fell due before the full window last freed up waited for it: it is `late`.
+    /// So is one that fell due while the sends that had waited were still being written: sends
+    /// leave in schedule order, so it queued behind them, held by the same stall.
     pub fn count_sent(&mut self, offset: Duration, now: Instant) -> (usize, Option<Conn>) {
-        let release = self.sends.take().map_or(offset, |(_, release)| release);
-        let held = self.plan.when_full == WhenFull::Wait
-            && self.window_freed_at.is_some_and(|freed| self.start + release < freed);
+        let release = self.start + self.sends.take().map_or(offset, |(_, release)| release);
+        let waited_for_window = self.window_freed_at.is_some_and(|freed| release < freed);
+        let queued_behind_held = self.held_send_written_at.is_some_and(|at| release < at);
+        let held =
+            self.plan.when_full == WhenFull::Wait && (waited_for_window || queued_behind_held);
+        self.held_send_written_at = held.then_some(now);
         let tally = self.timeline.at(offset.as_secs(), &mut |s| self.closed.push(s));
         tally.sent += 1;
         tally.late += u64::from(held);
@@ -370,3 +379,7 @@ impl<'a, 'h> Worker<'a, 'h> {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "worker_tests.rs"]
+mod tests;
