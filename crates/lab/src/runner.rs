@@ -413,6 +413,10 @@ pub async fn run(scenario: Scenario, env: LabEnv, stop: StopHandle) -> Result<Sc
     let times: Vec<f64> = phases.iter().map(|p| p.termination_seconds).collect();
     let termination = Termination::of(&times);
     let (mut verdict, mut reason) = verdict(&scenario, report.failed, &times);
+    if let Some(fault) = ingress.fault() {
+        verdict = crate::result::Verdict::LabError;
+        reason = format!("the ingress did not apply an endpoint change: {fault}");
+    }
     if stop.level() > 0 {
         // A run cut short proves nothing either way.
         verdict = crate::result::Verdict::Interrupted;

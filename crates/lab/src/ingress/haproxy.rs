@@ -49,6 +49,7 @@ pub struct HaproxyIngress {
     changes: Changes,
     failures: Arc<Mutex<Vec<UpstreamFailure>>>,
     stopping: Arc<AtomicBool>,
+    fault: Arc<Mutex<Option<String>>>,
 }
 
 impl HaproxyIngress {
@@ -90,8 +91,9 @@ impl HaproxyIngress {
         let pid = child.id() as i32;
         super::process::wait_listening("haproxy", addr, &startup_log).await?;
         let (changes, rx) = Changes::new();
-        tokio::spawn(apply_changes(rx, admin, log));
-        Ok(Arc::new(Self { addr, pid, changes, failures, stopping }))
+        let fault = Arc::new(Mutex::new(None));
+        tokio::spawn(apply_changes(rx, admin, log, fault.clone()));
+        Ok(Arc::new(Self { addr, pid, changes, failures, stopping, fault }))
     }
 }
 
@@ -114,6 +116,10 @@ impl DataPlane for HaproxyIngress {
 
     fn failures(&self) -> Vec<UpstreamFailure> {
         self.failures.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn fault(&self) -> Option<String> {
+        self.fault.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     fn stop(&self) {
@@ -162,6 +168,7 @@ async fn apply_changes(
     mut rx: mpsc::UnboundedReceiver<Change>,
     admin: PathBuf,
     log: Arc<EventLog>,
+    fault: Arc<Mutex<Option<String>>>,
 ) {
     let mut added: HashSet<String> = HashSet::new();
     while let Some(change) = rx.recv().await {
@@ -182,7 +189,11 @@ async fn apply_changes(
                 (pod, EventKind::EndpointRemoved, result)
             }
         };
-        let detail = result.unwrap_or_else(|e| format!("HAProxy runtime API failed: {e}"));
+        let detail = result.unwrap_or_else(|e| {
+            let detail = format!("HAProxy runtime API failed: {e}");
+            fault.lock().unwrap_or_else(|e| e.into_inner()).get_or_insert(detail.clone());
+            detail
+        });
         log.record(&pod, "", kind, detail);
     }
 }
@@ -300,6 +311,20 @@ impl Request {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_change_the_runtime_api_refuses_is_the_runs_fault() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = Arc::new(EventLog::new(std::time::Instant::now()));
+        let fault = Arc::new(Mutex::new(None));
+        let (changes, rx) = Changes::new();
+        // No HAProxy listens on this socket: the removal is not applied.
+        tokio::spawn(apply_changes(rx, dir.path().join(ADMIN_SOCKET), log, fault.clone()));
+        changes.remove("pod-1");
+        changes.settled().await;
+        let fault = fault.lock().unwrap().clone().expect("the failed change is a fault");
+        assert!(fault.starts_with("HAProxy runtime API failed"), "{fault}");
+    }
 
     #[test]
     fn a_refused_server_after_three_retries() {

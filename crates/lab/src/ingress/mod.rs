@@ -73,6 +73,11 @@ pub trait DataPlane: Send + Sync {
     }
     /// Every upstream failure so far, in the order seen.
     fn failures(&self) -> Vec<UpstreamFailure>;
+    /// The first endpoint change the data plane could not apply: the run's traffic did not go
+    /// where the scenario says, so its verdict is a lab error, not a finding.
+    fn fault(&self) -> Option<String> {
+        None
+    }
     /// Stops listening and ends whatever the data plane runs.
     fn stop(&self);
 }

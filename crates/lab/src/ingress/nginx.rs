@@ -48,6 +48,14 @@ struct Shared {
     /// How many workers have logged "gracefully shutting down": the old ones of each reload,
     /// which close their listening sockets right after.
     workers_retired: AtomicU64,
+    /// The first endpoint change that could not be applied ([`DataPlane::fault`]).
+    fault: Mutex<Option<String>>,
+}
+
+impl Shared {
+    fn fault(&self, why: &str) {
+        self.fault.lock().unwrap_or_else(|e| e.into_inner()).get_or_insert_with(|| why.into());
+    }
 }
 
 /// nginx running as the ingress.
@@ -78,6 +86,7 @@ impl NginxIngress {
             worker_starts: AtomicU64::new(0),
             started_workers: tokio::sync::Notify::new(),
             workers_retired: AtomicU64::new(0),
+            fault: Mutex::new(None),
         });
         let stopping = Arc::new(AtomicBool::new(false));
         read_log(&conf.log_socket, shared.clone(), stopping.clone())?;
@@ -112,6 +121,10 @@ impl DataPlane for NginxIngress {
 
     fn failures(&self) -> Vec<UpstreamFailure> {
         self.shared.failures.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn fault(&self) -> Option<String> {
+        self.shared.fault.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     fn stop(&self) {
@@ -202,6 +215,7 @@ impl Upstream {
                 Ok(ip) => ip,
                 Err(e) => {
                     let why = format!("nginx cannot reach the pod: {e}");
+                    shared.fault(&why);
                     shared.log.record(&ep.pod, "", EventKind::EndpointAdded, why);
                     return None;
                 }
@@ -236,7 +250,9 @@ impl Upstream {
 async fn reload(conf: &config::Files, upstream: &Upstream, master: i32, shared: &Shared) -> String {
     let targets: Vec<&str> = upstream.endpoints.iter().map(|(_, t)| t.as_str()).collect();
     if let Err(e) = conf.write(&targets) {
-        return format!("not done, {} could not be written: {e}", conf.nginx_conf.display());
+        let why = format!("not done, {} could not be written: {e}", conf.nginx_conf.display());
+        shared.fault(&why);
+        return why;
     }
     let before = shared.worker_starts.load(Ordering::SeqCst);
     let retired = shared.workers_retired.load(Ordering::SeqCst);
