@@ -35,7 +35,6 @@ pub fn expand(scenarios: Vec<Scenario>, profile: &str) -> Result<Vec<Scenario>, 
             run.name = format!("{}{AT}{}", s.name, p.name);
             p.apply(&mut run.ingress, &[]);
             p.stretch_load(&mut run);
-            p.adapt_client(&mut run);
             runs.push(run);
         }
     }

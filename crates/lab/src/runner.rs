@@ -97,7 +97,8 @@ impl Cluster {
         for wait in waits.collect::<Vec<_>>() {
             wait.await.map_err(|e| anyhow!("readiness task: {e}"))??;
         }
-        // A data plane that reloads to add them has them only once it has reloaded.
+        // A data plane that applies them on its own cadence (nginx's Lua balancer syncs every
+        // second) has them only once every worker took them.
         self.ingress.settled().await;
         Ok(())
     }

@@ -84,10 +84,22 @@ fn real_nginx_retries_a_cut_get_but_not_a_cut_post() {
     let kinds = kinds(&run_dir, "post-vs-get");
     let (get, post) = (of(&kinds, "GET"), of(&kinds, "POST"));
     assert!(get.2 >= 10 && post.2 >= 10, "both kinds ran: {kinds:?}\n{stderr}");
-    assert_eq!(get.3, 0, "nginx retried every cut GET on a live pod: {kinds:?}\n{stderr}");
     assert!(post.3 > 0, "nginx answered 502 to a cut POST: {kinds:?}\n{stderr}");
-    let row = run.row("post-vs-get");
-    assert_eq!(row["failed"], post.3, "every failure is a POST: {row}");
+    // What the client got from nginx, by try: a cut answered before the third try was not
+    // retried, which nginx does only for a POST once sent. A GET fails only when its three
+    // tries all met dying pods (the round robin does not skip pods already tried).
+    let answered: Vec<_> = result_row(&run_dir, "post-vs-get")["upstream_failures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| !f["status"].is_null())
+        .cloned()
+        .collect();
+    let early: Vec<_> = answered.iter().filter(|f| f["attempt"].as_u64() < Some(3)).collect();
+    assert!(!early.is_empty(), "a cut POST was answered at once: {answered:?}");
+    assert!(early.iter().all(|f| f["sent"] == true), "only a sent POST is not retried: {early:?}");
+    let after_three = answered.len() - early.len();
+    assert!(get.3 as usize <= after_three, "a GET failed before its third try: {answered:?}");
 }
 
 #[test]

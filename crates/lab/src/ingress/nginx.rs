@@ -2,11 +2,11 @@
 //! template (`rootfs/etc/nginx/template/nginx.tmpl`) configures it with its ConfigMap defaults
 //! (`docs/user-guide/nginx-configuration/configmap.md`), see [`config`].
 //!
-//! Endpoint changes are applied the way ingress-nginx applied them before its Lua balancer:
-//! the configuration is rewritten with the new `upstream` block and the master gets SIGHUP
-//! (`nginx -s reload`). New workers take new requests; old ones finish the requests they have
-//! and close their keep-alive connections. docs/lab.md says how that differs from the Lua
-//! balancer.
+//! Endpoint changes are applied as ingress-nginx applies them, with no reload: the lab posts
+//! the new peers to `/configuration/backends` (the controller's post to the status port), and
+//! each worker's Lua balancer (`nginx/balancer.lua`, ingress-nginx's `balancer.lua` cut down)
+//! takes them on its next one-second sync. A change is in effect once every worker has logged
+//! that it took it.
 //!
 //! nginx reaches each pod at an address of its own ([`super::podnet`]), so every connect,
 //! refusal, reset and retry is nginx's. What nginx saw comes back through its syslog stream
@@ -33,8 +33,9 @@ use crate::scenario::IngressSpec;
 use lameduck_core::schema::{Cause, EventKind};
 use log::Line;
 
-/// How long a reload may take before the applier goes on without its confirmation.
-const RELOAD_LIMIT: Duration = Duration::from_secs(5);
+/// How long the workers may take to sync a change before the applier goes on without their
+/// confirmation: each syncs every second (`BACKENDS_SYNC_INTERVAL`), so this is generous.
+const SYNC_LIMIT: Duration = Duration::from_secs(5);
 
 /// State the log reader and the endpoint applier share.
 struct Shared {
@@ -42,12 +43,11 @@ struct Shared {
     failures: Mutex<Vec<UpstreamFailure>>,
     /// `address:port` → pod, for every pod ever linked (late log lines still name the pod).
     pods: Mutex<HashMap<String, String>>,
-    /// How many times the master has started its workers (at start and after each reload).
+    /// How many times the master has started its workers.
     worker_starts: AtomicU64,
     started_workers: tokio::sync::Notify,
-    /// How many workers have logged "gracefully shutting down": the old ones of each reload,
-    /// which close their listening sockets right after.
-    workers_retired: AtomicU64,
+    /// Worker PID → the last endpoint post its balancer took.
+    synced: Mutex<HashMap<u32, u64>>,
     /// The first endpoint change that could not be applied ([`DataPlane::fault`]).
     fault: Mutex<Option<String>>,
 }
@@ -78,14 +78,14 @@ impl NginxIngress {
         std::fs::create_dir_all(&dir)?;
         let addr = super::process::free_loopback_port()?;
         let conf = config::Files::new(&dir, addr, &spec);
-        conf.write(&[])?;
+        conf.write()?;
         let shared = Arc::new(Shared {
             log,
             failures: Mutex::new(Vec::new()),
             pods: Mutex::new(HashMap::new()),
             worker_starts: AtomicU64::new(0),
             started_workers: tokio::sync::Notify::new(),
-            workers_retired: AtomicU64::new(0),
+            synced: Mutex::new(HashMap::new()),
             fault: Mutex::new(None),
         });
         let stopping = Arc::new(AtomicBool::new(false));
@@ -97,7 +97,7 @@ impl NginxIngress {
             .await
             .map_err(|_| io::Error::other("nginx (the ingress) never reported its workers"))?;
         let (changes, rx) = Changes::new();
-        tokio::spawn(apply_changes(rx, conf, master, shared.clone()));
+        tokio::spawn(apply_changes(rx, conf, shared.clone()));
         Ok(Arc::new(Self { addr, master, changes, shared, stopping }))
     }
 }
@@ -158,13 +158,12 @@ fn spawn_nginx(conf: &config::Files) -> io::Result<i32> {
     Ok(child.id() as i32)
 }
 
-/// Applies endpoint changes in the order they were made, those waiting together in one
-/// reload (as an ingress-nginx sync does): link new pods, rewrite the configuration, reload,
-/// and log each change once the new workers run.
+/// Applies endpoint changes in the order they were made, those waiting together in one post
+/// (as one ingress-nginx sync posts every backend): link new pods, post the peers, and log each
+/// change once every worker's balancer has it.
 async fn apply_changes(
     mut rx: mpsc::UnboundedReceiver<Change>,
     conf: config::Files,
-    master: i32,
     shared: Arc<Shared>,
 ) {
     let mut upstream = Upstream::default();
@@ -183,9 +182,9 @@ async fn apply_changes(
             }
         }
         if !applied.is_empty() {
-            let took = reload(&conf, &upstream, master, &shared).await;
+            let took = post_backends(&conf, &upstream, &shared).await;
             for (pod, kind, detail) in applied {
-                shared.log.record(&pod, "", kind, format!("{detail} (reload: {took})"));
+                shared.log.record(&pod, "", kind, format!("{detail} ({took})"));
             }
         }
         for done in barriers {
@@ -240,36 +239,57 @@ impl Upstream {
         let before = self.endpoints.len();
         self.endpoints.retain(|(p, _)| *p != pod);
         (self.endpoints.len() != before).then(|| {
-            let detail = "applied at the ingress: nginx reloaded without the pod; old workers finish their requests";
+            let detail = "applied at the ingress: no new try goes to the pod";
             (pod, EventKind::EndpointRemoved, detail.to_string())
         })
     }
 }
 
-/// Writes the configuration and reloads; says how long the new workers took to start.
-async fn reload(conf: &config::Files, upstream: &Upstream, master: i32, shared: &Shared) -> String {
-    let targets: Vec<&str> = upstream.endpoints.iter().map(|(_, t)| t.as_str()).collect();
-    if let Err(e) = conf.write(&targets) {
-        let why = format!("not done, {} could not be written: {e}", conf.nginx_conf.display());
-        shared.fault(&why);
-        return why;
-    }
-    let before = shared.worker_starts.load(Ordering::SeqCst);
-    let retired = shared.workers_retired.load(Ordering::SeqCst);
-    let signalled = Instant::now();
-    // SAFETY: signalling the nginx master we started: SIGHUP is `nginx -s reload`.
-    unsafe { libc::kill(master, libc::SIGHUP) };
-    // The change is in effect once the new workers run and every old one has stopped
-    // accepting: until then an old worker can still take a connection and route it by the
-    // old configuration.
-    let in_effect = async {
-        shared.workers_started_after(before).await;
-        shared.workers_retired_reach(retired + config::workers()).await;
+/// Posts the peers to the balancer and waits until every worker has synced them; says how
+/// long that took.
+async fn post_backends(conf: &config::Files, upstream: &Upstream, shared: &Shared) -> String {
+    let peers: Vec<&str> = upstream.endpoints.iter().map(|(_, t)| t.as_str()).collect();
+    let posted = Instant::now();
+    let version = match post(&conf.config_socket, &peers.join(" ")).await {
+        Ok(version) => version,
+        Err(e) => {
+            let why = format!("not done, the post to nginx's balancer failed: {e}");
+            shared.fault(&why);
+            return why;
+        }
     };
-    match tokio::time::timeout(RELOAD_LIMIT, in_effect).await {
-        Ok(()) => format!("new workers after {} ms", signalled.elapsed().as_millis()),
-        Err(_) => format!("old workers not all retired within {} s", RELOAD_LIMIT.as_secs()),
+    match tokio::time::timeout(SYNC_LIMIT, shared.workers_synced(version)).await {
+        Ok(()) => format!(
+            "every worker's Lua balancer had it {} ms after the post",
+            posted.elapsed().as_millis()
+        ),
+        Err(_) => {
+            let why =
+                format!("not every worker's balancer synced within {} s", SYNC_LIMIT.as_secs());
+            shared.fault(&why);
+            why
+        }
     }
+}
+
+/// `POST /configuration/backends` over the data plane's Unix socket; the answer is the post's
+/// version, which each worker logs when it syncs.
+async fn post(socket: &Path, body: &str) -> io::Result<u64> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (name, _dir) = super::process::socket_name(socket)?;
+    let mut stream = tokio::net::UnixStream::connect(name).await?;
+    let request = format!(
+        "POST /configuration/backends HTTP/1.0\r\nHost: lab\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await?;
+    let (head, version) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
+    if !head.starts_with("HTTP/1.1 200") {
+        return Err(io::Error::other(format!("nginx answered {:?}", head.lines().next())));
+    }
+    version.trim().parse().map_err(|_| io::Error::other(format!("no version in {version:?}")))
 }
 
 /// Reads nginx's syslog stream on a thread of its own until `stopping`.
@@ -297,8 +317,8 @@ fn read_log(socket: &Path, shared: Arc<Shared>, stopping: Arc<AtomicBool>) -> io
                     shared.worker_starts.fetch_add(1, Ordering::SeqCst);
                     shared.started_workers.notify_waiters();
                 }
-                None if text.contains("gracefully shutting down") => {
-                    shared.workers_retired.fetch_add(1, Ordering::SeqCst);
+                Some(Line::Synced { worker, version }) => {
+                    shared.synced.lock().unwrap_or_else(|e| e.into_inner()).insert(worker, version);
                     shared.started_workers.notify_waiters();
                 }
                 None => {}
@@ -333,11 +353,15 @@ impl Shared {
         }
     }
 
-    /// Waits until `count` workers have logged their graceful shutdown.
-    async fn workers_retired_reach(&self, count: u64) {
+    /// Waits until every worker's balancer has taken the post `version` (or a later one).
+    async fn workers_synced(&self, version: u64) {
         loop {
             let notified = self.started_workers.notified();
-            if self.workers_retired.load(Ordering::SeqCst) >= count {
+            let have = {
+                let synced = self.synced.lock().unwrap_or_else(|e| e.into_inner());
+                synced.values().filter(|v| **v >= version).count() as u64
+            };
+            if have >= config::workers() {
                 return;
             }
             notified.await;

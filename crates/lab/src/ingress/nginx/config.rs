@@ -30,11 +30,13 @@
 //! `proxy-next-upstream-tries` 3, `retry-non-idempotent` "false" (so no
 //! `non_idempotent`), `proxy-http-version` "1.1".
 //!
-//! The Lua balancer's peers become `server` lines (`max_fails=0`: the balancer keeps no
-//! passive health state), written again on every endpoint change. The scenario's `timeout`
+//! The upstream's one server is ingress-nginx's placeholder: each try's peer comes from
+//! `balancer.lua` (the lab's cut-down copy, see that file), which each worker syncs from a
+//! shared dict every second, and the lab posts endpoint changes to that dict as the controller
+//! posts them to `/configuration/backends`. nginx is never reloaded. The scenario's `timeout`
 //! and `idleTimeout` stand in for the read/send timeouts and `upstream-keepalive-timeout`
 //! (their lab defaults are 10 s and 60 s), and `keepalive: false` drops the keep-alive pool.
-//! With no endpoints ingress-nginx answers 503; the server does the same with `return 503`.
+//! With no endpoints ingress-nginx answers 503 (`balancer.rewrite()`); so does the lab's copy.
 use std::io;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -44,6 +46,15 @@ use crate::scenario::IngressSpec;
 
 /// The syslog socket's name in the data plane's directory.
 const LOG_SOCKET: &str = "log.sock";
+/// The socket the lab posts endpoint changes to, as the controller posts to ingress-nginx's
+/// status port (`/configuration/backends`).
+const CONFIG_SOCKET: &str = "configuration.sock";
+/// The Lua balancer's module name, and its source.
+const BALANCER: &str = "lameduck_balancer";
+const BALANCER_LUA: &str = include_str!("balancer.lua");
+/// Where Debian's libnginx-mod-http-lua (and the NDK it needs) put their modules.
+const MODULES: [&str; 2] =
+    ["/usr/lib/nginx/modules/ndk_http_module.so", "/usr/lib/nginx/modules/ngx_http_lua_module.so"];
 
 /// The data plane's files under the scenario's directory.
 pub struct Files {
@@ -53,6 +64,8 @@ pub struct Files {
     pub startup_log: PathBuf,
     /// The syslog socket nginx sends its error and access logs to.
     pub log_socket: PathBuf,
+    /// The socket endpoint changes are posted to.
+    pub config_socket: PathBuf,
     addr: SocketAddr,
     read_timeout_s: u64,
     keepalive_timeout_s: u64,
@@ -66,6 +79,7 @@ impl Files {
             nginx_conf: dir.join("nginx.conf"),
             startup_log: dir.join("error.log"),
             log_socket: dir.join(LOG_SOCKET),
+            config_socket: dir.join(CONFIG_SOCKET),
             addr,
             read_timeout_s: spec.timeout.0.as_secs().max(1),
             keepalive_timeout_s: spec.idle_timeout.0.as_secs().max(1),
@@ -73,27 +87,22 @@ impl Files {
         }
     }
 
-    /// Writes nginx.conf with `targets` (`address:port`) as the upstream's servers, replacing
-    /// the old file in one rename so a reload never reads half of it.
-    pub fn write(&self, targets: &[&str]) -> io::Result<()> {
-        let tmp = self.dir.join("nginx.conf.new");
-        std::fs::write(&tmp, self.render(targets))?;
-        std::fs::rename(&tmp, &self.nginx_conf)
+    /// Writes nginx.conf and the Lua balancer it loads. Written once: endpoints change through
+    /// [`Files::config_socket`], with no reload.
+    pub fn write(&self) -> io::Result<()> {
+        std::fs::write(self.dir.join(format!("{BALANCER}.lua")), BALANCER_LUA)?;
+        std::fs::write(&self.nginx_conf, self.render())
     }
 
-    fn render(&self, targets: &[&str]) -> String {
+    fn render(&self) -> String {
         let dir = self.dir.display();
         // Relative to nginx's working directory (`dir`, see `spawn_nginx`): a socket path holds
         // at most 107 bytes, and a run directory under a long scenario name has more.
         let sock = LOG_SOCKET;
-        let (upstream, location) = if targets.is_empty() {
-            (String::new(), "return 503;".to_string())
-        } else {
-            (self.upstream(targets), self.location())
-        };
+        let modules: String = MODULES.iter().map(|m| format!("load_module {m};\n")).collect();
         format!(
             r#"# Written by lameduck lab: the ingress, as ingress-nginx configures nginx.
-daemon off;
+{modules}daemon off;
 master_process on;
 worker_processes {workers};
 user root root;
@@ -115,6 +124,11 @@ http {{
         default upgrade;
         '' {empty_upgrade};
     }}
+    lua_package_path "{dir}/?.lua;;";
+    lua_shared_dict configuration_data 1m;
+    init_worker_by_lua_block {{
+        require("{BALANCER}").init_worker()
+    }}
 {upstream}
     server {{
         listen {addr};
@@ -122,17 +136,28 @@ http {{
             {location}
         }}
     }}
+    server {{
+        listen unix:{CONFIG_SOCKET};
+        access_log off;
+        client_body_buffer_size 1m;
+        client_max_body_size 1m;
+        location = /configuration/backends {{
+            content_by_lua_block {{
+                require("{BALANCER}").configure()
+            }}
+        }}
+    }}
 }}
 "#,
             addr = self.addr,
+            upstream = self.upstream(),
+            location = self.location(),
             empty_upgrade = if self.keepalive { "''" } else { "close" },
             workers = workers(),
         )
     }
 
-    fn upstream(&self, targets: &[&str]) -> String {
-        let servers: String =
-            targets.iter().map(|t| format!("        server {t} max_fails=0;\n")).collect();
+    fn upstream(&self) -> String {
         let keepalive = if self.keepalive {
             format!(
                 "        keepalive 320;\n        keepalive_time 1h;\n        keepalive_timeout {}s;\n        keepalive_requests 10000;\n",
@@ -141,13 +166,18 @@ http {{
         } else {
             String::new()
         };
-        format!("    upstream upstream_balancer {{\n{servers}{keepalive}    }}\n")
+        format!(
+            "    upstream upstream_balancer {{\n        server 0.0.0.1; # placeholder\n        balancer_by_lua_block {{\n            require(\"{BALANCER}\").balance()\n        }}\n{keepalive}    }}\n"
+        )
     }
 
     fn location(&self) -> String {
         let t = self.read_timeout_s;
         format!(
-            "proxy_set_header Host $host;
+            "rewrite_by_lua_block {{
+                require(\"{BALANCER}\").rewrite()
+            }}
+            proxy_set_header Host $host;
             proxy_set_header Connection $connection_upgrade;
             proxy_connect_timeout 5s;
             proxy_send_timeout {t}s;
@@ -162,7 +192,7 @@ http {{
 }
 
 /// ingress-nginx's `worker_processes auto` (one per CPU this process may run on), written out
-/// so the applier knows how many old workers each reload retires.
+/// so the applier knows how many workers must confirm each endpoint change.
 pub fn workers() -> u64 {
     std::thread::available_parallelism().map_or(1, |n| n.get() as u64)
 }
@@ -176,12 +206,12 @@ mod tests {
     }
 
     #[test]
-    fn the_upstream_has_every_endpoint_and_ingress_nginx_defaults() {
+    fn the_upstream_is_the_lua_balancer_with_ingress_nginx_defaults() {
         let dir = tempfile::tempdir().unwrap();
-        let text = files(dir.path()).render(&["10.200.0.2:80", "10.200.0.6:80"]);
+        let text = files(dir.path()).render();
         for line in [
-            "server 10.200.0.2:80 max_fails=0;",
-            "server 10.200.0.6:80 max_fails=0;",
+            "server 0.0.0.1; # placeholder",
+            "require(\"lameduck_balancer\").balance()",
             "keepalive 320;",
             "keepalive_timeout 60s;",
             "proxy_next_upstream error timeout;",
@@ -190,33 +220,27 @@ mod tests {
         ] {
             assert!(text.contains(line), "{line} in\n{text}");
         }
+        // The placeholder comes before `keepalive`, whose cache wraps the balancer's pick.
+        assert!(text.find("balance()").unwrap() < text.find("keepalive 320;").unwrap());
     }
 
-    #[test]
-    fn no_endpoints_is_a_503_without_an_upstream() {
-        let dir = tempfile::tempdir().unwrap();
-        let text = files(dir.path()).render(&[]);
-        assert!(text.contains("return 503;") && !text.contains("upstream upstream_balancer"));
-    }
-
-    /// The real nginx accepts what is written, with and without endpoints.
+    /// The real nginx, with Debian's Lua module, accepts what is written.
     #[test]
     fn nginx_accepts_the_configuration() {
-        for targets in [&["10.200.0.2:80"][..], &[]] {
-            let dir = tempfile::tempdir().unwrap();
-            let conf = files(dir.path());
-            conf.write(targets).unwrap();
-            let out = std::process::Command::new("nginx")
-                .arg("-t")
-                .arg("-p")
-                .arg(dir.path())
-                .arg("-c")
-                .arg(&conf.nginx_conf)
-                .arg("-e")
-                .arg(&conf.startup_log)
-                .output()
-                .unwrap();
-            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        }
+        let dir = tempfile::tempdir().unwrap();
+        let conf = files(dir.path());
+        conf.write().unwrap();
+        let out = std::process::Command::new("nginx")
+            .current_dir(dir.path())
+            .arg("-t")
+            .arg("-p")
+            .arg(dir.path())
+            .arg("-c")
+            .arg(&conf.nginx_conf)
+            .arg("-e")
+            .arg(&conf.startup_log)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     }
 }

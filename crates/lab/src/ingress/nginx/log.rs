@@ -15,7 +15,12 @@ pub enum Line {
     Failure { conn: ClientConn, addr: String, cause: Cause, sent: bool },
     /// A request ended.
     Access { conn: ClientConn, status: u16, attempts: Vec<(String, Option<u16>)> },
+    /// A worker's Lua balancer took the peers of the `version`-th endpoint post.
+    Synced { worker: u32, version: u64 },
 }
+
+/// Marks a worker's balancer sync in the stream (see `balancer.lua`).
+const SYNCED_TAG: &str = "lameduck-backends ";
 
 /// A client connection: worker PID and nginx's connection serial number.
 pub type ClientConn = (u32, u64);
@@ -24,6 +29,11 @@ pub type ClientConn = (u32, u64);
 pub fn parse(message: &str) -> Option<Line> {
     if let Some(at) = message.find(ACCESS_TAG) {
         return parse_access(&message[at + ACCESS_TAG.len()..]);
+    }
+    if let Some(at) = message.find(SYNCED_TAG) {
+        let version = message[at + SYNCED_TAG.len()..].split_whitespace().next()?.parse().ok()?;
+        let worker = message[message.find("] ")? + 2..].split_once('#')?.0.parse().ok()?;
+        return Some(Line::Synced { worker, version });
     }
     parse_error(message)
 }
@@ -118,6 +128,12 @@ mod tests {
                 ]
             })
         );
+    }
+
+    #[test]
+    fn a_balancer_sync_names_its_worker_and_version() {
+        let line = "<189>Nov 27 04:30:01 nginx: 2026/11/27 04:30:01 [notice] 31#31: *3 [lua] lameduck_balancer.lua:37: lameduck-backends 4 2, context: ngx.timer";
+        assert_eq!(parse(line), Some(Line::Synced { worker: 31, version: 4 }));
     }
 
     #[test]
