@@ -358,10 +358,15 @@ pub async fn run(scenario: Scenario, env: LabEnv, stop: StopHandle) -> Result<Sc
     let log = Arc::new(EventLog::new(epoch));
     let dir = env.run_dir.join(&scenario.name);
     std::fs::create_dir_all(&dir).with_context(|| format!("create {}", dir.display()))?;
-    let ingress =
-        crate::ingress::start(scenario.ingress.clone(), env.home_ns.clone(), log.clone(), &dir)
-            .await
-            .context("start the ingress")?;
+    let ingress = crate::ingress::start(
+        scenario.ingress.clone(),
+        env.home_ns.clone(),
+        log.clone(),
+        &dir,
+        scenario.seed,
+    )
+    .await
+    .context("start the ingress")?;
     let addr = ingress.addr();
     let cluster = Arc::new(Cluster {
         rng: Mutex::new(Rng::new(scenario.seed)),

@@ -85,16 +85,18 @@ pub trait DataPlane: Send + Sync {
 /// What [`DataPlane::settled`] returns.
 pub type Settled<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 'a>>;
 
-/// Starts the data plane the scenario's `ingress.model` names.
+/// Starts the data plane the scenario's `ingress.model` names; `seed` is the scenario's, for a
+/// data plane that draws its own picks (nginx's round robin start).
 pub async fn start(
     spec: IngressSpec,
     home: NetNs,
     log: Arc<EventLog>,
     dir: &Path,
+    seed: u64,
 ) -> std::io::Result<Arc<dyn DataPlane>> {
     match spec.model {
         IngressModel::Alb | IngressModel::NginxModel => ModelIngress::start(spec, home, log).await,
-        IngressModel::Nginx => nginx::NginxIngress::start(spec, log, dir).await,
+        IngressModel::Nginx => nginx::NginxIngress::start(spec, log, dir, seed).await,
         IngressModel::Haproxy => haproxy::HaproxyIngress::start(spec, log, dir).await,
         IngressModel::Service => service::ServiceIngress::start(home, log, dir).await,
     }

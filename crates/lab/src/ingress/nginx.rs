@@ -68,16 +68,18 @@ pub struct NginxIngress {
 }
 
 impl NginxIngress {
-    /// Writes the configuration under `dir`, starts nginx and waits until it listens.
+    /// Writes the configuration under `dir`, starts nginx and waits until it listens. `seed`
+    /// (the scenario's) seeds the balancer's round robin.
     pub async fn start(
         spec: IngressSpec,
         log: Arc<EventLog>,
         dir: &Path,
+        seed: u64,
     ) -> io::Result<Arc<dyn DataPlane>> {
         let dir = dir.join("ingress-nginx");
         std::fs::create_dir_all(&dir)?;
         let addr = super::process::free_loopback_port()?;
-        let conf = config::Files::new(&dir, addr, &spec);
+        let conf = config::Files::new(&dir, addr, &spec, seed);
         conf.write()?;
         let shared = Arc::new(Shared {
             log,

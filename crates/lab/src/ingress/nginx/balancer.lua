@@ -37,9 +37,14 @@ local function sync_backends()
   ngx.log(ngx.NOTICE, "lameduck-backends ", version, " ", #list)
 end
 
--- init_worker: "when worker starts, sync ... backends without delay", then
--- "ngx.timer.every(BACKENDS_SYNC_INTERVAL, sync_backends)".
-function _M.init_worker()
+-- init_worker: ingress-nginx first seeds each worker's PRNG (lua_ingress.lua:
+-- "seed = get_seed_from_urandom()", "original_randomseed(seed)"); the lab seeds it from the
+-- scenario's seed and the worker's number instead, so that a run's round robin starts where
+-- the same scenario's did before, and the workers still start apart. Then balancer.lua: "when
+-- worker starts, sync ... backends without delay", "ngx.timer.every(BACKENDS_SYNC_INTERVAL,
+-- sync_backends)".
+function _M.init_worker(seed)
+  math.randomseed(seed + ngx.worker.id())
   sync_backends()
   local ok, err = ngx.timer.every(BACKENDS_SYNC_INTERVAL, sync_backends)
   if not ok then

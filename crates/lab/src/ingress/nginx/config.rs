@@ -70,10 +70,12 @@ pub struct Files {
     read_timeout_s: u64,
     keepalive_timeout_s: u64,
     keepalive: bool,
+    /// Seeds the workers' round robin (the scenario's seed).
+    seed: u64,
 }
 
 impl Files {
-    pub fn new(dir: &Path, addr: SocketAddr, spec: &IngressSpec) -> Self {
+    pub fn new(dir: &Path, addr: SocketAddr, spec: &IngressSpec, seed: u64) -> Self {
         Self {
             dir: dir.to_path_buf(),
             nginx_conf: dir.join("nginx.conf"),
@@ -84,6 +86,7 @@ impl Files {
             read_timeout_s: spec.timeout.0.as_secs().max(1),
             keepalive_timeout_s: spec.idle_timeout.0.as_secs().max(1),
             keepalive: spec.keepalive,
+            seed,
         }
     }
 
@@ -127,7 +130,7 @@ http {{
     lua_package_path "{dir}/?.lua;;";
     lua_shared_dict configuration_data 1m;
     init_worker_by_lua_block {{
-        require("{BALANCER}").init_worker()
+        require("{BALANCER}").init_worker({seed})
     }}
 {upstream}
     server {{
@@ -154,6 +157,8 @@ http {{
             location = self.location(),
             empty_upgrade = if self.keepalive { "''" } else { "close" },
             workers = workers(),
+            // Lua numbers are doubles: keep the seed exact.
+            seed = self.seed % (1 << 52),
         )
     }
 
@@ -202,7 +207,7 @@ mod tests {
     use super::*;
 
     fn files(dir: &Path) -> Files {
-        Files::new(dir, "127.0.0.1:8080".parse().unwrap(), &IngressSpec::default())
+        Files::new(dir, "127.0.0.1:8080".parse().unwrap(), &IngressSpec::default(), 7)
     }
 
     #[test]
