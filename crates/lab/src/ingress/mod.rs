@@ -86,7 +86,7 @@ pub trait DataPlane: Send + Sync {
 pub type Settled<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 'a>>;
 
 /// Starts the data plane the scenario's `ingress.model` names; `seed` is the scenario's, for a
-/// data plane that draws its own picks (nginx's round robin start).
+/// data plane that draws its own picks (nginx's round robin start, kube-proxy's endpoint pick).
 pub async fn start(
     spec: IngressSpec,
     home: NetNs,
@@ -98,7 +98,7 @@ pub async fn start(
         IngressModel::Alb | IngressModel::NginxModel => ModelIngress::start(spec, home, log).await,
         IngressModel::Nginx => nginx::NginxIngress::start(spec, log, dir, seed).await,
         IngressModel::Haproxy => haproxy::HaproxyIngress::start(spec, log, dir).await,
-        IngressModel::Service => service::ServiceIngress::start(home, log, dir).await,
+        IngressModel::Service => service::ServiceIngress::start(home, log, dir, seed).await,
     }
 }
 

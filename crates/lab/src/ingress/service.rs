@@ -111,6 +111,7 @@ impl ServiceIngress {
         home: NetNs,
         log: Arc<EventLog>,
         dir: &Path,
+        seed: u64,
     ) -> io::Result<Arc<dyn DataPlane>> {
         let node = Node::enter(home)?;
         let dir = dir.join("ingress-service");
@@ -124,6 +125,7 @@ impl ServiceIngress {
             vip: Ipv4Addr::new(10, 96, 0, 10 + n),
             port: 80,
             cluster_cidr: "10.200.0.0/16",
+            seed,
         };
         let mut routed = ROUTED.lock().await;
         if !*routed {
@@ -292,7 +294,7 @@ impl Syncer {
             self.chains.iter().filter(|c| !chains.contains(c)).cloned().collect();
         self.syncs += 1;
         let file = self.dir.join(format!("sync-{}.nft", self.syncs));
-        std::fs::write(&file, rules::transaction(&self.service, &targets, &flushed))?;
+        std::fs::write(&file, rules::transaction(&self.service, self.syncs, &targets, &flushed))?;
         self.node.nft(&file).await?;
         let now = Instant::now();
         for chain in flushed {

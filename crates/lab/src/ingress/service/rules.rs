@@ -22,12 +22,18 @@
 //! internalTrafficFilterVerdict = fmt.Sprintf("goto %s", rejectChain)
 //! ```
 //!
+//! One change, for reproducible runs: kube-proxy picks an endpoint with `numgen random`, the
+//! kernel's random numbers, which nothing can seed. The lab writes the same uniform pick as a
+//! sequence drawn from the scenario's seed: `numgen inc mod 256` (the new connections since
+//! the sync, counted) into a map of 256 endpoints drawn uniformly. Each connection still goes
+//! to an endpoint chosen uniformly at random, and the same scenario's connections are spread
+//! the same way in every run, as its drawn lags are.
+//!
 //! Left out: chain names carry no hash prefix (kube-proxy adds one to keep truncated names
 //! unique; these are short), and the `prerouting`, NodePort, firewall and ClusterIP-check
 //! parts, which only traffic from other pods or nodes would meet. Priorities are numbers
 //! (`dstnat` is -100, `srcnat` 100) because Debian's nft 1.0.6 rejects the `dstnat` keyword
 //! in an `ip` table's `output` hook.
-use std::fmt::Write;
 use std::net::Ipv4Addr;
 
 /// kube-proxy's default `masqueradeBit` is 14.
@@ -54,7 +60,13 @@ pub struct Service {
     pub port: u16,
     /// The pods' addresses (`--cluster-cidr`): traffic from outside is masqueraded.
     pub cluster_cidr: &'static str,
+    /// The scenario's seed, from which each sync's endpoint picks are drawn.
+    pub seed: u64,
 }
+
+/// How many seeded picks a sync's map holds before the sequence repeats: more new connections
+/// than come to one Service between two syncs in any scenario the lab runs.
+const PICKS: usize = 256;
 
 /// The table's chains that hold this sync's endpoints, each endpoint chain once.
 pub fn service_chain() -> String {
@@ -65,9 +77,10 @@ pub fn endpoint_chain(t: &Target) -> String {
     format!("endpoint-{SERVICE}__{}/{}", t.ip, t.port)
 }
 
-/// The whole transaction: `endpoints` is what kube-proxy's `CategorizeEndpoints` chose (empty:
-/// the VIP rejects new connections); `stale` are chains of earlier syncs to flush now.
-pub fn transaction(svc: &Service, endpoints: &[Target], stale: &[String]) -> String {
+/// The whole transaction of sync number `sync`: `endpoints` is what kube-proxy's
+/// `CategorizeEndpoints` chose (empty: the VIP rejects new connections); `stale` are chains of
+/// earlier syncs to flush now.
+pub fn transaction(svc: &Service, sync: u64, endpoints: &[Target], stale: &[String]) -> String {
     let tb = &svc.table;
     let mut tx = String::new();
     let mut line = |s: String| {
@@ -120,7 +133,7 @@ pub fn transaction(svc: &Service, endpoints: &[Target], stale: &[String]) -> Str
             "add element ip {tb} no-endpoint-services {{ {key} comment \"{SERVICE}\" : goto reject-chain }}"
         ));
     } else {
-        service_rules(&mut line, svc, endpoints, &key);
+        service_rules(&mut line, svc, sync, endpoints, &key);
     }
     for chain in stale {
         line(format!("flush chain ip {tb} {chain}"));
@@ -134,7 +147,13 @@ fn add_flushed_chain(line: &mut impl FnMut(String), tb: &str, name: &str) {
 }
 
 /// The Service's chain, one chain per endpoint, and the VIP's entry in `service-ips`.
-fn service_rules(line: &mut impl FnMut(String), svc: &Service, endpoints: &[Target], key: &str) {
+fn service_rules(
+    line: &mut impl FnMut(String),
+    svc: &Service,
+    sync: u64,
+    endpoints: &[Target],
+    key: &str,
+) {
     let (tb, service) = (&svc.table, service_chain());
     for t in endpoints {
         let chain = endpoint_chain(t);
@@ -147,16 +166,28 @@ fn service_rules(line: &mut impl FnMut(String), svc: &Service, endpoints: &[Targ
         "add rule ip {tb} {service} ip daddr {} tcp dport {} ip saddr != {} jump mark-for-masquerade",
         svc.vip, svc.port, svc.cluster_cidr
     ));
-    let mut elements = String::new();
-    for (i, t) in endpoints.iter().enumerate() {
-        let sep = if i + 1 < endpoints.len() { ", " } else { "" };
-        let _ = write!(elements, "{i} : goto {}{sep}", endpoint_chain(t));
-    }
+    let picks = seeded_picks(svc.seed, sync, endpoints.len());
+    let elements: Vec<String> = picks
+        .iter()
+        .enumerate()
+        .map(|(i, e)| format!("{i} : goto {}", endpoint_chain(&endpoints[*e])))
+        .collect();
     line(format!(
-        "add rule ip {tb} {service} numgen random mod {} vmap {{ {elements} }}",
-        endpoints.len()
+        "add rule ip {tb} {service} numgen inc mod {} vmap {{ {} }}",
+        picks.len(),
+        elements.join(", ")
     ));
     line(format!("add element ip {tb} service-ips {{ {key} : goto {service} }}"));
+}
+
+/// The endpoint (an index into `count`) each new connection after sync `sync` goes to, in
+/// turn: uniform draws from the scenario's seed. One endpoint needs one entry.
+fn seeded_picks(seed: u64, sync: u64, count: usize) -> Vec<usize> {
+    if count <= 1 {
+        return vec![0; count];
+    }
+    let mut rng = crate::rng::Rng::new(seed ^ sync.wrapping_mul(0xA24B_AED4_963E_E407));
+    (0..PICKS).map(|_| rng.below(count as u64) as usize).collect()
 }
 
 /// Deletes chains flushed by an earlier sync. kube-proxy waits a second before deleting them:
@@ -177,6 +208,7 @@ mod tests {
             vip: Ipv4Addr::new(10, 96, 0, 10),
             port: 80,
             cluster_cidr: "10.200.0.0/16",
+            seed: 7,
         }
     }
 
@@ -186,8 +218,17 @@ mod tests {
             Target { ip: Ipv4Addr::new(10, 200, 0, 2), port: 80 },
             Target { ip: Ipv4Addr::new(10, 200, 0, 6), port: 80 },
         ];
-        let tx = transaction(&svc(), &eps, &[]);
-        assert!(tx.contains("numgen random mod 2 vmap { 0 : goto endpoint-default/lab/tcp/http__10.200.0.2/80, 1 : goto endpoint-default/lab/tcp/http__10.200.0.6/80 }"), "{tx}");
+        let tx = transaction(&svc(), 1, &eps, &[]);
+        assert!(
+            tx.contains(
+                "numgen inc mod 256 vmap { 0 : goto endpoint-default/lab/tcp/http__10.200.0."
+            ),
+            "{tx}"
+        );
+        for ep in ["10.200.0.2/80", "10.200.0.6/80"] {
+            let picked = tx.matches(&format!("goto endpoint-default/lab/tcp/http__{ep}")).count();
+            assert!((96..=160).contains(&picked), "{ep} picked {picked} of 256 times:\n{tx}");
+        }
         assert!(tx.contains("meta l4proto tcp dnat to 10.200.0.6:80"), "{tx}");
         assert!(tx
             .contains("service-ips { 10.96.0.10 . tcp . 80 : goto service-default/lab/tcp/http }"));
@@ -195,8 +236,21 @@ mod tests {
     }
 
     #[test]
+    fn picks_are_the_same_for_the_same_seed_and_sync_and_differ_otherwise() {
+        assert_eq!(seeded_picks(7, 3, 4), seeded_picks(7, 3, 4));
+        assert_ne!(seeded_picks(7, 3, 4), seeded_picks(7, 4, 4));
+        assert_ne!(seeded_picks(7, 3, 4), seeded_picks(8, 3, 4));
+        let picks = seeded_picks(7, 3, 4);
+        for e in 0..4 {
+            let n = picks.iter().filter(|p| **p == e).count();
+            assert!((40..=90).contains(&n), "endpoint {e} picked {n} of 256 times");
+        }
+        assert_eq!(seeded_picks(7, 3, 1), [0]);
+    }
+
+    #[test]
     fn no_endpoints_rejects_at_the_vip() {
-        let tx = transaction(&svc(), &[], &[]);
+        let tx = transaction(&svc(), 1, &[], &[]);
         assert!(tx.contains("no-endpoint-services { 10.96.0.10 . tcp . 80 comment"), "{tx}");
         assert!(!tx.contains("numgen"), "{tx}");
     }
