@@ -33,8 +33,9 @@ use crate::scenario::IngressSpec;
 use lameduck_core::schema::{Cause, EventKind};
 use log::Line;
 
-/// How long the workers may take to sync a change before the applier goes on without their
-/// confirmation: each syncs every second (`BACKENDS_SYNC_INTERVAL`), so this is generous.
+/// How long nginx may take to answer a post, and its workers to sync the change, before the
+/// applier gives up on it (a lab error): each syncs every second (`BACKENDS_SYNC_INTERVAL`), so
+/// this is generous.
 const SYNC_LIMIT: Duration = Duration::from_secs(5);
 
 /// State the log reader and the endpoint applier share.
@@ -45,7 +46,8 @@ struct Shared {
     pods: Mutex<HashMap<String, String>>,
     /// How many times the master has started its workers.
     worker_starts: AtomicU64,
-    started_workers: tokio::sync::Notify,
+    /// Wakes whoever waits on `worker_starts` or `synced` when the log reader changes them.
+    logged: tokio::sync::Notify,
     /// Worker PID → the last endpoint post its balancer took.
     synced: Mutex<HashMap<u32, u64>>,
     /// The first endpoint change that could not be applied ([`DataPlane::fault`]).
@@ -86,7 +88,7 @@ impl NginxIngress {
             failures: Mutex::new(Vec::new()),
             pods: Mutex::new(HashMap::new()),
             worker_starts: AtomicU64::new(0),
-            started_workers: tokio::sync::Notify::new(),
+            logged: tokio::sync::Notify::new(),
             synced: Mutex::new(HashMap::new()),
             fault: Mutex::new(None),
         });
@@ -252,7 +254,13 @@ impl Upstream {
 async fn post_backends(conf: &config::Files, upstream: &Upstream, shared: &Shared) -> String {
     let peers: Vec<&str> = upstream.endpoints.iter().map(|(_, t)| t.as_str()).collect();
     let posted = Instant::now();
-    let version = match post(&conf.config_socket, &peers.join(" ")).await {
+    // A wedged nginx must not hold the applier (and the run) forever.
+    let body = peers.join(" ");
+    let posting = tokio::time::timeout(SYNC_LIMIT, post(&conf.config_socket, &body));
+    let answer = posting.await.unwrap_or_else(|_| {
+        Err(io::Error::other(format!("no answer within {} s", SYNC_LIMIT.as_secs())))
+    });
+    let version = match answer {
         Ok(version) => version,
         Err(e) => {
             let why = format!("not done, the post to nginx's balancer failed: {e}");
@@ -317,11 +325,11 @@ fn read_log(socket: &Path, shared: Arc<Shared>, stopping: Arc<AtomicBool>) -> io
                 }
                 None if text.contains("start worker processes") => {
                     shared.worker_starts.fetch_add(1, Ordering::SeqCst);
-                    shared.started_workers.notify_waiters();
+                    shared.logged.notify_waiters();
                 }
                 Some(Line::Synced { worker, version }) => {
                     shared.synced.lock().unwrap_or_else(|e| e.into_inner()).insert(worker, version);
-                    shared.started_workers.notify_waiters();
+                    shared.logged.notify_waiters();
                 }
                 None => {}
             }
@@ -347,7 +355,7 @@ impl Shared {
     /// Waits until the master has started workers more than `count` times.
     async fn workers_started_after(&self, count: u64) {
         loop {
-            let notified = self.started_workers.notified();
+            let notified = self.logged.notified();
             if self.worker_starts.load(Ordering::SeqCst) > count {
                 return;
             }
@@ -358,7 +366,7 @@ impl Shared {
     /// Waits until every worker's balancer has taken the post `version` (or a later one).
     async fn workers_synced(&self, version: u64) {
         loop {
-            let notified = self.started_workers.notified();
+            let notified = self.logged.notified();
             let have = {
                 let synced = self.synced.lock().unwrap_or_else(|e| e.into_inner());
                 synced.values().filter(|v| **v >= version).count() as u64
